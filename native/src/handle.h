@@ -1,0 +1,27 @@
+// One JS external per at::Tensor. The registry counts live handles and unique storages
+// so memory() is exact and V8 learns how much native memory its small objects pin.
+#pragma once
+#include <napi.h>
+#include <ATen/ATen.h>
+
+namespace earmark {
+
+struct Holder {
+  at::Tensor t;
+  bool live = false;
+};
+
+// Wrap a tensor in a new JS external (counted until dispose() or GC).
+Napi::Value wrap(Napi::Env env, at::Tensor t);
+// The tensor behind a JS value; throws TypeError naming `what` if it is not a live handle.
+const at::Tensor& unwrap(const Napi::Value& v, const char* what);
+bool isHandle(const Napi::Value& v);
+// Release a handle's tensor now; idempotent.
+void release(Napi::Env env, Holder* h);
+
+// "[2, 3] float32" style description used in error messages.
+std::string describe(const at::Tensor& t);
+
+void initHandle(Napi::Env env, Napi::Object exports);
+
+}  // namespace earmark

@@ -1,0 +1,73 @@
+// The only file that loads earmark.node. It declares the whole native surface: the addon is a
+// handle registry, a boxed call into ATen's dispatcher, and a few autograd/runtime entry points.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { EarmarkError } from '../errors.js';
+import { repoRoot } from '../util/paths.js';
+
+/** An opaque native tensor handle (a tagged JS external). */
+export type Handle = { readonly __earmarkHandle: unique symbol };
+
+export interface NativeAddon {
+  resolveOp(name: string, overload: string): number;
+  schema(id: number): string;
+  call(id: number, ...args: unknown[]): unknown;
+  fromBuffer(data: ArrayBufferView, shape: readonly number[], dtypeCode: number, device?: string): Handle;
+  toBuffer(h: Handle): ArrayBuffer;
+  info(h: Handle): [number[], number, string, boolean];
+  item(h: Handle): number | boolean;
+  dispose(h: Handle): void;
+  isLive(h: Handle): boolean;
+  memory(): { numTensors: number; numBytes: number };
+  backward(h: Handle, grad: Handle | null, retainGraph: boolean): void;
+  grad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  setRequiresGrad(h: Handle, on: boolean): void;
+  setGradEnabled(on: boolean): boolean;
+  isGradEnabled(): boolean;
+  gradReverse(h: Handle, alpha: number): Handle;
+  setNumThreads(n: number): void;
+  numThreads(): number;
+  manualSeed(seed: number): void;
+  cudaAvailable(): boolean;
+  version(): string;
+  parallelInfo(): string;
+}
+
+// EARMARK_ADDON overrides the location (e.g. a build against another libtorch)
+const addonPath = process.env.EARMARK_ADDON ?? path.join(repoRoot(), 'native/build/Release/earmark.node');
+
+function load(): NativeAddon {
+  if (!existsSync(addonPath)) {
+    throw new EarmarkError('EARMARK_NATIVE_MISSING',
+      `earmark's native addon is not built (${addonPath} is missing). Run \`bash scripts/bootstrap.sh\` ` +
+      '(or `npm run build:native` once libtorch-dev is installed).');
+  }
+  try {
+    return createRequire(import.meta.url)(addonPath) as NativeAddon;
+  } catch (e) {
+    throw new EarmarkError('EARMARK_NATIVE_MISSING',
+      `earmark's native addon failed to load from ${addonPath}: ${(e as Error).message}. ` +
+      'If libtorch was upgraded or LIBTORCH changed, rebuild with `npm run build:native`.', { cause: e });
+  }
+}
+
+export const native: NativeAddon = load();
+
+// two threads by default: the reference machine has two cores (override with EARMARK_THREADS)
+native.setNumThreads(Number(process.env.EARMARK_THREADS ?? 2) || 2);
+
+/**
+ * Resolve a table of ATen ops, `{ key: 'aten::name.overload' }`, to dispatcher ids once at load.
+ * @example const OP = resolveOps({ add: 'aten::add.Tensor' }); native.call(OP.add, a, b, 1)
+ */
+export function resolveOps<K extends string>(table: Record<K, string>): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const key of Object.keys(table) as K[]) {
+    const full = table[key];
+    const dot = full.indexOf('.');
+    out[key] = dot < 0 ? native.resolveOp(full, '') : native.resolveOp(full.slice(0, dot), full.slice(dot + 1));
+  }
+  return out;
+}

@@ -1,0 +1,89 @@
+// Visible memory: every Tensor joins the innermost tidy() scope; when the scope ends, every tensor
+// created in it is disposed except what the callback returns and what was keep()-ed.
+import { native } from '../binding/native.js';
+
+export interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
+const scopes: Set<Disposable>[] = [];
+const kept = new WeakSet<Disposable>();
+
+/** Called by the Tensor constructor. */
+export function track(t: Disposable): void {
+  const s = scopes[scopes.length - 1];
+  if (s !== undefined) s.add(t);
+}
+
+/**
+ * Run `fn`, then dispose every tensor it created except those it returns (a tensor, or tensors in an
+ * array or plain object, one level deep) and those passed to keep().
+ * @example const loss = tidy(() => mseLoss(model.forward(x), y)); // intermediates freed
+ */
+export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError("'fn' must be a function");
+  const scope = new Set<Disposable>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) if (!kept.has(t)) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if ((result as unknown) instanceof Promise) {
+    // an async callback would outlive its scope: refuse rather than free tensors still in use
+    for (const t of scope) if (!kept.has(t)) t.dispose();
+    throw new TypeError("tidy(fn): 'fn' must be synchronous; await outside tidy and tidy each synchronous step");
+  }
+  const survivors = new Set<Disposable>();
+  collect(result, survivors);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (survivors.has(t)) {
+      parent?.add(t);
+    } else if (kept.has(t)) {
+      // kept tensors leave every scope
+    } else {
+      t.dispose();
+    }
+  }
+  return result;
+}
+
+function isDisposable(x: unknown): x is Disposable {
+  return typeof x === 'object' && x !== null && typeof (x as Disposable).dispose === 'function' && 'isDisposed' in x;
+}
+
+function collect(x: unknown, out: Set<Disposable>): void {
+  if (isDisposable(x)) out.add(x);
+  else if (Array.isArray(x)) for (const v of x) { if (isDisposable(v)) out.add(v); else if (Array.isArray(v)) collect(v, out); }
+  else if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    for (const v of Object.values(x)) if (isDisposable(v)) out.add(v);
+  }
+}
+
+/**
+ * Exempt a tensor from the enclosing tidy() scopes; it lives until dispose() (or GC).
+ * @example const w = keep(randn([3, 3])); // survives tidy()
+ */
+export function keep<T extends Disposable>(t: T): T {
+  kept.add(t);
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+/** Live native tensors (handles) and the bytes of the unique storages they hold. */
+export function memory(): { numTensors: number; numBytes: number } {
+  return native.memory();
+}
+
+/** Dispose every tensor in a (possibly nested) structure. */
+export function dispose(x: unknown): void {
+  if (isDisposable(x)) x.dispose();
+  else if (Array.isArray(x)) for (const v of x) dispose(v);
+  else if (x !== null && typeof x === 'object') for (const v of Object.values(x)) if (isDisposable(v) || Array.isArray(v)) dispose(v);
+}
