@@ -2,6 +2,7 @@
 // handle registry, a boxed call into ATen's dispatcher, and a few autograd/runtime entry points.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { repoRoot } from '../util/paths.js';
@@ -55,8 +56,9 @@ function load(): NativeAddon {
 
 export const native: NativeAddon = load();
 
-// two threads by default: the reference machine has two cores (override with EARMARK_THREADS)
-native.setNumThreads(Number(process.env.EARMARK_THREADS ?? 2) || 2);
+// two threads by default: the reference machine has two cores (override with EARMARK_THREADS).
+// libtorch's intra-op pool is process-wide, so worker threads leave it to the main thread.
+if (isMainThread) native.setNumThreads(Number(process.env.EARMARK_THREADS ?? 2) || 2);
 
 /**
  * Resolve a table of ATen ops, `{ key: 'aten::name.overload' }`, to dispatcher ids once at load.
