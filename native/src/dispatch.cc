@@ -11,8 +11,6 @@
 namespace earmark {
 namespace {
 
-std::vector<c10::OperatorHandle> gOps;
-
 [[noreturn]] void badArg(Napi::Env env, const c10::OperatorHandle& op, const c10::Argument& a, const std::string& want) {
   throw Napi::TypeError::New(env, op.schema().name() + ": argument '" + a.name() + "' must be " + want);
 }
@@ -104,9 +102,15 @@ c10::IValue toIValue(Napi::Env env, const c10::OperatorHandle& op, const c10::Ar
     case c10::TypeKind::StringType:
       if (!v.IsString()) badArg(env, op, a, "a string");
       return c10::IValue(v.As<Napi::String>().Utf8Value());
-    case c10::TypeKind::DeviceObjType:
+    case c10::TypeKind::DeviceObjType: {
       if (!v.IsString()) badArg(env, op, a, "a device string such as 'cpu' or 'cuda:0'");
-      return c10::IValue(c10::Device(v.As<Napi::String>().Utf8Value()));
+      std::string dev = v.As<Napi::String>().Utf8Value();
+      try {
+        return c10::IValue(c10::Device(dev));
+      } catch (const c10::Error&) {
+        badArg(env, op, a, "a device string such as 'cpu', 'cuda' or 'cuda:0' (got '" + dev + "')");
+      }
+    }
     case c10::TypeKind::GeneratorType:
       return c10::IValue();  // the default generator, seeded by manualSeed()
     default:
@@ -171,15 +175,18 @@ Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
   auto op = c10::Dispatcher::singleton().findSchema({name, overload});
   if (!op) throw Napi::Error::New(env, "op '" + name + (overload.empty() ? "" : "." + overload) +
                                            "' is not in this libtorch; check the op table in src/binding/ops.ts");
-  gOps.push_back(*op);
-  return Napi::Number::New(env, static_cast<double>(gOps.size() - 1));
+  auto& ops = envData(env).ops;
+  ops.push_back(*op);
+  return Napi::Number::New(env, static_cast<double>(ops.size() - 1));
 }
 
 // schema(id) -> string, for docs and debugging
 Napi::Value Schema(const Napi::CallbackInfo& info) {
   auto id = info[0].As<Napi::Number>().Uint32Value();
+  const auto& ops = envData(info.Env()).ops;
+  if (id >= ops.size()) throw Napi::RangeError::New(info.Env(), "'id' is not a resolved op");
   std::ostringstream o;
-  o << gOps.at(id).schema();
+  o << ops[id].schema();
   return Napi::String::New(info.Env(), o.str());
 }
 
@@ -187,8 +194,9 @@ Napi::Value Schema(const Napi::CallbackInfo& info) {
 Napi::Value Call(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  if (id >= gOps.size()) throw Napi::RangeError::New(env, "'id' is not a resolved op");
-  const auto& op = gOps[id];
+  const auto& ops = envData(env).ops;
+  if (id >= ops.size()) throw Napi::RangeError::New(env, "'id' is not a resolved op");
+  const auto& op = ops[id];
   const auto& args = op.schema().arguments();
   size_t given = info.Length() - 1;
   if (given > args.size())
@@ -200,6 +208,9 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
     const auto& a = args[i];
     if (i < given && !info[i + 1].IsUndefined()) {
       stack.push_back(toIValue(env, op, a, a.type(), info[i + 1]));
+    } else if (i < given && a.type()->kind() == c10::TypeKind::TensorType) {
+      // an explicit undefined where a tensor belongs: usually a plain value passed for a Tensor
+      throw Napi::TypeError::New(env, op.schema().name() + ": argument '" + a.name() + "' must be a Tensor, got undefined");
     } else if (a.default_value()) {
       stack.push_back(*a.default_value());
     } else {

@@ -6,9 +6,6 @@
 namespace earmark {
 namespace {
 
-int64_t gNumHandles = 0;
-int64_t gNumBytes = 0;  // bytes of unique storages held by live handles
-std::unordered_map<const void*, int64_t> gStorageRefs;
 const napi_type_tag kTag = {0x6561726d61726b21ULL, 0x74656e736f72ULL};  // "earmark!" "tensor"
 
 const void* storageKey(const at::Tensor& t) {
@@ -21,25 +18,36 @@ int64_t storageBytes(const at::Tensor& t) {
 }
 
 void track(Napi::Env env, const at::Tensor& t, int sign) {
-  gNumHandles += sign;
+  EnvData& d = envData(env);
+  d.numHandles += sign;
   const void* key = storageKey(t);
   int64_t bytes = 0;
   if (key == nullptr) {
     bytes = t.defined() ? static_cast<int64_t>(t.nbytes()) : 0;
   } else {
-    auto& refs = gStorageRefs[key];
+    auto& refs = d.storageRefs[key];
     refs += sign;
     if ((sign > 0 && refs == 1) || (sign < 0 && refs == 0)) bytes = storageBytes(t);
-    if (refs == 0) gStorageRefs.erase(key);
+    if (refs == 0) d.storageRefs.erase(key);
   }
   if (bytes != 0) {
-    gNumBytes += sign * bytes;
+    d.numBytes += sign * bytes;
     // only CPU memory pressure matters to V8's heuristics
     if (t.device().is_cpu()) Napi::MemoryManagement::AdjustExternalMemory(env, sign * bytes);
   }
 }
 
 }  // namespace
+
+EnvData& envData(Napi::Env env) {
+  void* p = nullptr;
+  napi_get_instance_data(env, &p);
+  if (p == nullptr) {
+    p = new EnvData();
+    napi_set_instance_data(env, p, nullptr, nullptr);  // no finaliser: see EnvData
+  }
+  return *static_cast<EnvData*>(p);
+}
 
 void release(Napi::Env env, Holder* h) {
   if (!h->live) return;
@@ -94,8 +102,9 @@ static Napi::Value IsLive(const Napi::CallbackInfo& info) {
 
 static Napi::Value Memory(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
-  o.Set("numTensors", Napi::Number::New(info.Env(), static_cast<double>(gNumHandles)));
-  o.Set("numBytes", Napi::Number::New(info.Env(), static_cast<double>(gNumBytes)));
+  const EnvData& d = envData(info.Env());
+  o.Set("numTensors", Napi::Number::New(info.Env(), static_cast<double>(d.numHandles)));
+  o.Set("numBytes", Napi::Number::New(info.Env(), static_cast<double>(d.numBytes)));
   return o;
 }
 

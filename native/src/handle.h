@@ -3,6 +3,9 @@
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <unordered_map>
+#include <vector>
 
 namespace earmark {
 
@@ -10,6 +13,18 @@ struct Holder {
   at::Tensor t;
   bool live = false;
 };
+
+// Per-JS-environment state (the main thread and each worker thread have their own), so no locks are
+// needed: the op table and the live-handle accounting. Intentionally never freed: externals of a
+// terminating worker may still be finalised after its instance data would be.
+struct EnvData {
+  std::vector<c10::OperatorHandle> ops;
+  int64_t numHandles = 0;
+  int64_t numBytes = 0;  // bytes of unique storages held by live handles
+  std::unordered_map<const void*, int64_t> storageRefs;
+};
+
+EnvData& envData(Napi::Env env);
 
 // Wrap a tensor in a new JS external (counted until dispose() or GC).
 Napi::Value wrap(Napi::Env env, at::Tensor t);

@@ -53,7 +53,13 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   if (need) std::memcpy(out.data_ptr(), static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), need);
   if (info.Length() > 3 && info[3].IsString()) {
     std::string dev = info[3].As<Napi::String>();
-    if (dev != "cpu") out = out.to(c10::Device(dev));
+    if (dev != "cpu") {
+      try {
+        out = out.to(c10::Device(dev));
+      } catch (const c10::Error& e) {
+        throw Napi::Error::New(env, "fromBuffer: cannot place the tensor on device '" + dev + "': " + e.what_without_backtrace());
+      }
+    }
   }
   return wrap(env, out);
 }

@@ -29,9 +29,9 @@ export function arrayTypeOf(dtype: DType): { new (buf: ArrayBuffer): TypedArray 
   }
 }
 
-export function dtypeCode(dtype: DType): number {
+export function dtypeCode(dtype: DType, name = 'dtype'): number {
   const code = DTYPE_CODES[dtype];
-  if (code === undefined) throw new TypeError(`Unsupported data type: ${String(dtype)}; use one of ${Object.keys(DTYPE_CODES).join(', ')}`);
+  if (code === undefined) throw new TypeError(`'${name}': unsupported data type ${String(dtype)}; use one of ${Object.keys(DTYPE_CODES).join(', ')}`);
   return code;
 }
 

@@ -40,6 +40,10 @@ export interface NativeAddon {
 const addonPath = process.env.EARMARK_ADDON ?? path.join(repoRoot(), 'native/build/Release/earmark.node');
 
 function load(): NativeAddon {
+  // OpenMP threads that sleep between parallel regions instead of spinning: on a 2-core machine shared
+  // with other work (CI runs two test files at once) spinning threads starve each other (measured:
+  // conv2d 20 → 91+ GFLOP/s under load). Must be set before libgomp loads with the addon.
+  process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
   if (!existsSync(addonPath)) {
     throw new EarmarkError('EARMARK_NATIVE_MISSING',
       `earmark's native addon is not built (${addonPath} is missing). Run \`bash scripts/bootstrap.sh\` ` +
@@ -55,6 +59,19 @@ function load(): NativeAddon {
 }
 
 export const native: NativeAddon = load();
+
+/**
+ * Refuse a CUDA device clearly when the linked libtorch has none (Debian's libtorch-dev is CPU-only).
+ * @param device the requested device string, e.g. 'cuda:0'
+ */
+export function checkDevice(device: string | undefined, name = 'device'): void {
+  if (device === undefined || device === 'cpu') return;
+  if (typeof device !== 'string') throw new TypeError(`'${name}' must be a device string such as 'cpu' or 'cuda:0', got ${typeof device}`);
+  if (device.startsWith('cuda') && !native.cudaAvailable()) {
+    throw new Error(`'${name}' is '${device}' but this libtorch has no CUDA device available; use 'cpu', or rebuild the addon ` +
+      'with LIBTORCH pointing at a CUDA build of libtorch (`LIBTORCH=/path/to/libtorch npm run build:native`) on a machine with a GPU');
+  }
+}
 
 // two threads by default: the reference machine has two cores (override with EARMARK_THREADS).
 // libtorch's intra-op pool is process-wide, so worker threads leave it to the main thread.

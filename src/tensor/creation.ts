@@ -1,5 +1,5 @@
 // Tensor factories, joins, windows and process-wide switches (grad mode, seed, threads).
-import { native, resolveOps } from '../binding/native.js';
+import { checkDevice, native, resolveOps } from '../binding/native.js';
 import { dtypeCode, dtypeOfArray, type DType, type TypedArray } from '../binding/dtype.js';
 import { Tensor, wrap, type Shape } from './tensor.js';
 
@@ -58,6 +58,7 @@ export function tensor(data: TypedArray | readonly number[] | readonly (readonly
   }
   const s = shape ?? inferred;
   checkShape(s);
+  checkDevice(opts.device);
   const natural: DType = ArrayBuffer.isView(data) ? dtypeOfArray(flat) : (opts.dtype ?? 'float32');
   const asDtype: DType = natural === 'uint8' && opts.dtype === 'bool' ? 'bool' : natural;
   const numel = s.reduce((a, b) => a * b, 1);
@@ -73,6 +74,7 @@ export function tensor(data: TypedArray | readonly number[] | readonly (readonly
 
 function factory(op: number, shape: Shape, o: TensorOptions, ...extra: unknown[]): Tensor {
   checkShape(shape);
+  checkDevice(o.device);
   return finish(wrap(native.call(op, shape, ...extra, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
 }
 
@@ -87,12 +89,14 @@ export const rand = (shape: Shape, o: TensorOptions = {}): Tensor => factory(OP.
 
 /** Integers uniform in [low, high) (int64 by default). */
 export function randint(low: number, high: number, shape: Shape, o: TensorOptions = {}): Tensor {
+  checkDevice(o.device);
   checkShape(shape);
   return wrap(native.call(OP.randint, low, high, shape, dtypeCode(o.dtype ?? 'int64'), null, o.device ?? null));
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, o: TensorOptions = {}): Tensor {
+  checkDevice(o.device);
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`'n' must be an integer >= 0, got ${n}`);
   return wrap(native.call(OP.randperm, n, dtypeCode(o.dtype ?? 'int64'), null, o.device ?? null));
 }
@@ -102,6 +106,7 @@ export function randperm(n: number, o: TensorOptions = {}): Tensor {
  * @example arange(0, 5) // [0, 1, 2, 3, 4]
  */
 export function arange(start: number, end?: number, step = 1, o: TensorOptions = {}): Tensor {
+  checkDevice(o.device);
   if (end === undefined) [start, end] = [0, start];
   if (step === 0) throw new RangeError("'step' must be non-zero");
   const ints = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
@@ -110,10 +115,12 @@ export function arange(start: number, end?: number, step = 1, o: TensorOptions =
 }
 
 export function linspace(start: number, end: number, steps: number, o: TensorOptions = {}): Tensor {
+  checkDevice(o.device);
   return finish(wrap(native.call(OP.linspace, start, end, steps, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
 }
 
 export function eye(n: number, o: TensorOptions = {}): Tensor {
+  checkDevice(o.device);
   return finish(wrap(native.call(OP.eye, n, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
 }
 
@@ -144,11 +151,13 @@ export const multinomial = (probs: Tensor, n: number, replacement = false): Tens
 
 /** Hann window, periodic by default as torch.hann_window. */
 export function hannWindow(length: number, periodic = true, o: TensorOptions = {}): Tensor {
+  checkDevice(o.device);
   return wrap(native.call(OP.hann, length, periodic, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null));
 }
 
 /** Hamming window (alpha 0.54, beta 0.46), periodic by default as torch.hamming_window. */
 export function hammingWindow(length: number, periodic = true, o: TensorOptions = {}): Tensor {
+  checkDevice(o.device);
   return wrap(native.call(OP.hamming, length, periodic, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null));
 }
 

@@ -1,6 +1,6 @@
 // Tensor: one native libtorch tensor handle, with torch-named methods (camelCase). Every method is
 // one boxed call into ATen's dispatcher, so autograd, dtype promotion and broadcasting are torch's.
-import { native, resolveOps, type Handle } from '../binding/native.js';
+import { checkDevice, native, resolveOps, type Handle } from '../binding/native.js';
 import { arrayTypeOf, dtypeCode, dtypeFromCode, type DType, type TypedArray } from '../binding/dtype.js';
 import { track } from './scope.js';
 
@@ -355,6 +355,7 @@ export class Tensor {
   /** Convert to a dtype or move to a device ('cpu', 'cuda', 'cuda:1'); a no-op returns a new handle on the same data. */
   to(target: DType | string): Tensor {
     if (isDType(target)) return wrap(native.call(OP.toDtype, this.handle, dtypeCode(target), false, false));
+    checkDevice(target, 'target');
     return wrap(native.call(OP.toDevice, this.handle, target, dtypeCode(this.dtype), false, false));
   }
   float(): Tensor { return this.to('float32'); }

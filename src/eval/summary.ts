@@ -1,0 +1,20 @@
+// A plain-text summary table of an experiment report, for the terminal.
+import type { ExperimentReport } from './experiment.js';
+import type { ClassScores } from './metrics.js';
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+const cell = (s: ClassScores): string => `${pct(s.accuracy)} [${pct(s.accuracyCI.lo)}–${pct(s.accuracyCI.hi)}]`;
+
+export function summaryTable(r: ExperimentReport): string {
+  const rows: string[][] = [['', 'clean', 'ignorant', 'informed', 'reconstruction', 'chance']];
+  rows.push([`target T (${r.target.task})`, cell(r.target.clean), `${cell(r.target.obfuscated)} (T on obfuscated)`, '', '', pct(r.target.clean.chanceUniform)]);
+  for (const a of r.attacks) {
+    rows.push([`attack ${a.attribute}`, cell(a.clean), cell(a.ignorant), cell(a.informed), cell(a.reconstruction),
+      `${pct(a.clean.chanceUniform)} (majority ${pct(a.clean.chanceMajority)})`]);
+  }
+  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
+  const lines = rows.map((r) => r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const v = r.verdicts.map((x) => `${x.holds ? '  holds   ' : '  FAILS   '} ${x.claim}: ${x.detail}`);
+  return [`${r.title} on ${r.dataset.name}`, ...lines, '', 'paper expectations:', ...v].join('\n');
+}

@@ -1,0 +1,87 @@
+// Checkpoints: one safetensors file per checkpoint holding every module's state dict and every
+// optimiser's state under a prefix ("obfuscator.conv1.weight", "opt.obfuscator.0.momentum_buffer"),
+// with the resolved config and the loop's JSON state in the metadata. One file, written atomically,
+// so a checkpoint is either the previous one or the new one, never half.
+import { existsSync } from 'node:fs';
+import { EarmarkError } from '../errors.js';
+import type { Module } from '../nn/index.js';
+import type { OptimizerMeta, OptimizerStateDict } from '../optim/index.js';
+import { loadSafetensorsSync, saveSafetensorsSync } from '../serialize/safetensors.js';
+import type { Tensor } from '../tensor/index.js';
+
+/** What a checkpoint needs of an optimiser. */
+export interface StatefulOptimizer {
+  stateDict(): OptimizerStateDict;
+  loadStateDict(sd: OptimizerStateDict): void;
+}
+
+export interface CheckpointParts {
+  modules: Record<string, Module>;
+  optimizers?: Record<string, StatefulOptimizer>;
+}
+
+const META_KEY = 'earmark.checkpoint';
+
+/** Write modules, optimisers and a JSON-able state to `path` atomically. */
+export function saveCheckpoint(path: string, parts: CheckpointParts, state: object): void {
+  if ('opt' in parts.modules) throw new RangeError("saveCheckpoint: a module may not be named 'opt' (reserved for optimiser state)");
+  const tensors = new Map<string, Tensor>();
+  const optMeta: Record<string, OptimizerMeta> = {};
+  for (const [name, m] of Object.entries(parts.modules)) for (const [k, t] of m.stateDict()) tensors.set(`${name}.${k}`, t);
+  for (const [name, opt] of Object.entries(parts.optimizers ?? {})) {
+    const sd = opt.stateDict();
+    for (const [k, t] of sd.tensors) tensors.set(`opt.${name}.${k}`, t); // the optimiser's own tensors
+    optMeta[name] = sd.meta;
+  }
+  saveSafetensorsSync(path, tensors, { [META_KEY]: JSON.stringify({ state, optimizers: optMeta }) });
+}
+
+/**
+ * Restore what saveCheckpoint wrote into the given (already constructed) modules and optimisers.
+ * @returns the JSON state saved with it
+ */
+export function loadCheckpoint<S = unknown>(path: string, parts: CheckpointParts): S {
+  if (!existsSync(path)) {
+    throw new EarmarkError('EARMARK_CHECKPOINT', `no checkpoint at ${path}; run without --resume to start a new run`);
+  }
+  const file = loadSafetensorsSync(path);
+  try {
+    const raw = file.metadata?.[META_KEY];
+    if (raw === undefined) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is not an earmark checkpoint (no '${META_KEY}' metadata)`);
+    const meta = JSON.parse(raw) as { state: S; optimizers: Record<string, OptimizerMeta> };
+    for (const [name, m] of Object.entries(parts.modules)) {
+      m.loadStateDict(subDict(file.tensors, `${name}.`), { source: path });
+    }
+    for (const [name, opt] of Object.entries(parts.optimizers ?? {})) {
+      const om = meta.optimizers[name];
+      if (om === undefined) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} has no optimiser state '${name}'; it was written by a different method`);
+      opt.loadStateDict({ tensors: subDict(file.tensors, `opt.${name}.`), meta: om });
+    }
+    return meta.state;
+  } finally {
+    for (const t of file.tensors.values()) t.dispose();
+  }
+}
+
+/** Load only a module's weights from a checkpoint (e.g. a trained target model). */
+export function loadModuleWeights(path: string, name: string, m: Module): void {
+  loadCheckpoint(path, { modules: { [name]: m } });
+}
+
+/** The JSON state alone, without touching any module. */
+export function readCheckpointState<S = unknown>(path: string): S {
+  const file = loadSafetensorsSync(path);
+  try {
+    const raw = file.metadata?.[META_KEY];
+    if (raw === undefined) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is not an earmark checkpoint`);
+    return (JSON.parse(raw) as { state: S }).state;
+  } finally {
+    for (const t of file.tensors.values()) t.dispose();
+  }
+}
+
+function subDict(all: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [k, t] of all) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), t);
+  return out;
+}

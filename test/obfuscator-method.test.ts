@@ -1,0 +1,113 @@
+// The opt-in obfuscator's method (seed 000): losses against hand-computed values, the frozen target,
+// where gradients go, and resuming a run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { manualSeed, memory, noGrad, randn, tensor, tidy } from '../src/tensor/index.js';
+import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
+import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
+import { lossP, lossT } from '../src/methods/losses.js';
+import { obfuscatorObjective, resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
+import type { LabelledSet } from '../src/methods/batches.js';
+
+const tinyDs2 = resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 });
+const tinyGen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
+
+function toySet(n: number, frames: number): LabelledSet {
+  const specs: Float32Array[] = [];
+  for (let i = 0; i < n; i++) specs.push(Float32Array.from({ length: 161 * frames }, (_, j) => Math.sin(i + j * 0.01 * (1 + (i % 3)))));
+  return {
+    set: { ids: specs.map((_, i) => `u${i}`), specs, frames: specs.map(() => frames), nFreq: 161 },
+    labels: specs.map((_, i) => i % 3),
+    numClasses: 3,
+  };
+}
+
+test('L_p equals the identity D = 0.5·|tanh(Δ/2)|, is 0 for equal latents and stays below 0.5', () => {
+  tidy(() => {
+    const a = randn([2, 4, 8]).mul(3);
+    const b = randn([2, 4, 8]);
+    const viaTanh = a.sub(b).mul(0.5).tanh().abs().mul(0.5).mean().item();
+    assert.ok(Math.abs(lossP(a, b).item() - viaTanh) < 1e-6);
+    assert.equal(lossP(a, a).item(), 0);
+    assert.ok(lossP(a.mul(100), b.mul(-100)).item() < 0.5);
+    // hand value: Δ = 2 everywhere → |σ(2) − 0.5| = 0.3807970779778823
+    assert.ok(Math.abs(lossP(tensor([3, 3]), tensor([1, 1])).item() - 0.3807970779778823) < 1e-6);
+  });
+});
+
+test('L_t is the soft-target cross-entropy mean over steps of −Σ p(X) log q(X̃)', () => {
+  tidy(() => {
+    // one utterance, two steps, two classes
+    const clean = tensor([2, 0, 0, 1], [1, 2, 2]);
+    const obf = tensor([0, 1, 1, 1], [1, 2, 2]);
+    const sm = (v: number[]): number[] => { const e = v.map(Math.exp); const s = e[0]! + e[1]!; return e.map((x) => x / s); };
+    let want = 0;
+    for (const [c, o] of [[[2, 0], [0, 1]], [[0, 1], [1, 1]]] as const) {
+      const p = sm([...c]);
+      const q = sm([...o]);
+      want += -(p[0]! * Math.log(q[0]!) + p[1]! * Math.log(q[1]!));
+    }
+    assert.ok(Math.abs(lossT(obf, clean).item() - want / 2) < 1e-6);
+    // no gradient flows into the clean side
+    const cl = clean.clone().requiresGrad_();
+    const ob = obf.clone().requiresGrad_();
+    lossT(ob, cl).backward();
+    assert.equal(cl.grad, null);
+    assert.notEqual(ob.grad, null);
+  });
+});
+
+test('the obfuscator objective sends gradients to the obfuscator only', () => {
+  const before = memory().numTensors;
+  manualSeed(1);
+  const target = new DeepSpeech2(tinyDs2).freeze();
+  const obf = new CycleGanVc2Generator(tinyGen);
+  const deobf = new CycleGanVc2Generator(tinyGen).requiresGrad_(false);
+  tidy(() => {
+    const { ls } = obfuscatorObjective(target, obf, deobf, randn([2, 161, 16]), { lambdaT: 1, lambdaP: 1, latentStage: 'conv2dto1d' });
+    ls.backward();
+  });
+  assert.ok(obf.parameters().every((p) => tidy(() => p.grad !== null && p.grad.abs().sum().item() > 0)), 'every obfuscator parameter has a gradient');
+  assert.ok(deobf.parameters().every((p) => p.grad === null), 'no deobfuscator gradient');
+  assert.ok(target.parameters().every((p) => p.grad === null), 'no target gradient');
+  for (const m of [target, obf, deobf]) m.dispose();
+  assert.equal(memory().numTensors, before);
+});
+
+test('training leaves the frozen target bit-identical, frees its temporaries, and resuming repeats the same run', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'earmark-obf-'));
+  try {
+    manualSeed(2);
+    const target = new DeepSpeech2(tinyDs2);
+    const snapshot = target.parameters().map((p) => p.toFloat32Array());
+    const data = toySet(6, 24);
+    const cfg = (epochs: number) => resolveObfuscatorTrainConfig({ epochs, batchSize: 3, cropFrames: 16, seed: 5 });
+    const base = { target, obfuscatorConfig: tinyGen, deobfuscatorConfig: tinyGen, train: data.set, val: data, quiet: true };
+    const before = memory().numTensors;
+
+    manualSeed(3);
+    const straight = await trainObfuscator({ ...base, config: cfg(2) });
+    const own = straight.obfuscator.stateDict().size + straight.deobfuscator.stateDict().size;
+    assert.equal(memory().numTensors - before, own, 'only the returned models stay alive');
+    assert.equal(straight.history.length, 2);
+    target.parameters().forEach((p, i) => assert.deepEqual(p.toFloat32Array(), snapshot[i], `target parameter ${i} changed`));
+
+    const ckpt = path.join(dir, 'obf.safetensors');
+    manualSeed(3);
+    const first = await trainObfuscator({ ...base, config: cfg(1), checkpointPath: ckpt });
+    manualSeed(99); // a different global seed: the resumed run must not depend on it
+    const resumed = await trainObfuscator({ ...base, config: cfg(2), checkpointPath: ckpt, resume: true });
+    assert.equal(resumed.history.length, 2);
+    const a = straight.obfuscator.parameters().map((p) => p.toFloat32Array());
+    const b = resumed.obfuscator.parameters().map((p) => p.toFloat32Array());
+    a.forEach((v, i) => assert.deepEqual(b[i], v, `obfuscator parameter ${i} differs after resume`));
+    for (const r of [straight, first, resumed]) { r.obfuscator.dispose(); r.deobfuscator.dispose(); }
+    target.dispose();
+    noGrad(() => undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
