@@ -1,11 +1,40 @@
+// `earmark demo` (what `npm start` runs): build the built-in speech corpus if it is missing, then run the
+// fig4 experiment with the CPU preset (train T for speaker ID, train the obfuscator, attack gender and
+// emotion) and print the summary table and where the HTML report is.
+import path from 'node:path';
+import { buildSpeechCorpus } from '../data/builtin/speech.js';
+import { DATASET_DEFAULTS } from '../eval/dataset.js';
+import { resolveExperimentConfig, runExperiment } from '../eval/experiment.js';
+import { summaryTable } from '../eval/summary.js';
+import { repoRoot } from '../util/paths.js';
 import type { Command } from './args.js';
-import { runSelfcheck } from './selfcheck.js';
+import { presetFromFlags, readConfigFile } from './common.js';
 
 export const demo: Command = {
   name: 'demo',
-  summary: 'The main job (`npm start`). Until the opt-in obfuscator demo lands (issue 4) it runs the engine self-check.',
-  flags: {},
-  async run() {
-    return runSelfcheck();
+  summary: 'The main job (`npm start`): build the built-in speech corpus if missing, train T (speaker ID) and the obfuscator, run the fig4 attacks on gender and emotion, and print the summary and the report path.',
+  flags: {
+    preset: { type: 'string', description: "'cpu' (about 15 minutes on two cores) or 'paper'", default: 'cpu' },
+    config: { type: 'string', description: 'JSON file of ExperimentConfig overrides' },
+    difficulty: { type: 'int', description: 'built-in corpus difficulty (0: 16 voices; 1, 2: more near-identical voices)', default: 1 },
+    seed: { type: 'int', description: 'corpus and experiment seed', default: 0 },
+    out: { type: 'string', description: 'run folder (default runs/demo-<preset>)' },
+    fresh: { type: 'boolean', description: 'ignore checkpoints of an earlier demo run', default: false },
+  },
+  async run(flags) {
+    const seed = flags['seed'] as number;
+    const preset = presetFromFlags(flags);
+    console.error('earmark demo: built-in speech corpus');
+    const speech = await buildSpeechCorpus({ difficulty: flags['difficulty'] as number, seed });
+    console.error(speech.reused ? `  re-using ${speech.out} (${speech.clips} clips)` : `  built ${speech.out}: ${speech.clips} clips in ${speech.seconds.toFixed(0)} s`);
+    const file = readConfigFile(flags['config'] as string | undefined);
+    const config = resolveExperimentConfig(preset, {
+      ...file, experiment: 'fig4', seed,
+      dataset: { ...DATASET_DEFAULTS, layout: 'csv', manifest: path.join(speech.out, 'labels.csv'), splitSeed: seed },
+    });
+    const runDir = (flags['out'] as string | undefined) ?? path.join(repoRoot(), 'runs', `demo-${preset}`);
+    const report = await runExperiment({ config, runDir, resume: flags['fresh'] !== true });
+    console.log(`\n${summaryTable(report)}\n\nHTML report: ${path.resolve(runDir, 'report.html')}`);
+    return 0;
   },
 };

@@ -1,0 +1,38 @@
+// The sentences the built-in speech corpus reads: original, emotion-neutral, phonetically varied
+// English (every phoneme of General American appears several times). Ids are stable: a build picks
+// a seeded subset, so never reorder or edit these; append new ones at the end.
+
+export const SENTENCES: readonly { id: string; text: string }[] = [
+  'The old lighthouse keeper counted the ships every evening.',
+  'A yellow bicycle was leaning against the garden wall.',
+  'Please put the blue folder on the second shelf.',
+  'The train to the coast leaves at a quarter past nine.',
+  'She measured the thickness of the wooden boards twice.',
+  'Fresh bread and cheese were waiting on the kitchen table.',
+  'The museum closes early on the first Monday of each month.',
+  'Seven geese walked slowly across the frozen pond.',
+  'He forgot to charge the battery before the journey.',
+  'The window in the attic looks out over the valley.',
+  'Our neighbour grows tomatoes, beans and pumpkins.',
+  'The children built a tower out of cardboard boxes.',
+  'Turn left at the bakery and follow the narrow road.',
+  'A thick fog covered the harbour until noon.',
+  'The choir practised the new song on Thursday.',
+  'My brother usually drinks coffee without sugar.',
+  'The jacket with the zipper is hanging behind the door.',
+  'Water boils faster when the pot has a lid.',
+  'They painted the fence a pale shade of green.',
+  'The library moved its maps to the ground floor.',
+  'Each player throws the dice three times.',
+  'The farmer checked the sheep in the upper field.',
+  'A small boat drifted quietly along the river.',
+  'Her watch was exactly four minutes slow.',
+  'The shop sells buttons, thread and measuring tape.',
+  'Rain is expected in the north later this week.',
+  'The engineer adjusted the valve with a heavy wrench.',
+  'Join the queue by the ticket machine near the exit.',
+  'The recipe needs two eggs and a cup of flour.',
+  'A judge reviewed the photographs of the garden show.',
+  'The vase on the piano was a gift from his aunt.',
+  'Birds gathered on the wires above the village square.',
+].map((text, i) => ({ id: `s${String(i + 1).padStart(2, '0')}`, text }));
