@@ -25,14 +25,16 @@ function toySet(n: number, frames: number): LabelledSet {
   };
 }
 
-test('L_p equals the identity D = 0.5·|tanh(Δ/2)|, is 0 for equal latents and stays below 0.5', () => {
+test('L_p equals the identity D = 0.5·|tanh(Δ/2)|, is 0 for equal latents and is bounded by 0.5', () => {
   tidy(() => {
     const a = randn([2, 4, 8]).mul(3);
     const b = randn([2, 4, 8]);
     const viaTanh = a.sub(b).mul(0.5).tanh().abs().mul(0.5).mean().item();
     assert.ok(Math.abs(lossP(a, b).item() - viaTanh) < 1e-6);
     assert.equal(lossP(a, a).item(), 0);
-    assert.ok(lossP(a.mul(100), b.mul(-100)).item() < 0.5);
+    assert.ok(lossP(a, b).item() < 0.5);
+    // σ saturates to exactly 1 in float32 for huge differences, so the float bound is ≤ 0.5
+    assert.ok(lossP(a.mul(100), b.mul(-100)).item() <= 0.5);
     // hand value: Δ = 2 everywhere → |σ(2) − 0.5| = 0.3807970779778823
     assert.ok(Math.abs(lossP(tensor([3, 3]), tensor([1, 1])).item() - 0.3807970779778823) < 1e-6);
   });
