@@ -7,9 +7,10 @@
 import os from 'node:os';
 import { exportGenerator, type GeneratorShape } from '../src/edge/export-obfuscator.js';
 import { generatorFlops } from '../src/edge/flops.js';
-import { StreamingObfuscator, algorithmicLatency, obfuscateOffline, WINDOW_DEFAULTS } from '../src/edge/obfuscate.js';
+import { StreamingObfuscator, algorithmicLatency, obfuscateOffline, WINDOW_DEFAULTS, type WindowConfig } from '../src/edge/obfuscate.js';
 import { encodeModel, type OnnxModel } from '../src/edge/onnx.js';
-import { quantizeWeightsInt8 } from '../src/edge/quantize.js';
+import { calibrate, quantizeStaticInt8, quantizeWeightsInt8 } from '../src/edge/quantize.js';
+import { Ds2Frontend, normalizeInPlace } from '../src/edge/spectrogram.js';
 import { OnnxSession, type GraphOptimizationLevel } from '../src/edge/runtime.js';
 import { plainStateDict } from '../src/methods/export.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
@@ -19,6 +20,18 @@ import type { BenchRow } from './types.js';
 
 const SECTION = 'edge';
 const FRAMES_PER_SECOND = 100; // hop 10 ms
+
+/** Normalised 128-frame windows of a speech-like synthetic signal (calibration / held-out input). */
+function speechLikeWindows(n: number): { data: Float32Array; dims: number[] }[] {
+  const audio = Float32Array.from({ length: 16000 * 2 * n }, (_, i) => 0.3 * Math.sin(i * 0.03 + 3 * Math.sin(i * 0.0003)) * Math.sin(i * 0.0005) + 0.02 * Math.sin(i * 1.7) + 0.01 * Math.sin(i * 2.9 + Math.sin(i * 0.01)));
+  const a = new Ds2Frontend().analyze(audio);
+  return Array.from({ length: n }, (_, k) => {
+    const x = new Float32Array(161 * 128);
+    for (let f = 0; f < 161; f++) x.set(a.logMag.subarray(f * a.frames + 150 * k, f * a.frames + 150 * k + 128), f * 128);
+    normalizeInPlace(x);
+    return { data: x, dims: [1, 161, 128] };
+  });
+}
 
 /** Async median-of-repeats timer (bench/format.ts's measure is synchronous; ORT's run is async). */
 async function measureAsync(fn: () => Promise<unknown>, warmup = 3, repeats = 15): Promise<Timing> {
@@ -37,14 +50,6 @@ const load = (): string => `load ${os.loadavg()[0]!.toFixed(1)}`;
 function msRow(name: string, t: Timing, target?: string, extra = ''): BenchRow {
   return { section: SECTION, name, value: t.median * 1e3, unit: 'ms / s audio', ...(target ? { target } : {}),
     note: `best ${formatValue(t.best * 1e3)} ms; ${load()}${extra ? '; ' + extra : ''}` };
-}
-
-async function ortTiming(model: OnnxModel | Uint8Array, threads: number, level: GraphOptimizationLevel = 'all'): Promise<Timing> {
-  const s = await OnnxSession.load(model instanceof Uint8Array ? model : encodeModel(model), { threads, optimizationLevel: level });
-  const x = new Float32Array(161 * FRAMES_PER_SECOND).map((_, i) => Math.sin(i * 0.1));
-  const t = await measureAsync(() => s.run({ data: x, dims: [1, 161, FRAMES_PER_SECOND] }));
-  await s.close();
-  return t;
 }
 
 /** GFLOP/s of a 1024² float32 matmul on libtorch with `threads` threads. */
@@ -82,36 +87,59 @@ export async function benchEdge(): Promise<BenchRow[]> {
     rows.push({ section: SECTION, name: `paper Table 1: ${device}`, value: ms, unit: 'ms / s audio', note: 'Wang et al. 2022, for comparison' });
   }
 
-  const ort1 = await ortTiming(optimized, 1);
-  rows.push(msRow('onnxruntime fp32, 1 thread', ort1, '<= 20', 'fused export, graph opt all'));
-  rows.push(msRow('onnxruntime fp32, 2 threads', await ortTiming(optimized, 2), undefined, 'fused export'));
-
-  // libtorch eager on one thread, same input
+  // every variant timed round-robin (one call each per round), so load swings hit them all alike
+  const x100 = new Float32Array(161 * FRAMES_PER_SECOND).map((_, i) => Math.sin(i * 0.1) + Math.cos(i * 0.013));
+  const calib = speechLikeWindows(4);
+  const ranges = await calibrate(optimized, calib.slice(0, 3));
+  const staticQ = quantizeStaticInt8(optimized, ranges);
+  const variants: [string, OnnxModel, number, GraphOptimizationLevel, string?][] = [
+    ['onnxruntime fp32, 1 thread', optimized, 1, 'extended', '<= 20'],
+    ['onnxruntime fp32, 2 threads', optimized, 2, 'extended'],
+    ['  variant: graph opt all (adds NCHWc layouts)', optimized, 1, 'all'],
+    ['  variant: graph opt basic', optimized, 1, 'basic'],
+    ['  variant: graph opt disabled', optimized, 1, 'disabled'],
+    ['  variant: literal export (no folding/fusion), opt extended', literal, 1, 'extended'],
+    ['onnxruntime int8 static QDQ (QLinearConv), 1 thread', staticQ, 1, 'all'],
+    ['onnxruntime int8 dynamic (ConvInteger), 1 thread', quantizeWeightsInt8(optimized, 'dynamic'), 1, 'extended'],
+    ['onnxruntime int8 weight-only, 1 thread', quantizeWeightsInt8(optimized, 'weights'), 1, 'extended'],
+  ];
+  const sessions = await Promise.all(variants.map(([, m, threads, level]) => OnnxSession.load(encodeModel(m), { threads, optimizationLevel: level })));
   const before = getNumThreads();
   setNumThreads(1);
-  const x = keep(tidy(() => randn([1, 161, FRAMES_PER_SECOND])));
-  const xs: number[] = [];
-  noGrad(() => {
-    for (let i = 0; i < 3; i++) tidy(() => { g.forward(x); });
-    for (let r = 0; r < 9; r++) {
+  const xt = keep(tidy(() => tensor(x100, [1, 161, FRAMES_PER_SECOND])));
+  const eagerCall = (): void => noGrad(() => tidy(() => { g.forward(xt).contiguous().toFloat32Array(); }));
+  const times: number[][] = variants.map(() => []);
+  const eagerTimes: number[] = [];
+  for (let round = -3; round < 21; round++) {
+    for (const [i, s] of sessions.entries()) {
       const t0 = process.hrtime.bigint();
-      tidy(() => { g.forward(x).contiguous().toFloat32Array(); });
-      xs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      await s.run({ data: x100, dims: [1, 161, FRAMES_PER_SECOND] });
+      if (round >= 0) times[i]!.push(Number(process.hrtime.bigint() - t0) / 1e9);
     }
-  });
-  x.dispose();
+    const t0 = process.hrtime.bigint();
+    eagerCall();
+    if (round >= 0) eagerTimes.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  xt.dispose();
   setNumThreads(before);
-  const eager = { median: median(xs), best: Math.min(...xs) };
-  rows.push(msRow('libtorch eager fp32, 1 thread', eager, `> ${formatValue(ort1.median * 1e3)} (ORT)`));
-
-  // what the export-side and session-side choices are worth (1 thread)
-  rows.push(msRow('  variant: literal export (no folding/fusion)', await ortTiming(literal, 1)));
-  for (const level of ['disabled', 'basic', 'extended'] as const) rows.push(msRow(`  variant: fused export, graph opt ${level}`, await ortTiming(optimized, 1, level)));
-
-  // int8
-  const int8 = quantizeWeightsInt8(optimized, 'dynamic');
-  rows.push(msRow('onnxruntime int8 (dynamic ConvInteger), 1 thread', await ortTiming(int8, 1)));
-  rows.push(msRow('onnxruntime int8 weights-only, 1 thread', await ortTiming(quantizeWeightsInt8(optimized, 'weights'), 1)));
+  // int8 error against fp32 on a held-out speech-like window (random weights: a rough proxy; use int8Cost with a trained model)
+  const held = calib[3]!;
+  const ref = (await sessions[0]!.run(held)).data;
+  const errOf = async (s: OnnxSession): Promise<string> => {
+    const y = (await s.run(held)).data;
+    let mae = 0;
+    let ms = 0;
+    for (let i = 0; i < y.length; i++) { mae += Math.abs(y[i]! - ref[i]!); ms += ref[i]! ** 2; }
+    return `mean |Δ| vs fp32 = ${formatValue(mae / y.length / Math.sqrt(ms / y.length))} × rms (random weights)`;
+  };
+  const timing = (xs: number[]): Timing => ({ median: median(xs), best: Math.min(...xs) });
+  const ort1 = timing(times[0]!);
+  for (const [i, [name, , , level, target]] of variants.entries()) {
+    const extra = name.includes('int8') ? await errOf(sessions[i]!) : `graph opt ${level}`;
+    rows.push(msRow(name, timing(times[i]!), target, extra));
+    if (i === 1) rows.push(msRow('libtorch eager fp32, 1 thread', timing(eagerTimes), `> ${formatValue(ort1.median * 1e3)} (ORT)`, 'same input, noGrad'));
+  }
+  for (const s of sessions) await s.close();
 
   // FLOPs and the floor they imply
   const flops = generatorFlops(cfg, FRAMES_PER_SECOND);
@@ -132,9 +160,13 @@ export async function benchEdge(): Promise<BenchRow[]> {
 
   // streaming latency against chunk size: algorithmic latency + the slowest push's compute
   const tenS = Float32Array.from({ length: 5 * 16000 }, (_, i) => 0.3 * Math.sin(i * 0.03) + 0.01 * Math.sin(i * 1.7));
-  for (const chunkMs of [20, 50, 100, 200, 500]) {
+  const cases: [number, WindowConfig][] = [
+    ...[20, 50, 100, 200, 500].map((ms): [number, WindowConfig] => [ms, WINDOW_DEFAULTS]),
+    [100, { windowFrames: 64, lookaheadFrames: 8 }], [100, { windowFrames: 32, lookaheadFrames: 4 }],
+  ];
+  for (const [chunkMs, win] of cases) {
     const chunk = (16000 * chunkMs) / 1000;
-    const s = new StreamingObfuscator(forward, WINDOW_DEFAULTS);
+    const s = new StreamingObfuscator(forward, win);
     const pushes: number[] = [];
     for (let i = 0; i < tenS.length; i += chunk) {
       const t0 = process.hrtime.bigint();
@@ -142,10 +174,10 @@ export async function benchEdge(): Promise<BenchRow[]> {
       pushes.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     await s.end();
-    const algo = (1000 * algorithmicLatency(WINDOW_DEFAULTS, chunk)) / 16000;
+    const algo = (1000 * algorithmicLatency(win, chunk)) / 16000;
     const worst = Math.max(...pushes);
-    rows.push({ section: SECTION, name: `stream latency, chunk ${chunkMs} ms`, value: algo + worst, unit: 'ms',
-      note: `algorithmic ${formatValue(algo)} ms + slowest push ${formatValue(worst)} ms (median push ${formatValue(median(pushes))} ms); W=128 M=16` });
+    rows.push({ section: SECTION, name: `stream latency, chunk ${chunkMs} ms, W=${win.windowFrames} M=${win.lookaheadFrames}`, value: algo + worst, unit: 'ms',
+      note: `algorithmic ${formatValue(algo)} ms + slowest push ${formatValue(worst)} ms (median push ${formatValue(median(pushes))} ms); ${load()}` });
   }
   await session.close();
   g.dispose();
@@ -157,4 +189,3 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { formatTable } = await import('./format.js');
   console.log(formatTable(await benchEdge()));
 }
-void tensor;

@@ -4,7 +4,10 @@ import { corpus } from './corpus.js';
 import { demo } from './demo.js';
 import { experiment } from './experiment.js';
 import { features } from './features.js';
+import { grant, revoke } from './grant.js';
+import { obfuscate } from './obfuscate.js';
+import { serve } from './serve.js';
 import { selfcheck } from './selfcheck.js';
 import { trainObfuscatorCmd, trainTarget } from './train.js';
 
-export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscatorCmd, experiment, selfcheck];
+export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscatorCmd, experiment, obfuscate, serve, grant, revoke, selfcheck];

@@ -6,6 +6,7 @@ import { buildSpeechCorpus } from '../data/builtin/speech.js';
 import { DATASET_DEFAULTS } from '../eval/dataset.js';
 import { resolveExperimentConfig, runExperiment } from '../eval/experiment.js';
 import { summaryTable } from '../eval/summary.js';
+import { exportAndMeasure } from '../methods/export.js';
 import { repoRoot } from '../util/paths.js';
 import type { Command } from './args.js';
 import { presetFromFlags, readConfigFile } from './common.js';
@@ -35,6 +36,8 @@ export const demo: Command = {
     const runDir = (flags['out'] as string | undefined) ?? path.join(repoRoot(), 'runs', `demo-${preset}`);
     const report = await runExperiment({ config, runDir, resume: flags['fresh'] !== true });
     console.log(`\n${summaryTable(report)}\n\nHTML report: ${path.resolve(runDir, 'report.html')}`);
+    // the edge step: the trained obfuscator as ONNX, timed with onnxruntime alone
+    console.log(await exportAndMeasure(path.join(runDir, 'obfuscator.safetensors'), runDir));
     return 0;
   },
 };

@@ -1,0 +1,289 @@
+// The deployed obfuscation: windowed, so that a stream and a file give the same output.
+//
+// Why windows: the generator's InstanceNorm layers (and DS2's per-utterance normalisation) use
+// statistics over the whole time axis, so a whole-utterance forward can never be reproduced by a
+// causal stream. The deployed obfuscator therefore sees windows of W frames (default 128 = the
+// training crop length), each normalised on its own:
+//   window k covers frames [k·S, k·S + W), S = W − 2M (M = look-ahead frames, default 16);
+//   its input is log1p|STFT| normalised per window ((S − mean)/std, unbiased std) — the per-window
+//   normalisation; its output is de-normalised with the same mean and std (obfuscated log1p|STFT|);
+//   stitching: window k keeps frames [k·S + M, k·S + M + S) — the first window keeps from frame 0, the
+//   last (the first whose end reaches the utterance's N frames) keeps up to N and may be shorter than W.
+// Offline and streaming apply exactly this rule, so they agree everywhere; only float rounding differs
+// (the offline path batches windows). Audio out is the obfuscated magnitude with the ORIGINAL phase,
+// inverted by overlap-add (torch.istft's rule). The algorithmic latency of the stream is
+// ((W − M)·hop + nFft) samples plus one chunk: a kept frame needs its window's frames to the end, and
+// one more frame to know the window is not the last.
+import { Ds2Frontend, OverlapAdd, normalizeInPlace, type FrameSpectrum } from './spectrogram.js';
+import type { FloatArray } from './runtime.js';
+
+/** Anything that maps (B, nFreq, T) → (B, nFreq, T): an OnnxSession's run, or a test double. */
+export type ForwardFn = (x: FloatArray) => Promise<FloatArray>;
+
+export interface WindowConfig {
+  /** W: frames per window (default 128). */
+  windowFrames: number;
+  /** M: context frames on each side (default 16); needs W > 2M. */
+  lookaheadFrames: number;
+  /** Full windows run together in batches of this many offline (default 8). */
+  batch?: number;
+}
+
+export const WINDOW_DEFAULTS: WindowConfig = { windowFrames: 128, lookaheadFrames: 16 };
+
+export function checkWindow(w: WindowConfig): void {
+  const { windowFrames: W, lookaheadFrames: M } = w;
+  if (!Number.isInteger(W) || W < 4) throw new RangeError(`'windowFrames' must be an integer >= 4, got ${W}`);
+  if (!Number.isInteger(M) || M < 0 || W - 2 * M < 1) throw new RangeError(`'lookaheadFrames' must be an integer with 0 <= M < W/2 = ${W / 2}, got ${M}`);
+}
+
+/** Worst-case algorithmic latency in samples for a chunk size (see the file header). */
+export function algorithmicLatency(w: WindowConfig, chunkSamples: number, hop = 160, nFft = 320): number {
+  return (w.windowFrames - w.lookaheadFrames) * hop + nFft + chunkSamples;
+}
+
+/** One window of the stitching plan: frames [start, end) in, [keepFrom, keepTo) kept. */
+export interface WindowSpan {
+  start: number;
+  end: number;
+  keepFrom: number;
+  keepTo: number;
+}
+
+/**
+ * The stitching plan for N frames.
+ * @example windowPlan(300, { windowFrames: 128, lookaheadFrames: 16 }) // [0,128) keep [0,112); [96,224) keep [112,208); [192,300) keep [208,300)
+ */
+export function windowPlan(n: number, w: WindowConfig): WindowSpan[] {
+  checkWindow(w);
+  const { windowFrames: W, lookaheadFrames: M } = w;
+  const S = W - 2 * M;
+  const out: WindowSpan[] = [];
+  for (let k = 0; ; k++) {
+    const start = k * S;
+    const last = start + W >= n;
+    out.push({ start, end: last ? n : start + W, keepFrom: k === 0 ? 0 : start + M, keepTo: last ? n : start + M + S });
+    if (last) return out;
+  }
+}
+
+/** Copy frames [from, to) of a (nFreq, frames) block into a new (nFreq, to − from) block. */
+function sliceFrames(src: Float32Array, nFreq: number, frames: number, from: number, to: number): Float32Array {
+  const len = to - from;
+  const out = new Float32Array(nFreq * len);
+  for (let f = 0; f < nFreq; f++) out.set(src.subarray(f * frames + from, f * frames + to), f * len);
+  return out;
+}
+
+/** Result of an offline obfuscation. */
+export interface ObfuscatedUtterance {
+  /** Obfuscated log1p|STFT|, (nFreq, frames) row-major (de-normalised). */
+  logMag: Float32Array;
+  /** The original STFT phase, (nFreq, frames). */
+  phase: Float32Array;
+  frames: number;
+  nFreq: number;
+  /** Audio with the original phase (same length as the input), when requested. */
+  audio?: Float32Array;
+}
+
+/**
+ * The windowed rule on a spectrogram already computed: `spec` (nFreq, frames) row-major in any affine
+ * units (log1p|STFT|, or DS2's per-utterance normalised features: per-window normalisation removes
+ * the difference); returns the obfuscated spectrogram in the same units.
+ * @example const y = await obfuscateSpectrogram((x) => session.run(x), spec, 161, frames);
+ */
+export async function obfuscateSpectrogram(forward: ForwardFn, spec: Float32Array, nFreq: number, n: number, w: WindowConfig = WINDOW_DEFAULTS): Promise<Float32Array> {
+  if (spec.length !== nFreq * n) throw new RangeError(`'spec' holds ${spec.length} values, not nFreq·frames = ${nFreq}·${n}`);
+  const out = new Float32Array(nFreq * n);
+  const plan = windowPlan(n, w);
+  // group windows of equal length into batches
+  const groups = new Map<number, WindowSpan[]>();
+  for (const s of plan) groups.set(s.end - s.start, [...(groups.get(s.end - s.start) ?? []), s]);
+  const batch = w.batch ?? 8;
+  for (const [len, spans] of groups) {
+    for (let i = 0; i < spans.length; i += batch) {
+      const part = spans.slice(i, i + batch);
+      const x = new Float32Array(part.length * nFreq * len);
+      const stats = part.map((s, b) => {
+        const block = sliceFrames(spec, nFreq, n, s.start, s.end);
+        const st = normalizeInPlace(block);
+        x.set(block, b * nFreq * len);
+        return st;
+      });
+      const y = await forward({ data: x, dims: [part.length, nFreq, len] });
+      part.forEach((s, b) => {
+        const { mean, std } = stats[b]!;
+        for (let f = 0; f < nFreq; f++) {
+          for (let t = s.keepFrom; t < s.keepTo; t++) out[f * n + t] = y.data[b * nFreq * len + f * len + (t - s.start)]! * std + mean;
+        }
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Obfuscate a whole waveform (16 kHz mono) with the windowed rule.
+ * @example const { audio } = await obfuscateOffline((x) => session.run(x), samples, WINDOW_DEFAULTS, true);
+ */
+export async function obfuscateOffline(forward: ForwardFn, samples: Float32Array, w: WindowConfig = WINDOW_DEFAULTS, audio = true): Promise<ObfuscatedUtterance> {
+  checkWindow(w);
+  const fe = new Ds2Frontend();
+  const nFreq = fe.nFreq;
+  if (samples.length <= fe.nFft / 2) throw new RangeError(`'samples' has ${samples.length} samples; the DS2 front-end needs more than ${fe.nFft / 2} (10 ms)`);
+  const { logMag, phase, frames: n } = fe.analyze(samples);
+  const out = await obfuscateSpectrogram(forward, logMag, nFreq, n, w);
+  const result: ObfuscatedUtterance = { logMag: out, phase, frames: n, nFreq };
+  if (audio) {
+    const ola = new OverlapAdd(fe);
+    const mag = out.map((v) => Math.max(Math.expm1(v), 0));
+    for (let t = 0; t < n; t++) ola.push(mag, phase, t, n);
+    result.audio = ola.take(true, samples.length);
+  }
+  return result;
+}
+
+/** What a stream hands out after each push: obfuscated frames (log1p|STFT|, frame-major) and/or audio. */
+export interface StreamOutput {
+  /** Obfuscated frames, each nFreq values, frame after frame ((frames, nFreq) row-major). */
+  frames: Float32Array;
+  frameCount: number;
+  /** Finished audio samples (when the stream makes audio). */
+  audio: Float32Array;
+}
+
+/**
+ * The streaming obfuscator: push 16 kHz mono samples as they arrive, get obfuscated frames and audio
+ * back as soon as the windowed rule fixes them; `end()` flushes the edges. Equals obfuscateOffline.
+ * @example
+ * const s = new StreamingObfuscator((x) => session.run(x));
+ * for await (const chunk of pcm) write((await s.push(chunk)).audio);
+ * write((await s.end()).audio);
+ */
+export class StreamingObfuscator {
+  readonly config: WindowConfig;
+  readonly #forward: ForwardFn;
+  readonly #fe = new Ds2Frontend();
+  readonly #audio: boolean;
+  readonly #ola: OverlapAdd;
+  /** Samples from absolute index #sampleBase on. */
+  #samples = new Float32Array(0);
+  #sampleBase = 0;
+  #received = 0;
+  /** Spectrum frames from absolute frame #frameBase on, frame-major (nFreq each). */
+  #logMag: number[][] = [];
+  #phase: number[][] = [];
+  #frameBase = 0;
+  /** Next window index and next frame to emit. */
+  #k = 0;
+  #emitted = 0;
+  #ended = false;
+
+  constructor(forward: ForwardFn, w: WindowConfig = WINDOW_DEFAULTS, opts: { audio?: boolean } = {}) {
+    checkWindow(w);
+    this.config = w;
+    this.#forward = forward;
+    this.#audio = opts.audio ?? true;
+    this.#ola = new OverlapAdd(this.#fe);
+  }
+
+  /** Samples received so far. */
+  get received(): number {
+    return this.#received;
+  }
+
+  async push(chunk: Float32Array): Promise<StreamOutput> {
+    if (this.#ended) throw new RangeError('push() after end(): start a new StreamingObfuscator');
+    for (const v of chunk) if (!Number.isFinite(v)) throw new RangeError('the stream holds a NaN or infinite sample; is it really PCM audio?');
+    const merged = new Float32Array(this.#samples.length + chunk.length);
+    merged.set(this.#samples);
+    merged.set(chunk, this.#samples.length);
+    this.#samples = merged;
+    this.#received += chunk.length;
+    // frames whose samples are all here (no right-edge reflection): t·hop + nFft/2 <= received
+    const fe = this.#fe;
+    // (frame 0's left reflection reads sample nFft/2, so nothing is ready before nFft/2 + 1 samples)
+    const ready = this.#received <= fe.nFft / 2 ? 0 : Math.floor((this.#received - fe.nFft / 2) / fe.hop) + 1;
+    this.#analyze(ready, Infinity);
+    return this.#run(false);
+  }
+
+  /** The stream is over: compute the last frames (reflect padding at the end) and flush everything. */
+  async end(): Promise<StreamOutput> {
+    if (this.#ended) throw new RangeError('end() called twice');
+    this.#ended = true;
+    const fe = this.#fe;
+    if (this.#received <= fe.nFft / 2) {
+      throw new RangeError(`the stream ended after ${this.#received} samples; the DS2 front-end needs more than ${fe.nFft / 2} (10 ms of 16 kHz audio)`);
+    }
+    this.#analyze(fe.frameCount(this.#received), this.#received);
+    return this.#run(true);
+  }
+
+  #analyze(upTo: number, total: number): void {
+    const fe = this.#fe;
+    const have = this.#frameBase + this.#logMag.length;
+    const spec: FrameSpectrum = { logMag: new Float32Array(fe.nFreq), phase: new Float32Array(fe.nFreq) };
+    for (let t = have; t < upTo; t++) {
+      fe.frame(this.#samples, t, spec, 0, 1, this.#sampleBase, total === Infinity ? Number.MAX_SAFE_INTEGER : total);
+      this.#logMag.push(Array.from(spec.logMag));
+      this.#phase.push(Array.from(spec.phase));
+    }
+    // keep samples from the first frame still to be computed (its left edge) on
+    const keepFrom = Math.max(0, upTo * fe.hop - fe.nFft / 2 - fe.hop);
+    if (keepFrom > this.#sampleBase + 4 * fe.nFft) {
+      this.#samples = this.#samples.slice(keepFrom - this.#sampleBase);
+      this.#sampleBase = keepFrom;
+    }
+  }
+
+  async #run(final: boolean): Promise<StreamOutput> {
+    const { windowFrames: W, lookaheadFrames: M } = this.config;
+    const S = W - 2 * M;
+    const nFreq = this.#fe.nFreq;
+    const have = this.#frameBase + this.#logMag.length;
+    const frames: number[] = [];
+    let count = 0;
+    for (;;) {
+      const start = this.#k * S;
+      // a full window is processed once one more frame exists (so it is certainly not the last)
+      const last = final && start + W >= have;
+      if (!last && !(have > start + W)) break;
+      const end = last ? have : start + W;
+      const len = end - start;
+      const block = new Float32Array(nFreq * len);
+      for (let t = 0; t < len; t++) {
+        const col = this.#logMag[start + t - this.#frameBase]!;
+        for (let f = 0; f < nFreq; f++) block[f * len + t] = col[f]!;
+      }
+      const { mean, std } = normalizeInPlace(block);
+      const y = await this.#forward({ data: block, dims: [1, nFreq, len] });
+      const keepFrom = this.#k === 0 ? 0 : start + M;
+      const keepTo = last ? have : start + M + S;
+      for (let t = keepFrom; t < keepTo; t++) {
+        const frame = new Float32Array(nFreq);
+        for (let f = 0; f < nFreq; f++) frame[f] = y.data[f * len + (t - start)]! * std + mean;
+        for (const v of frame) frames.push(v);
+        count++;
+        if (this.#audio) {
+          const mag = frame.map((v) => Math.max(Math.expm1(v), 0));
+          this.#ola.push(mag, this.#phase[t - this.#frameBase]!);
+        }
+      }
+      this.#emitted = keepTo;
+      this.#k++;
+      // drop frames no later window needs
+      const nextStart = this.#k * S;
+      const drop = Math.min(nextStart, this.#emitted) - this.#frameBase;
+      if (drop > 0) {
+        this.#logMag.splice(0, drop);
+        this.#phase.splice(0, drop);
+        this.#frameBase += drop;
+      }
+      if (last) break;
+    }
+    const audio = this.#audio ? this.#ola.take(final, this.#received) : new Float32Array(0);
+    return { frames: Float32Array.from(frames), frameCount: count, audio };
+  }
+}
