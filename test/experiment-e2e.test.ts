@@ -48,6 +48,8 @@ test('fig4 end to end on a tiny corpus writes a complete report and resumes from
       targetTrain: tiny, attackerTrain: tiny,
       obfuscator: { channels: 4, residualBlocks: 1 }, deobfuscator: { channels: 4, residualBlocks: 1 },
       obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 },
+      adr: { adrTrain: { preEpochs: 2, epochs: 3, batchSize: 8 }, classifier: { epochs: 3, hidden: 16 } },
+      verification: { xvector: { channels: 8, poolChannels: 16, embedDim: 16 }, train: { epochs: 2, batchSize: 4, cropFrames: 24 } },
     });
     const runDir = path.join(dir, 'run');
     const before = memory().numTensors;
@@ -55,7 +57,8 @@ test('fig4 end to end on a tiny corpus writes a complete report and resumes from
     const r = await runExperiment({ config, runDir, log: (l) => logs.push(l) });
     assert.equal(memory().numTensors, before, 'no tensors outlive the experiment');
     for (const f of ['report.json', 'report.html', 'config.json', 'splits.json', 'target.safetensors', 'obfuscator.safetensors',
-      'clean-gender.safetensors', 'informed-gender.safetensors', 'clean-emotion.safetensors', 'informed-emotion.safetensors']) {
+      'clean-gender.safetensors', 'informed-gender.safetensors', 'clean-emotion.safetensors', 'informed-emotion.safetensors',
+      'mcadams-informed-gender.safetensors', 'xvector-clean.safetensors']) {
       assert.ok(existsSync(path.join(runDir, f)), `${f} written`);
     }
     const json = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8'));
@@ -67,7 +70,15 @@ test('fig4 end to end on a tiny corpus writes a complete report and resumes from
         assert.equal(s.chanceUniform, 0.5);
       }
     }
-    assert.equal(r.verdicts.length, 1 + 2 * 2);
+    // T, then per attribute: ignorant ≈ chance, informed < clean, and opt-in vs ADR and vs McAdams
+    assert.equal(r.verdicts.length, 1 + 2 * 4);
+    assert.deepEqual(r.baselines.mcadams!.attacks.map((a) => a.attribute), ['gender', 'emotion']);
+    assert.deepEqual(r.baselines.adr!.attacks.map((a) => a.attribute), ['gender', 'emotion']);
+    assert.deepEqual(r.verification.map((v) => v.system), ['obfuscator', 'mcadams']);
+    for (const v of r.verification) for (const k of ['original', 'ignorant', 'lazyInformed', 'informed'] as const) {
+      const e = v[k]['all']!.eer;
+      assert.ok(e >= 0 && e <= 1, `${v.system} ${k} EER ${e}`);
+    }
     assert.equal(json.config.obfuscatorTrain.identityWarmupSteps, 2, 'the resolved config is stored with the report');
     const html = readFileSync(path.join(runDir, 'report.html'), 'utf8');
     assert.match(html, /<svg/);

@@ -10,15 +10,20 @@ import { resolveConfig } from '../config/resolve.js';
 import type { LabelKey } from '../data/index.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config, CYCLEGAN_VC2_PRESETS, type CycleGanVc2Config } from '../models/cyclegan-vc2.js';
 import { DeepSpeech2, resolveDeepSpeech2Config, DS2_PRESETS, type DeepSpeech2Config } from '../models/deepspeech2.js';
-import { mapSet, type LabelledSet, type SpecSet } from '../methods/batches.js';
-import { loadCheckpoint, readCheckpointState } from '../methods/checkpoint.js';
-import { predict, resolveClassifierTrainConfig, trainClassifier, type ClassifierTrainConfig, type EpochRecord } from '../methods/classifier.js';
+import { mapSet, twinSubset, type SpecSet } from '../methods/batches.js';
+import { predict, resolveClassifierTrainConfig, trainOrLoadClassifier, type ClassifierTrainConfig, type EpochRecord } from '../methods/classifier.js';
 import { resolveObfuscatorTrainConfig, trainObfuscator, type ObfuscatorEpoch, type ObfuscatorTrainConfig } from '../methods/obfuscator.js';
 import { manualSeed, type Tensor } from '../tensor/index.js';
+import type { DeepSpeech2 as DeepSpeech2Model } from '../models/deepspeech2.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { classNames, labelled, loadExperimentData, setsFor, DATASET_DEFAULTS, type DatasetOptions, type ExperimentData } from './dataset.js';
 import { scoreClassification, type ClassScores } from './metrics.js';
+import {
+  evaluateAdr, evaluateSpecSystem, mcadamsSpecSets, resolveAdrEvalConfig, ADR_EVAL_PRESETS, MCADAMS_FEATURE_DEFAULTS,
+  type AdrEvalConfig, type AdrReport, type McAdamsFeatureOptions, type SpecSystemReport,
+} from './baselines.js';
+import { evaluateVerification, resolveVerificationConfig, trainCleanXVector, VERIFICATION_PRESETS, type VerificationConfig, type VerificationResult } from './verification.js';
 import { writeReportHtml } from './report.js';
 
 export type ExperimentName = 'fig3a' | 'fig3b' | 'fig4';
@@ -44,6 +49,11 @@ export interface ExperimentConfig {
   obfuscatorTrain: ObfuscatorTrainConfig;
   /** Test utterances shown with spectrograms and audio in the HTML report. */
   reportExamples: number;
+  /** The systems judged beside the obfuscator (issue 5): ADR on x-vectors, McAdams on audio, and speaker verification EERs. */
+  baselines: { adr: boolean; mcadams: boolean; verification: boolean };
+  adr: AdrEvalConfig;
+  mcadams: McAdamsFeatureOptions;
+  verification: VerificationConfig;
 }
 
 const { numClasses: _k, ...MODEL_DEFAULTS } = resolveDeepSpeech2Config({});
@@ -57,6 +67,8 @@ export const EXPERIMENT_PRESETS: Record<'paper' | 'cpu', Partial<ExperimentConfi
     obfuscator: resolveCycleGanVc2Config(CYCLEGAN_VC2_PRESETS.obfuscator),
     deobfuscator: resolveCycleGanVc2Config(CYCLEGAN_VC2_PRESETS.deobfuscator),
     obfuscatorTrain: resolveObfuscatorTrainConfig({ epochs: 100, batchSize: 16 }),
+    adr: ADR_EVAL_PRESETS.paper,
+    verification: VERIFICATION_PRESETS.paper,
   },
   cpu: {
     model: { ...MODEL_DEFAULTS, ...DS2_PRESETS.cpu },
@@ -68,6 +80,8 @@ export const EXPERIMENT_PRESETS: Record<'paper' | 'cpu', Partial<ExperimentConfi
     // built-in corpus, SGD 1e-2 left T at chance on obfuscated audio after 3 epochs; this reaches
     // 92% (clean 100%) by epoch 3 while L_p rises (see the closing note of issue 4)
     obfuscatorTrain: resolveObfuscatorTrainConfig({ epochs: 8, batchSize: 16, cropFrames: 96, optimizer: 'adam', lr: 1e-3, identityWarmupSteps: 150 }),
+    adr: ADR_EVAL_PRESETS.cpu,
+    verification: VERIFICATION_PRESETS.cpu,
   },
 };
 
@@ -82,6 +96,10 @@ export const EXPERIMENT_DEFAULTS: ExperimentConfig = {
   deobfuscator: resolveCycleGanVc2Config(CYCLEGAN_VC2_PRESETS.deobfuscator),
   obfuscatorTrain: resolveObfuscatorTrainConfig({}),
   reportExamples: 2,
+  baselines: { adr: true, mcadams: true, verification: true },
+  adr: ADR_EVAL_PRESETS.cpu,
+  mcadams: MCADAMS_FEATURE_DEFAULTS,
+  verification: VERIFICATION_PRESETS.cpu,
   ...EXPERIMENT_PRESETS.cpu,
 };
 
@@ -95,6 +113,8 @@ export function resolveExperimentConfig(preset: 'cpu' | 'paper', overrides: unkn
   resolveObfuscatorTrainConfig(c.obfuscatorTrain);
   resolveCycleGanVc2Config(c.obfuscator);
   resolveCycleGanVc2Config(c.deobfuscator);
+  resolveAdrEvalConfig('cpu', c.adr);
+  resolveVerificationConfig('cpu', c.verification);
   return c;
 }
 
@@ -123,6 +143,10 @@ export interface ExperimentReport {
   target: { task: string; classes: string[]; clean: ClassScores; obfuscated: ClassScores; history: EpochRecord[] };
   obfuscator: { parameters: number; deobfuscatorParameters: number; history: ObfuscatorEpoch[] };
   attacks: AttackResult[];
+  /** Systems judged beside the obfuscator with the same attackers (absent when switched off). */
+  baselines: { adr?: AdrReport; mcadams?: SpecSystemReport };
+  /** Speaker-verification EERs (VoicePrivacy style) of every system that outputs spectrograms. */
+  verification: VerificationResult[];
   /** The paper's expectations checked against these numbers, in words. */
   verdicts: { claim: string; holds: boolean; detail: string }[];
   seconds: Record<string, number>;
@@ -165,7 +189,8 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const tVal = labelled(data, taskSets.val, spec.task);
   const tTest = labelled(data, taskSets.test, spec.task);
   const modelConfig = (k: number): DeepSpeech2Config => resolveDeepSpeech2Config({ ...c.model, numClasses: k });
-  const target = await timed('target', () => classifierStage(o.runDir, 'target', `T ${spec.task}`, modelConfig(tTrain.numClasses), tTrain, tVal, c.targetTrain, resume, log));
+  const target = await timed('target', () => trainOrLoadClassifier({ runDir: o.runDir, name: 'target', label: `T ${spec.task}`,
+    modelConfig: modelConfig(tTrain.numClasses), train: tTrain, val: tVal, config: c.targetTrain, resume, log }));
 
   // F_σ and F_μ, trained on the training split's audio only (labels unused)
   log('[3/5] obfuscator and deobfuscator');
@@ -199,16 +224,19 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
 
   log(`[5/5] attackers on ${spec.attacks.join(', ')}`);
   const attacks: AttackResult[] = [];
+  const cleanAttackers: Record<string, DeepSpeech2Model> = {};
   for (const attr of spec.attacks) {
     const sets = setsFor(data, attr);
     const train = labelled(data, sets.train, attr);
     const val = labelled(data, sets.val, attr);
     const test = labelled(data, sets.test, attr);
     const k = train.numClasses;
-    const clean = await timed(`clean-${attr}`, () => classifierStage(o.runDir, `clean-${attr}`, `clean ${attr}`, modelConfig(k), train, val, c.attackerTrain, resume, log));
-    const informed = await timed(`informed-${attr}`, () => classifierStage(o.runDir, `informed-${attr}`, `informed ${attr}`, modelConfig(k),
-      { ...train, set: subsetOf(obfSets, sets.train, train.set) }, { ...val, set: subsetOf(obfSets, sets.val, val.set) }, c.attackerTrain, resume, log));
-    const obfTest = subsetOf(obfSets, sets.test, test.set);
+    const clean = await timed(`clean-${attr}`, () => trainOrLoadClassifier({ runDir: o.runDir, name: `clean-${attr}`, label: `clean ${attr}`,
+      modelConfig: modelConfig(k), train, val, config: c.attackerTrain, resume, log }));
+    const informed = await timed(`informed-${attr}`, () => trainOrLoadClassifier({ runDir: o.runDir, name: `informed-${attr}`, label: `informed ${attr}`,
+      modelConfig: modelConfig(k), train: { ...train, set: twinSubset(obfSets, sets.train, train.set) },
+      val: { ...val, set: twinSubset(obfSets, sets.val, val.set) }, config: c.attackerTrain, resume, log }));
+    const obfTest = twinSubset(obfSets, sets.test, test.set);
     attacks.push({
       attribute: String(attr),
       classes: classNames(data, attr),
@@ -219,9 +247,42 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       cleanHistory: clean.history,
       informedHistory: informed.history,
     });
-    clean.model.dispose();
+    cleanAttackers[String(attr)] = clean.model; // reused to judge McAdams
     informed.model.dispose();
   }
+
+  // Baselines (issue 5), judged by the same attackers: McAdams on audio (T and DS2 attackers), ADR on
+  // x-vectors (x-vector classifiers), and VoicePrivacy-style speaker verification for audio systems.
+  const baselines: ExperimentReport['baselines'] = {};
+  const verification: VerificationResult[] = [];
+  let mcSets: Awaited<ReturnType<typeof mcadamsSpecSets>> | undefined;
+  if (c.baselines.mcadams) {
+    log('[baselines] McAdams anonymisation judged by T and the DS2 attackers');
+    mcSets = await timed('mcadams-features', () => mcadamsSpecSets(data, { ...c.mcadams, seed: c.mcadams.seed ?? c.seed }, path.join(o.runDir, 'features')));
+    baselines.mcadams = await timed('mcadams', () => evaluateSpecSystem({
+      data, system: 'mcadams', task: spec.task, attacks: spec.attacks, target: target.model, twin: mcSets!.twin, model: c.model,
+      attackerTrain: c.attackerTrain, cleanAttackers, runDir: o.runDir, resume, seed: c.seed, log,
+    }));
+  }
+  if (c.baselines.adr || c.baselines.verification) {
+    log('[baselines] clean x-vector extractor');
+    const xv = await timed('xvector', () => trainCleanXVector(data, c.verification, o.runDir, log));
+    if (c.baselines.adr) {
+      log(`[baselines] ADR (opt-out, told to hide ${c.adr.hide}) judged on x-vectors`);
+      baselines.adr = await timed('adr', () => evaluateAdr({ data, task: spec.task, attacks: spec.attacks, extractor: xv.model, config: c.adr, log }));
+    }
+    if (c.baselines.verification) {
+      log('[baselines] speaker verification: ignorant, lazy-informed and informed attackers');
+      const obfOut = { train: twinSubset(obfSets, data.sets.train, data.sets.train), test: twinSubset(obfSets, data.sets.test, data.sets.test) };
+      verification.push(await timed('verification-obfuscator', () => evaluateVerification({ data, system: 'obfuscator', output: obfOut, clean: xv.model, config: c.verification, runDir: o.runDir, resume, log })));
+      if (mcSets) {
+        const mcOut = { train: mcSets.sets.train, test: mcSets.sets.test };
+        verification.push(await timed('verification-mcadams', () => evaluateVerification({ data, system: 'mcadams', output: mcOut, clean: xv.model, config: c.verification, runDir: o.runDir, resume, log })));
+      }
+    }
+    xv.model.dispose();
+  }
+  for (const m of Object.values(cleanAttackers)) m.dispose();
 
   const report: ExperimentReport = {
     format: 'earmark-experiment-report',
@@ -236,7 +297,9 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     target: { task: String(spec.task), classes: classNames(data, spec.task), ...targetScores, history: target.history },
     obfuscator: { parameters: obf.numParameters(), deobfuscatorParameters: deobf.numParameters(), history: obfRun.history },
     attacks,
-    verdicts: verdicts(targetScores, attacks),
+    baselines,
+    verification,
+    verdicts: verdicts(targetScores, attacks, baselines),
     seconds,
     createdAt: new Date().toISOString(),
   };
@@ -248,42 +311,8 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   return report;
 }
 
-/** Train (or resume, or load when finished) one DS2 classifier checkpointed as runDir/<name>.safetensors. */
-async function classifierStage(runDir: string, name: string, label: string, modelConfig: DeepSpeech2Config, train: LabelledSet, val: LabelledSet,
-  config: ClassifierTrainConfig, resume: boolean, log: (l: string) => void): Promise<{ model: DeepSpeech2; history: EpochRecord[] }> {
-  const ckpt = path.join(runDir, `${name}.safetensors`);
-  if (resume && existsSync(ckpt)) {
-    const st = readCheckpointState<{ epoch: number; history: EpochRecord[] }>(ckpt);
-    if (st.epoch >= config.epochs) {
-      const model = new DeepSpeech2(modelConfig);
-      loadCheckpoint(ckpt, { modules: { best: model } });
-      log(`  ${label}: finished earlier, loaded ${ckpt}`);
-      return { model: model.eval(), history: st.history };
-    }
-  }
-  const r = await trainClassifier({
-    name: label, modelConfig, train, val, config, checkpointPath: ckpt, resume,
-    onEpoch: (e) => log(`  ${label} epoch ${e.epoch + 1}/${config.epochs}: loss ${e.trainLoss.toFixed(3)}  train ${(100 * e.trainAcc).toFixed(1)}%  val ${(100 * e.valAcc).toFixed(1)}%  (${e.seconds.toFixed(0)} s)`),
-  });
-  return { model: r.model, history: r.history };
-}
-
-function mapped(m: Map<SpecSet, SpecSet>, s: SpecSet): SpecSet {
-  const out = m.get(s);
-  if (out === undefined) throw new Error('internal: a split set was not obfuscated');
-  return out;
-}
-
-/** The obfuscated twin of `labelledSet` (a subset of `full` by id). */
-function subsetOf(m: Map<SpecSet, SpecSet>, full: SpecSet, labelledSet: SpecSet): SpecSet {
-  const o = mapped(m, full);
-  const pos = new Map(full.ids.map((id, i) => [id, i]));
-  const idx = labelledSet.ids.map((id) => pos.get(id)!);
-  return { ids: idx.map((i) => o.ids[i]!), specs: idx.map((i) => o.specs[i]!), frames: idx.map((i) => o.frames[i]!), nFreq: o.nFreq };
-}
-
 /** The paper's claims (and the issue's acceptance bounds) checked against measured numbers. */
-function verdicts(t: { clean: ClassScores; obfuscated: ClassScores }, attacks: AttackResult[]): ExperimentReport['verdicts'] {
+function verdicts(t: { clean: ClassScores; obfuscated: ClassScores }, attacks: AttackResult[], baselines: ExperimentReport['baselines']): ExperimentReport['verdicts'] {
   const pts = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const out: ExperimentReport['verdicts'] = [];
   const drop = t.clean.accuracy - t.obfuscated.accuracy;
@@ -295,6 +324,12 @@ function verdicts(t: { clean: ClassScores; obfuscated: ClassScores }, attacks: A
       detail: `${pts(a.ignorant.accuracy)} vs chance ${pts(chance)} (majority class ${pts(a.ignorant.chanceMajority)}, 1/K ${pts(a.ignorant.chanceUniform)})` });
     out.push({ claim: `the informed ${a.attribute} attacker stays below the clean ${a.attribute} classifier`, holds: a.informed.accuracy < a.clean.accuracy,
       detail: `informed ${pts(a.informed.accuracy)} vs clean ${pts(a.clean.accuracy)}` });
+    for (const [name, rep] of [['ADR', baselines.adr], ['McAdams', baselines.mcadams]] as const) {
+      const b = rep?.attacks.find((x) => x.attribute === a.attribute);
+      if (b === undefined) continue;
+      out.push({ claim: `the opt-in obfuscator protects ${a.attribute} better than ${name} against informed attackers`, holds: a.informed.accuracy < b.informed.accuracy,
+        detail: `informed attacker: obfuscator ${pts(a.informed.accuracy)}, ${name} ${pts(b.informed.accuracy)}` });
+    }
   }
   return out;
 }

@@ -43,7 +43,7 @@ Obfuscator ${r.obfuscator.parameters.toLocaleString('en')} parameters, deobfusca
 <h2>Verdicts</h2>
 <ul>${r.verdicts.map((v) => `<li class="${v.holds ? 'ok' : 'no'}">${v.holds ? '✔ holds' : '✘ does not hold'}: ${esc(v.claim)} (${esc(v.detail)})</li>`).join('')}</ul>
 <h2>Target accuracy against attacker accuracy</h2>
-${plot(r)}
+${r.attacks.map((a) => plot(r, a.attribute, Math.max(a.clean.chanceUniform, a.clean.chanceMajority))).join('\n')}
 <h2>Tables (accuracy and UAR with 95% bootstrap intervals)</h2>
 <table><tr><th>target task: ${esc(r.target.task)} (${r.target.classes.length} classes)</th><th>accuracy</th><th>UAR</th><th>chance (1/K, majority)</th></tr>
 <tr><td>T on clean test audio</td><td>${ci(r.target.clean)}</td><td>${uar(r.target.clean)}</td><td>${pct(r.target.clean.chanceUniform)}, ${pct(r.target.clean.chanceMajority)}</td></tr>
@@ -54,6 +54,8 @@ ${r.attacks.map((a) => `<table><tr><th>attribute: ${esc(a.attribute)} (${a.class
 <tr><td>informed attacker (trained on obfuscated audio)</td><td>${ci(a.informed)}</td><td>${uar(a.informed)}</td></tr>
 <tr><td>reconstruction attacker (clean model on F_μ(X̃))</td><td>${ci(a.reconstruction)}</td><td>${uar(a.reconstruction)}</td></tr>
 <tr><td>chance: 1/K, majority class</td><td colspan="2">${pct(a.clean.chanceUniform)}, ${pct(a.clean.chanceMajority)}</td></tr></table>`).join('\n')}
+${baselineTable(r)}
+${eerTable(r)}
 <h2>Obfuscator training</h2>
 <table><tr><th>epoch</th><th>L_a</th><th>L_t</th><th>L_p</th><th>val T acc (obfuscated)</th><th>val T acc (clean)</th><th>val L_a</th><th>s</th></tr>
 ${r.obfuscator.history.map((e) => `<tr><td>${e.epoch + 1}</td><td>${e.la.toFixed(4)}</td><td>${e.lt.toFixed(4)}</td><td>${e.lp.toFixed(4)}</td><td>${pct(e.valTargetAcc)}</td><td>${pct(e.valCleanAcc)}</td><td>${e.valLa.toFixed(4)}</td><td>${e.seconds.toFixed(0)}</td></tr>`).join('')}</table>
@@ -64,12 +66,45 @@ ${examples}
   await writeFileAtomic(file, html);
 }
 
-/** SVG scatter: x = T's accuracy (clean / obfuscated), y = attacker accuracy, with chance lines and CIs. */
-function plot(r: ExperimentReport): string {
-  const W = 560, H = 380, L = 60, B = 50, T = 20, R = 170;
+interface PlotSystem {
+  name: string;
+  colour: string;
+  /** The target task's accuracy on clean input and on the system's output. */
+  targetClean: number;
+  targetOut: number;
+  attack?: { clean: ClassScores; ignorant: ClassScores; informed: ClassScores; reconstruction?: ClassScores };
+}
+
+/** Every system judged on one attribute: the obfuscator, then the baselines present. */
+function systemsFor(r: ExperimentReport, attribute: string): PlotSystem[] {
+  const out: PlotSystem[] = [];
+  const a = r.attacks.find((x) => x.attribute === attribute);
+  out.push({ name: 'opt-in obfuscator', colour: '#1f77b4', targetClean: r.target.clean.accuracy, targetOut: r.target.obfuscated.accuracy,
+    ...(a ? { attack: { clean: a.clean, ignorant: a.ignorant, informed: a.informed, reconstruction: a.reconstruction } } : {}) });
+  const adr = r.baselines?.adr;
+  if (adr) {
+    const b = adr.attacks.find((x) => x.attribute === attribute);
+    out.push({ name: `ADR (opt-out, hides ${adr.hidden}; x-vectors)`, colour: '#ff7f0e', targetClean: adr.target.clean.accuracy, targetOut: adr.target.transformed.accuracy,
+      ...(b ? { attack: { clean: b.clean, ignorant: b.ignorant, informed: b.informed } } : {}) });
+  }
+  const mc = r.baselines?.mcadams;
+  if (mc) {
+    const b = mc.attacks.find((x) => x.attribute === attribute);
+    out.push({ name: 'McAdams (training-free)', colour: '#2ca02c', targetClean: mc.target.clean.accuracy, targetOut: mc.target.transformed.accuracy,
+      ...(b ? { attack: { clean: b.clean, ignorant: b.ignorant, informed: b.informed } } : {}) });
+  }
+  return out;
+}
+
+/**
+ * The paper's plot for one attribute: x = target-task accuracy, y = attacker accuracy; hollow circle =
+ * clean data (the paper's circles), square = ignorant, triangle = informed, diamond = reconstruction;
+ * one colour per system; dashed line = chance; bars = 95% intervals.
+ */
+function plot(r: ExperimentReport, attribute: string, chance: number): string {
+  const W = 620, H = 380, L = 60, B = 50, T = 20, R = 230;
   const sx = (v: number): number => L + v * (W - L - R);
   const sy = (v: number): number => H - B - v * (H - B - T);
-  const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
   const parts: string[] = [];
   for (let i = 0; i <= 10; i++) {
     const v = i / 10;
@@ -77,31 +112,68 @@ function plot(r: ExperimentReport): string {
     parts.push(`<text x="${sx(v)}" y="${sy(0) + 16}" font-size="10" text-anchor="middle">${i * 10}</text><text x="${sx(0) - 6}" y="${sy(v) + 3}" font-size="10" text-anchor="end">${i * 10}</text>`);
   }
   parts.push(`<text x="${(sx(0) + sx(1)) / 2}" y="${H - 12}" font-size="12" text-anchor="middle">target (${esc(r.target.task)}) accuracy %</text>`);
-  parts.push(`<text transform="translate(16 ${(sy(0) + sy(1)) / 2}) rotate(-90)" font-size="12" text-anchor="middle">attacker accuracy %</text>`);
+  parts.push(`<text transform="translate(16 ${(sy(0) + sy(1)) / 2}) rotate(-90)" font-size="12" text-anchor="middle">${esc(attribute)} attacker accuracy %</text>`);
+  parts.push(`<line x1="${sx(0)}" y1="${sy(chance)}" x2="${sx(1)}" y2="${sy(chance)}" stroke="#555" stroke-dasharray="4 3"/>`);
   const legend: string[] = [];
-  r.attacks.forEach((a, i) => {
-    const col = colours[i % colours.length]!;
-    const chance = Math.max(a.clean.chanceUniform, a.clean.chanceMajority);
-    parts.push(`<line x1="${sx(0)}" y1="${sy(chance)}" x2="${sx(1)}" y2="${sy(chance)}" stroke="${col}" stroke-dasharray="4 3"/>`);
-    const pts: [string, number, ClassScores, string][] = [
-      ['circle', r.target.clean.accuracy, a.clean, 'clean'],
-      ['square', r.target.obfuscated.accuracy, a.ignorant, 'ignorant'],
-      ['triangle', r.target.obfuscated.accuracy, a.informed, 'informed'],
-      ['diamond', r.target.obfuscated.accuracy, a.reconstruction, 'reconstruction'],
+  systemsFor(r, attribute).forEach((sys, i) => {
+    legend.push(`<text x="${W - R + 12}" y="${T + 14 + i * 18}" font-size="12" fill="${sys.colour}">${esc(sys.name)}</text>`);
+    if (!sys.attack) return;
+    const pts: [string, number, ClassScores | undefined][] = [
+      ['circle', sys.targetClean, sys.attack.clean], ['square', sys.targetOut, sys.attack.ignorant],
+      ['triangle', sys.targetOut, sys.attack.informed], ['diamond', sys.targetOut, sys.attack.reconstruction],
     ];
-    for (const [shape, x, s] of pts) {
-      parts.push(`<line x1="${sx(x)}" y1="${sy(s.accuracyCI.lo)}" x2="${sx(x)}" y2="${sy(s.accuracyCI.hi)}" stroke="${col}"/>`);
-      parts.push(marker(shape, sx(x), sy(s.accuracy), col));
+    for (const [shape, x, sc] of pts) {
+      if (sc === undefined) continue;
+      parts.push(`<line x1="${sx(x)}" y1="${sy(sc.accuracyCI.lo)}" x2="${sx(x)}" y2="${sy(sc.accuracyCI.hi)}" stroke="${sys.colour}"/>`);
+      parts.push(marker(shape, sx(x), sy(sc.accuracy), sys.colour));
     }
-    legend.push(`<text x="${W - R + 12}" y="${T + 14 + i * 18}" font-size="12" fill="${col}">${esc(a.attribute)} (dashed: chance)</text>`);
   });
-  const keys = ['circle:clean model', 'square:ignorant', 'triangle:informed', 'diamond:reconstruction'];
-  keys.forEach((k, i) => {
+  const n = systemsFor(r, attribute).length;
+  ['circle:clean data', 'square:ignorant attacker', 'triangle:informed attacker', 'diamond:reconstruction', 'dash:chance'].forEach((k, i) => {
     const [shape, name] = k.split(':') as [string, string];
-    const y = T + 30 + r.attacks.length * 18 + i * 18;
-    legend.push(marker(shape, W - R + 18, y - 4, '#444') + `<text x="${W - R + 30}" y="${y}" font-size="12">${name}</text>`);
+    const y = T + 30 + n * 18 + i * 18;
+    const m = shape === 'dash' ? `<line x1="${W - R + 10}" y1="${y - 4}" x2="${W - R + 26}" y2="${y - 4}" stroke="#555" stroke-dasharray="4 3"/>` : marker(shape, W - R + 18, y - 4, '#444');
+    legend.push(m + `<text x="${W - R + 30}" y="${y}" font-size="12">${name}</text>`);
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}${legend.join('')}</svg>`;
+}
+
+/** Systems side by side: target accuracy on each system's output and every attacker per attribute. */
+function baselineTable(r: ExperimentReport): string {
+  if (!r.baselines?.adr && !r.baselines?.mcadams) return '';
+  const rows: string[] = [];
+  for (const a of r.attacks) {
+    for (const sys of systemsFor(r, a.attribute)) {
+      if (!sys.attack) continue;
+      rows.push(`<tr><td>${esc(sys.name)}</td><td>${esc(a.attribute)}</td><td>${pct(sys.targetClean)} → ${pct(sys.targetOut)}</td>` +
+        `<td>${ci(sys.attack.clean)}</td><td>${ci(sys.attack.ignorant)}</td><td>${ci(sys.attack.informed)}</td></tr>`);
+    }
+  }
+  const adr = r.baselines?.adr;
+  const note = adr ? `<p><small>ADR is judged on x-vectors (classifiers on x-vectors, as the paper does): its target row is a speaker classifier on x-vectors
+(retrained on ADR output: ${pct(adr.target.retrained.accuracy)}). McAdams is judged by T and the DS2 attackers on anonymised audio.</small></p>` : '';
+  return `<h2>Opt-in obfuscator beside ADR and McAdams</h2>
+<table><tr><th>system</th><th>attribute</th><th>target clean → on output</th><th>clean classifier</th><th>ignorant</th><th>informed</th></tr>${rows.join('')}</table>${note}`;
+}
+
+/** Speaker-verification EERs per system, scenario and gender (higher = more privacy; 50% = chance). */
+function eerTable(r: ExperimentReport): string {
+  const rows: string[] = [];
+  const fmt = (e: Record<string, { eer: number }> | undefined, g: string): string => (e?.[g] ? pct(e[g]!.eer) : '–');
+  for (const v of r.verification ?? []) {
+    for (const g of ['all', 'female', 'male']) {
+      rows.push(`<tr><td>${esc(v.system)}</td><td>${g}</td><td>${fmt(v.original, g)}</td><td>${fmt(v.ignorant, g)}</td><td>${fmt(v.lazyInformed, g)}</td><td>${fmt(v.informed, g)}</td></tr>`);
+    }
+  }
+  const adr = r.baselines?.adr;
+  if (adr) for (const g of ['all', 'female', 'male']) {
+    rows.push(`<tr><td>ADR (x-vectors)</td><td>${g}</td><td>${fmt(adr.verification.original, g)}</td><td>${fmt(adr.verification.ignorant, g)}</td><td>${fmt(adr.verification.lazyInformed, g)}</td><td>–</td></tr>`);
+  }
+  if (!rows.length) return '';
+  return `<h2>Speaker verification (x-vector cosine scoring, speaker-mean enrolment)</h2>
+<p><small>EER: 0% = speakers fully linkable, 50% = chance. Ignorant: clean enrolment, transformed trials. Lazy-informed: both transformed.
+Informed: the extractor retrained on transformed training data.</small></p>
+<table><tr><th>system</th><th>gender</th><th>original</th><th>ignorant</th><th>lazy-informed</th><th>informed</th></tr>${rows.join('')}</table>`;
 }
 
 function marker(shape: string, x: number, y: number, col: string): string {

@@ -12,9 +12,17 @@ export function summaryTable(r: ExperimentReport): string {
     rows.push([`attack ${a.attribute}`, cell(a.clean), cell(a.ignorant), cell(a.informed), cell(a.reconstruction),
       `${pct(a.clean.chanceUniform)} (majority ${pct(a.clean.chanceMajority)})`]);
   }
+  for (const [name, rep] of [['ADR', r.baselines?.adr], ['McAdams', r.baselines?.mcadams]] as const) {
+    if (!rep) continue;
+    rows.push([`${name}: target on output`, cell(rep.target.clean), cell(rep.target.transformed), '', '', '']);
+    for (const a of rep.attacks) rows.push([`${name}: attack ${a.attribute}`, cell(a.clean), cell(a.ignorant), cell(a.informed), '', '']);
+  }
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
   const lines = rows.map((r) => r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const eer = (r.verification ?? []).map((v) => `  ${v.system.padEnd(11)} EER original ${pct(v.original['all']!.eer)}, ignorant ${pct(v.ignorant['all']!.eer)}, ` +
+    `lazy-informed ${pct(v.lazyInformed['all']!.eer)}, informed ${pct(v.informed['all']!.eer)}`);
   const v = r.verdicts.map((x) => `${x.holds ? '  holds   ' : '  FAILS   '} ${x.claim}: ${x.detail}`);
-  return [`${r.title} on ${r.dataset.name}`, ...lines, '', 'paper expectations:', ...v].join('\n');
+  return [`${r.title} on ${r.dataset.name}`, ...lines, ...(eer.length ? ['', 'speaker verification (50% = chance):', ...eer] : []),
+    '', 'paper expectations:', ...v].join('\n');
 }

@@ -82,6 +82,18 @@ export function subset(l: LabelledSet, idx: readonly number[]): LabelledSet {
   };
 }
 
+/**
+ * The transformed twin of `sub`, a (labelled) subset of the clean set `full`, looked up by id in a map
+ * clean set → transformed set (obfuscated or anonymised sets keep the clean sets' ids and order).
+ */
+export function twinSubset(twins: ReadonlyMap<SpecSet, SpecSet>, full: SpecSet, sub: SpecSet): SpecSet {
+  const t = twins.get(full);
+  if (t === undefined) throw new RangeError("twinSubset: no transformed twin for this split set; build the twins from the same ExperimentData");
+  const pos = new Map(full.ids.map((id, i) => [id, i]));
+  const idx = sub.ids.map((id) => pos.get(id)!);
+  return { ids: idx.map((i) => t.ids[i]!), specs: idx.map((i) => t.specs[i]!), frames: idx.map((i) => t.frames[i]!), nFreq: t.nFreq };
+}
+
 /** Concatenate per-utterance outputs along time (used by tests and reports). */
 export function catFrames(ts: Tensor[]): Tensor {
   return cat(ts, 2);

@@ -3,6 +3,7 @@
 // cross-entropy against the utterance label broadcast to every output step, AdamW (deepspeech.pytorch's
 // optimiser) or SGD, validation by vote counting, the best epoch kept, a checkpoint every epoch.
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { DeepSpeech2, voteCount, type DeepSpeech2Config } from '../models/deepspeech2.js';
 import { crossEntropy } from '../nn/index.js';
@@ -11,7 +12,7 @@ import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.j
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from './batches.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, readCheckpointState, saveCheckpoint } from './checkpoint.js';
 
 export interface ClassifierTrainConfig {
   /** Passes over the training utterances (one random crop each per pass). */
@@ -188,4 +189,31 @@ export function accuracy(pred: readonly number[], labels: readonly number[]): nu
   let n = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) n++;
   return n / pred.length;
+}
+
+/**
+ * Train a classifier checkpointed as `<runDir>/<name>.safetensors`, resuming a partial run, or load it
+ * when that checkpoint is already finished (experiment stages are never redone).
+ * @example const { model } = await trainOrLoadClassifier({ runDir, name: 'clean-gender', modelConfig, train, val, config });
+ */
+export async function trainOrLoadClassifier(o: { runDir?: string | undefined; name: string; label?: string; modelConfig: DeepSpeech2Config;
+  train: LabelledSet; val: LabelledSet; config: ClassifierTrainConfig; resume?: boolean; log?: ((l: string) => void) | undefined }): Promise<{ model: DeepSpeech2; history: EpochRecord[] }> {
+  const resume = o.resume ?? true;
+  const label = o.label ?? o.name;
+  const ckpt = o.runDir === undefined ? undefined : path.join(o.runDir, `${o.name}.safetensors`);
+  if (ckpt !== undefined && resume && existsSync(ckpt)) {
+    const st = readCheckpointState<{ epoch: number; history: EpochRecord[] }>(ckpt);
+    if (st.epoch >= o.config.epochs) {
+      const model = new DeepSpeech2(o.modelConfig);
+      loadCheckpoint(ckpt, { modules: { best: model } });
+      o.log?.(`  ${label}: finished earlier, loaded ${ckpt}`);
+      return { model: model.eval(), history: st.history };
+    }
+  }
+  const r = await trainClassifier({
+    name: label, modelConfig: o.modelConfig, train: o.train, val: o.val, config: o.config, resume, quiet: o.log === undefined,
+    ...(ckpt ? { checkpointPath: ckpt } : {}),
+    onEpoch: (e) => o.log?.(`  ${label} epoch ${e.epoch + 1}/${o.config.epochs}: loss ${e.trainLoss.toFixed(3)}  train ${(100 * e.trainAcc).toFixed(1)}%  val ${(100 * e.valAcc).toFixed(1)}%  (${e.seconds.toFixed(0)} s)`),
+  });
+  return { model: r.model, history: r.history };
 }

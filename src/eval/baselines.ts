@@ -1,0 +1,437 @@
+// The baselines beside the opt-in obfuscator (issue 5), judged by the same attackers and scored with
+// the same ClassScores so the report can put them in the same tables and plots:
+//  - McAdams (training-free, outputs audio): DS2 spectrograms of anonymised audio for every split
+//    (cached like the clean features), then T and the DS2 attackers exactly as for the obfuscator:
+//    clean classifier on clean audio (circles), ignorant (clean classifier on anonymised audio),
+//    informed (classifier trained on anonymised training audio);
+//  - ADR (opt-out, outputs x-vectors, told to hide gender): classifiers on x-vectors — clean, ignorant
+//    (clean classifier on ADR x-vectors), informed (trained on ADR-transformed training x-vectors) — for
+//    the target task and every attacked attribute (fig4: emotion, which ADR was not told about).
+// Speaker-verification EERs of spectrogram/audio systems live in verification.ts.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAudio } from '../audio/io.js';
+import { DS2_SPECTROGRAM, ds2Spectrogram } from '../audio/functional.js';
+import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
+import { buildFeatureCache, labelOf, type FeatureItem, type FeatureSpec, type LabelKey, type Utterance } from '../data/index.js';
+import { EarmarkError } from '../errors.js';
+import { resolveDeepSpeech2Config, type DeepSpeech2, type DeepSpeech2Config } from '../models/deepspeech2.js';
+import type { XVector } from '../models/xvector.js';
+import { adrTransform, resolveAdrTrainConfig, trainAdr, ADR_TRAIN_PRESETS, type AdrConfig, type AdrEpoch, type AdrTrainConfig } from '../methods/adr.js';
+import { twinSubset, type LabelledSet, type SpecSet } from '../methods/batches.js';
+import { predict, trainOrLoadClassifier, type ClassifierTrainConfig, type EpochRecord } from '../methods/classifier.js';
+import { mcadams, mcadamsAlpha, MCADAMS_ALPHA_RANGE } from '../methods/mcadams.js';
+import { crossEntropy, Linear, Module } from '../nn/index.js';
+import { Adam } from '../optim/index.js';
+import { hammingWindow, manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { Rng } from '../util/rng.js';
+import { classNames, labelled, setsFor, type ExperimentData, type SplitSets } from './dataset.js';
+import { scoreClassification, type ClassScores } from './metrics.js';
+import { extractXVectors, makeTrialList, scoreTrials, type EerByGender } from './verification.js';
+
+// ---------------------------------------------------------------------------------------------
+// McAdams features (a feature-cache compute function, so the cache's worker threads can run it)
+
+export interface McAdamsFeatureOptions {
+  /** A fixed α (VPC 2020: 0.8), or null to draw one per utterance from `range` with `seed` (VPC 2024). */
+  alpha: number | null;
+  range: [number, number];
+  seed: number;
+}
+
+export const MCADAMS_FEATURE_DEFAULTS: McAdamsFeatureOptions = { alpha: null, range: [MCADAMS_ALPHA_RANGE[0], MCADAMS_ALPHA_RANGE[1]], seed: 0 };
+
+/** The α McAdams uses for one utterance under these options. */
+export function mcadamsAlphaFor(o: McAdamsFeatureOptions, uttId: string): number {
+  return o.alpha ?? mcadamsAlpha(o.seed, uttId, o.range);
+}
+
+/**
+ * Feature-cache compute function: 16 kHz mono audio → McAdams → DS2 spectrogram (161, frames), with
+ * stats { mean, std, seconds, alpha }.
+ * @example const item = await mcadamsDs2Features(corpus.utterances[0], { alpha: 0.8, range: [0.5, 0.9], seed: 0 });
+ */
+export async function mcadamsDs2Features(utt: Utterance, options: unknown): Promise<FeatureItem> {
+  const o = resolveConfig('McAdamsFeatureOptions', MCADAMS_FEATURE_DEFAULTS, options ?? {});
+  const audio = await loadAudio(utt.path, { mono: true, sampleRate: DS2_SPECTROGRAM.sampleRate });
+  const alpha = mcadamsAlphaFor(o, utt.id);
+  const anon = mcadams(audio.samples, { alpha, sampleRate: audio.sampleRate });
+  return tidy(() => {
+    const f = ds2Spectrogram(tensor(anon, [anon.length]), hammingWindow(DS2_SPECTROGRAM.nFft), DS2_SPECTROGRAM); // (161, frames)
+    return {
+      data: f.spectrogram.toFloat32Array(),
+      shape: f.spectrogram.shape,
+      stats: { mean: f.mean.item(), std: f.std.item(), seconds: anon.length / audio.sampleRate, alpha },
+    };
+  });
+}
+
+/** The cache spec of McAdams DS2 features (its key changes with α, range and seed). */
+export function mcadamsFeatureSpec(options: Partial<McAdamsFeatureOptions> = {}): FeatureSpec {
+  const o = resolveConfig('McAdamsFeatureOptions', MCADAMS_FEATURE_DEFAULTS, options);
+  return { name: 'ds2-mcadams', module: fileURLToPath(import.meta.url), exportName: 'mcadamsDs2Features', options: { ...o }, version: 1 };
+}
+
+export interface AnonymisedSets {
+  /** Twins of data.sets (same ids, same order). */
+  sets: SplitSets;
+  speakerSets?: SplitSets;
+  /** Clean set → its anonymised twin, for every set above (the shape experiment.ts keeps obfuscated sets in). */
+  twin: Map<SpecSet, SpecSet>;
+  /** α used per utterance id. */
+  alphas: Map<string, number>;
+  /** The cache file. */
+  file: string;
+}
+
+/**
+ * DS2 spectrograms of McAdams-anonymised audio for every split of `data`, cached under `cacheDir`
+ * (reused when the corpus and options are unchanged). Worker threads: default 1 (the machine is shared).
+ * @example const anon = await mcadamsSpecSets(data, { alpha: null, seed: 0 }, path.join(runDir, 'features'));
+ *          predict(T, anon.sets.test) // T on anonymised test audio
+ */
+export async function mcadamsSpecSets(data: ExperimentData, options: Partial<McAdamsFeatureOptions>, cacheDir: string,
+  opts: { workers?: number; progress?: boolean } = {}): Promise<AnonymisedSets> {
+  const spec = mcadamsFeatureSpec(options);
+  const built = await buildFeatureCache(data.corpus, spec, { dir: cacheDir, workers: opts.workers ?? 1, skipBad: data.skipped.length > 0, progress: opts.progress ?? true });
+  const cache = built.cache;
+  const alphas = new Map<string, number>();
+  const twin = new Map<SpecSet, SpecSet>();
+  const twinOf = (s: SpecSet): SpecSet => {
+    const done = twin.get(s);
+    if (done) return done;
+    const out: SpecSet = { ids: s.ids.slice(), specs: [], frames: [], nFreq: s.nFreq };
+    for (const id of s.ids) {
+      if (!cache.has(id)) throw new EarmarkError('EARMARK_DATASET', `McAdams features for '${id}' are missing from ${built.file}; it failed to anonymise (see the cache's skipped list)`);
+      const item = cache.get(id);
+      out.specs.push(item.data);
+      out.frames.push(item.shape[1]!);
+      alphas.set(id, item.stats?.alpha ?? Number.NaN);
+    }
+    twin.set(s, out);
+    return out;
+  };
+  const of = (s: SplitSets): SplitSets => ({ train: twinOf(s.train), val: twinOf(s.val), test: twinOf(s.test) });
+  const r: AnonymisedSets = { sets: of(data.sets), twin, alphas, file: built.file };
+  if (data.speakerSets) r.speakerSets = of(data.speakerSets);
+  cache.close();
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A spectrogram system judged by T and the DS2 attackers (McAdams; any precomputed twin sets)
+
+export interface SystemAttack {
+  attribute: string;
+  classes: string[];
+  /** Clean classifier on clean test audio (the paper's circles). */
+  clean: ClassScores;
+  /** Clean classifier on the system's test output. */
+  ignorant: ClassScores;
+  /** Classifier trained on the system's training output, on its test output. */
+  informed: ClassScores;
+  informedHistory: EpochRecord[];
+}
+
+export interface SpecSystemReport {
+  system: string;
+  target: { task: string; classes: string[]; clean: ClassScores; transformed: ClassScores };
+  attacks: SystemAttack[];
+}
+
+export interface EvaluateSpecSystemOptions {
+  data: ExperimentData;
+  /** e.g. 'mcadams' (names the informed attackers' checkpoints: <system>-informed-<attr>.safetensors). */
+  system: string;
+  task: LabelKey;
+  attacks: LabelKey[];
+  /** The trained target model T (not disposed). */
+  target: DeepSpeech2;
+  /** Clean set → the system's twin (AnonymisedSets.twin). */
+  twin: Map<SpecSet, SpecSet>;
+  /** Attacker architecture without numClasses (T's, as the paper). */
+  model: Omit<DeepSpeech2Config, 'numClasses'>;
+  attackerTrain: ClassifierTrainConfig;
+  /** Clean attackers already trained (e.g. by the obfuscator experiment), by attribute; trained here when absent. */
+  cleanAttackers?: Partial<Record<string, DeepSpeech2>>;
+  runDir?: string;
+  resume?: boolean;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+
+/**
+ * Judge a spectrogram-producing system (McAdams) by T and the DS2 attackers, as the obfuscator is.
+ * @example
+ * const anon = await mcadamsSpecSets(data, {}, path.join(runDir, 'features'));
+ * const r = await evaluateSpecSystem({ data, system: 'mcadams', task: 'speaker', attacks: ['gender', 'emotion'],
+ *   target: T, twin: anon.twin, model: c.model, attackerTrain: c.attackerTrain, runDir });
+ */
+export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<SpecSystemReport> {
+  const seed = o.seed ?? 0;
+  const resume = o.resume ?? true;
+  const mc = (k: number): DeepSpeech2Config => resolveDeepSpeech2Config({ ...o.model, numClasses: k });
+  const taskSets = setsFor(o.data, o.task);
+  const tTest = labelled(o.data, taskSets.test, o.task);
+  const target = {
+    task: String(o.task),
+    classes: classNames(o.data, o.task),
+    clean: scoreClassification(predict(o.target, tTest.set), tTest.labels, tTest.numClasses, seed),
+    transformed: scoreClassification(predict(o.target, twinSubset(o.twin, taskSets.test, tTest.set)), tTest.labels, tTest.numClasses, seed),
+  };
+  const attacks: SystemAttack[] = [];
+  for (const attr of o.attacks) {
+    const sets = setsFor(o.data, attr);
+    const train = labelled(o.data, sets.train, attr);
+    const val = labelled(o.data, sets.val, attr);
+    const test = labelled(o.data, sets.test, attr);
+    const k = train.numClasses;
+    const given = o.cleanAttackers?.[String(attr)];
+    const clean = given ? { model: given } : await trainOrLoadClassifier({ runDir: o.runDir, name: `clean-${attr}`, modelConfig: mc(k), train, val, config: o.attackerTrain, resume, log: o.log });
+    const informed = await trainOrLoadClassifier({ runDir: o.runDir, name: `${o.system}-informed-${attr}`, modelConfig: mc(k),
+      train: { ...train, set: twinSubset(o.twin, sets.train, train.set) }, val: { ...val, set: twinSubset(o.twin, sets.val, val.set) }, config: o.attackerTrain, resume, log: o.log });
+    const anonTest = twinSubset(o.twin, sets.test, test.set);
+    attacks.push({
+      attribute: String(attr),
+      classes: classNames(o.data, attr),
+      clean: scoreClassification(predict(clean.model, test.set), test.labels, k, seed),
+      ignorant: scoreClassification(predict(clean.model, anonTest), test.labels, k, seed),
+      informed: scoreClassification(predict(informed.model, anonTest), test.labels, k, seed),
+      informedHistory: informed.history,
+    });
+    if (!given) clean.model.dispose();
+    informed.model.dispose();
+  }
+  return { system: o.system, target, attacks };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classifiers on x-vectors (ADR's target model and attackers)
+
+export interface VectorClassifierConfig {
+  /** Hidden width of the one-hidden-layer MLP (0: logistic regression). */
+  hidden: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+}
+
+export const VECTOR_CLASSIFIER_DEFAULTS: VectorClassifierConfig = { hidden: 256, epochs: 60, batchSize: 32, lr: 1e-3, weightDecay: 1e-4, seed: 0 };
+
+export function resolveVectorClassifierConfig(partial: unknown = {}): VectorClassifierConfig {
+  const c = resolveConfig('VectorClassifierConfig', VECTOR_CLASSIFIER_DEFAULTS, partial);
+  for (const k of ['epochs', 'batchSize'] as const) checkPosInt('VectorClassifierConfig', k, c[k]);
+  check(Number.isInteger(c.hidden) && c.hidden >= 0, 'VectorClassifierConfig', 'hidden', 'a non-negative integer', c.hidden);
+  return c;
+}
+
+/** Linear → ReLU → Linear (or one Linear when hidden = 0). */
+class VectorClassifier extends Module {
+  readonly fc1: Linear;
+  readonly fc2: Linear | null;
+  constructor(dim: number, hidden: number, k: number) {
+    super();
+    this.fc1 = this.module('fc1', new Linear(dim, hidden > 0 ? hidden : k));
+    this.fc2 = hidden > 0 ? this.module('fc2', new Linear(hidden, k)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    const h = this.fc1.forward(x);
+    return this.fc2 ? this.fc2.forward(h.relu()) : h;
+  }
+}
+
+interface VectorSet { x: Float32Array[]; y: number[] }
+
+function matrix(x: readonly Float32Array[], idx: readonly number[]): Tensor {
+  const d = x[0]!.length;
+  const out = new Float32Array(idx.length * d);
+  idx.forEach((i, j) => out.set(x[i]!, j * d));
+  return tensor(out, [idx.length, d]);
+}
+
+function predictVectors(m: VectorClassifier, x: readonly Float32Array[]): number[] {
+  if (x.length === 0) return [];
+  return noGrad(() => tidy(() => Array.from(m.forward(matrix(x, x.map((_, i) => i))).argmax(1).data() as BigInt64Array, Number)));
+}
+
+/**
+ * Train an MLP on vectors (cross-entropy, Adam), keeping the epoch with the best validation accuracy;
+ * returns its predictions function. The model is disposed by `dispose()`.
+ */
+export function trainVectorClassifier(train: VectorSet, val: VectorSet, k: number, c: VectorClassifierConfig): { predict: (x: readonly Float32Array[]) => number[]; bestValAcc: number; dispose: () => void } {
+  if (train.x.length === 0) throw new RangeError('trainVectorClassifier: the training set is empty');
+  const dim = train.x[0]!.length;
+  manualSeed(c.seed);
+  const model = new VectorClassifier(dim, c.hidden, k);
+  const best = new VectorClassifier(dim, c.hidden, k);
+  best.loadStateDict(model.stateDict());
+  const opt = new Adam(model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
+  const rng = new Rng(c.seed).derive('vector-classifier');
+  let bestAcc = -1;
+  for (let e = 0; e < c.epochs; e++) {
+    const order = rng.shuffle(train.x.map((_, i) => i));
+    for (let i = 0; i < order.length; i += c.batchSize) {
+      const idx = order.slice(i, i + c.batchSize);
+      tidy(() => {
+        const l = crossEntropy(model.forward(matrix(train.x, idx)), tensor(BigInt64Array.from(idx, (j) => BigInt(train.y[j]!)), [idx.length]));
+        opt.zeroGrad();
+        l.backward();
+        opt.step();
+      });
+    }
+    const evalSet = val.x.length > 0 ? val : train;
+    const p = predictVectors(model, evalSet.x);
+    const acc = p.filter((v, i) => v === evalSet.y[i]).length / p.length;
+    if (acc > bestAcc) { bestAcc = acc; best.loadStateDict(model.stateDict()); }
+  }
+  opt.dispose();
+  model.dispose();
+  return { predict: (x) => predictVectors(best, x), bestValAcc: bestAcc, dispose: () => best.dispose() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ADR judged on x-vectors
+
+export interface AdrEvalConfig {
+  /** ADR's sizes (inputDim comes from the x-vectors). */
+  adr: Omit<AdrConfig, 'inputDim'>;
+  adrTrain: AdrTrainConfig;
+  /** Classifiers on x-vectors (target model and attackers). */
+  classifier: VectorClassifierConfig;
+  /** The one attribute ADR is told to hide (binary). */
+  hide: string;
+  /**
+   * Standardise x-vectors with the training split's mean and std, then length-normalise, before ADR and
+   * the classifiers (the reference's optional V2D standardisation; Kaldi centres x-vectors too). Without
+   * it, x-vectors share a large common direction, so cos(x̂, x) is high even when speaker detail is lost.
+   */
+  standardize: boolean;
+  seed: number;
+}
+
+export const ADR_EVAL_DEFAULTS: AdrEvalConfig = {
+  adr: { codeDim: 128, adversaryHidden: 128 },
+  standardize: true,
+  adrTrain: resolveAdrTrainConfig({}),
+  classifier: VECTOR_CLASSIFIER_DEFAULTS,
+  hide: 'gender',
+  seed: 0,
+};
+
+/** `paper`: the reference code's schedule; `cpu`: ADR_TRAIN_PRESETS.cpu (a corpus of hundreds of utterances). */
+export const ADR_EVAL_PRESETS: Record<'paper' | 'cpu', AdrEvalConfig> = {
+  paper: ADR_EVAL_DEFAULTS,
+  cpu: { ...ADR_EVAL_DEFAULTS, adrTrain: resolveAdrTrainConfig(ADR_TRAIN_PRESETS.cpu) },
+};
+
+/** Preset ← overrides, validated (unknown keys are refused by name). */
+export function resolveAdrEvalConfig(preset: 'paper' | 'cpu', partial: unknown = {}): AdrEvalConfig {
+  const c = resolveConfig('AdrEvalConfig', ADR_EVAL_PRESETS[preset], partial);
+  resolveAdrTrainConfig(c.adrTrain);
+  resolveVectorClassifierConfig(c.classifier);
+  return c;
+}
+
+export interface AdrReport {
+  system: 'adr';
+  hidden: string;
+  /** Speaker (or other task) classifiers on x-vectors: clean, the clean one on ADR output, one retrained on ADR output. */
+  target: { task: string; classes: string[]; clean: ClassScores; transformed: ClassScores; retrained: ClassScores };
+  attacks: SystemAttack[];
+  /** EER of cosine scoring on x-vectors (no informed extractor: ADR outputs x-vectors, not audio). */
+  verification: { original: EerByGender; ignorant: EerByGender; lazyInformed: EerByGender };
+  training: { preLoss: number[]; history: AdrEpoch[] };
+}
+
+export interface EvaluateAdrOptions {
+  data: ExperimentData;
+  task: LabelKey;
+  attacks: LabelKey[];
+  /** The clean x-vector extractor (verification.ts trainCleanXVector). */
+  extractor: XVector;
+  config: AdrEvalConfig;
+  log?: (line: string) => void;
+}
+
+/** x ← (x − μ)/σ per dimension with the statistics of `trainIds`, then x/‖x‖; in place. */
+function standardizeInPlace(vecs: Map<string, Float32Array>, trainIds: readonly string[]): void {
+  const d = vecs.values().next().value?.length ?? 0;
+  const mean = new Float64Array(d);
+  const sq = new Float64Array(d);
+  const n = trainIds.length;
+  for (const id of trainIds) { const v = vecs.get(id)!; for (let i = 0; i < d; i++) { mean[i] = mean[i]! + v[i]! / n; sq[i] = sq[i]! + (v[i]! * v[i]!) / n; } }
+  const std = mean.map((m, i) => Math.sqrt(Math.max(sq[i]! - m * m, 1e-12)));
+  for (const [id, v] of vecs) {
+    const out = new Float32Array(d);
+    let norm = 0;
+    for (let i = 0; i < d; i++) { out[i] = (v[i]! - mean[i]!) / std[i]!; norm += out[i]! * out[i]!; }
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < d; i++) out[i] = out[i]! / norm;
+    vecs.set(id, out);
+  }
+}
+
+/**
+ * Train ADR on the training split's x-vectors to hide `config.hide`, then judge it with classifiers on
+ * x-vectors for the task and every attack (clean, ignorant, informed), plus x-vector EERs.
+ * @example const r = await evaluateAdr({ data, task: 'speaker', attacks: ['gender', 'emotion'], extractor, config: ADR_EVAL_DEFAULTS });
+ */
+export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
+  const { data, config: c } = o;
+  // x-vectors of every utterance in any split set (clean), then ADR's version of each
+  const clean = new Map<string, Float32Array>();
+  const all = [data.sets.train, data.sets.val, data.sets.test, ...(data.speakerSets ? [data.speakerSets.train, data.speakerSets.val, data.speakerSets.test] : [])];
+  for (const s of all) {
+    const todo: SpecSet = { ids: [], specs: [], frames: [], nFreq: s.nFreq };
+    s.ids.forEach((id, i) => { if (!clean.has(id)) { todo.ids.push(id); todo.specs.push(s.specs[i]!); todo.frames.push(s.frames[i]!); } });
+    extractXVectors(o.extractor, todo).forEach((v, i) => clean.set(todo.ids[i]!, v));
+  }
+  if (c.standardize) standardizeInPlace(clean, data.sets.train.ids);
+  const hideNames = classNames(data, c.hide);
+  if (hideNames.length !== 2) throw new EarmarkError('EARMARK_DATASET', `ADR hides one binary attribute; '${c.hide}' has ${hideNames.length} values (${hideNames.join(', ')})`);
+  const trainIds = data.sets.train.ids.filter((id) => labelOf(data.byId.get(id)!, c.hide) !== undefined);
+  o.log?.(`  ADR: training on ${trainIds.length} x-vectors to hide ${c.hide}`);
+  const adr = trainAdr({
+    x: trainIds.map((id) => clean.get(id)!), y: trainIds.map((id) => hideNames.indexOf(labelOf(data.byId.get(id)!, c.hide)!)),
+    modelConfig: c.adr, config: { ...c.adrTrain, seed: c.seed },
+    onEpoch: (e) => { if ((e.epoch + 1) % Math.max(1, Math.floor(c.adrTrain.epochs / 10)) === 0) o.log?.(`  ADR epoch ${e.epoch + 1}: adversary BCE ${e.adversaryLoss.toFixed(3)} acc ${(100 * e.adversaryAcc).toFixed(1)}%  cos ${e.cosine.toFixed(3)}`); },
+  });
+  const ids = [...clean.keys()];
+  const protectedX = adrTransform(adr.model, ids.map((id) => clean.get(id)!), { w: 'random', seed: c.seed + 1 });
+  const anon = new Map(ids.map((id, i) => [id, protectedX[i]!]));
+  adr.model.dispose();
+
+  const vectors = (m: Map<string, Float32Array>, l: LabelledSet): VectorSet => ({ x: l.set.ids.map((id) => m.get(id)!), y: l.labels });
+  const judge = (key: LabelKey): { clean: ClassScores; transformed: ClassScores; retrained: ClassScores } => {
+    const sets = setsFor(data, key);
+    const [tr, va, te] = [labelled(data, sets.train, key), labelled(data, sets.val, key), labelled(data, sets.test, key)];
+    const k = tr.numClasses;
+    const cleanClf = trainVectorClassifier(vectors(clean, tr), vectors(clean, va), k, c.classifier);
+    const infClf = trainVectorClassifier(vectors(anon, tr), vectors(anon, va), k, c.classifier);
+    const r = {
+      clean: scoreClassification(cleanClf.predict(vectors(clean, te).x), te.labels, k, c.seed),
+      transformed: scoreClassification(cleanClf.predict(vectors(anon, te).x), te.labels, k, c.seed),
+      retrained: scoreClassification(infClf.predict(vectors(anon, te).x), te.labels, k, c.seed),
+    };
+    cleanClf.dispose();
+    infClf.dispose();
+    return r;
+  };
+  const t = judge(o.task);
+  const attacks: SystemAttack[] = o.attacks.map((attr) => {
+    const r = judge(attr);
+    return { attribute: String(attr), classes: classNames(data, attr), clean: r.clean, ignorant: r.transformed, informed: r.retrained, informedHistory: [] };
+  });
+  const list = makeTrialList(data, data.sets.test, c.seed);
+  return {
+    system: 'adr',
+    hidden: c.hide,
+    target: { task: String(o.task), classes: classNames(data, o.task), ...t },
+    attacks,
+    verification: { original: scoreTrials(list, clean, clean), ignorant: scoreTrials(list, clean, anon), lazyInformed: scoreTrials(list, anon, anon) },
+    training: { preLoss: adr.preHistory, history: adr.history },
+  };
+}
