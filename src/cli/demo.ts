@@ -17,7 +17,7 @@ export const demo: Command = {
   flags: {
     preset: { type: 'string', description: "'cpu' (about 15 minutes on two cores) or 'paper'", default: 'cpu' },
     config: { type: 'string', description: 'JSON file of ExperimentConfig overrides' },
-    difficulty: { type: 'int', description: 'built-in corpus difficulty (0: 16 voices; 1, 2: more near-identical voices)', default: 1 },
+    difficulty: { type: 'int', description: 'built-in corpus difficulty (0: 16 voices; 1, 2: more near-identical voices)', default: 0 },
     seed: { type: 'int', description: 'corpus and experiment seed', default: 0 },
     out: { type: 'string', description: 'run folder (default runs/demo-<preset>)' },
     fresh: { type: 'boolean', description: 'ignore checkpoints of an earlier demo run', default: false },

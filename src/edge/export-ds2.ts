@@ -6,22 +6,10 @@
 // r,z,n → ONNX z,r,h with linear_before_reset = 1.
 import { GraphBuilder, concat, weight, type Weights } from './builder.js';
 import type { OnnxModel } from './onnx.js';
+import { ds2ConvFreq, type DeepSpeech2Config } from '../models/deepspeech2-shape.js';
 
-/** DeepSpeech2Config, restated so src/edge needs no libtorch import. */
-export interface Ds2Shape {
-  nFreq: number;
-  convChannels: number;
-  rnnLayers: number;
-  hiddenSize: number;
-  rnnType: 'lstm' | 'gru';
-  numClasses: number;
-}
-
-/** Frequency rows after the two stride-2 convolutions: 161 → 81 → 41. */
-function convFreq(nFreq: number): number {
-  const f1 = Math.floor((nFreq + 2 * 20 - 41) / 2) + 1;
-  return Math.floor((f1 + 2 * 10 - 21) / 2) + 1;
-}
+/** T's configuration (shared with the libtorch model through a libtorch-free module). */
+export type Ds2Shape = DeepSpeech2Config;
 
 /** Reorder the gate blocks of a (G·H, ·) matrix or (G·H) vector: out block i = in block order[i]. */
 function reorderGates(data: Float32Array, hidden: number, order: readonly number[]): Float32Array {
@@ -56,7 +44,7 @@ export function exportDeepSpeech2(cfg: Ds2Shape, w: Weights, metadata: Record<st
   };
   h = convBlock(h, 0, { strides: [2, 2], pads: [20, 5, 20, 5] });
   h = convBlock(h, 3, { strides: [2, 1], pads: [10, 5, 10, 5] }); // (B, C, 41, T')
-  const flat = ch * convFreq(nFreq);
+  const flat = ch * ds2ConvFreq(nFreq);
   h = b.op('Reshape', [h, b.ints('shape_flat', [0, flat, -1])], {}, 'flatten'); // (B, C·41, T')
   h = b.op('Transpose', [h], { perm: [2, 0, 1] }, 'to_tbf'); // (T', B, C·41)
 

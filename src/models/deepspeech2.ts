@@ -8,21 +8,9 @@
 import { resolveConfig, checkPosInt, check } from '../config/resolve.js';
 import { BatchNorm1d, BatchNorm2d, Conv2d, GRU, Hardtanh, LSTM, Linear, Module, ModuleList, Sequential } from '../nn/index.js';
 import { tidy, type Tensor } from '../tensor/index.js';
+import { ds2ConvFreq, type DeepSpeech2Config } from './deepspeech2-shape.js';
 
-export interface DeepSpeech2Config {
-  /** Input frequency bins (161 for the DS2 spectrogram). */
-  nFreq: number;
-  /** Channels of both convolutions (paper: 16; deepspeech.pytorch: 32). */
-  convChannels: number;
-  /** Recurrent layers (paper and reference: 5). */
-  rnnLayers: number;
-  /** Hidden size of each recurrent layer (paper: 64). */
-  hiddenSize: number;
-  /** 'lstm' (reference v2/v3) or 'gru' (older releases). */
-  rnnType: 'lstm' | 'gru';
-  /** Output classes K. */
-  numClasses: number;
-}
+export { ds2ConvFreq, ds2OutputSteps, type DeepSpeech2Config } from './deepspeech2-shape.js';
 
 export const DS2_DEFAULTS: DeepSpeech2Config = {
   nFreq: 161,
@@ -45,17 +33,6 @@ export function resolveDeepSpeech2Config(partial: unknown = {}): DeepSpeech2Conf
   check(c.numClasses >= 2, 'DeepSpeech2Config', 'numClasses', 'at least 2', c.numClasses);
   check(c.rnnType === 'lstm' || c.rnnType === 'gru', 'DeepSpeech2Config', 'rnnType', "'lstm' or 'gru'", c.rnnType);
   return c;
-}
-
-/** Frequency rows after the two stride-2 convolutions: 161 → 81 → 41. */
-export function ds2ConvFreq(nFreq: number): number {
-  const f1 = Math.floor((nFreq + 2 * 20 - 41) / 2) + 1;
-  return Math.floor((f1 + 2 * 10 - 21) / 2) + 1;
-}
-
-/** Output steps for T input frames (time stride 2): ⌈T/2⌉. */
-export function ds2OutputSteps(frames: number): number {
-  return Math.floor((frames + 2 * 5 - 11) / 2) + 1;
 }
 
 /** deepspeech.pytorch's MaskConv: keys conv.seq_module.{0,1,3,4}.* */

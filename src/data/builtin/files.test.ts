@@ -13,9 +13,9 @@ test('16-bit WAV round trip: header fields, rounding, clipping', () => {
   assert.equal(bytes.readUInt32LE(24), 16000);
   const { samples, sampleRate } = decodeWav16(bytes, 'x.wav');
   assert.equal(sampleRate, 16000);
-  assert.deepEqual(Array.from(samples, (v) => Math.round(v * 32768)), [0, 16384, -16383, 32767, -32767, 32767, -32767, 1]);
-  assert.throws(() => decodeWav16(Buffer.from('RIFX0000WAVE'), 'bad.wav'), /bad\.wav: not a RIFF\/WAVE file/);
-  assert.throws(() => decodeWav16(bytes.subarray(0, 36), 'cut.wav'), /cut\.wav: no data chunk/);
+  assert.deepEqual(Array.from(samples, (v) => Math.round(v * 32768)), [0, 16384, -16384, 32767, -32768, 32767, -32768, 1]);
+  assert.throws(() => decodeWav16(Buffer.from('RIFX0000WAVE'), 'bad.wav'), /bad\.wav: is not a RIFF file/);
+  assert.throws(() => decodeWav16(bytes.subarray(0, 36), 'cut.wav'), /cut\.wav: has no 'data' chunk/);
 });
 
 test('CSV with quoted fields round-trips; checksums cover every file but the manifests', async () => {

@@ -6,66 +6,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EarmarkError } from '../../errors.js';
+import { decodeWav, encodeWav } from '../../audio/io.js';
 import { formatCsv, parseCsvRecords } from '../../util/csv.js';
 
-/**
- * Encode mono samples in [-1, 1] as a 16-bit PCM WAV (clipped to ±1, scaled by 32767, Math.round).
- * @example await writeFile('a.wav', encodeWav16(new Float32Array(16000), 16000));
- */
+/** Mono 16-bit PCM WAV bytes (what the built-in corpora write), via the audio layer's encoder. */
 export function encodeWav16(samples: Float32Array, sampleRate: number): Buffer {
-  const n = samples.length;
-  const buf = Buffer.alloc(44 + 2 * n);
-  buf.write('RIFF', 0, 'ascii');
-  buf.writeUInt32LE(36 + 2 * n, 4);
-  buf.write('WAVE', 8, 'ascii');
-  buf.write('fmt ', 12, 'ascii');
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(1, 22); // mono
-  buf.writeUInt32LE(sampleRate, 24);
-  buf.writeUInt32LE(sampleRate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36, 'ascii');
-  buf.writeUInt32LE(2 * n, 40);
-  for (let i = 0; i < n; i++) {
-    const v = Math.max(-1, Math.min(1, samples[i]!));
-    buf.writeInt16LE(Math.round(v * 32767), 44 + 2 * i);
-  }
-  return buf;
+  return Buffer.from(encodeWav(samples, sampleRate, { format: 'pcm16' }));
 }
 
 /** Decode a mono 16-bit PCM WAV (what the built-in corpora write) into samples in [-1, 1]. */
 export function decodeWav16(bytes: Buffer, file: string): { samples: Float32Array; sampleRate: number } {
-  if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
-    throw new EarmarkError('EARMARK_AUDIO', `${file}: not a RIFF/WAVE file; rebuild the corpus`);
-  }
-  let pos = 12;
-  let sampleRate = 0;
-  let format = 0;
-  let channels = 0;
-  let bits = 0;
-  while (pos + 8 <= bytes.length) {
-    const id = bytes.toString('ascii', pos, pos + 4);
-    const size = bytes.readUInt32LE(pos + 4);
-    const body = pos + 8;
-    if (id === 'fmt ') {
-      format = bytes.readUInt16LE(body);
-      channels = bytes.readUInt16LE(body + 2);
-      sampleRate = bytes.readUInt32LE(body + 4);
-      bits = bytes.readUInt16LE(body + 14);
-    } else if (id === 'data') {
-      if (format !== 1 || channels !== 1 || bits !== 16) {
-        throw new EarmarkError('EARMARK_AUDIO', `${file}: expected mono 16-bit PCM, got format ${format}, ${channels} channels, ${bits} bits`);
-      }
-      const n = Math.floor(Math.min(size, bytes.length - body) / 2);
-      const samples = new Float32Array(n);
-      for (let i = 0; i < n; i++) samples[i] = bytes.readInt16LE(body + 2 * i) / 32768;
-      return { samples, sampleRate };
-    }
-    pos = body + size + (size & 1);
-  }
-  throw new EarmarkError('EARMARK_AUDIO', `${file}: no data chunk; the file is truncated, rebuild the corpus`);
+  const a = decodeWav(bytes, { path: file });
+  if (a.channels.length !== 1) throw new EarmarkError('EARMARK_AUDIO', `${file}: expected mono audio, got ${a.channels.length} channels; rebuild the corpus`);
+  return { samples: a.channels[0]!, sampleRate: a.sampleRate };
 }
 
 /** CSV text with a header row. */
