@@ -21,6 +21,7 @@ export const demo: Command = {
     seed: { type: 'int', description: 'corpus and experiment seed', default: 0 },
     out: { type: 'string', description: 'run folder (default runs/demo-<preset>)' },
     fresh: { type: 'boolean', description: 'ignore checkpoints of an earlier demo run', default: false },
+    baselines: { type: 'boolean', description: 'also judge ADR and McAdams and the speaker-verification EERs (adds ~10 minutes on two cores)', default: false },
   },
   async run(flags) {
     const seed = flags['seed'] as number;
@@ -30,6 +31,7 @@ export const demo: Command = {
     console.error(speech.reused ? `  re-using ${speech.out} (${speech.clips} clips)` : `  built ${speech.out}: ${speech.clips} clips in ${speech.seconds.toFixed(0)} s`);
     const file = readConfigFile(flags['config'] as string | undefined);
     const config = resolveExperimentConfig(preset, {
+      baselines: { adr: flags['baselines'] === true, mcadams: flags['baselines'] === true, verification: flags['baselines'] === true },
       ...file, experiment: 'fig4', seed,
       dataset: { ...DATASET_DEFAULTS, layout: 'csv', manifest: path.join(speech.out, 'labels.csv'), splitSeed: seed },
     });
