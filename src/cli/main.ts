@@ -11,6 +11,8 @@ function usage(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  // `earmark experiment rdal …` is the RDAL experiment (its own flags): route it to `experiment-rdal`
+  if (argv[0] === 'experiment' && argv[1] === 'rdal') argv = ['experiment-rdal', ...argv.slice(2)];
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
