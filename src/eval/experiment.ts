@@ -79,7 +79,7 @@ export const EXPERIMENT_PRESETS: Record<'paper' | 'cpu', Partial<ExperimentConfi
     // Adam and an identity warm-up instead of the paper's SGD from a random start: measured on the
     // built-in corpus, SGD 1e-2 left T at chance on obfuscated audio after 3 epochs; this reaches
     // 92% (clean 100%) by epoch 3 while L_p rises (see the closing note of issue 4)
-    obfuscatorTrain: resolveObfuscatorTrainConfig({ epochs: 6, batchSize: 16, cropFrames: 96, optimizer: 'adam', lr: 1e-3, identityWarmupSteps: 150 }),
+    obfuscatorTrain: resolveObfuscatorTrainConfig({ epochs: 8, batchSize: 16, cropFrames: 96, optimizer: 'adam', lr: 1e-3, identityWarmupSteps: 150 }),
     adr: ADR_EVAL_PRESETS.cpu,
     verification: VERIFICATION_PRESETS.cpu,
   },
