@@ -95,6 +95,9 @@ test('training leaves the frozen target bit-identical, frees its temporaries, an
     const own = straight.obfuscator.stateDict().size + straight.deobfuscator.stateDict().size;
     assert.equal(memory().numTensors - before, own, 'only the returned models stay alive');
     assert.equal(straight.history.length, 2);
+    // the returned networks are those of the epoch with the best validation T accuracy (later wins ties)
+    const accs = straight.history.map((e) => e.valTargetAcc);
+    assert.equal(straight.selectedEpoch, accs.lastIndexOf(Math.max(...accs)));
     target.parameters().forEach((p, i) => assert.deepEqual(p.toFloat32Array(), snapshot[i], `target parameter ${i} changed`));
 
     const ckpt = path.join(dir, 'obf.safetensors');

@@ -35,10 +35,14 @@ export function plainStateDict(m: Module): Map<string, { data: Float32Array; sha
   return out;
 }
 
-/** The float tensors under `prefix` of a safetensors checkpoint, read without libtorch. */
-function checkpointWeights(file: string, prefix: string): Map<string, { data: Float32Array; shape: number[] }> {
+/**
+ * The float tensors under `prefix` of a safetensors checkpoint, read without libtorch. Without a prefix:
+ * the selected obfuscator of a train-obfuscator checkpoint ('bestObfuscator.'), else 'obfuscator.'.
+ */
+function checkpointWeights(file: string, prefix?: string): Map<string, { data: Float32Array; shape: number[] }> {
   if (!existsSync(file)) throw new EarmarkError('EARMARK_CHECKPOINT', `no checkpoint at ${file}; train one with \`earmark train-obfuscator\``);
   const raw = decodeRaw(readFileSync(file), file);
+  prefix ??= [...raw.tensors.keys()].some((k) => k.startsWith('bestObfuscator.')) ? 'bestObfuscator.' : 'obfuscator.';
   const out = new Map<string, { data: Float32Array; shape: number[] }>();
   for (const [k, t] of raw.tensors) {
     if (!k.startsWith(prefix) || t.dtype !== 'F32') continue;
@@ -51,7 +55,7 @@ function checkpointWeights(file: string, prefix: string): Map<string, { data: Fl
 export interface ExportObfuscatorOptions extends ObfuscatorExportOptions {
   /** Also write an int8 copy next to `file` (<name>.int8.onnx): true = 'dynamic' (see src/edge/quantize.ts). */
   int8?: boolean | QuantMode;
-  /** The module prefix inside a checkpoint (default 'obfuscator'). */
+  /** The module prefix inside a checkpoint (default: the selected 'bestObfuscator' when present, else 'obfuscator'). */
   prefix?: string;
 }
 
@@ -64,7 +68,7 @@ export function exportObfuscator(source: CycleGanVc2Generator | string, file: st
   let weights: Weights;
   let shape;
   if (typeof source === 'string') {
-    weights = checkpointWeights(source, `${opts.prefix ?? 'obfuscator'}.`);
+    weights = checkpointWeights(source, opts.prefix === undefined ? undefined : `${opts.prefix}.`);
     shape = inferGeneratorShape(weights);
   } else if (source instanceof CycleGanVc2Generator) {
     weights = plainStateDict(source);
@@ -182,7 +186,7 @@ export async function exportObfuscatorInt8(source: CycleGanVc2Generator | string
   let weights: Weights;
   let shape;
   if (typeof source === 'string') {
-    weights = checkpointWeights(source, `${opts.prefix ?? 'obfuscator'}.`);
+    weights = checkpointWeights(source, opts.prefix === undefined ? undefined : `${opts.prefix}.`);
     shape = inferGeneratorShape(weights);
   } else {
     weights = plainStateDict(source);

@@ -45,6 +45,12 @@ export interface ObfuscatorTrainConfig {
   identityWarmupSteps: number;
   /** Gradient-norm clipping for both networks; 0 disables. */
   maxNorm: number;
+  /**
+   * Which epoch's networks to return: 'val-target' = the highest validation accuracy of T on obfuscated
+   * audio (later epochs win ties; the spec selects checkpoints on validation target accuracy), or 'last'.
+   * Privacy is never part of the selection, so it cannot flatter the attack results.
+   */
+  selection: 'val-target' | 'last';
   seed: number;
 }
 
@@ -63,6 +69,7 @@ export const OBFUSCATOR_TRAIN_DEFAULTS: ObfuscatorTrainConfig = {
   warmupEpochs: 0,
   identityWarmupSteps: 0,
   maxNorm: 10,
+  selection: 'val-target',
   seed: 0,
 };
 
@@ -76,6 +83,7 @@ export function resolveObfuscatorTrainConfig(partial: unknown = {}): ObfuscatorT
   check(c.lambdaT >= 0 && c.lambdaP >= 0, where, 'lambdaT/lambdaP', 'non-negative', [c.lambdaT, c.lambdaP]);
   check(c.alternation === 'batch' || c.alternation === 'epoch', where, 'alternation', "'batch' or 'epoch'", c.alternation);
   check(Number.isInteger(c.warmupEpochs) && c.warmupEpochs >= 0, where, 'warmupEpochs', 'an integer >= 0', c.warmupEpochs);
+  check(c.selection === 'val-target' || c.selection === 'last', where, 'selection', "'val-target' or 'last'", c.selection);
   check(Number.isInteger(c.identityWarmupSteps) && c.identityWarmupSteps >= 0, where, 'identityWarmupSteps', 'an integer >= 0', c.identityWarmupSteps);
   return c;
 }
@@ -97,6 +105,8 @@ export interface ObfuscatorRun {
   obfuscator: CycleGanVc2Generator;
   deobfuscator: CycleGanVc2Generator;
   history: ObfuscatorEpoch[];
+  /** The epoch whose networks were returned (see ObfuscatorTrainConfig.selection). */
+  selectedEpoch: number;
 }
 
 export interface TrainObfuscatorOptions {
@@ -116,6 +126,7 @@ export interface TrainObfuscatorOptions {
 interface ObfuscatorState {
   epoch: number;
   history: ObfuscatorEpoch[];
+  bestEpoch: number;
   config: ObfuscatorTrainConfig;
 }
 
@@ -132,8 +143,14 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   const makeOpt = (ps: Tensor[]): SGD | Adam => (c.optimizer === 'adam' ? new Adam(ps, { lr: c.lr }) : new SGD(ps, { lr: c.lr, momentum: c.momentum }));
   const optSigma = makeOpt(obf.parameters());
   const optMu = makeOpt(deobf.parameters());
-  const parts = { modules: { obfuscator: obf, deobfuscator: deobf }, optimizers: { obfuscator: optSigma, deobfuscator: optMu } };
-  let st: ObfuscatorState = { epoch: 0, history: [], config: c };
+  // the selected epoch's networks (see `selection`), checkpointed beside the current ones
+  const bestObf = new CycleGanVc2Generator(o.obfuscatorConfig);
+  const bestDeobf = new CycleGanVc2Generator(o.deobfuscatorConfig);
+  const parts = {
+    modules: { obfuscator: obf, deobfuscator: deobf, bestObfuscator: bestObf, bestDeobfuscator: bestDeobf },
+    optimizers: { obfuscator: optSigma, deobfuscator: optMu },
+  };
+  let st: ObfuscatorState = { epoch: 0, history: [], bestEpoch: -1, config: c };
   if (o.resume && o.checkpointPath !== undefined && existsSync(o.checkpointPath)) {
     st = loadCheckpoint<ObfuscatorState>(o.checkpointPath, parts);
   }
@@ -191,6 +208,12 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
       epoch, la: sums.la / sums.n, lt: sums.lt / sums.n, lp: sums.lp / sums.n, ...v, seconds: (Date.now() - t0) / 1000,
     };
     st.history.push(rec);
+    const best = st.history[st.bestEpoch];
+    if (c.selection === 'last' || best === undefined || rec.valTargetAcc >= best.valTargetAcc) {
+      st.bestEpoch = epoch;
+      bestObf.loadStateDict(obf.stateDict());
+      bestDeobf.loadStateDict(deobf.stateDict());
+    }
     st.epoch = epoch + 1;
     if (o.checkpointPath !== undefined) saveCheckpoint(o.checkpointPath, parts, st);
     o.onEpoch?.(rec);
@@ -198,7 +221,9 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   bar?.done();
   optSigma.dispose();
   optMu.dispose();
-  return { obfuscator: obf.eval(), deobfuscator: deobf.eval(), history: st.history };
+  obf.dispose();
+  deobf.dispose();
+  return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch };
 }
 
 /** Fit F_σ to the identity for `identityWarmupSteps` steps (see ObfuscatorTrainConfig). */
