@@ -137,7 +137,7 @@ test('CSV manifest: relative and absolute paths, quoted commas, free label colum
     const abs = put(root, 'c/three.wav', tinyWav());
     put(root, 'labels.csv', `path,speaker,gender,emotion,room\na/one.wav,S1,f,happy,lab\n"b/two, with comma.wav",S2,M,sad,"hall, east"\n${abs},S1,female,happy,lab\n`);
     const c = loadCorpus({ root });
-    assert.equal(c.name, 'labels');
+    assert.equal(c.name, path.basename(root), 'a generic manifest name (labels.csv) names the corpus after its folder');
     assert.deepEqual(c.labelNames, ['speaker', 'gender', 'emotion', 'room']);
     assert.deepEqual(c.utterances.map((u) => [u.id, u.speaker, u.gender, u.emotion, u.labels?.room]), [
       ['a/one', 'S1', 'female', 'happy', 'lab'],

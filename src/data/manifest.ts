@@ -29,7 +29,7 @@ function defaultId(base: string, abs: string): string {
 }
 
 export interface ManifestOptions {
-  /** Corpus name; default the CSV's file name without extension. */
+  /** Corpus name; default the CSV's file name without extension, or its folder's name for generic names (labels.csv, manifest.csv, metadata.csv). */
   name?: string;
   /** Check that every listed file exists (default true). */
   checkFiles?: boolean;
@@ -56,7 +56,8 @@ export function loadManifest(manifest: string, opts: ManifestOptions = {}): Corp
   if (!header.includes('path')) {
     throw new EarmarkError('EARMARK_DATASET', `manifest ${file} has no 'path' column (found: ${header.map((h) => `'${h}'`).join(', ') || 'nothing'}); the first line must name the columns, one of them 'path'`);
   }
-  const name = opts.name ?? path.basename(file, path.extname(file));
+  const stem = path.basename(file, path.extname(file));
+  const name = opts.name ?? (['labels', 'manifest', 'metadata'].includes(stem.toLowerCase()) ? path.basename(base) : stem);
   const extra = header.filter((h) => !KNOWN.has(h) && h !== '');
   const utterances: Utterance[] = records.map((r, i) => {
     const where = `${file} row ${i + 2}`;
