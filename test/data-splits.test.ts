@@ -165,6 +165,9 @@ test('splits.json: written atomically, re-used by later runs, config or corpus m
     const again = loadOrCreateSplits(file, corpus, { seed: 1, method: 'speaker-disjoint' });
     assert.equal(again.created, false);
     assert.equal((again.split as unknown as { marker: string }).marker, 'from disk');
+    // the same utterances under another display name (a renamed folder) keep their split
+    const renamed = loadOrCreateSplits(file, { ...corpus, name: `${corpus.name}-renamed` }, { seed: 1, method: 'speaker-disjoint' });
+    assert.equal(renamed.created, false);
     assert.throws(() => loadOrCreateSplits(file, corpus, { seed: 2, method: 'speaker-disjoint' }),
       (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_CONFIG' && /seed: saved 1, requested 2/.test(e.message) && e.message.includes(file));
     assert.throws(() => loadOrCreateSplits(file, syntheticCorpus(3, 4, 4), { seed: 1, method: 'speaker-disjoint' }),

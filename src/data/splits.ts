@@ -292,7 +292,8 @@ export function loadOrCreateSplits(file: string, corpus: Corpus, partial: Partia
       throw new EarmarkError('EARMARK_CONFIG', `${file} was made with another split config (${diff.join('; ')}); pass the saved settings, or delete the file (or use another path) to make new splits`);
     }
     const hash = idsHash(corpus);
-    if (saved.corpus.name !== corpus.name || saved.corpus.idsHash !== hash) {
+    // the utterance ids decide; the corpus's display name may change (e.g. a renamed folder) without changing the split
+    if (saved.corpus.idsHash !== hash) {
       throw new EarmarkError('EARMARK_DATASET', `${file} was made for corpus '${saved.corpus.name}' with ${saved.corpus.utterances} utterances (ids ${saved.corpus.idsHash}), but this corpus is '${corpus.name}' with ${corpus.utterances.length} (ids ${hash}); the corpus changed: delete the file to make new splits`);
     }
     return { ...saved, created: false };
