@@ -84,7 +84,7 @@ function systemsFor(r: ExperimentReport, attribute: string): PlotSystem[] {
   const adr = r.baselines?.adr;
   if (adr) {
     const b = adr.attacks.find((x) => x.attribute === attribute);
-    out.push({ name: `ADR (opt-out, hides ${adr.hidden}; x-vectors)`, colour: '#ff7f0e', targetClean: adr.target.clean.accuracy, targetOut: adr.target.transformed.accuracy,
+    out.push({ name: `ADR (opt-out, hides ${adr.hidden})`, colour: '#ff7f0e', targetClean: adr.target.clean.accuracy, targetOut: adr.target.transformed.accuracy,
       ...(b ? { attack: { clean: b.clean, ignorant: b.ignorant, informed: b.informed } } : {}) });
   }
   const mc = r.baselines?.mcadams;
@@ -102,7 +102,7 @@ function systemsFor(r: ExperimentReport, attribute: string): PlotSystem[] {
  * one colour per system; dashed line = chance; bars = 95% intervals.
  */
 function plot(r: ExperimentReport, attribute: string, chance: number): string {
-  const W = 620, H = 380, L = 60, B = 50, T = 20, R = 230;
+  const W = 700, H = 380, L = 60, B = 50, T = 20, R = 290;
   const sx = (v: number): number => L + v * (W - L - R);
   const sy = (v: number): number => H - B - v * (H - B - T);
   const parts: string[] = [];
