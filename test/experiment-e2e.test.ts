@@ -75,6 +75,10 @@ test('fig4 end to end on a tiny corpus writes a complete report and resumes from
     assert.deepEqual(r.baselines.mcadams!.attacks.map((a) => a.attribute), ['gender', 'emotion']);
     assert.deepEqual(r.baselines.adr!.attacks.map((a) => a.attribute), ['gender', 'emotion']);
     assert.deepEqual(r.verification.map((v) => v.system), ['obfuscator', 'mcadams']);
+    // the edge stage: ONNX float32 and int8 obfuscators judged by T and the informed attackers
+    assert.ok(existsSync(path.join(runDir, 'obfuscator.onnx')) && existsSync(path.join(runDir, 'obfuscator.int8-static.onnx')));
+    assert.deepEqual(Object.keys(r.edge!.attacks), ['gender', 'emotion']);
+    for (const c of [r.edge!.target, ...Object.values(r.edge!.attacks)]) assert.ok(c.fp32 >= 0 && c.fp32 <= 1 && c.int8 >= 0 && c.int8 <= 1 && c.meanAbsDiff >= 0);
     for (const v of r.verification) for (const k of ['original', 'ignorant', 'lazyInformed', 'informed'] as const) {
       const e = v[k]['all']!.eer;
       assert.ok(e >= 0 && e <= 1, `${v.system} ${k} EER ${e}`);
@@ -84,6 +88,7 @@ test('fig4 end to end on a tiny corpus writes a complete report and resumes from
     assert.match(html, /<svg/);
     assert.match(html, /data:audio\/wav;base64,/);
     assert.match(html, /data:image\/png;base64,/);
+    assert.match(html, /ONNX float32 and int8/);
 
     // resume: every stage is finished, so nothing retrains and the numbers are the same
     const mtime = statSync(path.join(runDir, 'target.safetensors')).mtimeMs;

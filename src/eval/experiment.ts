@@ -25,6 +25,7 @@ import {
 } from './baselines.js';
 import { evaluateVerification, resolveVerificationConfig, trainCleanXVector, VERIFICATION_PRESETS, type VerificationConfig, type VerificationResult } from './verification.js';
 import { writeReportHtml } from './report.js';
+import { exportObfuscator, exportObfuscatorInt8, int8Cost, type Int8Cost } from '../methods/export.js';
 
 export type ExperimentName = 'fig3a' | 'fig3b' | 'fig4';
 
@@ -54,6 +55,8 @@ export interface ExperimentConfig {
   adr: AdrEvalConfig;
   mcadams: McAdamsFeatureOptions;
   verification: VerificationConfig;
+  /** The edge stage: export the obfuscator to ONNX and measure what int8 costs T and the informed attackers ('none' skips it). */
+  edge: { int8: 'static' | 'weights' | 'dynamic' | 'none' };
 }
 
 const { numClasses: _k, ...MODEL_DEFAULTS } = resolveDeepSpeech2Config({});
@@ -97,6 +100,7 @@ export const EXPERIMENT_DEFAULTS: ExperimentConfig = {
   obfuscatorTrain: resolveObfuscatorTrainConfig({}),
   reportExamples: 2,
   baselines: { adr: true, mcadams: true, verification: true },
+  edge: { int8: 'static' },
   adr: ADR_EVAL_PRESETS.cpu,
   mcadams: MCADAMS_FEATURE_DEFAULTS,
   verification: VERIFICATION_PRESETS.cpu,
@@ -147,6 +151,11 @@ export interface ExperimentReport {
   baselines: { adr?: AdrReport; mcadams?: SpecSystemReport };
   /** Speaker-verification EERs (VoicePrivacy style) of every system that outputs spectrograms. */
   verification: VerificationResult[];
+  /**
+   * The deployed obfuscator (ONNX, windowed rule) in float32 and int8: T's accuracy on the task's test set
+   * and each informed attacker's on its attribute's test set. Absent when the edge stage is off.
+   */
+  edge?: { int8: string; onnx: string; int8Onnx: string; target: Int8Cost; attacks: Record<string, Int8Cost> };
   /** The paper's expectations checked against these numbers, in words. */
   verdicts: { claim: string; holds: boolean; detail: string }[];
   seconds: Record<string, number>;
@@ -225,6 +234,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   log(`[5/5] attackers on ${spec.attacks.join(', ')}`);
   const attacks: AttackResult[] = [];
   const cleanAttackers: Record<string, DeepSpeech2Model> = {};
+  const informedAttackers: Record<string, { model: DeepSpeech2Model; test: ReturnType<typeof labelled> }> = {};
   for (const attr of spec.attacks) {
     const sets = setsFor(data, attr);
     const train = labelled(data, sets.train, attr);
@@ -248,8 +258,25 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       informedHistory: informed.history,
     });
     cleanAttackers[String(attr)] = clean.model; // reused to judge McAdams
-    informed.model.dispose();
+    informedAttackers[String(attr)] = { model: informed.model, test }; // reused to judge int8
   }
+
+  // The edge stage (issue 7): the obfuscator as deployed (ONNX, windowed rule), and what int8 costs
+  let edge: ExperimentReport['edge'];
+  if (c.edge.int8 !== 'none') {
+    const mode = c.edge.int8;
+    log(`[edge] ONNX export and the cost of int8 (${mode}) for T and the informed attackers`);
+    edge = await timed('edge', async () => {
+      const onnx = path.join(o.runDir, 'obfuscator.onnx');
+      const int8Onnx = path.join(o.runDir, `obfuscator.int8-${mode}.onnx`);
+      exportObfuscator(obf, onnx);
+      await exportObfuscatorInt8(obf, int8Onnx, mode, data.sets.train);
+      const attackCosts: Record<string, Int8Cost> = {};
+      for (const [attr, a] of Object.entries(informedAttackers)) attackCosts[attr] = await int8Cost(a.model, onnx, int8Onnx, a.test);
+      return { int8: mode, onnx, int8Onnx, target: await int8Cost(target.model, onnx, int8Onnx, tTest), attacks: attackCosts };
+    });
+  }
+  for (const a of Object.values(informedAttackers)) a.model.dispose();
 
   // Baselines (issue 5), judged by the same attackers: McAdams on audio (T and DS2 attackers), ADR on
   // x-vectors (x-vector classifiers), and VoicePrivacy-style speaker verification for audio systems.
@@ -299,6 +326,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     attacks,
     baselines,
     verification,
+    ...(edge ? { edge } : {}),
     verdicts: verdicts(targetScores, attacks, baselines),
     seconds,
     createdAt: new Date().toISOString(),

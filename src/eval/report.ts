@@ -56,6 +56,7 @@ ${r.attacks.map((a) => `<table><tr><th>attribute: ${esc(a.attribute)} (${a.class
 <tr><td>chance: 1/K, majority class</td><td colspan="2">${pct(a.clean.chanceUniform)}, ${pct(a.clean.chanceMajority)}</td></tr></table>`).join('\n')}
 ${baselineTable(r)}
 ${eerTable(r)}
+${edgeTable(r)}
 <h2>Obfuscator training</h2>
 <table><tr><th>epoch</th><th>L_a</th><th>L_t</th><th>L_p</th><th>val T acc (obfuscated)</th><th>val T acc (clean)</th><th>val L_a</th><th>s</th></tr>
 ${r.obfuscator.history.map((e) => `<tr><td>${e.epoch + 1}</td><td>${e.la.toFixed(4)}</td><td>${e.lt.toFixed(4)}</td><td>${e.lp.toFixed(4)}</td><td>${pct(e.valTargetAcc)}</td><td>${pct(e.valCleanAcc)}</td><td>${e.valLa.toFixed(4)}</td><td>${e.seconds.toFixed(0)}</td></tr>`).join('')}</table>
@@ -154,6 +155,20 @@ function baselineTable(r: ExperimentReport): string {
 (retrained on ADR output: ${pct(adr.target.retrained.accuracy)}). McAdams is judged by T and the DS2 attackers on anonymised audio.</small></p>` : '';
   return `<h2>Opt-in obfuscator beside ADR and McAdams</h2>
 <table><tr><th>system</th><th>attribute</th><th>target clean → on output</th><th>clean classifier</th><th>ignorant</th><th>informed</th></tr>${rows.join('')}</table>${note}`;
+}
+
+/** The deployed obfuscator (ONNX, windowed) in float32 and int8, judged by T and the informed attackers. */
+function edgeTable(r: ExperimentReport): string {
+  const e = r.edge;
+  if (!e) return '';
+  const row = (who: string, c: { fp32: number; int8: number; changed: number }, n: string): string =>
+    `<tr><td>${esc(who)}</td><td>${pct(c.fp32)}</td><td>${pct(c.int8)}</td><td>${c.changed} ${n}</td></tr>`;
+  return `<h2>On the device: ONNX float32 and int8 (${esc(e.int8)})</h2>
+<p><small>The obfuscator as deployed (onnxruntime, windows of 128 frames with 16 frames of context), on the test split.
+${esc(e.onnx)} and ${esc(e.int8Onnx)}; mean |float32 − int8| of the obfuscated spectrograms ${e.target.meanAbsDiff.toFixed(4)} (normalised units).</small></p>
+<table><tr><th>model</th><th>float32</th><th>int8</th><th>decisions changed</th></tr>
+${row(`T (${r.target.task})`, e.target, 'utterances')}
+${Object.entries(e.attacks).map(([attr, c]) => row(`informed ${attr} attacker`, c, 'utterances')).join('\n')}</table>`;
 }
 
 /** Speaker-verification EERs per system, scenario and gender (higher = more privacy; 50% = chance). */

@@ -22,7 +22,10 @@ export function summaryTable(r: ExperimentReport): string {
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const eer = (r.verification ?? []).map((v) => `  ${v.system.padEnd(11)} EER original ${pct(v.original['all']!.eer)}, ignorant ${pct(v.ignorant['all']!.eer)}, ` +
     `lazy-informed ${pct(v.lazyInformed['all']!.eer)}, informed ${pct(v.informed['all']!.eer)}`);
+  const e = r.edge;
+  const edge = e ? [`on the device (ONNX, int8 ${e.int8}): T ${pct(e.target.fp32)} float32 → ${pct(e.target.int8)} int8; ` +
+    Object.entries(e.attacks).map(([a, c]) => `informed ${a} ${pct(c.fp32)} → ${pct(c.int8)}`).join(', ')] : [];
   const v = r.verdicts.map((x) => `${x.holds ? '  holds   ' : '  FAILS   '} ${x.claim}: ${x.detail}`);
   return [`${r.title} on ${r.dataset.name}`, ...lines, ...(eer.length ? ['', 'speaker verification (50% = chance):', ...eer] : []),
-    '', 'paper expectations:', ...v].join('\n');
+    ...(edge.length ? ['', ...edge] : []), '', 'paper expectations:', ...v].join('\n');
 }
