@@ -103,3 +103,31 @@ test('fig4 end to end on a tiny corpus writes a complete report and resumes from
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fig3b end to end: target gender, the attacked attribute is the speaker', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'earmark-e2e3b-'));
+  try {
+    const manifest = syntheticCorpus(path.join(dir, 'corpus'));
+    const tiny = { epochs: 1, batchSize: 4, cropFrames: 24, lr: 3e-3 };
+    const config = resolveExperimentConfig('cpu', {
+      experiment: 'fig3b', reportExamples: 0,
+      dataset: { layout: 'csv', manifest, root: '', splitSeed: 1, skipBad: false },
+      model: { convChannels: 2, rnnLayers: 1, hiddenSize: 8 },
+      targetTrain: tiny, attackerTrain: tiny,
+      obfuscator: { channels: 4, residualBlocks: 1 }, deobfuscator: { channels: 4, residualBlocks: 1 },
+      obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24 },
+      baselines: { adr: false, mcadams: false, verification: false }, edge: { int8: 'none' },
+    });
+    const before = memory().numTensors;
+    const r = await runExperiment({ config, runDir: path.join(dir, 'run'), log: () => undefined });
+    assert.equal(memory().numTensors, before);
+    assert.deepEqual(r.target.classes, ['female', 'male']);
+    assert.deepEqual(r.attacks.map((a) => [a.attribute, a.classes.length]), [['speaker', 4]]);
+    assert.equal(r.attacks[0]!.clean.chanceUniform, 0.25);
+    assert.equal(r.edge, undefined);
+    assert.deepEqual(r.baselines, {});
+    assert.equal(r.verdicts.length, 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
