@@ -8,7 +8,7 @@ import { DATASET_FLAGS, datasetFromFlags, presetFromFlags, readConfigFile } from
 
 export const experiment: Command = {
   name: 'experiment',
-  summary: 'Run fig3a (target speaker ID, protect gender), fig3b (target gender, protect speaker ID) or fig4 (target speaker ID, attack gender and emotion): trains T, the obfuscator and every attacker, then writes report.json and report.html.',
+  summary: 'Run fig3a (target speaker ID, protect gender), fig3b (target gender, protect speaker ID) or fig4 (target speaker ID, attack gender and emotion): trains T, the obfuscator and every attacker, then writes report.json and report.html. (`earmark experiment rdal` runs the RDAL experiment, see experiment-rdal.)',
   usage: '<fig3a|fig3b|fig4>',
   flags: {
     ...DATASET_FLAGS,

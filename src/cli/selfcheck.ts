@@ -1,7 +1,7 @@
 // `earmark selfcheck`: proves the engine works on this machine (versions, threads, a training step).
 import type { Command } from './args.js';
 import { cudaAvailable, getNumThreads, libtorchVersion, manualSeed, memory, noGrad, randn, tidy } from '../tensor/index.js';
-import { native } from '../binding/native.js';
+import { conv2d } from '../nn/functional.js';
 
 export async function runSelfcheck(): Promise<number> {
   console.log(`libtorch ${libtorchVersion()}, ${getNumThreads()} threads, CUDA ${cudaAvailable() ? 'available' : 'not available'}`);
@@ -10,10 +10,9 @@ export async function runSelfcheck(): Promise<number> {
   const w = randn([32, 16, 5, 5], { requiresGrad: true });
   const x = randn([8, 16, 80, 64]);
   const losses: number[] = [];
-  const OP = native.resolveOp('aten::conv2d', '');
   for (let step = 0; step < 5; step++) {
     tidy(() => {
-      const y = (new (x.constructor as any)(native.call(OP, x.handle, w.handle, null, 1, 2)) as typeof x).square().mean();
+      const y = conv2d(x, w, null, { padding: 2 }).square().mean();
       losses.push(y.item());
       y.backward();
       noGrad(() => w.add_(w.grad!, -0.05));

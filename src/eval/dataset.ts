@@ -52,7 +52,9 @@ export async function loadExperimentData(o: DatasetOptions, workDir: string, pro
   if (!o.root && !o.manifest) {
     throw new EarmarkError('EARMARK_DATASET', 'no dataset given: pass --root <corpus folder> (or --manifest <labels.csv>); `earmark corpus speech` builds the built-in one');
   }
-  const corpus = loadCorpus({ layout: o.layout, root: o.root || path.dirname(o.manifest), ...(o.manifest ? { manifest: o.manifest } : {}) });
+  // a manifest without a layout is a CSV manifest (VoxCeleb2's vox2_meta.csv needs --layout voxceleb2)
+  const layout = o.manifest && o.layout === 'auto' ? 'csv' : o.layout;
+  const corpus = loadCorpus({ layout, root: o.root || path.dirname(o.manifest), ...(o.manifest ? { manifest: o.manifest } : {}) });
   const splits = loadOrCreateSplits(path.join(workDir, 'splits.json'), corpus, { seed: o.splitSeed });
   const built = await buildFeatureCache(corpus, ds2FeatureSpec(), { dir: path.join(workDir, 'features'), skipBad: o.skipBad, progress });
   const cache = built.cache;
