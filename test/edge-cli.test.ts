@@ -18,7 +18,7 @@ import { encodePcm16 } from '../src/edge/pcm.js';
 import { OnnxSession } from '../src/edge/runtime.js';
 import { TokenStore } from '../src/edge/tokens.js';
 import { decodeRaw } from '../src/serialize/safetensors-format.js';
-import { plainStateDict } from '../src/methods/export.js';
+import { plainStateDict } from '../src/deploy/export.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { manualSeed, memory } from '../src/tensor/index.js';
 

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { saveCheckpoint } from '../src/methods/checkpoint.js';
-import { exportObfuscator, exportTarget, int8Cost, plainStateDict } from '../src/methods/export.js';
+import { exportObfuscator, exportTarget, int8Cost, plainStateDict } from '../src/deploy/export.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
 import type { Module } from '../src/nn/index.js';

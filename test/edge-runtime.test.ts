@@ -9,7 +9,7 @@ import { StreamingObfuscator, obfuscateOffline, windowPlan, algorithmicLatency }
 import { encodeModel } from '../src/edge/onnx.js';
 import { OnnxSession } from '../src/edge/runtime.js';
 import { Ds2Frontend, Fft, OverlapAdd, ds2SpectrogramTs } from '../src/edge/spectrogram.js';
-import { plainStateDict } from '../src/methods/export.js';
+import { plainStateDict } from '../src/deploy/export.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { hammingWindow, manualSeed, memory, tensor, tidy } from '../src/tensor/index.js';
 

@@ -14,7 +14,7 @@ import { encodePcm16 } from '../src/edge/pcm.js';
 import { PrivacySensor } from '../src/edge/service.js';
 import { arraySource } from '../src/edge/sources.js';
 import { TokenStore } from '../src/edge/tokens.js';
-import { plainStateDict } from '../src/methods/export.js';
+import { plainStateDict } from '../src/deploy/export.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { manualSeed, memory } from '../src/tensor/index.js';
 

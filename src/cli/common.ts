@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { EarmarkError } from '../errors.js';
 import type { FlagSpec } from './args.js';
-import type { DatasetOptions } from '../eval/dataset.js';
+import type { DatasetOptions } from '../data/experiment-data.js';
 import type { Layout } from '../data/index.js';
 
 type Flags = Record<string, string | number | boolean | undefined>;

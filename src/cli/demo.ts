@@ -3,10 +3,10 @@
 // emotion) and print the summary table and where the HTML report is.
 import path from 'node:path';
 import { buildSpeechCorpus } from '../data/builtin/speech.js';
-import { DATASET_DEFAULTS } from '../eval/dataset.js';
+import { DATASET_DEFAULTS } from '../data/experiment-data.js';
 import { resolveExperimentConfig, runExperiment } from '../eval/experiment.js';
 import { summaryTable } from '../eval/summary.js';
-import { exportAndMeasure } from '../methods/export.js';
+import { exportAndMeasure } from '../deploy/export.js';
 import { repoRoot } from '../util/paths.js';
 import type { Command } from './args.js';
 import { presetFromFlags, readConfigFile } from './common.js';

@@ -18,14 +18,14 @@ import { EarmarkError } from '../errors.js';
 import { resolveDeepSpeech2Config, type DeepSpeech2, type DeepSpeech2Config } from '../models/deepspeech2.js';
 import type { XVector } from '../models/xvector.js';
 import { adrTransform, resolveAdrTrainConfig, trainAdr, ADR_TRAIN_PRESETS, type AdrConfig, type AdrEpoch, type AdrTrainConfig } from '../methods/adr.js';
-import { twinSubset, type LabelledSet, type SpecSet } from '../methods/batches.js';
+import { twinSubset, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { predict, trainOrLoadClassifier, type ClassifierTrainConfig, type EpochRecord } from '../methods/classifier.js';
-import { mcadams, mcadamsAlpha, MCADAMS_ALPHA_RANGE } from '../methods/mcadams.js';
+import { mcadams, mcadamsAlpha, MCADAMS_ALPHA_RANGE } from '../audio/mcadams.js';
 import { crossEntropy, Linear, Module } from '../nn/index.js';
 import { Adam } from '../optim/index.js';
 import { hammingWindow, manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
 import { Rng } from '../util/rng.js';
-import { classNames, labelled, setsFor, type ExperimentData, type SplitSets } from './dataset.js';
+import { classNames, labelled, setsFor, type ExperimentData, type SplitSets } from '../data/experiment-data.js';
 import { scoreClassification, type ClassScores } from './metrics.js';
 import { extractXVectors, makeTrialList, scoreTrials, type EerByGender } from './verification.js';
 

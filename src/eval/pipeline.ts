@@ -10,7 +10,7 @@ import { predict, trainClassifier, type ClassifierTrainConfig } from '../methods
 import { trainObfuscator, type ObfuscatorTrainConfig } from '../methods/obfuscator.js';
 import type { CycleGanVc2Config } from '../models/cyclegan-vc2.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
-import { labelled, loadExperimentData, setsFor, type DatasetOptions } from './dataset.js';
+import { labelled, loadExperimentData, setsFor, type DatasetOptions } from '../data/experiment-data.js';
 import { scoreClassification, type ClassScores } from './metrics.js';
 
 export interface TrainTargetOptions {

@@ -7,7 +7,7 @@ import { DS2_SPECTROGRAM, ds2Invert, ds2Spectrogram } from '../audio/functional.
 import { hammingWindow, noGrad, tensor, tidy } from '../tensor/index.js';
 import type { CycleGanVc2Generator } from '../models/cyclegan-vc2.js';
 import type { DeepSpeech2 } from '../models/deepspeech2.js';
-import type { ExperimentData } from './dataset.js';
+import type { ExperimentData } from '../data/experiment-data.js';
 import type { ExperimentReport } from './experiment.js';
 import type { ClassScores } from './metrics.js';
 import { matrixToPng } from './png.js';

@@ -15,13 +15,13 @@ import path from 'node:path';
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { labelOf } from '../data/index.js';
 import { XVector, XVECTOR_MIN_FRAMES, resolveXVectorConfig, type XVectorConfig } from '../models/xvector.js';
-import { mapSet, batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from '../methods/batches.js';
+import { mapSet, batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { loadCheckpoint, readCheckpointState, saveCheckpoint } from '../methods/checkpoint.js';
 import { crossEntropy } from '../nn/index.js';
 import { Adam } from '../optim/index.js';
 import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
 import { Rng } from '../util/rng.js';
-import { labelled, type ExperimentData } from './dataset.js';
+import { labelled, type ExperimentData } from '../data/experiment-data.js';
 import { computeEer, cosine, type EerResult } from './eer.js';
 
 // ---------------------------------------------------------------------------------------------

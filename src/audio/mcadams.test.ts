@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testSignal } from '../audio/testing.js';
+import { testSignal } from './testing.js';
 import { lpcBurg, mcadams, mcadamsAlpha, McAdamsStream, polyFromRoots, polyRoots, warpLpc } from './mcadams.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

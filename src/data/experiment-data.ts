@@ -6,8 +6,8 @@ import { EarmarkError } from '../errors.js';
 import {
   buildFeatureCache, ds2FeatureSpec, labelOf, labelValues, loadCorpus, loadOrCreateSplits,
   type Corpus, type LabelKey, type Layout, type SplitSet, type Splits, type Utterance,
-} from '../data/index.js';
-import type { LabelledSet, SpecSet } from '../methods/batches.js';
+} from './index.js';
+import type { LabelledSet, SpecSet } from './spec-set.js';
 
 export interface DatasetOptions {
   /** Corpus layout, or 'auto' to detect it from the folder. */
