@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeWav } from '../src/audio/io.js';
-import { resolveExperimentConfig, runExperiment } from '../src/eval/experiment.js';
+import { resolveExperimentConfig, runExperiment } from '../src/eval/optin/run.js';
 import { memory } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
 

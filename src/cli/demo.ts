@@ -4,8 +4,8 @@
 import path from 'node:path';
 import { buildSpeechCorpus } from '../data/builtin/speech.js';
 import { DATASET_DEFAULTS } from '../data/experiment-data.js';
-import { resolveExperimentConfig, runExperiment } from '../eval/experiment.js';
-import { summaryTable } from '../eval/summary.js';
+import { resolveExperimentConfig, runExperiment } from '../eval/optin/run.js';
+import { summaryTable } from '../eval/optin/summary.js';
 import { exportAndMeasure } from '../deploy/export.js';
 import { repoRoot } from '../util/paths.js';
 import type { Command } from './args.js';

@@ -2,8 +2,8 @@
 // (every method × N runs, one report): flags → a resolved RdalConfig → runRdalExperiment.
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
-import { runRdalExperiment, type RdalReport } from '../eval/rdal-eval.js';
-import { RDAL_METHODS, RDAL_PRESETS, resolveRdalPreset, type RdalMethod, type RdalPreset } from '../methods/rdal.js';
+import { runRdalExperiment, type RdalReport } from '../eval/rdal/run.js';
+import { RDAL_METHODS, RDAL_PRESETS, resolveRdalPreset, type RdalMethod, type RdalPreset } from '../methods/rdal/train.js';
 import type { Command, FlagSpec } from './args.js';
 import { readConfigFile } from './common.js';
 

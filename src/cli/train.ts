@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import type { LabelKey } from '../data/index.js';
-import { resolveExperimentConfig } from '../eval/experiment.js';
-import { runTrainObfuscator, runTrainTarget } from '../eval/pipeline.js';
+import { resolveExperimentConfig } from '../eval/optin/run.js';
+import { runTrainObfuscator, runTrainTarget } from '../eval/optin/pipeline.js';
 import type { Command } from './args.js';
 import { DATASET_FLAGS, datasetFromFlags, presetFromFlags, readConfigFile } from './common.js';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SpeechMlp } from '../models/sed-cnn.js';
-import { gradReverse } from '../nn/index.js';
-import { SGD } from '../optim/index.js';
-import { memory, randn, tensor, tidy } from '../tensor/index.js';
-import { Rng } from '../util/rng.js';
-import { alphaSchedule, replaceAdversary, resolveRdalConfig, trainAttacker } from './rdal.js';
+import { SpeechMlp } from '../../models/sed-cnn.js';
+import { gradReverse } from '../../nn/index.js';
+import { SGD } from '../../optim/index.js';
+import { memory, randn, tensor, tidy } from '../../tensor/index.js';
+import { Rng } from '../../util/rng.js';
+import { alphaSchedule, replaceAdversary, resolveRdalConfig, trainAttacker } from './train.js';
 
 test('gradient reversal: forward is the identity, backward is −α times the gradient', () => {
   const before = memory().numTensors;

@@ -13,15 +13,15 @@
 // (seed, epoch) so a resumed run repeats the same batches.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
-import { gatherClips, powerToDb, type SoundscapeSet } from '../data/soundscape-set.js';
-import { EventHead, MASK_UNET_SMALL, MaskUNet, SED_CNN_PAPER, SedEncoder, SpeechMlp, type MaskUNetConfig, type SedCnnConfig } from '../models/sed-cnn.js';
-import { bceWithLogits, crossEntropy, l1Loss, type Module } from '../nn/index.js';
-import { Adam, SGD, clipGradValue_, type OptimizerStateDict } from '../optim/index.js';
-import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
-import { Progress } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { check, checkPosInt, resolveConfig } from '../../config/resolve.js';
+import { gatherClips, powerToDb, type SoundscapeSet } from '../../data/soundscape-set.js';
+import { EventHead, MASK_UNET_SMALL, MaskUNet, SED_CNN_PAPER, SedEncoder, SpeechMlp, type MaskUNetConfig, type SedCnnConfig } from '../../models/sed-cnn.js';
+import { bceWithLogits, crossEntropy, l1Loss, type Module } from '../../nn/index.js';
+import { Adam, SGD, clipGradValue_, type OptimizerStateDict } from '../../optim/index.js';
+import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { Progress } from '../../util/progress.js';
+import { Rng } from '../../util/rng.js';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 
 export const RDAL_METHODS = ['baseline', 'naive', 'rdal', 'rdal-m'] as const;
 export type RdalMethod = (typeof RDAL_METHODS)[number];

@@ -1,6 +1,6 @@
 // A plain-text summary table of an experiment report, for the terminal.
-import type { ExperimentReport } from './experiment.js';
-import type { ClassScores } from './metrics.js';
+import type { ExperimentReport } from './run.js';
+import type { ClassScores } from '../metrics.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const cell = (s: ClassScores): string => `${pct(s.accuracy)} [${pct(s.accuracyCI.lo)}–${pct(s.accuracyCI.hi)}]`;

@@ -1,16 +1,16 @@
 // The experiment's HTML report: one self-contained file with the paper-style plot (target accuracy
 // against attacker accuracy, chance lines), the tables with 95% intervals, the verdicts, training
 // curves, spectrograms before/after and playable audio before/after (resynthesised with the original phase).
-import { writeFileAtomic } from '../util/atomic.js';
-import { loadAudio, encodeWav } from '../audio/io.js';
-import { DS2_SPECTROGRAM, ds2Invert, ds2Spectrogram } from '../audio/functional.js';
-import { hammingWindow, noGrad, tensor, tidy } from '../tensor/index.js';
-import type { CycleGanVc2Generator } from '../models/cyclegan-vc2.js';
-import type { DeepSpeech2 } from '../models/deepspeech2.js';
-import type { ExperimentData } from '../data/experiment-data.js';
-import type { ExperimentReport } from './experiment.js';
-import type { ClassScores } from './metrics.js';
-import { matrixToPng } from './png.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { loadAudio, encodeWav } from '../../audio/io.js';
+import { DS2_SPECTROGRAM, ds2Invert, ds2Spectrogram } from '../../audio/functional.js';
+import { hammingWindow, noGrad, tensor, tidy } from '../../tensor/index.js';
+import type { CycleGanVc2Generator } from '../../models/cyclegan-vc2.js';
+import type { DeepSpeech2 } from '../../models/deepspeech2.js';
+import type { ExperimentData } from '../../data/experiment-data.js';
+import type { ExperimentReport } from './run.js';
+import type { ClassScores } from '../metrics.js';
+import { matrixToPng } from '../png.js';
 
 export interface ReportAssets {
   data: ExperimentData;

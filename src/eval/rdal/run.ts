@@ -7,15 +7,15 @@
 // Runs of a method differ by seed; tables give mean ± population std (np.std), as the reference.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadSoundscapes, type SoundscapeData, type SoundscapeSet } from '../data/soundscape-set.js';
-import { applyMask, encodeSet, mlpProbabilities, resolveRdalConfig, trainAttacker, trainMask, trainRdal, type LatentSet, type RdalConfig, type RdalMethod, type RdalRun } from '../methods/rdal.js';
-import { loadModuleWeights, saveCheckpoint } from '../methods/checkpoint.js';
-import { MaskUNet } from '../models/sed-cnn.js';
-import { noGrad, tensor, tidy } from '../tensor/index.js';
-import { writeFileAtomicSync } from '../util/atomic.js';
-import { Rng } from '../util/rng.js';
-import { rocAuc } from './roc.js';
-import { renderRdalReport } from './rdal-report.js';
+import { loadSoundscapes, type SoundscapeData, type SoundscapeSet } from '../../data/soundscape-set.js';
+import { applyMask, encodeSet, mlpProbabilities, resolveRdalConfig, trainAttacker, trainMask, trainRdal, type LatentSet, type RdalConfig, type RdalMethod, type RdalRun } from '../../methods/rdal/train.js';
+import { loadModuleWeights, saveCheckpoint } from '../../methods/checkpoint.js';
+import { MaskUNet } from '../../models/sed-cnn.js';
+import { noGrad, tensor, tidy } from '../../tensor/index.js';
+import { writeFileAtomicSync } from '../../util/atomic.js';
+import { Rng } from '../../util/rng.js';
+import { rocAuc } from '../roc.js';
+import { renderRdalReport } from './report.js';
 
 export interface RdalRunMetrics {
   method: RdalMethod;

@@ -6,26 +6,26 @@
 // attacker (clean model on the deobfuscator's output). Every attacker has T's architecture.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { resolveConfig } from '../config/resolve.js';
-import type { LabelKey } from '../data/index.js';
-import { CycleGanVc2Generator, resolveCycleGanVc2Config, CYCLEGAN_VC2_PRESETS, type CycleGanVc2Config } from '../models/cyclegan-vc2.js';
-import { DeepSpeech2, resolveDeepSpeech2Config, DS2_PRESETS, type DeepSpeech2Config } from '../models/deepspeech2.js';
-import { mapSet, twinSubset, type SpecSet } from '../data/spec-set.js';
-import { predict, resolveClassifierTrainConfig, trainOrLoadClassifier, type ClassifierTrainConfig, type EpochRecord } from '../methods/classifier.js';
-import { resolveObfuscatorTrainConfig, trainObfuscator, type ObfuscatorEpoch, type ObfuscatorTrainConfig } from '../methods/obfuscator.js';
-import { manualSeed, type Tensor } from '../tensor/index.js';
-import type { DeepSpeech2 as DeepSpeech2Model } from '../models/deepspeech2.js';
-import { writeFileAtomicSync } from '../util/atomic.js';
-import { Progress } from '../util/progress.js';
-import { classNames, labelled, loadExperimentData, setsFor, DATASET_DEFAULTS, type DatasetOptions, type ExperimentData } from '../data/experiment-data.js';
-import { scoreClassification, type ClassScores } from './metrics.js';
+import { resolveConfig } from '../../config/resolve.js';
+import type { LabelKey } from '../../data/index.js';
+import { CycleGanVc2Generator, resolveCycleGanVc2Config, CYCLEGAN_VC2_PRESETS, type CycleGanVc2Config } from '../../models/cyclegan-vc2.js';
+import { DeepSpeech2, resolveDeepSpeech2Config, DS2_PRESETS, type DeepSpeech2Config } from '../../models/deepspeech2.js';
+import { mapSet, twinSubset, type SpecSet } from '../../data/spec-set.js';
+import { predict, resolveClassifierTrainConfig, trainOrLoadClassifier, type ClassifierTrainConfig, type EpochRecord } from '../../methods/classifier.js';
+import { resolveObfuscatorTrainConfig, trainObfuscator, type ObfuscatorEpoch, type ObfuscatorTrainConfig } from '../../methods/obfuscator.js';
+import { manualSeed, type Tensor } from '../../tensor/index.js';
+import type { DeepSpeech2 as DeepSpeech2Model } from '../../models/deepspeech2.js';
+import { writeFileAtomicSync } from '../../util/atomic.js';
+import { Progress } from '../../util/progress.js';
+import { classNames, labelled, loadExperimentData, setsFor, DATASET_DEFAULTS, type DatasetOptions, type ExperimentData } from '../../data/experiment-data.js';
+import { scoreClassification, type ClassScores } from '../metrics.js';
 import {
   evaluateAdr, evaluateSpecSystem, mcadamsSpecSets, resolveAdrEvalConfig, ADR_EVAL_PRESETS, MCADAMS_FEATURE_DEFAULTS,
   type AdrEvalConfig, type AdrReport, type McAdamsFeatureOptions, type SpecSystemReport,
-} from './baselines.js';
-import { evaluateVerification, resolveVerificationConfig, trainCleanXVector, VERIFICATION_PRESETS, type VerificationConfig, type VerificationResult } from './verification.js';
+} from '../baselines.js';
+import { evaluateVerification, resolveVerificationConfig, trainCleanXVector, VERIFICATION_PRESETS, type VerificationConfig, type VerificationResult } from '../verification.js';
 import { writeReportHtml } from './report.js';
-import { exportObfuscator, exportObfuscatorInt8, int8Cost, type Int8Cost } from '../deploy/export.js';
+import { exportObfuscator, exportObfuscatorInt8, int8Cost, type Int8Cost } from '../../deploy/export.js';
 
 export type ExperimentName = 'fig3a' | 'fig3b' | 'fig4';
 

@@ -1,9 +1,9 @@
 // report.html for an RDAL experiment: the mean ± std table, the qualitative checks, ROC curves of the
 // fresh speech attacker (inline SVG, one curve per method: its median-AUC run), and histograms of that
 // attacker's probabilities for speech vs non-speech clips (the reference's KDE plots, binned).
-import type { RdalMethod } from '../methods/rdal.js';
-import type { RdalMetricKey, RdalReport, RdalRunMetrics } from './rdal-eval.js';
-import { rocCurve } from './roc.js';
+import type { RdalMethod } from '../../methods/rdal/train.js';
+import type { RdalMetricKey, RdalReport, RdalRunMetrics } from './run.js';
+import { rocCurve } from '../roc.js';
 
 const NAMES: Record<RdalMethod, string> = { baseline: 'Baseline (no privacy)', naive: 'NaiveAdv (GRL)', rdal: 'RDAL', 'rdal-m': 'RDAL+M' };
 const COLOURS: Record<RdalMethod, string> = { baseline: '#444', naive: '#d62728', rdal: '#1f77b4', 'rdal-m': '#2ca02c' };

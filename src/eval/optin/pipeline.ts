@@ -2,16 +2,16 @@
 // as an experiment, run one at a time into a folder (checkpoint, resolved config, result JSON).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { EarmarkError } from '../errors.js';
-import type { LabelKey } from '../data/index.js';
-import { DeepSpeech2, resolveDeepSpeech2Config, type DeepSpeech2Config } from '../models/deepspeech2.js';
-import { loadCheckpoint, readCheckpointState } from '../methods/checkpoint.js';
-import { predict, trainClassifier, type ClassifierTrainConfig } from '../methods/classifier.js';
-import { trainObfuscator, type ObfuscatorTrainConfig } from '../methods/obfuscator.js';
-import type { CycleGanVc2Config } from '../models/cyclegan-vc2.js';
-import { writeFileAtomicSync } from '../util/atomic.js';
-import { labelled, loadExperimentData, setsFor, type DatasetOptions } from '../data/experiment-data.js';
-import { scoreClassification, type ClassScores } from './metrics.js';
+import { EarmarkError } from '../../errors.js';
+import type { LabelKey } from '../../data/index.js';
+import { DeepSpeech2, resolveDeepSpeech2Config, type DeepSpeech2Config } from '../../models/deepspeech2.js';
+import { loadCheckpoint, readCheckpointState } from '../../methods/checkpoint.js';
+import { predict, trainClassifier, type ClassifierTrainConfig } from '../../methods/classifier.js';
+import { trainObfuscator, type ObfuscatorTrainConfig } from '../../methods/obfuscator.js';
+import type { CycleGanVc2Config } from '../../models/cyclegan-vc2.js';
+import { writeFileAtomicSync } from '../../util/atomic.js';
+import { labelled, loadExperimentData, setsFor, type DatasetOptions } from '../../data/experiment-data.js';
+import { scoreClassification, type ClassScores } from '../metrics.js';
 
 export interface TrainTargetOptions {
   task: LabelKey;
