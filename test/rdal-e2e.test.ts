@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { encodeWav } from '../src/audio/io.js';
 import { loadSoundscapes } from '../src/data/soundscape-set.js';
 import { runRdalExperiment, type RdalReport } from '../src/eval/rdal/run.js';
-import { resolveRdalConfig, trainRdal } from '../src/methods/rdal/train.js';
+import { resolveRdalConfig, trainRdal } from '../src/methods/rdal/index.js';
 import { memory } from '../src/tensor/index.js';
 import { Rng } from '../src/util/rng.js';
 import { keepOutput } from './keep-output.js';

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { runRdalExperiment, type RdalReport } from '../eval/rdal/run.js';
-import { RDAL_METHODS, RDAL_PRESETS, resolveRdalPreset, type RdalMethod, type RdalPreset } from '../methods/rdal/train.js';
+import { RDAL_METHODS, RDAL_PRESETS, resolveRdalPreset, type RdalMethod, type RdalPreset } from '../methods/rdal/config.js';
 import type { Command, FlagSpec } from './args.js';
 import { readConfigFile } from './common.js';
 

@@ -1,7 +1,7 @@
 // report.html for an RDAL experiment: the mean ± std table, the qualitative checks, ROC curves of the
 // fresh speech attacker (inline SVG, one curve per method: its median-AUC run), and histograms of that
 // attacker's probabilities for speech vs non-speech clips (the reference's KDE plots, binned).
-import type { RdalMethod } from '../../methods/rdal/train.js';
+import type { RdalMethod } from '../../methods/rdal/config.js';
 import type { RdalMetricKey, RdalReport, RdalRunMetrics } from './run.js';
 import { rocCurve } from '../roc.js';
 

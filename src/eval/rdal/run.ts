@@ -8,7 +8,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSoundscapes, type SoundscapeData, type SoundscapeSet } from '../../data/soundscape-set.js';
-import { applyMask, encodeSet, mlpProbabilities, resolveRdalConfig, trainAttacker, trainMask, trainRdal, type LatentSet, type RdalConfig, type RdalMethod, type RdalRun } from '../../methods/rdal/train.js';
+import { encodeSet, mlpProbabilities, trainAttacker, type LatentSet } from '../../methods/rdal/adversary.js';
+import { resolveRdalConfig, type RdalConfig, type RdalMethod } from '../../methods/rdal/config.js';
+import { applyMask, trainMask } from '../../methods/rdal/mask.js';
+import { trainRdal, type RdalRun } from '../../methods/rdal/train.js';
 import { loadModuleWeights, saveCheckpoint } from '../../methods/checkpoint.js';
 import { MaskUNet } from '../../models/sed-cnn.js';
 import { noGrad, tensor, tidy } from '../../tensor/index.js';

@@ -5,7 +5,7 @@ import { gradReverse } from '../../nn/index.js';
 import { SGD } from '../../optim/index.js';
 import { memory, randn, tensor, tidy } from '../../tensor/index.js';
 import { Rng } from '../../util/rng.js';
-import { alphaSchedule, replaceAdversary, resolveRdalConfig, trainAttacker } from './train.js';
+import { alphaSchedule, replaceAdversary, resolveRdalConfig, trainAttacker } from './index.js';
 
 test('gradient reversal: forward is the identity, backward is −α times the gradient', () => {
   const before = memory().numTensors;
