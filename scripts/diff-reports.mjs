@@ -40,15 +40,24 @@ function normHtml(s) {
     .replace(/<td>[^<]*<\/td><\/tr>/g, '<td><t></td></tr>');
 }
 
-// a feature cache: float32 data compared exactly; the JSON index without its creation time and the
-// corpus fingerprint (file sizes and mtimes)
+// a feature cache: the float32 data compared exactly; the JSON index without its creation time and the
+// corpus fingerprint (file sizes and mtimes). The header's index length follows the index, so it is skipped.
 function featParts(buf) {
   const pos = Number(buf.readBigUInt64LE(16));
   const len = Number(buf.readBigUInt64LE(24));
   const index = JSON.parse(buf.subarray(pos, pos + len).toString('utf8'));
   delete index.created;
   index.corpus.fingerprint = '<fingerprint>';
-  return { data: buf.subarray(0, pos), index: normText(JSON.stringify(index)).replace(/[0-9a-f]{16}/g, '<hash>') };
+  return { data: Buffer.concat([buf.subarray(0, 16), buf.subarray(32, pos)]), index };
+}
+
+/** Dotted keys whose values differ between two JSON values (after normalisation). */
+function jsonDiff(x, y, at = '') {
+  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) {
+    return normText(JSON.stringify(x)).replace(/[0-9a-f]{16}/g, '<hash>') === normText(JSON.stringify(y)).replace(/[0-9a-f]{16}/g, '<hash>') ? [] : [at];
+  }
+  const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])];
+  return keys.flatMap((k) => jsonDiff(x[k], y[k], at ? `${at}.${k}` : k));
 }
 
 function safetensorsParts(buf) {
@@ -56,7 +65,7 @@ function safetensorsParts(buf) {
   return { header: buf.subarray(8, 8 + n).toString('utf8'), data: buf.subarray(8 + n) };
 }
 
-function same(fa, fb, rel) {
+function same(fa, fb, rel, why = []) {
   const x = readFileSync(fa);
   const y = readFileSync(fb);
   if (rel.endsWith('.json')) return normText(x.toString('utf8')) === normText(y.toString('utf8'));
@@ -64,7 +73,10 @@ function same(fa, fb, rel) {
   if (rel.endsWith('.feat')) {
     const p = featParts(x);
     const q = featParts(y);
-    return p.data.equals(q.data) && p.index === q.index;
+    const keys = jsonDiff(p.index, q.index);
+    if (keys.length) why.push(`index ${keys.join(', ')}`);
+    if (!p.data.equals(q.data)) why.push('feature data');
+    return keys.length === 0 && p.data.equals(q.data);
   }
   if (rel.endsWith('.safetensors')) {
     const p = safetensorsParts(x);
@@ -81,8 +93,9 @@ let equal = 0;
 for (const [k, r] of left) {
   const s = right.get(k);
   if (s === undefined) { console.log(`only in ${a}: ${r}`); differ++; continue; }
-  if (same(path.join(a, r), path.join(b, s), r)) equal++;
-  else { console.log(`differs: ${r}`); differ++; }
+  const why = [];
+  if (same(path.join(a, r), path.join(b, s), r, why)) equal++;
+  else { console.log(`differs: ${r}${why.length ? ` (${why.join('; ')})` : ''}`); differ++; }
 }
 for (const [k, r] of right) if (!left.has(k)) { console.log(`only in ${b}: ${r}`); differ++; }
 console.log(`${equal} files equal, ${differ} differ (timings, creation times and temporary paths ignored)`);

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeWav } from '../src/audio/io.js';
-import { resolveExperimentConfig, runExperiment } from '../src/eval/optin/run.js';
+import { resolveExperimentConfig } from '../src/eval/optin/config.js';
+import { runExperiment } from '../src/eval/optin/run.js';
 import { memory } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
 

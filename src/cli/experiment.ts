@@ -1,7 +1,8 @@
 // `earmark experiment fig3a|fig3b|fig4`: one of the paper's experiments on any supported dataset.
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
-import { EXPERIMENTS, resolveExperimentConfig, runExperiment, type ExperimentName } from '../eval/optin/run.js';
+import { EXPERIMENTS, resolveExperimentConfig, type ExperimentName } from '../eval/optin/config.js';
+import { runExperiment } from '../eval/optin/run.js';
 import { summaryTable } from '../eval/optin/summary.js';
 import type { Command } from './args.js';
 import { DATASET_FLAGS, datasetFromFlags, presetFromFlags, readConfigFile } from './common.js';

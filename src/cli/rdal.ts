@@ -2,7 +2,8 @@
 // (every method × N runs, one report): flags → a resolved RdalConfig → runRdalExperiment.
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
-import { runRdalExperiment, type RdalReport } from '../eval/rdal/run.js';
+import { runRdalExperiment } from '../eval/rdal/run.js';
+import type { RdalReport } from '../eval/rdal/schema.js';
 import { RDAL_METHODS, RDAL_PRESETS, resolveRdalPreset, type RdalMethod, type RdalPreset } from '../methods/rdal/config.js';
 import type { Command, FlagSpec } from './args.js';
 import { readConfigFile } from './common.js';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import type { LabelKey } from '../data/index.js';
-import { resolveExperimentConfig } from '../eval/optin/run.js';
+import { resolveExperimentConfig } from '../eval/optin/config.js';
 import { runTrainObfuscator, runTrainTarget } from '../eval/optin/pipeline.js';
 import type { Command } from './args.js';
 import { DATASET_FLAGS, datasetFromFlags, presetFromFlags, readConfigFile } from './common.js';

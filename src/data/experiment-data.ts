@@ -3,10 +3,11 @@
 // speaker-disjoint corpora use the spec §7 protocol (an utterance-level split of the test speakers).
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
-import {
-  buildFeatureCache, ds2FeatureSpec, labelOf, labelValues, loadCorpus, loadOrCreateSplits,
-  type Corpus, type LabelKey, type Layout, type SplitSet, type Splits, type Utterance,
-} from './index.js';
+import { buildFeatureCache } from './cache.js';
+import { ds2FeatureSpec } from './features-ds2.js';
+import { loadCorpus, type Layout } from './load.js';
+import { loadOrCreateSplits, type SplitSet, type Splits } from './splits.js';
+import { labelOf, labelValues, type Corpus, type LabelKey, type Utterance } from './types.js';
 import type { LabelledSet, SpecSet } from './spec-set.js';
 
 export interface DatasetOptions {

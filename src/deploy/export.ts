@@ -1,20 +1,20 @@
 // From libtorch modules and checkpoints to ONNX files: the adapter between src/models (libtorch) and
 // src/edge (plain arrays only). It turns a state dict into `{ data, shape }` arrays, calls the
-// exporter, checks the result structurally and writes it atomically.
+// exporter, checks the result structurally and writes it atomically; int8 copies are calibrated on
+// the windows the deployed rule feeds the obfuscator. What int8 costs is measured in int8-cost.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { assertValidOnnx } from '../edge/checker.js';
 import type { Weights } from '../edge/builder.js';
 import { exportDeepSpeech2, inferDs2Shape } from '../edge/export-ds2.js';
-import { exportGenerator, inferGeneratorShape, type ObfuscatorExportOptions } from '../edge/export-obfuscator.js';
+import { exportGenerator, inferGeneratorShape, type GeneratorShape, type ObfuscatorExportOptions } from '../edge/export-obfuscator.js';
 import { calibrate, quantizeStaticInt8, quantizeWeightsInt8, type QuantMode } from '../edge/quantize.js';
 import { encodeModel } from '../edge/onnx.js';
-import { obfuscateSpectrogram, windowPlan, WINDOW_DEFAULTS, type WindowConfig } from '../edge/obfuscate.js';
-import { OnnxSession, type FloatArray } from '../edge/runtime.js';
-import { edgeSpeed } from '../edge/speed.js';
-import type { LabelledSet, SpecSet } from '../data/spec-set.js';
-import { accuracy, predict } from '../methods/classifier.js';
+import { windowPlan, WINDOW_DEFAULTS, type WindowConfig } from '../edge/obfuscate.js';
+import type { FloatArray } from '../edge/runtime.js';
+import { normalizeInPlace } from '../edge/spectrogram.js';
+import type { SpecSet } from '../data/spec-set.js';
 import { CycleGanVc2Generator } from '../models/cyclegan-vc2.js';
 import { DeepSpeech2 } from '../models/deepspeech2.js';
 import type { Module } from '../nn/index.js';
@@ -52,6 +52,20 @@ function checkpointWeights(file: string, prefix?: string): Map<string, { data: F
   return out;
 }
 
+/**
+ * The obfuscator's weights and shape: from a module, or from a checkpoint (C and R read from its weights).
+ * @param prefix the module inside a checkpoint (default: 'bestObfuscator' when present, else 'obfuscator')
+ */
+function generatorWeights(source: CycleGanVc2Generator | string, prefix?: string): { weights: Weights; shape: GeneratorShape } {
+  if (typeof source === 'string') {
+    const weights = checkpointWeights(source, prefix === undefined ? undefined : `${prefix}.`);
+    return { weights, shape: inferGeneratorShape(weights) };
+  }
+  if (!(source instanceof CycleGanVc2Generator)) throw new TypeError("'source' must be a CycleGanVc2Generator or the path of an obfuscator checkpoint");
+  const { nFreq, channels, residualBlocks } = source.config;
+  return { weights: plainStateDict(source), shape: { nFreq, channels, residualBlocks } };
+}
+
 export interface ExportObfuscatorOptions extends ObfuscatorExportOptions {
   /** Also write an int8 copy next to `file` (<name>.int8.onnx): true = 'dynamic' (see src/edge/quantize.ts). */
   int8?: boolean | QuantMode;
@@ -65,15 +79,7 @@ export interface ExportObfuscatorOptions extends ObfuscatorExportOptions {
  * @example exportObfuscator('runs/obfuscator/obfuscator.safetensors', 'obfuscator.onnx');
  */
 export function exportObfuscator(source: CycleGanVc2Generator | string, file: string, opts: ExportObfuscatorOptions = {}): { file: string; int8File?: string } {
-  let weights: Weights;
-  let shape;
-  if (typeof source === 'string') {
-    weights = checkpointWeights(source, opts.prefix === undefined ? undefined : `${opts.prefix}.`);
-    shape = inferGeneratorShape(weights);
-  } else if (source instanceof CycleGanVc2Generator) {
-    weights = plainStateDict(source);
-    shape = { nFreq: source.config.nFreq, channels: source.config.channels, residualBlocks: source.config.residualBlocks };
-  } else throw new TypeError("'source' must be a CycleGanVc2Generator or the path of an obfuscator checkpoint");
+  const { weights, shape } = generatorWeights(source, opts.prefix);
   const model = exportGenerator(shape, weights, opts);
   const bytes = encodeModel(model);
   assertValidOnnx(bytes, file);
@@ -106,50 +112,6 @@ export function exportTarget(source: DeepSpeech2 | string, file: string, metadat
   return file;
 }
 
-/** T's accuracy on one labelled set after each obfuscator (ONNX files), with the deployed windowed rule. */
-export interface Int8Cost {
-  /** Accuracy of T on the clean set (no obfuscation). */
-  clean: number;
-  /** Accuracy of T on the set obfuscated by the float32 export, and by the int8 export. */
-  fp32: number;
-  int8: number;
-  /** Utterances whose decision differs between fp32- and int8-obfuscated inputs. */
-  changed: number;
-  /** Mean |fp32 − int8| of the obfuscated spectrograms (normalised units). */
-  meanAbsDiff: number;
-}
-
-/**
- * The cost of int8: T's accuracy (vote counting) on `set` obfuscated by the fp32 and by the int8 ONNX
- * obfuscator, both applied with the windowed rule on the set's (per-utterance normalised) features.
- * Attackers can be scored the same way by passing them as `target`.
- * @example const cost = await int8Cost(target, 'obf.onnx', 'obf.int8.onnx', testSet);
- */
-export async function int8Cost(target: DeepSpeech2, fp32Onnx: string, int8Onnx: string, data: LabelledSet, window: WindowConfig = WINDOW_DEFAULTS): Promise<Int8Cost> {
-  const [a, b] = await Promise.all([OnnxSession.load(fp32Onnx), OnnxSession.load(int8Onnx)]);
-  try {
-    const mapAll = async (s: OnnxSession): Promise<SpecSet> => {
-      const specs: Float32Array[] = [];
-      for (let i = 0; i < data.set.specs.length; i++) specs.push(await obfuscateSpectrogram((x) => s.run(x), data.set.specs[i]!, data.set.nFreq, data.set.frames[i]!, window));
-      return { ...data.set, specs };
-    };
-    const fp = await mapAll(a);
-    const q = await mapAll(b);
-    const pf = predict(target, fp);
-    const pq = predict(target, q);
-    let diff = 0;
-    let count = 0;
-    fp.specs.forEach((s, i) => { for (let j = 0; j < s.length; j++) { diff += Math.abs(s[j]! - q.specs[i]![j]!); count++; } });
-    return {
-      clean: accuracy(predict(target, data.set), data.labels), fp32: accuracy(pf, data.labels), int8: accuracy(pq, data.labels),
-      changed: pf.filter((p, i) => p !== pq[i]).length, meanAbsDiff: diff / Math.max(1, count),
-    };
-  } finally {
-    await a.close();
-    await b.close();
-  }
-}
-
 /**
  * Per-window normalised obfuscator inputs (1, nFreq, len) from a spectrogram set, as the deployed
  * windowed rule feeds them (calibration data for static int8).
@@ -163,13 +125,7 @@ export function calibrationWindows(set: SpecSet, window: WindowConfig = WINDOW_D
       const len = s.end - s.start;
       const x = new Float32Array(set.nFreq * len);
       for (let f = 0; f < set.nFreq; f++) x.set(set.specs[i]!.subarray(f * n + s.start, f * n + s.end), f * len);
-      let mean = 0;
-      for (const v of x) mean += v;
-      mean /= x.length;
-      let sq = 0;
-      for (const v of x) sq += (v - mean) ** 2;
-      const std = Math.max(Math.sqrt(sq / Math.max(1, x.length - 1)), 1e-10);
-      for (let j = 0; j < x.length; j++) x[j] = (x[j]! - mean) / std;
+      normalizeInPlace(x); // per window, as the deployed rule
       out.push({ data: x, dims: [1, set.nFreq, len] });
     }
   }
@@ -183,15 +139,7 @@ export function calibrationWindows(set: SpecSet, window: WindowConfig = WINDOW_D
  */
 export async function exportObfuscatorInt8(source: CycleGanVc2Generator | string, file: string, mode: QuantMode | 'static', calibration?: SpecSet,
   opts: ExportObfuscatorOptions = {}): Promise<string> {
-  let weights: Weights;
-  let shape;
-  if (typeof source === 'string') {
-    weights = checkpointWeights(source, opts.prefix === undefined ? undefined : `${opts.prefix}.`);
-    shape = inferGeneratorShape(weights);
-  } else {
-    weights = plainStateDict(source);
-    shape = { nFreq: source.config.nFreq, channels: source.config.channels, residualBlocks: source.config.residualBlocks };
-  }
+  const { weights, shape } = generatorWeights(source, opts.prefix);
   const model = exportGenerator(shape, weights, opts);
   let q;
   if (mode === 'static') {
@@ -202,17 +150,4 @@ export async function exportObfuscatorInt8(source: CycleGanVc2Generator | string
   assertValidOnnx(bytes, file);
   writeFileAtomicSync(file, bytes);
   return file;
-}
-
-/**
- * The demo's last step: export the obfuscator to `<dir>/obfuscator.onnx` and measure its onnxruntime
- * speed on one thread; returns a printable line.
- * @example console.log(await exportAndMeasure(run.obfuscator, 'runs/demo'));
- */
-export async function exportAndMeasure(obfuscator: CycleGanVc2Generator | string, dir: string): Promise<string> {
-  const file = path.join(dir, 'obfuscator.onnx');
-  exportObfuscator(obfuscator, file);
-  const s = await edgeSpeed(file, 1);
-  return `edge: ${file} (onnxruntime, no libtorch) obfuscates 1 s of audio in ${s.msPerSecond.toFixed(1)} ms on 1 thread ` +
-    `(best ${s.bestMs.toFixed(1)} ms; paper Table 1: Raspberry Pi 2B 1923 ms, Jetson TX1 34 ms, GTX 1080 Ti 1 ms)`;
 }

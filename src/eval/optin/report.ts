@@ -8,7 +8,7 @@ import { hammingWindow, noGrad, tensor, tidy } from '../../tensor/index.js';
 import type { CycleGanVc2Generator } from '../../models/cyclegan-vc2.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import type { ExperimentData } from '../../data/experiment-data.js';
-import type { ExperimentReport } from './run.js';
+import type { ExperimentReport } from './config.js';
 import type { ClassScores } from '../metrics.js';
 import { matrixToPng } from '../png.js';
 

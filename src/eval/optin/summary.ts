@@ -1,5 +1,5 @@
 // A plain-text summary table of an experiment report, for the terminal.
-import type { ExperimentReport } from './run.js';
+import type { ExperimentReport } from './config.js';
 import type { ClassScores } from '../metrics.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;

@@ -2,7 +2,7 @@
 // fresh speech attacker (inline SVG, one curve per method: its median-AUC run), and histograms of that
 // attacker's probabilities for speech vs non-speech clips (the reference's KDE plots, binned).
 import type { RdalMethod } from '../../methods/rdal/config.js';
-import type { RdalMetricKey, RdalReport, RdalRunMetrics } from './run.js';
+import type { RdalMetricKey, RdalReport, RdalRunMetrics } from './schema.js';
 import { rocCurve } from '../roc.js';
 
 const NAMES: Record<RdalMethod, string> = { baseline: 'Baseline (no privacy)', naive: 'NaiveAdv (GRL)', rdal: 'RDAL', 'rdal-m': 'RDAL+M' };

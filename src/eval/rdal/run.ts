@@ -19,32 +19,8 @@ import { writeFileAtomicSync } from '../../util/atomic.js';
 import { Rng } from '../../util/rng.js';
 import { rocAuc } from '../roc.js';
 import { renderRdalReport } from './report.js';
+import { METRIC_KEYS, type RdalReport, type RdalRunMetrics, type RdalSummaryRow } from './schema.js';
 
-export interface RdalRunMetrics {
-  method: RdalMethod;
-  run: number;
-  seed: number;
-  eventAcc: number;
-  eventMacroF1: number;
-  /** The in-training adversary's accuracy on the eval split (null for the baseline). */
-  advAcc: number | null;
-  speechAcc: number;
-  speechRecall: number;
-  speechAuc: number;
-  /** The fresh speech attacker's best validation BCE (ln 2 ≈ 0.693 = chance). */
-  speechValBce: number;
-  genderAcc: number;
-  genderAuc: number;
-  bestEpoch: number;
-  epochsRun: number;
-  seconds: number;
-  /** Speech-attacker probabilities on the eval split and the true labels (ROC and histograms). */
-  speechProb: number[];
-  speechLabel: number[];
-}
-
-const METRIC_KEYS = ['eventAcc', 'eventMacroF1', 'advAcc', 'speechAcc', 'speechRecall', 'speechAuc', 'speechValBce', 'genderAcc', 'genderAuc', 'epochsRun', 'seconds'] as const;
-export type RdalMetricKey = (typeof METRIC_KEYS)[number];
 
 /** Mean and population standard deviation of the finite values. */
 export function meanStd(xs: readonly (number | null)[]): { mean: number; std: number; n: number } {
@@ -128,6 +104,7 @@ function accuracyAt(prob: ArrayLike<number>, y: readonly number[]): number {
 
 // ---- the experiment ------------------------------------------------------------------------------
 
+
 export interface RdalExperimentOptions {
   /** A soundscape-layout folder (labels.csv). */
   data: string;
@@ -144,26 +121,6 @@ export interface RdalExperimentOptions {
   /** Extra provenance stored in report.json (e.g. the preset name). */
   meta?: Record<string, unknown>;
   log?: (line: string) => void;
-}
-
-export interface RdalSummaryRow {
-  method: RdalMethod;
-  runs: number;
-  metrics: Record<RdalMetricKey, { mean: number; std: number; n: number }>;
-}
-
-export interface RdalReport {
-  title: string;
-  created: string;
-  data: string;
-  classes: string[];
-  sizes: Record<'train' | 'val' | 'eval', number>;
-  config: RdalConfig;
-  meta: Record<string, unknown>;
-  summary: RdalSummaryRow[];
-  runs: RdalRunMetrics[];
-  /** The paper's qualitative claims, checked on this report's means. */
-  checks: { claim: string; holds: boolean | null; detail: string }[];
 }
 
 /**
