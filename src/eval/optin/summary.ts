@@ -1,5 +1,6 @@
-// A plain-text summary table of an experiment report, for the terminal.
-import type { ExperimentReport } from './config.js';
+// The experiment's conclusions in words: the paper's claims checked against the measured numbers (stored
+// in report.json as `verdicts`), and the plain-text summary table for the terminal.
+import type { AttackResult, ExperimentReport } from './config.js';
 import type { ClassScores } from '../metrics.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -28,4 +29,27 @@ export function summaryTable(r: ExperimentReport): string {
   const v = r.verdicts.map((x) => `${x.holds ? '  holds   ' : '  FAILS   '} ${x.claim}: ${x.detail}`);
   return [`${r.title} on ${r.dataset.name}`, ...lines, ...(eer.length ? ['', 'speaker verification (50% = chance):', ...eer] : []),
     ...(edge.length ? ['', ...edge] : []), '', 'paper expectations:', ...v].join('\n');
+}
+
+/** The paper's claims (and the issue's acceptance bounds) checked against measured numbers. */
+export function verdicts(t: { clean: ClassScores; obfuscated: ClassScores }, attacks: AttackResult[], baselines: ExperimentReport['baselines']): ExperimentReport['verdicts'] {
+  const pts = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  const out: ExperimentReport['verdicts'] = [];
+  const drop = t.clean.accuracy - t.obfuscated.accuracy;
+  out.push({ claim: "T's accuracy on obfuscated audio is within 6 points of its clean accuracy", holds: drop <= 0.06,
+    detail: `clean ${pts(t.clean.accuracy)}, obfuscated ${pts(t.obfuscated.accuracy)} (drop ${(100 * drop).toFixed(1)} points)` });
+  for (const a of attacks) {
+    const chance = Math.max(a.ignorant.chanceUniform, a.ignorant.chanceMajority);
+    out.push({ claim: `the ignorant ${a.attribute} attacker is within 10 points of chance`, holds: a.ignorant.accuracy - chance <= 0.10,
+      detail: `${pts(a.ignorant.accuracy)} vs chance ${pts(chance)} (majority class ${pts(a.ignorant.chanceMajority)}, 1/K ${pts(a.ignorant.chanceUniform)})` });
+    out.push({ claim: `the informed ${a.attribute} attacker stays below the clean ${a.attribute} classifier`, holds: a.informed.accuracy < a.clean.accuracy,
+      detail: `informed ${pts(a.informed.accuracy)} vs clean ${pts(a.clean.accuracy)}` });
+    for (const [name, rep] of [['ADR', baselines.adr], ['McAdams', baselines.mcadams]] as const) {
+      const b = rep?.attacks.find((x) => x.attribute === a.attribute);
+      if (b === undefined) continue;
+      out.push({ claim: `the opt-in obfuscator protects ${a.attribute} better than ${name} against informed attackers`, holds: a.informed.accuracy < b.informed.accuracy,
+        detail: `informed attacker: obfuscator ${pts(a.informed.accuracy)}, ${name} ${pts(b.informed.accuracy)}` });
+    }
+  }
+  return out;
 }
