@@ -78,7 +78,8 @@ export function checkDevice(device: string | undefined, name = 'device'): void {
 if (isMainThread) native.setNumThreads(Number(process.env.EARMARK_THREADS ?? 2) || 2);
 
 /**
- * Resolve a table of ATen ops, `{ key: 'aten::name.overload' }`, to dispatcher ids once at load.
+ * Resolve ATen ops outside the declared table, `{ key: 'aten::name.overload' }`, to untyped dispatcher ids
+ * (tests that pass wrong arguments on purpose, benchmarks). Library code declares its ops in ops.ts.
  * @example const OP = resolveOps({ add: 'aten::add.Tensor' }); native.call(OP.add, a, b, 1)
  */
 export function resolveOps<K extends string>(table: Record<K, string>): Record<K, number> {
