@@ -4,11 +4,13 @@ import { corpus } from './corpus.js';
 import { demo } from './demo.js';
 import { experiment } from './experiment.js';
 import { features } from './features.js';
-import { grant, revoke } from './grant.js';
+import { grant } from './grant.js';
 import { obfuscate } from './obfuscate.js';
-import { experimentRdalCmd, rdalCmd } from './rdal.js';
-import { serve } from './serve.js';
+import { rdal } from './rdal.js';
+import { revoke } from './revoke.js';
 import { selfcheck } from './selfcheck.js';
-import { trainObfuscatorCmd, trainTarget } from './train.js';
+import { serve } from './serve.js';
+import { trainObfuscator } from './train-obfuscator.js';
+import { trainTarget } from './train-target.js';
 
-export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscatorCmd, experiment, rdalCmd, experimentRdalCmd, obfuscate, serve, grant, revoke, selfcheck];
+export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscator, experiment, rdal, obfuscate, serve, grant, revoke, selfcheck];
