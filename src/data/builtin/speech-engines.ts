@@ -1,12 +1,30 @@
-// The speech corpus's engine helpers: the Praat script that renders emotions by prosody, espeak-ng's
-// private data folder (stock voices plus the seeded twins' variants), and festival batches (diphone
-// voices, and the full-context labels hts_engine renders).
+// The speech corpus's engine helpers: per-clip prosody jitter and the Praat script that renders the
+// emotions, espeak-ng's private data folder (stock voices plus the seeded twins' variants), and festival
+// batches (diphone voices, and the full-context labels hts_engine renders).
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EarmarkError } from '../../errors.js';
 import { CorpusToolError, runTool, type ToolCommands } from './tools.js';
+import { hashString, Rng } from './seeded.js';
 import type { SpeakerSpec } from './voices.js';
+
+/** Per-clip uniform jitter (relative for the factors, dB for the level), so no class has a constant value. */
+export const CLIP_JITTER = { pitch: 0.04, range: 0.08, duration: 0.04, levelDb: 1.5 };
+
+/** One clip's prosody jitter and Praat seed, from (seed, speaker, emotion, sentence). */
+export function clipJitter(seed: number, k: { speaker: { id: string }; emotion: string; sentence: string }):
+  { pitch: number; range: number; duration: number; levelDb: number; praatSeed: number } {
+  const key = hashString(['clip', k.speaker.id, k.emotion, k.sentence].join('/'), seed);
+  const r = new Rng(key);
+  return {
+    pitch: 1 + r.uniform(-CLIP_JITTER.pitch, CLIP_JITTER.pitch),
+    range: 1 + r.uniform(-CLIP_JITTER.range, CLIP_JITTER.range),
+    duration: 1 + r.uniform(-CLIP_JITTER.duration, CLIP_JITTER.duration),
+    levelDb: r.uniform(-CLIP_JITTER.levelDb, CLIP_JITTER.levelDb),
+    praatSeed: key & 0x7fffffff,
+  };
+}
 
 // One Praat process renders a table of clips; each clip reseeds Praat's generator first, so its output
 // does not depend on which other clips share the process. Peak 0.5 leaves headroom before sox.

@@ -19,9 +19,9 @@ import { EarmarkError } from '../../errors.js';
 import { repoRoot } from '../../util/paths.js';
 import { Progress } from '../../util/progress.js';
 import { buildAtomically, readStoredConfig, toCsv, writeChecksums } from './files.js';
-import { hashString, seeded, shuffled, Rng } from './seeded.js';
+import { seeded, shuffled } from './seeded.js';
 import { SENTENCES } from './sentences.js';
-import { dumpHtsLabels, espeakDataDir, festivalBatch, PRAAT_SCRIPT, privateEspeakData } from './speech-engines.js';
+import { CLIP_JITTER, clipJitter, dumpHtsLabels, espeakDataDir, festivalBatch, PRAAT_SCRIPT, privateEspeakData } from './speech-engines.js';
 import { mapLimit, runTool, TOOL_DEFAULTS, toolVersion, type ToolCommands } from './tools.js';
 import { MAX_DIFFICULTY, readEspeakVariant, speakersFor, type SpeakerSpec } from './voices.js';
 
@@ -42,8 +42,6 @@ export const EMOTIONS: Readonly<Record<Emotion, {
 };
 export const EMOTION_NAMES = Object.keys(EMOTIONS) as Emotion[];
 
-/** Per-clip uniform jitter (relative for the factors, dB for the level), so no class has a constant value. */
-const CLIP_JITTER = { pitch: 0.04, range: 0.08, duration: 0.04, levelDb: 1.5 };
 
 export const SAMPLE_RATE = 16000;
 
@@ -270,16 +268,4 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
 
 function fmt(x: number): string {
   return x.toFixed(4);
-}
-
-function clipJitter(seed: number, k: Clip): { pitch: number; range: number; duration: number; levelDb: number; praatSeed: number } {
-  const key = hashString(['clip', k.speaker.id, k.emotion, k.sentence].join('/'), seed);
-  const r = new Rng(key);
-  return {
-    pitch: 1 + r.uniform(-CLIP_JITTER.pitch, CLIP_JITTER.pitch),
-    range: 1 + r.uniform(-CLIP_JITTER.range, CLIP_JITTER.range),
-    duration: 1 + r.uniform(-CLIP_JITTER.duration, CLIP_JITTER.duration),
-    levelDb: r.uniform(-CLIP_JITTER.levelDb, CLIP_JITTER.levelDb),
-    praatSeed: key & 0x7fffffff,
-  };
 }
