@@ -2,6 +2,7 @@
 // one boxed call into ATen's dispatcher, so autograd, dtype promotion and broadcasting are torch's.
 import { checkDevice, native, resolveOps, type Handle } from '../binding/native.js';
 import { arrayTypeOf, dtypeCode, dtypeFromCode, type DType, type TypedArray } from '../binding/dtype.js';
+import { EarmarkError } from '../errors.js';
 import { track } from './scope.js';
 
 const OP = resolveOps({
@@ -29,7 +30,7 @@ const OP = resolveOps({
   pad: 'aten::pad', indexSelect: 'aten::index_select', gather: 'aten::gather', index: 'aten::index.Tensor',
   maskedFill: 'aten::masked_fill.Scalar', where: 'aten::where.self', whereScalar: 'aten::where.ScalarOther',
   sort: 'aten::sort', topk: 'aten::topk', oneHot: 'aten::one_hot', scatter: 'aten::scatter.src',
-  toDtype: 'aten::to.dtype', toDevice: 'aten::to.device',
+  toDtype: 'aten::to.dtype', toDevice: 'aten::to.device', pinMemory: 'aten::pin_memory', isPinned: 'aten::is_pinned',
   eqT: 'aten::eq.Tensor', eqS: 'aten::eq.Scalar', neT: 'aten::ne.Tensor', neS: 'aten::ne.Scalar',
   gtT: 'aten::gt.Tensor', gtS: 'aten::gt.Scalar', ltT: 'aten::lt.Tensor', ltS: 'aten::lt.Scalar',
   geT: 'aten::ge.Tensor', geS: 'aten::ge.Scalar', leT: 'aten::le.Tensor', leS: 'aten::le.Scalar',
@@ -352,11 +353,39 @@ export class Tensor {
   oneHot(numClasses = -1): Tensor { return wrap(native.call(OP.oneHot, this.handle, numClasses)); }
 
   // ---- dtype and device ----
-  /** Convert to a dtype or move to a device ('cpu', 'cuda', 'cuda:1'); a no-op returns a new handle on the same data. */
-  to(target: DType | string): Tensor {
-    if (isDType(target)) return wrap(native.call(OP.toDtype, this.handle, dtypeCode(target), false, false));
+  /**
+   * Convert to a dtype or move to a device ('cpu', 'cuda', 'cuda:1'); a no-op returns a new handle on the same
+   * data unless `copy`. `nonBlocking` overlaps a copy from pinned host memory (pinMemory()) with compute.
+   */
+  to(target: DType | string, opts: { nonBlocking?: boolean; copy?: boolean } = {}): Tensor {
+    const nonBlocking = opts.nonBlocking ?? false;
+    const copy = opts.copy ?? false;
+    if (isDType(target)) return wrap(native.call(OP.toDtype, this.handle, dtypeCode(target), nonBlocking, copy));
     checkDevice(target, 'target');
-    return wrap(native.call(OP.toDevice, this.handle, target, dtypeCode(this.dtype), false, false));
+    return wrap(native.call(OP.toDevice, this.handle, target, dtypeCode(this.dtype), nonBlocking, copy));
+  }
+  /** A copy in page-locked host memory, so copies to CUDA can be non-blocking (needs a CUDA libtorch). */
+  pinMemory(): Tensor {
+    if (!native.cudaAvailable()) {
+      throw new EarmarkError('EARMARK_DEVICE', 'pinMemory(): pinned host memory needs a CUDA libtorch and a GPU, and this ' +
+        "libtorch has none; keep CPU batches as they are (src/tensor/device.ts's batchTo() pins only for CUDA)");
+    }
+    return u(OP.pinMemory, this);
+  }
+  /** True when this tensor lives in pinned (page-locked) host memory. */
+  get isPinned(): boolean { return native.call(OP.isPinned, this.handle) as boolean; }
+  /**
+   * Take `src`'s native tensor as this one's, leaving `src` disposed: Module.to() moves parameters in place
+   * this way, so layers and optimisers holding this Tensor see the move. Internal.
+   */
+  adopt_(src: Tensor): this {
+    const h = src.handle;
+    src.#h = null;
+    if (this.#h !== null && this.#h !== h) native.dispose(this.#h);
+    this.#h = h;
+    this.#shape = undefined;
+    this.#dtype = undefined;
+    return this;
   }
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }
@@ -441,5 +470,6 @@ function dims(d: number | readonly number[]): readonly number[] {
 }
 
 function isDType(x: string): x is DType {
-  return x === 'float32' || x === 'float64' || x === 'int64' || x === 'int32' || x === 'uint8' || x === 'bool' || x === 'complex64';
+  return x === 'float32' || x === 'float64' || x === 'int64' || x === 'int32' || x === 'uint8' || x === 'bool' ||
+    x === 'complex64' || x === 'bfloat16' || x === 'float16';
 }
