@@ -5,10 +5,11 @@ import { demo } from './demo.js';
 import { experiment } from './experiment.js';
 import { features } from './features.js';
 import { grant, revoke } from './grant.js';
+import { launchCmd } from './launch.js';
 import { obfuscate } from './obfuscate.js';
 import { experimentRdalCmd, rdalCmd } from './rdal.js';
 import { serve } from './serve.js';
 import { selfcheck } from './selfcheck.js';
 import { trainObfuscatorCmd, trainTarget } from './train.js';
 
-export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscatorCmd, experiment, rdalCmd, experimentRdalCmd, obfuscate, serve, grant, revoke, selfcheck];
+export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscatorCmd, experiment, rdalCmd, experimentRdalCmd, obfuscate, serve, grant, revoke, selfcheck, launchCmd];
