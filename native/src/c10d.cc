@@ -103,7 +103,8 @@ GroupRef groupArg(const Napi::Value& v) {
 struct InitArgs {
   std::string backend, host, iface, hostname;
   int port = 0, rank = 0, size = 1, threads = 2;
-  ms timeout{0};
+  ms timeout{0};      // each collective, and Gloo's own bound on its transfers
+  ms initTimeout{0};  // the rendezvous: connecting to the store and exchanging addresses through it
 };
 
 class InitWorker : public Napi::AsyncWorker {
@@ -120,7 +121,7 @@ class InitWorker : public Napi::AsyncWorker {
       o.isServer = a_.rank == 0;
       o.numWorkers = static_cast<std::size_t>(a_.size);
       o.waitWorkers = true;
-      o.timeout = a_.timeout;
+      o.timeout = a_.initTimeout;
       auto store = c10::make_intrusive<c10d::TCPStore>(a_.host, o);
       g_ = std::make_shared<Group>();
       g_->store = store;
@@ -130,7 +131,7 @@ class InitWorker : public Napi::AsyncWorker {
       if (a_.backend == "gloo") {
 #ifdef EARMARK_GLOO
         using PG = c10d::ProcessGroupGloo;
-        auto opts = PG::Options::create(a_.timeout);
+        auto opts = PG::Options::create(std::max(a_.timeout, a_.initTimeout));
         if (!a_.iface.empty()) opts->devices.push_back(PG::createDeviceForInterface(a_.iface));
         else if (!a_.hostname.empty()) opts->devices.push_back(PG::createDeviceForHostname(a_.hostname));
         else opts->devices.push_back(PG::createDefaultDevice());
@@ -140,11 +141,12 @@ class InitWorker : public Napi::AsyncWorker {
       } else {
 #ifdef EARMARK_NCCL
         auto opts = c10d::ProcessGroupNCCL::Options::create();
-        opts->timeout = a_.timeout;
+        opts->timeout = std::max(a_.timeout, a_.initTimeout);
         g_->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, a_.rank, a_.size, opts);
 #endif
       }
       if (!g_->pg) SetError("backend '" + a_.backend + "' is not compiled into this addon");
+      else store->setTimeout(a_.timeout);  // later store calls wait as long as a collective
     } catch (const std::exception& e) {
       SetError(stage + " failed: " + messageOf(e));
     }
@@ -173,7 +175,7 @@ int intField(const Napi::Object& o, const char* k, int dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : dflt;
 }
 
-// distInit({ backend, host, port, rank, size, timeoutMs, iface?, hostname?, threads? }) -> Promise<group>
+// distInit({ backend, host, port, rank, size, timeoutMs, initTimeoutMs?, iface?, hostname?, threads? }) -> Promise<group>
 Napi::Value DistInit(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "distInit: options must be an object");
@@ -188,6 +190,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   a.size = intField(o, "size", 1);
   a.threads = intField(o, "threads", 2);
   a.timeout = ms(intField(o, "timeoutMs", 30 * 60 * 1000));
+  a.initTimeout = ms(intField(o, "initTimeoutMs", static_cast<int>(a.timeout.count())));
   auto* w = new InitWorker(env, std::move(a));
   auto p = w->promise();
   w->Queue();

@@ -45,7 +45,7 @@ export interface NativeAddon {
   autocastNesting(delta: 1 | -1): number;
   // c10d (native/src/c10d.cc)
   distAvailable(): { gloo: boolean; nccl: boolean };
-  distInit(o: { backend: string; host: string; port: number; rank: number; size: number; timeoutMs: number;
+  distInit(o: { backend: string; host: string; port: number; rank: number; size: number; timeoutMs: number; initTimeoutMs: number;
     iface?: string; hostname?: string; threads?: number }): Promise<GroupHandle>;
   distAllreduce(g: GroupHandle, h: Handle, op: string): WorkHandle;
   distBroadcast(g: GroupHandle, h: Handle, root: number): WorkHandle;

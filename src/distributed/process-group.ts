@@ -23,12 +23,19 @@ export interface ProcessGroupOptions {
   /** Rank 0's host and the TCPStore port there (default: MASTER_ADDR and MASTER_PORT). */
   masterAddr?: string;
   masterPort?: number;
-  /** Bound on the rendezvous and on each collective, in ms (default 30 min, as torch). */
+  /** Bound on each collective, in ms (default 30 min, as torch). */
   timeoutMs?: number;
+  /** Bound on the rendezvous (all ranks joining), in ms (default: timeoutMs). */
+  initTimeoutMs?: number;
   /** Gloo's worker threads (default 2, as torch). */
   threads?: number;
   /** Where torchrun's variables are read (default process.env); GLOO_SOCKET_IFNAME picks Gloo's interface. */
   env?: NodeJS.ProcessEnv;
+}
+
+/** An error's message without its closing punctuation, to continue the sentence. */
+function sentence(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/[.!\s]+$/, '');
 }
 
 /** What the addon was compiled with. */
@@ -74,7 +81,7 @@ export class ProcessGroup {
       await native.distWait(works, this.timeoutMs);
     } catch (e) {
       this.#failed = true;
-      throw new EarmarkError('EARMARK_DISTRIBUTED', `${(e as Error).message}. Another rank has probably died or stopped ` +
+      throw new EarmarkError('EARMARK_DISTRIBUTED', `${sentence(e)}. Another rank has probably died or stopped ` +
         `answering (timeout ${this.timeoutMs} ms); see its output. This job cannot continue: start it again ` +
         '(training resumes from the last checkpoint).', { cause: e });
     }
@@ -150,9 +157,10 @@ export async function initProcessGroup(o: ProcessGroupOptions = {}): Promise<Pro
   const host = o.masterAddr ?? te?.masterAddr ?? '127.0.0.1';
   const port = o.masterPort ?? te!.masterPort;
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const initTimeoutMs = o.initTimeoutMs ?? timeoutMs;
   const backend = o.backend ?? 'gloo';
   for (const [k, v, lo, hi] of [['rank', rank, 0, worldSize - 1], ['worldSize', worldSize, 1, 65535],
-    ['masterPort', port, 1, 65535], ['timeoutMs', timeoutMs, 1, 2 ** 31 - 1]] as const) {
+    ['masterPort', port, 1, 65535], ['timeoutMs', timeoutMs, 1, 2 ** 31 - 1], ['initTimeoutMs', initTimeoutMs, 1, 2 ** 31 - 1]] as const) {
     if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`initProcessGroup: '${k}' must be an integer in ${lo}..${hi}, got ${v}`);
   }
   const available = distributedAvailable();
@@ -167,9 +175,10 @@ export async function initProcessGroup(o: ProcessGroupOptions = {}): Promise<Pro
   const hostname = iface === '' && isLoopback(host) ? '127.0.0.1' : '';
   let g: GroupHandle;
   try {
-    g = await native.distInit({ backend, host, port, rank, size: worldSize, timeoutMs, iface, hostname, threads: o.threads ?? 2 });
+    g = await native.distInit({ backend, host, port, rank, size: worldSize, timeoutMs, initTimeoutMs, iface, hostname,
+      threads: o.threads ?? 2 });
   } catch (e) {
-    throw new EarmarkError('EARMARK_DISTRIBUTED', `rank ${rank} of ${worldSize} could not join the job: ${(e as Error).message}. ` +
+    throw new EarmarkError('EARMARK_DISTRIBUTED', `rank ${rank} of ${worldSize} could not join the job: ${sentence(e)}. ` +
       `Check that every rank runs with the same MASTER_ADDR:MASTER_PORT (${host}:${port}), that rank 0 is up and the port ` +
       'is free there, and that all WORLD_SIZE ranks start within the timeout.', { cause: e });
   }
