@@ -10,7 +10,16 @@ import assert from 'node:assert/strict';
 import { conv1d, conv2d, linear } from '../src/nn/functional.js';
 import { mseLoss } from '../src/nn/index.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
-import { autocast, autocastState, manualSeed, memory, parseAmp, randn, tidy, type Tensor } from '../src/tensor/index.js';
+import {
+  autocast,
+  autocastState,
+  manualSeed,
+  memory,
+  parseAmp,
+  randn,
+  tidy,
+  type Tensor,
+} from '../src/tensor/index.js';
 import { testDevice } from '../src/testing/device.js';
 
 const device = testDevice();
@@ -20,11 +29,14 @@ function relErr(a: Tensor, b: Tensor): number {
   const y = b.toFloat32Array();
   let num = 0;
   let den = 0;
-  for (let i = 0; i < x.length; i++) { num += (x[i]! - y[i]!) ** 2; den += y[i]! ** 2; }
+  for (let i = 0; i < x.length; i++) {
+    num += (x[i]! - y[i]!) ** 2;
+    den += y[i]! ** 2;
+  }
   return Math.sqrt(num / den);
 }
 
-test('bf16 autocast on CPU casts conv and matmul to bfloat16 and keeps elementwise ops and losses in float32, as torch', () => {
+test('bf16 autocast on CPU: conv and matmul in bfloat16, elementwise ops and losses in float32, as torch', () => {
   const before = memory().numTensors;
   tidy(() => {
     manualSeed(0);
@@ -36,7 +48,14 @@ test('bf16 autocast on CPU casts conv and matmul to bfloat16 and keeps elementwi
     const r = autocast({ device: 'cpu', dtype: 'bfloat16' }, () => {
       assert.deepEqual(autocastState('cpu'), { enabled: true, dtype: 'bfloat16' });
       const y = conv2d(x, w);
-      return { y, c1: conv1d(x.select(3, 0), w1), mm: x.matmul(x), lin: linear(x, lw), add: x.add(1), mse: mseLoss(y, fp32) };
+      return {
+        y,
+        c1: conv1d(x.select(3, 0), w1),
+        mm: x.matmul(x),
+        lin: linear(x, lw),
+        add: x.add(1),
+        mse: mseLoss(y, fp32),
+      };
     });
     assert.equal(r.y.dtype, 'bfloat16');
     assert.equal(r.c1.dtype, 'bfloat16');
@@ -50,7 +69,7 @@ test('bf16 autocast on CPU casts conv and matmul to bfloat16 and keeps elementwi
   assert.equal(memory().numTensors, before);
 });
 
-test('autocast is scoped: nesting, enabled: false, restored after a throw; fp16 on CPU and async bodies are refused', async () => {
+test('autocast is scoped: nesting, enabled: false, restored after a throw; CPU fp16 and async bodies refused', () => {
   tidy(() => {
     const a = randn([3, 3]);
     autocast({ device: 'cpu' }, () => {
@@ -61,11 +80,20 @@ test('autocast is scoped: nesting, enabled: false, restored after a throw; fp16 
       assert.equal(autocastState('cpu').enabled, true);
       assert.equal(a.matmul(a).dtype, 'bfloat16');
     });
-    assert.throws(() => autocast({ device: 'cpu' }, () => { throw new Error('boom'); }), /boom/);
+    assert.throws(
+      () =>
+        autocast({ device: 'cpu' }, () => {
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.equal(autocastState('cpu').enabled, false);
   });
   assert.throws(() => autocast({ device: 'cpu', dtype: 'float16' }, () => 0), /CPU autocast runs in 'bfloat16' only/);
-  assert.throws(() => autocast({ device: 'cpu', dtype: 'int8' as never }, () => 0), /'dtype' must be 'bfloat16' or 'float16'/);
+  assert.throws(
+    () => autocast({ device: 'cpu', dtype: 'int8' as never }, () => 0),
+    /'dtype' must be 'bfloat16' or 'float16'/,
+  );
   assert.throws(() => autocast({ device: 'cpu' }, async () => 0), /'fn' must be synchronous/);
   assert.equal(autocastState('cpu').enabled, false);
   assert.equal(parseAmp('bf16'), 'bfloat16');
@@ -74,23 +102,24 @@ test('autocast is scoped: nesting, enabled: false, restored after a throw; fp16 
   assert.throws(() => parseAmp('fp8'), /'--amp' must be 'bf16', 'fp16' or 'off', got 'fp8'/);
 });
 
-test(`an obfuscator step under autocast on ${device}: low-precision activations, float32 gradients close to float32 training`, () => {
+test(`an obfuscator step under autocast on ${device}: low-precision activations, float32 gradients near fp32's`, () => {
   const before = memory().numTensors;
   const dtype = device === 'cpu' ? 'bfloat16' : 'float16';
   manualSeed(4);
   const gen = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 })).to(device);
   const x = tidy(() => randn([2, 161, 16]).to(device));
-  const grads = (amp: boolean): Tensor[] => tidy(() => {
-    gen.zeroGrad();
-    const loss = autocast({ device, dtype, enabled: amp }, () => {
-      const y = gen.forward(x);
-      assert.equal(y.dtype, amp ? dtype : 'float32');
-      return mseLoss(y, x);
+  const grads = (amp: boolean): Tensor[] =>
+    tidy(() => {
+      gen.zeroGrad();
+      const loss = autocast({ device, dtype, enabled: amp }, () => {
+        const y = gen.forward(x);
+        assert.equal(y.dtype, amp ? dtype : 'float32');
+        return mseLoss(y, x);
+      });
+      assert.equal(loss.dtype, 'float32');
+      loss.backward(); // outside autocast, as torch recommends
+      return gen.parameters().map((p) => p.grad!.clone());
     });
-    assert.equal(loss.dtype, 'float32');
-    loss.backward(); // outside autocast, as torch recommends
-    return gen.parameters().map((p) => p.grad!.clone());
-  });
   const ref = grads(false);
   const low = grads(true);
   const w = gen.namedParameters().findIndex(([k]) => k === 'lastConvLayer.weight');

@@ -11,8 +11,21 @@ import { EarmarkError } from '../src/errors.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/methods/checkpoint.js';
 import { BatchNorm1d, Linear, Sequential } from '../src/nn/index.js';
 import { Adam, SGD } from '../src/optim/index.js';
-import { batchTo, cudaAvailable, cudaDeviceCount, defaultDevice, deviceOf, manualSeed, memory, moveTensor_, randn,
-  resolveDevice, synchronize, tensor, tidy } from '../src/tensor/index.js';
+import {
+  batchTo,
+  cudaAvailable,
+  cudaDeviceCount,
+  defaultDevice,
+  deviceOf,
+  manualSeed,
+  memory,
+  moveTensor_,
+  randn,
+  resolveDevice,
+  synchronize,
+  tensor,
+  tidy,
+} from '../src/tensor/index.js';
 import { testDevice } from '../src/testing/device.js';
 
 const device = testDevice();
@@ -26,8 +39,12 @@ test('device strings: canonical forms, and CUDA refused clearly where libtorch h
   assert.equal(noCuda, !cudaAvailable());
   assert.equal(defaultDevice(), noCuda ? 'cpu' : 'cuda:0');
   if (noCuda) {
-    assert.throws(() => resolveDevice('cuda:0', '--device'), (e: unknown) => isDeviceError(e) &&
-      /'--device' is 'cuda:0' but this libtorch has no CUDA device.*LIBTORCH=/.test((e as Error).message));
+    assert.throws(
+      () => resolveDevice('cuda:0', '--device'),
+      (e: unknown) =>
+        isDeviceError(e) &&
+        /'--device' is 'cuda:0' but this libtorch has no CUDA device.*LIBTORCH=/.test((e as Error).message),
+    );
     assert.throws(() => synchronize('cuda'), isDeviceError);
     assert.throws(() => tidy(() => randn([2]).pinMemory()), isDeviceError);
     assert.throws(() => tidy(() => randn([2]).to('cuda')), /no CUDA device available/);
@@ -87,7 +104,10 @@ test(`Module.to(${device}) moves parameters, gradients and buffers in place; lay
   const got = tidy(() => m.forward(batchTo(x, device)).to('cpu').toArray());
   m.train();
   const evalCpu = tidy(() => m.to('cpu').eval().forward(x).toArray());
-  assert.deepEqual(got.map((v) => v.toFixed(4)), evalCpu.map((v) => v.toFixed(4)));
+  assert.deepEqual(
+    got.map((v) => v.toFixed(4)),
+    evalCpu.map((v) => v.toFixed(4)),
+  );
   // adopt_ (what a move does): the target takes the source's tensor, the source is left disposed
   const a = tensor([1, 2]);
   const b2 = tensor([3, 4]);
@@ -105,7 +125,13 @@ test(`optimiser state lives on the parameters' device (${device}), also when loa
   const before = memory().numTensors;
   const m = new Linear(3, 2).to(device);
   const opt = new Adam(m.parameters(), { lr: 1e-2 });
-  tidy(() => m.forward(randn([4, 3]).to(device)).square().mean().backward());
+  tidy(() =>
+    m
+      .forward(randn([4, 3]).to(device))
+      .square()
+      .mean()
+      .backward(),
+  );
   opt.step();
   const sd = opt.stateDict();
   for (const t of sd.tensors.values()) assert.equal(deviceOf(t), device);
@@ -131,13 +157,21 @@ test(`a checkpoint written on ${device} resumes on CPU, and a CPU checkpoint on 
       const m = new Linear(4, 2).to(d);
       return { m, opt: new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }) };
     };
-    const step = (r: { m: Linear; opt: SGD }): void => tidy(() => {
-      r.opt.zeroGrad();
-      r.m.forward(batchTo(x, deviceOf(r.m.parameters()[0]!))).square().mean().backward();
-      r.opt.step();
-    });
+    const step = (r: { m: Linear; opt: SGD }): void =>
+      tidy(() => {
+        r.opt.zeroGrad();
+        r.m
+          .forward(batchTo(x, deviceOf(r.m.parameters()[0]!)))
+          .square()
+          .mean()
+          .backward();
+        r.opt.step();
+      });
     const weights = (r: { m: Linear }): number[] => tidy(() => r.m.parameters().flatMap((p) => p.to('cpu').toArray()));
-    for (const [from, to] of [[device, 'cpu'], ['cpu', device]] as const) {
+    for (const [from, to] of [
+      [device, 'cpu'],
+      ['cpu', device],
+    ] as const) {
       const a = build(from);
       step(a);
       step(a);
@@ -152,7 +186,10 @@ test(`a checkpoint written on ${device} resumes on CPU, and a CPU checkpoint on 
       step(b);
       const wa = weights(a);
       weights(b).forEach((v, i) => assert.ok(Math.abs(v - wa[i]!) < 1e-6, `${from} → ${to}: weight ${i}`));
-      for (const r of [a, b]) { r.opt.dispose(); r.m.dispose(); }
+      for (const r of [a, b]) {
+        r.opt.dispose();
+        r.m.dispose();
+      }
     }
     x.dispose();
   } finally {

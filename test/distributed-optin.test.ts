@@ -44,28 +44,39 @@ const ckpt = path.join(dir, 'two.ckpt');
 let one = '';
 let two = '';
 
-test('2 Gloo processes give the same obfuscator weights as 1 process with the same global batch (3 steps, 1e-5)', { timeout: 120_000 }, async () => {
-  [one, two] = await Promise.all([run('one', 1), run('two', 2, { checkpoint: ckpt, bucketBytes: 4096 })]);
-  // rank 1 started from rank 0's weights (its own seed differs), and training moved them
-  assert.equal(maxDiff(path.join(two, 'init0.safetensors'), path.join(two, 'init1.safetensors')), 0);
-  assert.equal(maxDiff(path.join(one, 'init0.safetensors'), path.join(two, 'init0.safetensors')), 0);
-  assert.ok(maxDiff(path.join(two, 'init0.safetensors'), path.join(two, 'rank0.safetensors')) > 1e-3);
-  // the replicas agree exactly (same reduced gradients), and match one process within 1e-5
-  assert.equal(maxDiff(path.join(two, 'rank0.safetensors'), path.join(two, 'rank1.safetensors')), 0);
-  const d = maxDiff(path.join(one, 'rank0.safetensors'), path.join(two, 'rank0.safetensors'));
-  assert.ok(d <= 1e-5, `max |w(1 process) − w(2 processes)| = ${d}`);
-});
+test(
+  '2 Gloo processes give the same obfuscator weights as 1 process with the same global batch (3 steps, 1e-5)',
+  { timeout: 120_000 },
+  async () => {
+    [one, two] = await Promise.all([run('one', 1), run('two', 2, { checkpoint: ckpt, bucketBytes: 4096 })]);
+    // rank 1 started from rank 0's weights (its own seed differs), and training moved them
+    assert.equal(maxDiff(path.join(two, 'init0.safetensors'), path.join(two, 'init1.safetensors')), 0);
+    assert.equal(maxDiff(path.join(one, 'init0.safetensors'), path.join(two, 'init0.safetensors')), 0);
+    assert.ok(maxDiff(path.join(two, 'init0.safetensors'), path.join(two, 'rank0.safetensors')) > 1e-3);
+    // the replicas agree exactly (same reduced gradients), and match one process within 1e-5
+    assert.equal(maxDiff(path.join(two, 'rank0.safetensors'), path.join(two, 'rank1.safetensors')), 0);
+    const d = maxDiff(path.join(one, 'rank0.safetensors'), path.join(two, 'rank0.safetensors'));
+    assert.ok(d <= 1e-5, `max |w(1 process) − w(2 processes)| = ${d}`);
+  },
+);
 
-test('a resumed 2-process run equals the uninterrupted one, and so does a 1-process resume (world size 2 → 1)', { timeout: 120_000 }, async () => {
-  assert.ok(two !== '', 'runs after the parity test');
-  // rank 0 checkpointed after epoch 0 (step 2); resume from a copy in 2 processes and in 1
-  const c2 = path.join(dir, 'resume2.ckpt');
-  const c1 = path.join(dir, 'resume1.ckpt');
-  copyFileSync(ckpt, c2);
-  copyFileSync(ckpt, c1);
-  const [r2, r1] = await Promise.all([run('resume2', 2, { checkpoint: c2, resume: true }), run('resume1', 1, { checkpoint: c1, resume: true })]);
-  assert.equal(maxDiff(path.join(two, 'rank0.safetensors'), path.join(r2, 'rank0.safetensors')), 0);
-  assert.equal(maxDiff(path.join(r2, 'rank0.safetensors'), path.join(r2, 'rank1.safetensors')), 0);
-  const d = maxDiff(path.join(two, 'rank0.safetensors'), path.join(r1, 'rank0.safetensors'));
-  assert.ok(d <= 1e-5, `max |w(uninterrupted, 2 processes) − w(resumed in 1 process)| = ${d}`);
-});
+test(
+  'a resumed 2-process run equals the uninterrupted one, and so does a 1-process resume (world size 2 → 1)',
+  { timeout: 120_000 },
+  async () => {
+    assert.ok(two !== '', 'runs after the parity test');
+    // rank 0 checkpointed after epoch 0 (step 2); resume from a copy in 2 processes and in 1
+    const c2 = path.join(dir, 'resume2.ckpt');
+    const c1 = path.join(dir, 'resume1.ckpt');
+    copyFileSync(ckpt, c2);
+    copyFileSync(ckpt, c1);
+    const [r2, r1] = await Promise.all([
+      run('resume2', 2, { checkpoint: c2, resume: true }),
+      run('resume1', 1, { checkpoint: c1, resume: true }),
+    ]);
+    assert.equal(maxDiff(path.join(two, 'rank0.safetensors'), path.join(r2, 'rank0.safetensors')), 0);
+    assert.equal(maxDiff(path.join(r2, 'rank0.safetensors'), path.join(r2, 'rank1.safetensors')), 0);
+    const d = maxDiff(path.join(two, 'rank0.safetensors'), path.join(r1, 'rank0.safetensors'));
+    assert.ok(d <= 1e-5, `max |w(uninterrupted, 2 processes) − w(resumed in 1 process)| = ${d}`);
+  },
+);

@@ -49,7 +49,11 @@ test('scaled training equals unscaled training exactly, and the scale grows ever
   }
   assert.deepEqual(b.weights(), a.weights());
   assert.deepEqual(scales, [2 ** 10, 2 ** 11, 2 ** 11, 2 ** 12, 2 ** 12]);
-  for (const r of [a, b]) { r.opt.dispose(); r.m.dispose(); r.x.dispose(); }
+  for (const r of [a, b]) {
+    r.opt.dispose();
+    r.m.dispose();
+    r.x.dispose();
+  }
   assert.equal(memory().numTensors, before);
 });
 
@@ -69,8 +73,16 @@ test('a step with inf or NaN gradients is skipped, the scale backs off and the g
   assert.equal(step(r, scaler), true);
   assert.equal(scaler.getScale(), 2 ** 13);
   assert.notDeepEqual(r.weights(), w);
-  assert.deepEqual(scaler.stateDict(), { scale: 2 ** 13, growthFactor: 2, backoffFactor: 0.25, growthInterval: 2, growthTracker: 0 });
-  r.opt.dispose(); r.m.dispose(); r.x.dispose();
+  assert.deepEqual(scaler.stateDict(), {
+    scale: 2 ** 13,
+    growthFactor: 2,
+    backoffFactor: 0.25,
+    growthInterval: 2,
+    growthTracker: 0,
+  });
+  r.opt.dispose();
+  r.m.dispose();
+  r.x.dispose();
   assert.equal(memory().numTensors, before);
 });
 
@@ -108,6 +120,8 @@ test('unscale_ before clipping divides once; misuse is refused; disabled is a pa
     off.update();
     assert.equal(off.getScale(), 1);
   });
-  r.opt.dispose(); r.m.dispose(); r.x.dispose();
+  r.opt.dispose();
+  r.m.dispose();
+  r.x.dispose();
   assert.equal(memory().numTensors, before);
 });

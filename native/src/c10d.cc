@@ -175,7 +175,8 @@ int intField(const Napi::Object& o, const char* k, int dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : dflt;
 }
 
-// distInit({ backend, host, port, rank, size, timeoutMs, initTimeoutMs?, iface?, hostname?, threads? }) -> Promise<group>
+// distInit({ backend, host, port, rank, size, timeoutMs, initTimeoutMs?, iface?, hostname?, threads? })
+//   -> Promise<group>
 Napi::Value DistInit(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "distInit: options must be an object");

@@ -7,9 +7,10 @@ import type { Command } from './args.js';
 
 export const launchCmd: Command = {
   name: 'launch',
-  summary: "Run a command as N local ranks of one data-parallel job, with torchrun's environment (MASTER_ADDR, " +
+  summary:
+    "Run a command as N local ranks of one data-parallel job, with torchrun's environment (MASTER_ADDR, " +
     'MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK). Output lines are prefixed by rank; when a rank dies the others ' +
-    "are stopped and the exit code is non-zero. `earmark` as the command runs this same CLI.",
+    'are stopped and the exit code is non-zero. `earmark` as the command runs this same CLI.',
   usage: '--nproc N -- <command> [args…]',
   flags: {
     nproc: { type: 'int', description: 'ranks (processes) to start', default: 2 },
@@ -18,7 +19,10 @@ export const launchCmd: Command = {
   async run(flags, positionals) {
     const [command, ...args] = positionals;
     if (command === undefined) {
-      throw new EarmarkError('EARMARK_BAD_ARGUMENT', 'launch needs a command after `--`, e.g. `earmark launch --nproc 2 -- earmark train-obfuscator …`');
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        'launch needs a command after `--`, e.g. `earmark launch --nproc 2 -- earmark train-obfuscator …`',
+      );
     }
     const self = command === 'earmark';
     const abort = new AbortController();

@@ -25,7 +25,15 @@ import type { ProcessGroup } from './process-group.js';
 export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
 
 const ELEMENT_BYTES: Record<DType, number> = {
-  float32: 4, float64: 8, int64: 8, int32: 4, uint8: 1, bool: 1, complex64: 8, bfloat16: 2, float16: 2,
+  float32: 4,
+  float64: 8,
+  int64: 8,
+  int32: 4,
+  uint8: 1,
+  bool: 1,
+  complex64: 8,
+  bfloat16: 2,
+  float16: 2,
 };
 
 function active(pg: ProcessGroup | null): pg is ProcessGroup {
@@ -63,14 +71,16 @@ function flatten(bucket: readonly Tensor[]): Tensor {
 
 /** Copy a flat bucket back into its tensors, element ranges in order. */
 function unflattenInto(flat: Tensor, bucket: readonly Tensor[]): void {
-  noGrad(() => tidy(() => {
-    let offset = 0;
-    for (const t of bucket) {
-      const n = t.numel;
-      t.copy_(flat.narrow(0, offset, n).view(t.shape));
-      offset += n;
-    }
-  }));
+  noGrad(() =>
+    tidy(() => {
+      let offset = 0;
+      for (const t of bucket) {
+        const n = t.numel;
+        t.copy_(flat.narrow(0, offset, n).view(t.shape));
+        offset += n;
+      }
+    }),
+  );
 }
 
 /**
@@ -81,8 +91,11 @@ function unflattenInto(flat: Tensor, bucket: readonly Tensor[]): void {
  * @param o.bucketBytes bucket size (default 25 MiB, as torch DDP)
  * @example loss.backward(); await allReduceGradients(model.parameters(), pg); clipGradNorm_(ps, 10); opt.step();
  */
-export async function allReduceGradients(params: readonly Tensor[], pg: ProcessGroup | null,
-  o: { bucketBytes?: number } = {}): Promise<void> {
+export async function allReduceGradients(
+  params: readonly Tensor[],
+  pg: ProcessGroup | null,
+  o: { bucketBytes?: number } = {},
+): Promise<void> {
   if (!active(pg)) return;
   const temps: Tensor[] = [];
   try {
@@ -103,7 +116,12 @@ export async function allReduceGradients(params: readonly Tensor[], pg: ProcessG
   }
 }
 
-async function broadcastTensors(tensors: readonly Tensor[], pg: ProcessGroup, root: number, bucketBytes?: number): Promise<void> {
+async function broadcastTensors(
+  tensors: readonly Tensor[],
+  pg: ProcessGroup,
+  root: number,
+  bucketBytes?: number,
+): Promise<void> {
   const buckets = planBuckets(tensors, bucketBytes);
   const flats = buckets.map(flatten);
   try {
@@ -123,8 +141,12 @@ function listOf(modules: Module | readonly Module[]): readonly Module[] {
  * replicas start equal whatever each rank's seed.
  * @example await broadcastParameters([obfuscator, deobfuscator], pg);
  */
-export async function broadcastParameters(modules: Module | readonly Module[], pg: ProcessGroup | null, root = 0,
-  o: { bucketBytes?: number } = {}): Promise<void> {
+export async function broadcastParameters(
+  modules: Module | readonly Module[],
+  pg: ProcessGroup | null,
+  root = 0,
+  o: { bucketBytes?: number } = {},
+): Promise<void> {
   if (!active(pg)) return;
   const tensors = listOf(modules).flatMap((m) => [...m.stateDict().values()]);
   await broadcastTensors(tensors, pg, root, o.bucketBytes);
@@ -136,12 +158,17 @@ export async function broadcastParameters(modules: Module | readonly Module[], p
  * rank 0's in both. See the BatchNorm notes at the top of this file for when to call it.
  * @example await syncBuffers(target, pg); // at the end of every epoch, before validation and the checkpoint
  */
-export async function syncBuffers(modules: Module | readonly Module[], pg: ProcessGroup | null,
-  mode: 'average' | 'broadcast' = 'average'): Promise<void> {
+export async function syncBuffers(
+  modules: Module | readonly Module[],
+  pg: ProcessGroup | null,
+  mode: 'average' | 'broadcast' = 'average',
+): Promise<void> {
   if (!active(pg)) return;
-  if (mode !== 'average' && mode !== 'broadcast') throw new TypeError(`syncBuffers: 'mode' must be 'average' or 'broadcast', got '${String(mode)}'`);
+  if (mode !== 'average' && mode !== 'broadcast')
+    throw new TypeError(`syncBuffers: 'mode' must be 'average' or 'broadcast', got '${String(mode)}'`);
   const buffers = listOf(modules).flatMap((m) => m.namedBuffers().map(([, t]) => t));
-  const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'bfloat16' || t.dtype === 'float16';
+  const isFloat = (t: Tensor): boolean =>
+    t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'bfloat16' || t.dtype === 'float16';
   const averaged = mode === 'average' ? buffers.filter(isFloat) : [];
   const broadcast = buffers.filter((t) => !averaged.includes(t));
   if (broadcast.length) await broadcastTensors(broadcast, pg, 0);

@@ -28,24 +28,34 @@ export function readTorchrunEnv(env: NodeJS.ProcessEnv = process.env): TorchrunE
     if (raw === undefined || raw === '') return dflt;
     const v = Number(raw);
     if (!Number.isInteger(v) || v < min) {
-      throw new EarmarkError('EARMARK_DISTRIBUTED', `environment variable ${name}='${raw}' must be an integer >= ${min}; ` +
-        'start the job with `earmark launch --nproc N -- …` or torchrun, which set it');
+      throw new EarmarkError(
+        'EARMARK_DISTRIBUTED',
+        `environment variable ${name}='${raw}' must be an integer >= ${min}; ` +
+          'start the job with `earmark launch --nproc N -- …` or torchrun, which set it',
+      );
     }
     return v;
   };
   const worldSize = int('WORLD_SIZE', 1, 1);
   const rank = int('RANK', 0, 0);
   if (rank >= worldSize) {
-    throw new EarmarkError('EARMARK_DISTRIBUTED', `RANK=${rank} is not below WORLD_SIZE=${worldSize}; every rank runs with 0 <= RANK < WORLD_SIZE`);
+    throw new EarmarkError(
+      'EARMARK_DISTRIBUTED',
+      `RANK=${rank} is not below WORLD_SIZE=${worldSize}; every rank runs with 0 <= RANK < WORLD_SIZE`,
+    );
   }
   const localWorldSize = int('LOCAL_WORLD_SIZE', worldSize, 1);
   const localRank = int('LOCAL_RANK', rank % localWorldSize, 0);
   const masterPort = int('MASTER_PORT', 29500, 1);
-  if (masterPort > 65535) throw new EarmarkError('EARMARK_DISTRIBUTED', `MASTER_PORT=${masterPort} is not a TCP port (1..65535)`);
+  if (masterPort > 65535)
+    throw new EarmarkError('EARMARK_DISTRIBUTED', `MASTER_PORT=${masterPort} is not a TCP port (1..65535)`);
   const masterAddr = env['MASTER_ADDR'] || '127.0.0.1';
   if (worldSize > 1 && env['MASTER_PORT'] === undefined) {
-    throw new EarmarkError('EARMARK_DISTRIBUTED', `WORLD_SIZE=${worldSize} but MASTER_PORT is not set; set MASTER_ADDR and ` +
-      "MASTER_PORT to rank 0's host and a free port on it (earmark launch and torchrun do this)");
+    throw new EarmarkError(
+      'EARMARK_DISTRIBUTED',
+      `WORLD_SIZE=${worldSize} but MASTER_PORT is not set; set MASTER_ADDR and ` +
+        "MASTER_PORT to rank 0's host and a free port on it (earmark launch and torchrun do this)",
+    );
   }
   return { masterAddr, masterPort, rank, worldSize, localRank, localWorldSize };
 }

@@ -54,8 +54,14 @@ export function freePort(): Promise<number> {
 /** The variables one rank of an N-process job on this machine sees (torchrun's names). */
 export function rankEnv(rank: number, nproc: number, masterPort: number): Record<string, string> {
   return {
-    MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(masterPort), RANK: String(rank), WORLD_SIZE: String(nproc),
-    LOCAL_RANK: String(rank), LOCAL_WORLD_SIZE: String(nproc), GROUP_RANK: '0', ROLE_RANK: String(rank),
+    MASTER_ADDR: '127.0.0.1',
+    MASTER_PORT: String(masterPort),
+    RANK: String(rank),
+    WORLD_SIZE: String(nproc),
+    LOCAL_RANK: String(rank),
+    LOCAL_WORLD_SIZE: String(nproc),
+    GROUP_RANK: '0',
+    ROLE_RANK: String(rank),
   };
 }
 
@@ -65,15 +71,19 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 
 /**
  * Run `command` as `nproc` ranks of one job and wait for all of them.
- * @example const r = await launch({ nproc: 2, command: process.execPath, args: ['train.js'] }); process.exitCode = r.code;
+ * @example const r = await launch({ nproc: 2, command: process.execPath, args: ['train.js'] });
+ *          process.exitCode = r.code;
  */
 export async function launch(o: LaunchOptions): Promise<LaunchResult> {
-  if (!Number.isInteger(o.nproc) || o.nproc < 1) throw new RangeError(`launch: 'nproc' must be an integer >= 1, got ${o.nproc}`);
-  if (typeof o.command !== 'string' || o.command === '') throw new TypeError("launch: 'command' must be a program to run");
+  if (!Number.isInteger(o.nproc) || o.nproc < 1)
+    throw new RangeError(`launch: 'nproc' must be an integer >= 1, got ${o.nproc}`);
+  if (typeof o.command !== 'string' || o.command === '')
+    throw new TypeError("launch: 'command' must be a program to run");
   const port = o.masterPort ?? (await freePort());
   const base = o.env ?? process.env;
   const threads = o.threadsPerProcess ?? Math.max(1, Math.floor(os.cpus().length / o.nproc));
-  const onLine = o.onLine ?? ((line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(line + '\n'));
+  const onLine =
+    o.onLine ?? ((line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(line + '\n'));
   const graceMs = o.graceMs ?? 5000;
 
   const children: ChildProcess[] = [];
@@ -108,30 +118,34 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
   process.once('exit', onExit);
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const done = Array.from({ length: o.nproc }, (_, rank) => new Promise<void>((resolve) => {
-    const env = { ...base, ...rankEnv(rank, o.nproc, port) };
-    if (base['EARMARK_THREADS'] === undefined) env['EARMARK_THREADS'] = String(threads);
-    const child = spawn(o.command, o.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    children[rank] = child;
-    alive.add(rank);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      createInterface({ input: child[stream]!, crlfDelay: Infinity }).on('line', (line) => onLine(`[rank ${rank}] ${line}`, stream));
-    }
-    child.once('error', (e) => {
-      if (failure === null) failure = { rank, what: `could not start '${o.command}': ${e.message}` };
-      alive.delete(rank);
-      stopAll();
-      resolve();
-    });
-    child.once('exit', (code, signal) => {
-      alive.delete(rank);
-      if ((code !== 0 || signal !== null) && failure === null && !aborted) {
-        failure = { rank, what: describeExit(code, signal) };
-        stopAll();
+  // one rank: its own process group, its output forwarded line by line, its exit judged
+  const startRank = (rank: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const env = { ...base, ...rankEnv(rank, o.nproc, port) };
+      if (base['EARMARK_THREADS'] === undefined) env['EARMARK_THREADS'] = String(threads);
+      const child = spawn(o.command, o.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      children[rank] = child;
+      alive.add(rank);
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const lines = createInterface({ input: child[stream]!, crlfDelay: Infinity });
+        lines.on('line', (line) => onLine(`[rank ${rank}] ${line}`, stream));
       }
+      child.once('error', (e) => {
+        if (failure === null) failure = { rank, what: `could not start '${o.command}': ${e.message}` };
+        alive.delete(rank);
+        stopAll();
+        resolve();
+      });
+      child.once('exit', (code, signal) => {
+        alive.delete(rank);
+        if ((code !== 0 || signal !== null) && failure === null && !aborted) {
+          failure = { rank, what: describeExit(code, signal) };
+          stopAll();
+        }
+      });
+      child.once('close', () => resolve());
     });
-    child.once('close', () => resolve());
-  }));
+  const done = Array.from({ length: o.nproc }, (_, rank) => startRank(rank));
   if (o.signal?.aborted) onAbort();
   await Promise.all(done);
   if (killTimer !== null) clearTimeout(killTimer);
@@ -142,8 +156,13 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
   if (aborted) return { code: 130, failedRank: null, message: `interrupted: stopped all ${o.nproc} ranks` };
   if (f !== null) {
     const others = o.nproc - 1;
-    return { code: 1, failedRank: f.rank, message: `rank ${f.rank} of ${o.nproc} ${f.what}` +
-      (others > 0 ? `; stopped the other ${others} rank${others > 1 ? 's' : ''}` : '') };
+    return {
+      code: 1,
+      failedRank: f.rank,
+      message:
+        `rank ${f.rank} of ${o.nproc} ${f.what}` +
+        (others > 0 ? `; stopped the other ${others} rank${others > 1 ? 's' : ''}` : ''),
+    };
   }
   return { code: 0, failedRank: null, message: `all ${o.nproc} ranks finished` };
 }

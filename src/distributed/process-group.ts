@@ -57,7 +57,10 @@ export class ProcessGroup {
   #failed = false;
 
   /** Internal: use initProcessGroup(). */
-  constructor(g: GroupHandle, o: { backend: Backend; rank: number; worldSize: number; localRank: number; timeoutMs: number }) {
+  constructor(
+    g: GroupHandle,
+    o: { backend: Backend; rank: number; worldSize: number; localRank: number; timeoutMs: number },
+  ) {
     this.#g = g;
     this.backend = o.backend;
     this.rank = o.rank;
@@ -81,9 +84,13 @@ export class ProcessGroup {
       await native.distWait(works, this.timeoutMs);
     } catch (e) {
       this.#failed = true;
-      throw new EarmarkError('EARMARK_DISTRIBUTED', `${sentence(e)}. Another rank has probably died or stopped ` +
-        `answering (timeout ${this.timeoutMs} ms); see its output. This job cannot continue: start it again ` +
-        '(training resumes from the last checkpoint).', { cause: e });
+      throw new EarmarkError(
+        'EARMARK_DISTRIBUTED',
+        `${sentence(e)}. Another rank has probably died or stopped ` +
+          `answering (timeout ${this.timeoutMs} ms); see its output. This job cannot continue: start it again ` +
+          '(training resumes from the last checkpoint).',
+        { cause: e },
+      );
     }
   }
 
@@ -117,7 +124,11 @@ export class ProcessGroup {
   }
 
   /** The job's TCPStore: small string values by key, shared by all ranks (get blocks until set, up to the timeout). */
-  get store(): { set(key: string, value: string): void; get(key: string): string; add(key: string, by: number): number } {
+  get store(): {
+    set(key: string, value: string): void;
+    get(key: string): string;
+    add(key: string, by: number): number;
+  } {
     const g = this.#handle('store');
     return {
       set: (key, value) => native.distStoreSet(g, key, value),
@@ -159,28 +170,53 @@ export async function initProcessGroup(o: ProcessGroupOptions = {}): Promise<Pro
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const initTimeoutMs = o.initTimeoutMs ?? timeoutMs;
   const backend = o.backend ?? 'gloo';
-  for (const [k, v, lo, hi] of [['rank', rank, 0, worldSize - 1], ['worldSize', worldSize, 1, 65535],
-    ['masterPort', port, 1, 65535], ['timeoutMs', timeoutMs, 1, 2 ** 31 - 1], ['initTimeoutMs', initTimeoutMs, 1, 2 ** 31 - 1]] as const) {
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`initProcessGroup: '${k}' must be an integer in ${lo}..${hi}, got ${v}`);
+  for (const [k, v, lo, hi] of [
+    ['rank', rank, 0, worldSize - 1],
+    ['worldSize', worldSize, 1, 65535],
+    ['masterPort', port, 1, 65535],
+    ['timeoutMs', timeoutMs, 1, 2 ** 31 - 1],
+    ['initTimeoutMs', initTimeoutMs, 1, 2 ** 31 - 1],
+  ] as const) {
+    if (!Number.isInteger(v) || v < lo || v > hi)
+      throw new RangeError(`initProcessGroup: '${k}' must be an integer in ${lo}..${hi}, got ${v}`);
   }
   const available = distributedAvailable();
-  if (backend !== 'gloo' && backend !== 'nccl') throw new TypeError(`initProcessGroup: 'backend' must be 'gloo' or 'nccl', got '${String(backend)}'`);
+  if (backend !== 'gloo' && backend !== 'nccl')
+    throw new TypeError(`initProcessGroup: 'backend' must be 'gloo' or 'nccl', got '${String(backend)}'`);
   if (!available[backend]) {
-    throw new EarmarkError('EARMARK_DISTRIBUTED', `the '${backend}' backend is not compiled into this addon` + (backend === 'gloo'
-      ? ': install libgloo-dev (scripts/apt-packages.txt) and rebuild with `npm run build:native`'
-      : ": build against a CUDA libtorch with NCCL and define EARMARK_NCCL; use backend 'gloo' for CPU tensors"));
+    throw new EarmarkError(
+      'EARMARK_DISTRIBUTED',
+      `the '${backend}' backend is not compiled into this addon` +
+        (backend === 'gloo'
+          ? ': install libgloo-dev (scripts/apt-packages.txt) and rebuild with `npm run build:native`'
+          : ": build against a CUDA libtorch with NCCL and define EARMARK_NCCL; use backend 'gloo' for CPU tensors"),
+    );
   }
   // Gloo's interface: GLOO_SOCKET_IFNAME as torch; loopback for a one-machine job; else the host's address
   const iface = env['GLOO_SOCKET_IFNAME'] ?? '';
   const hostname = iface === '' && isLoopback(host) ? '127.0.0.1' : '';
   let g: GroupHandle;
   try {
-    g = await native.distInit({ backend, host, port, rank, size: worldSize, timeoutMs, initTimeoutMs, iface, hostname,
-      threads: o.threads ?? 2 });
+    g = await native.distInit({
+      backend,
+      host,
+      port,
+      rank,
+      size: worldSize,
+      timeoutMs,
+      initTimeoutMs,
+      iface,
+      hostname,
+      threads: o.threads ?? 2,
+    });
   } catch (e) {
-    throw new EarmarkError('EARMARK_DISTRIBUTED', `rank ${rank} of ${worldSize} could not join the job: ${sentence(e)}. ` +
-      `Check that every rank runs with the same MASTER_ADDR:MASTER_PORT (${host}:${port}), that rank 0 is up and the port ` +
-      'is free there, and that all WORLD_SIZE ranks start within the timeout.', { cause: e });
+    throw new EarmarkError(
+      'EARMARK_DISTRIBUTED',
+      `rank ${rank} of ${worldSize} could not join the job: ${sentence(e)}. ` +
+        `Check that every rank runs with the same MASTER_ADDR:MASTER_PORT (${host}:${port}), that rank 0 is up and ` +
+        'the port is free there, and that all WORLD_SIZE ranks start within the timeout.',
+      { cause: e },
+    );
   }
   const localRank = te?.localRank ?? rank;
   return new ProcessGroup(g, { backend, rank, worldSize, localRank, timeoutMs });

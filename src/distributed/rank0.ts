@@ -14,7 +14,11 @@ export function isRank0(pg: ProcessGroup | null): boolean {
  * @returns fn's result on rank 0, undefined elsewhere
  * @example await onRank0(pg, () => saveCheckpoint(path, parts, state));
  */
-export async function onRank0<T>(pg: ProcessGroup | null, fn: () => T | Promise<T>, what = 'a rank-0 task'): Promise<T | undefined> {
+export async function onRank0<T>(
+  pg: ProcessGroup | null,
+  fn: () => T | Promise<T>,
+  what = 'a rank-0 task',
+): Promise<T | undefined> {
   if (pg === null || pg.worldSize === 1) return fn();
   let result: T | undefined;
   let error: unknown = null;

@@ -36,12 +36,17 @@ export class DistributedSampler {
   constructor(o: DistributedSamplerOptions) {
     for (const k of ['size', 'rank', 'worldSize'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < (k === 'worldSize' ? 1 : 0)) {
-        throw new RangeError(`DistributedSampler: '${k}' must be an integer >= ${k === 'worldSize' ? 1 : 0}, got ${o[k]}`);
+        throw new RangeError(
+          `DistributedSampler: '${k}' must be an integer >= ${k === 'worldSize' ? 1 : 0}, got ${o[k]}`,
+        );
       }
     }
-    if (o.rank >= o.worldSize) throw new RangeError(`DistributedSampler: 'rank' ${o.rank} must be below 'worldSize' ${o.worldSize}`);
+    if (o.rank >= o.worldSize)
+      throw new RangeError(`DistributedSampler: 'rank' ${o.rank} must be below 'worldSize' ${o.worldSize}`);
     if (o.dropLast && o.size < o.worldSize) {
-      throw new RangeError(`DistributedSampler: ${o.size} samples cannot be shared by ${o.worldSize} ranks with dropLast`);
+      throw new RangeError(
+        `DistributedSampler: ${o.size} samples cannot be shared by ${o.worldSize} ranks with dropLast`,
+      );
     }
     if (o.size === 0) throw new RangeError('DistributedSampler: the data set is empty');
     this.size = o.size;
@@ -77,7 +82,8 @@ export class DistributedSampler {
 
   /** This rank's mini-batches for `epoch` (the last may be smaller; dropped with `dropLast`). */
   batches(epoch: number, batchSize: number, dropLast = false): number[][] {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`'batchSize' must be an integer >= 1, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`'batchSize' must be an integer >= 1, got ${batchSize}`);
     const idx = this.indices(epoch);
     const out: number[][] = [];
     for (let i = 0; i < idx.length; i += batchSize) {

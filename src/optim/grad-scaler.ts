@@ -60,24 +60,36 @@ export class GradScaler {
 
   constructor(o: GradScalerOptions = {}) {
     const known = ['initScale', 'growthFactor', 'backoffFactor', 'growthInterval', 'enabled'];
-    for (const k of Object.keys(o)) if (!known.includes(k)) throw new TypeError(`GradScaler: unknown option '${k}'; known: ${known.join(', ')}`);
+    for (const k of Object.keys(o))
+      if (!known.includes(k)) throw new TypeError(`GradScaler: unknown option '${k}'; known: ${known.join(', ')}`);
     this.enabled = o.enabled ?? true;
     this.#scale = o.initScale ?? 2 ** 16;
     this.#growthFactor = o.growthFactor ?? 2;
     this.#backoffFactor = o.backoffFactor ?? 0.5;
     this.#growthInterval = o.growthInterval ?? 2000;
-    this.#check({ scale: this.#scale, growthFactor: this.#growthFactor, backoffFactor: this.#backoffFactor,
-      growthInterval: this.#growthInterval, growthTracker: 0 }, 'GradScaler');
+    this.#check(
+      {
+        scale: this.#scale,
+        growthFactor: this.#growthFactor,
+        backoffFactor: this.#backoffFactor,
+        growthInterval: this.#growthInterval,
+        growthTracker: 0,
+      },
+      'GradScaler',
+    );
   }
 
   #check(s: GradScalerState, where: string): void {
-    if (!(Number.isFinite(s.scale) && s.scale > 0)) throw new RangeError(`${where}: the scale must be a finite number > 0, got ${s.scale}`);
+    if (!(Number.isFinite(s.scale) && s.scale > 0))
+      throw new RangeError(`${where}: the scale must be a finite number > 0, got ${s.scale}`);
     if (!(s.growthFactor > 1)) throw new RangeError(`${where}: 'growthFactor' must be > 1, got ${s.growthFactor}`);
-    if (!(s.backoffFactor > 0 && s.backoffFactor < 1)) throw new RangeError(`${where}: 'backoffFactor' must be in (0, 1), got ${s.backoffFactor}`);
+    if (!(s.backoffFactor > 0 && s.backoffFactor < 1))
+      throw new RangeError(`${where}: 'backoffFactor' must be in (0, 1), got ${s.backoffFactor}`);
     if (!(Number.isInteger(s.growthInterval) && s.growthInterval >= 1)) {
       throw new RangeError(`${where}: 'growthInterval' must be an integer >= 1, got ${s.growthInterval}`);
     }
-    if (!(Number.isInteger(s.growthTracker) && s.growthTracker >= 0)) throw new RangeError(`${where}: 'growthTracker' must be an integer >= 0`);
+    if (!(Number.isInteger(s.growthTracker) && s.growthTracker >= 0))
+      throw new RangeError(`${where}: 'growthTracker' must be an integer >= 0`);
   }
 
   /** The current scale S (1 when disabled). */
@@ -97,21 +109,25 @@ export class GradScaler {
   unscale_(optimizer: ScalableOptimizer): void {
     if (!this.enabled) return;
     const st = this.#perOptimizer.get(optimizer);
-    if (st?.stage === 'unscaled') throw new Error('GradScaler.unscale_() was already called for this optimizer since the last update()');
-    if (st?.stage === 'stepped') throw new Error('GradScaler.unscale_() is called after step(); call it before step(), once per update()');
+    if (st?.stage === 'unscaled')
+      throw new Error('GradScaler.unscale_() was already called for this optimizer since the last update()');
+    if (st?.stage === 'stepped')
+      throw new Error('GradScaler.unscale_() is called after step(); call it before step(), once per update()');
     const inv = 1 / this.#scale; // exact for a power-of-two scale
-    const foundInf = tidy(() => noGrad(() => {
-      const finite: Tensor[] = [];
-      for (const g of optimizer.paramGroups) {
-        for (const p of g.params) {
-          const grad = p.grad;
-          if (grad === null) continue;
-          finite.push(grad.isfinite().all());
-          grad.mul_(inv);
+    const foundInf = tidy(() =>
+      noGrad(() => {
+        const finite: Tensor[] = [];
+        for (const g of optimizer.paramGroups) {
+          for (const p of g.params) {
+            const grad = p.grad;
+            if (grad === null) continue;
+            finite.push(grad.isfinite().all());
+            grad.mul_(inv);
+          }
         }
-      }
-      return finite.length > 0 && stack(finite).all().item() === 0; // the one host sync
-    }));
+        return finite.length > 0 && stack(finite).all().item() === 0; // the one host sync
+      }),
+    );
     this.#perOptimizer.set(optimizer, { stage: 'unscaled', foundInf });
   }
 
@@ -142,10 +158,12 @@ export class GradScaler {
   update(newScale?: number): void {
     if (!this.enabled) return;
     if (newScale !== undefined) {
-      if (!(Number.isFinite(newScale) && newScale > 0)) throw new RangeError(`GradScaler.update: 'newScale' must be a finite number > 0, got ${newScale}`);
+      if (!(Number.isFinite(newScale) && newScale > 0))
+        throw new RangeError(`GradScaler.update: 'newScale' must be a finite number > 0, got ${newScale}`);
       this.#scale = newScale;
     } else {
-      if (this.#perOptimizer.size === 0) throw new Error('GradScaler.update(): no unscale_() or step() was recorded since the last update()');
+      if (this.#perOptimizer.size === 0)
+        throw new Error('GradScaler.update(): no unscale_() or step() was recorded since the last update()');
       const foundInf = [...this.#perOptimizer.values()].some((s) => s.foundInf);
       if (foundInf) {
         this.#scale *= this.#backoffFactor;
@@ -160,13 +178,19 @@ export class GradScaler {
 
   /** State to save with a checkpoint (plain JSON). */
   stateDict(): GradScalerState {
-    return { scale: this.#scale, growthFactor: this.#growthFactor, backoffFactor: this.#backoffFactor,
-      growthInterval: this.#growthInterval, growthTracker: this.#growthTracker };
+    return {
+      scale: this.#scale,
+      growthFactor: this.#growthFactor,
+      backoffFactor: this.#backoffFactor,
+      growthInterval: this.#growthInterval,
+      growthTracker: this.#growthTracker,
+    };
   }
 
   /** Restore stateDict()'s values (a resumed run then scales exactly as the uninterrupted one). */
   loadStateDict(s: GradScalerState): void {
-    if (s === null || typeof s !== 'object') throw new TypeError("GradScaler.loadStateDict: 's' must be the object stateDict() returned");
+    if (s === null || typeof s !== 'object')
+      throw new TypeError("GradScaler.loadStateDict: 's' must be the object stateDict() returned");
     this.#check(s, 'GradScaler.loadStateDict');
     this.#scale = s.scale;
     this.#growthFactor = s.growthFactor;

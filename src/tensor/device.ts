@@ -32,21 +32,27 @@ export function defaultDevice(): string {
  * @example resolveDevice('cuda') // 'cuda:0' on a GPU machine; throws on Debian's CPU-only libtorch
  */
 export function resolveDevice(device: string, name = 'device'): string {
-  if (typeof device !== 'string') throw new TypeError(`'${name}' must be a device string such as 'cpu' or 'cuda:0', got ${typeof device}`);
+  if (typeof device !== 'string')
+    throw new TypeError(`'${name}' must be a device string such as 'cpu' or 'cuda:0', got ${typeof device}`);
   const m = /^(cpu|cuda)(?::(\d+))?$/.exec(device);
   if (m === null) throw new TypeError(`'${name}' must be 'cpu', 'cuda' or 'cuda:N', got '${device}'`);
   if (m[1] === 'cpu') {
-    if (m[2] !== undefined && m[2] !== '0') throw new RangeError(`'${name}' is '${device}': there is one CPU device, 'cpu'`);
+    if (m[2] !== undefined && m[2] !== '0')
+      throw new RangeError(`'${name}' is '${device}': there is one CPU device, 'cpu'`);
     return 'cpu';
   }
   const n = cudaDeviceCount();
   if (n === 0) {
-    throw new EarmarkError('EARMARK_DEVICE', `'${name}' is '${device}' but this libtorch has no CUDA device (Debian's ` +
-      "libtorch-dev is CPU-only, or no GPU is visible). Use 'cpu', or rebuild the addon against a CUDA libtorch on a GPU " +
-      'machine: LIBTORCH=/path/to/libtorch npm run build:native');
+    throw new EarmarkError(
+      'EARMARK_DEVICE',
+      `'${name}' is '${device}' but this libtorch has no CUDA device (Debian's ` +
+        "libtorch-dev is CPU-only, or no GPU is visible). Use 'cpu', or rebuild the addon against a CUDA libtorch " +
+        'on a GPU machine: LIBTORCH=/path/to/libtorch npm run build:native',
+    );
   }
   const index = m[2] === undefined ? 0 : Number(m[2]);
-  if (index >= n) throw new RangeError(`'${name}' is '${device}' but ${n} CUDA device(s) are visible: cuda:0..cuda:${n - 1}`);
+  if (index >= n)
+    throw new RangeError(`'${name}' is '${device}' but ${n} CUDA device(s) are visible: cuda:0..cuda:${n - 1}`);
   return `cuda:${index}`;
 }
 
@@ -84,15 +90,17 @@ export function batchTo(x: Tensor, device: string): Tensor {
 export function moveTensor_(t: Tensor, device: string, opts: { nonBlocking?: boolean } = {}): void {
   const d = resolveDevice(device);
   if (deviceOf(t) === d) return;
-  tidy(() => noGrad(() => {
-    const requiresGrad = t.requiresGrad;
-    const grad = t.grad;
-    const moved = t.detach().to(d, opts); // a new leaf on d
-    if (requiresGrad) moved.requiresGrad_(true);
-    const movedGrad = grad?.to(d, opts) ?? null;
-    t.adopt_(moved);
-    if (movedGrad !== null) t.setGrad(movedGrad); // the parameter holds it; the wrapper is freed with the scope
-  }));
+  tidy(() =>
+    noGrad(() => {
+      const requiresGrad = t.requiresGrad;
+      const grad = t.grad;
+      const moved = t.detach().to(d, opts); // a new leaf on d
+      if (requiresGrad) moved.requiresGrad_(true);
+      const movedGrad = grad?.to(d, opts) ?? null;
+      t.adopt_(moved);
+      if (movedGrad !== null) t.setGrad(movedGrad); // the parameter holds it; the wrapper is freed with the scope
+    }),
+  );
 }
 
 // ---- mixed precision ----
@@ -115,8 +123,10 @@ export function autocast<T>(o: { device: string; dtype?: AmpDtype; enabled?: boo
     throw new TypeError(`autocast: 'dtype' must be 'bfloat16' or 'float16', got '${String(dtype)}'`);
   }
   if (type === 'cpu' && dtype === 'float16' && o.enabled !== false) {
-    throw new RangeError("autocast: CPU autocast runs in 'bfloat16' only (libtorch 1.13); use dtype 'bfloat16', or " +
-      "'float16' on a CUDA device");
+    throw new RangeError(
+      "autocast: CPU autocast runs in 'bfloat16' only (libtorch 1.13); use dtype 'bfloat16', or " +
+        "'float16' on a CUDA device",
+    );
   }
   const prev = native.setAutocast(type, o.enabled ?? true, dtypeCode(dtype));
   native.autocastNesting(1);
@@ -141,9 +151,17 @@ export function autocastState(deviceType: 'cpu' | 'cuda'): { enabled: boolean; d
 /** Parse an `--amp` value: 'bf16' | 'fp16' | 'off' (or the dtype names); null means no autocast. */
 export function parseAmp(value: string, name = '--amp'): AmpDtype | null {
   switch (value) {
-    case 'off': case 'none': case '': return null;
-    case 'bf16': case 'bfloat16': return 'bfloat16';
-    case 'fp16': case 'float16': return 'float16';
-    default: throw new TypeError(`'${name}' must be 'bf16', 'fp16' or 'off', got '${value}'`);
+    case 'off':
+    case 'none':
+    case '':
+      return null;
+    case 'bf16':
+    case 'bfloat16':
+      return 'bfloat16';
+    case 'fp16':
+    case 'float16':
+      return 'float16';
+    default:
+      throw new TypeError(`'${name}' must be 'bf16', 'fp16' or 'off', got '${value}'`);
   }
 }

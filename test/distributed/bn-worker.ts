@@ -3,7 +3,13 @@
 // mode, backward, gradients all-reduced; buffers synced by 'average'. Step 2: the other shard, buffers
 // synced by 'broadcast'; rank 0 checkpoints. Writes <out>/rank<R>.safetensors: grad.*, pre.*, avg.*, pre2.*, bc.*
 import path from 'node:path';
-import { allReduceGradients, broadcastParameters, initProcessGroup, onRank0, syncBuffers } from '../../src/distributed/index.js';
+import {
+  allReduceGradients,
+  broadcastParameters,
+  initProcessGroup,
+  onRank0,
+  syncBuffers,
+} from '../../src/distributed/index.js';
 import { saveCheckpoint } from '../../src/methods/checkpoint.js';
 import { saveSafetensorsSync } from '../../src/serialize/safetensors.js';
 import { manualSeed, noGrad, tidy, type Tensor } from '../../src/tensor/index.js';
@@ -17,12 +23,19 @@ await broadcastParameters(model, pg);
 const x = bnBatch();
 const saved = new Map<string, Tensor>();
 const snapshot = (prefix: string, entries: [string, Tensor][]): void => {
-  for (const [k, t] of entries) saved.set(`${prefix}.${k}`, noGrad(() => t.detach().clone()));
+  for (const [k, t] of entries)
+    saved.set(
+      `${prefix}.${k}`,
+      noGrad(() => t.detach().clone()),
+    );
 };
 
 tidy(() => bnLoss(model, x.narrow(0, 2 * pg.rank, 2)).backward());
 await allReduceGradients(model.parameters(), pg);
-snapshot('grad', model.namedParameters().map(([k, p]) => [k, p.grad!]));
+snapshot(
+  'grad',
+  model.namedParameters().map(([k, p]) => [k, p.grad!]),
+);
 snapshot('pre', model.namedBuffers());
 await syncBuffers(model, pg, 'average');
 snapshot('avg', model.namedBuffers());

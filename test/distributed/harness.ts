@@ -18,14 +18,23 @@ export interface RanksResult extends LaunchResult {
  * Run `worker` as `nproc` ranks with `config` as its JSON argument; ranks still running after
  * `deadlineMs` are stopped (the result then says interrupted), so no test leaves processes behind.
  */
-export async function runRanks(worker: string, nproc: number, config: object, o: { deadlineMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RanksResult> {
+export async function runRanks(
+  worker: string,
+  nproc: number,
+  config: object,
+  o: { deadlineMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RanksResult> {
   const lines: string[][] = Array.from({ length: nproc }, () => []);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), o.deadlineMs ?? 60_000);
   const t0 = Date.now();
   try {
     const r = await launch({
-      nproc, command: process.execPath, args: [workerPath(worker), JSON.stringify(config)], signal: abort.signal, graceMs: 2000,
+      nproc,
+      command: process.execPath,
+      args: [workerPath(worker), JSON.stringify(config)],
+      signal: abort.signal,
+      graceMs: 2000,
       env: { ...process.env, ...o.env },
       onLine: (line) => {
         const m = /^\[rank (\d+)\] (.*)$/.exec(line);

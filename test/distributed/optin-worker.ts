@@ -5,8 +5,16 @@
 // and resume. Writes <out>/init<R>.safetensors (after the broadcast) and <out>/rank<R>.safetensors (the end).
 // argv[2]: JSON { out, steps, globalBatch, checkpoint?, resume?, bucketBytes? }
 import path from 'node:path';
-import { allReduceGradients, broadcastParameters, DistributedSampler, initProcessGroup, isDistributedEnv, onRank0,
-  sampleRng, type ProcessGroup } from '../../src/distributed/index.js';
+import {
+  allReduceGradients,
+  broadcastParameters,
+  DistributedSampler,
+  initProcessGroup,
+  isDistributedEnv,
+  onRank0,
+  sampleRng,
+  type ProcessGroup,
+} from '../../src/distributed/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/methods/checkpoint.js';
 import { lossA } from '../../src/methods/losses.js';
 import { obfuscatorObjective } from '../../src/methods/obfuscator.js';
@@ -17,21 +25,31 @@ import { saveSafetensorsSync } from '../../src/serialize/safetensors.js';
 import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
 import { existsSync } from 'node:fs';
 
-interface Config { out: string; steps: number; globalBatch: number; checkpoint?: string; resume?: boolean; bucketBytes?: number }
+interface Config {
+  out: string;
+  steps: number;
+  globalBatch: number;
+  checkpoint?: string;
+  resume?: boolean;
+  bucketBytes?: number;
+}
 const cfg = JSON.parse(process.argv[2]!) as Config;
 
 const N = 8; // utterances of 161 × 24 frames, cropped to 16
 const FRAMES = 24;
 const CROP = 16;
 const SEED = 5;
-const specs = Array.from({ length: N }, (_, i) => Float32Array.from({ length: 161 * FRAMES }, (_, j) => Math.sin(0.3 * i + j * 0.011 * (1 + (i % 3)))));
+const specs = Array.from({ length: N }, (_, i) =>
+  Float32Array.from({ length: 161 * FRAMES }, (_, j) => Math.sin(0.3 * i + j * 0.011 * (1 + (i % 3)))),
+);
 
 /** (B, 161, CROP) crops of utterances `idx`, each at an offset drawn from its own per-sample stream. */
 function batch(idx: readonly number[], epoch: number): Tensor {
   const out = new Float32Array(idx.length * 161 * CROP);
   idx.forEach((u, b) => {
     const start = sampleRng(SEED, epoch, u).int(FRAMES - CROP + 1);
-    for (let r = 0; r < 161; r++) for (let t = 0; t < CROP; t++) out[(b * 161 + r) * CROP + t] = specs[u]![r * FRAMES + start + t]!;
+    for (let r = 0; r < 161; r++)
+      for (let t = 0; t < CROP; t++) out[(b * 161 + r) * CROP + t] = specs[u]![r * FRAMES + start + t]!;
   });
   return tensor(out, [idx.length, 161, CROP]);
 }
@@ -41,7 +59,9 @@ async function main(): Promise<void> {
   const rank = pg?.rank ?? 0;
   const world = pg?.worldSize ?? 1;
   manualSeed(7); // the frozen target: the same everywhere
-  const target = new DeepSpeech2(resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 })).freeze();
+  const target = new DeepSpeech2(
+    resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 }),
+  ).freeze();
   manualSeed(100 + rank); // differs per rank on purpose: broadcastParameters must make rank 0's win (= one process's)
   const gen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
   const obf = new CycleGanVc2Generator(gen);
@@ -50,9 +70,13 @@ async function main(): Promise<void> {
   // cancels into ±lr steps, which differ between any two runs (those biases never change the output)
   const optSigma = new SGD(obf.parameters(), { lr: 1e-2, momentum: 0.9 });
   const optMu = new SGD(deobf.parameters(), { lr: 1e-2, momentum: 0.9 });
-  const parts = { modules: { obfuscator: obf, deobfuscator: deobf }, optimizers: { obfuscator: optSigma, deobfuscator: optMu } };
+  const parts = {
+    modules: { obfuscator: obf, deobfuscator: deobf },
+    optimizers: { obfuscator: optSigma, deobfuscator: optMu },
+  };
   let st = { epoch: 0, step: 0 };
-  if (cfg.resume && cfg.checkpoint !== undefined && existsSync(cfg.checkpoint)) st = loadCheckpoint<typeof st>(cfg.checkpoint, parts);
+  if (cfg.resume && cfg.checkpoint !== undefined && existsSync(cfg.checkpoint))
+    st = loadCheckpoint<typeof st>(cfg.checkpoint, parts);
   await broadcastParameters([obf, deobf], pg);
   const save = (file: string): void => {
     const weights = new Map<string, Tensor>();
@@ -76,14 +100,20 @@ async function main(): Promise<void> {
       const x = batch(idx, epoch); // (B/W, 161, 16)
       // 1) deobfuscator step: X̃ constant
       const xt = noGrad(() => tidy(() => obf.forward(x)));
-      tidy(() => { optMu.zeroGrad(); lossA(deobf.forward(xt), x).backward(); });
+      tidy(() => {
+        optMu.zeroGrad();
+        lossA(deobf.forward(xt), x).backward();
+      });
       xt.dispose();
       await reduce(deobf.parameters());
       clipGradNorm_(deobf.parameters(), 10);
       optMu.step();
       // 2) obfuscator step: T and F_μ frozen
       deobf.requiresGrad_(false);
-      tidy(() => { optSigma.zeroGrad(); obfuscatorObjective(target, obf, deobf, x, objective).ls.backward(); });
+      tidy(() => {
+        optSigma.zeroGrad();
+        obfuscatorObjective(target, obf, deobf, x, objective).ls.backward();
+      });
       await reduce(obf.parameters());
       clipGradNorm_(obf.parameters(), 10);
       optSigma.step();
@@ -91,7 +121,8 @@ async function main(): Promise<void> {
       x.dispose();
       st.step += 1;
     }
-    if (whole) { // checkpoint at the end of every whole epoch, from rank 0
+    if (whole) {
+      // checkpoint at the end of every whole epoch, from rank 0
       st.epoch = epoch + 1;
       const file = cfg.checkpoint;
       if (file !== undefined) await onRank0(pg, () => saveCheckpoint(file, parts, st), 'the checkpoint');
