@@ -6,13 +6,14 @@ import { native } from '../src/binding/native.js';
 import { getNumThreads, libtorchVersion, setNumThreads } from '../src/tensor/index.js';
 import { benchAudio } from './audio.js';
 import { benchCorpus } from './corpus.js';
+import { benchDistributed } from './distributed.js';
 import { benchEdge } from './edge.js';
 import { benchEngine } from './engine.js';
 import { benchObfuscator } from './obfuscator.js';
 import { formatTable } from './format.js';
 import type { BenchRow } from './types.js';
 
-const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [benchEngine, benchAudio, benchObfuscator, benchEdge, benchCorpus];
+const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [benchEngine, benchAudio, benchObfuscator, benchEdge, benchCorpus, benchDistributed];
 
 function backend(): string {
   // "ATen parallel backend: OpenMP" from at::get_parallel_info()

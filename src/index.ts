@@ -1,7 +1,7 @@
 // earmark's public surface: what `import … from 'earmark'` gives a dependent project (package.json's
 // "exports" "."). Top level: the tensor engine under torch's names, the models, the training methods,
 // the export to ONNX, the edge runtime and sensor, and the experiments. Namespaces, as torch has them:
-// nn, optim, audio, data, rdal. Importing this module loads the native addon (libtorch); the edge path
+// nn, optim, audio, data, rdal, distributed. Importing this module loads the native addon (libtorch); the edge path
 // alone needs only onnxruntime.
 //
 // @example
@@ -37,6 +37,9 @@ export * from './methods/adr.js';
 export * from './methods/xvector.js';
 export * from './methods/vector-classifier.js';
 export * as rdal from './methods/rdal/index.js';
+
+// ---- data-parallel training (torch's c10d) ----
+export * as distributed from './distributed/index.js';
 
 // ---- from libtorch to ONNX ----
 export * from './deploy/export.js';

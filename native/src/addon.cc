@@ -4,6 +4,8 @@
 #include "dispatch.h"
 #include "tensor.h"
 #include "autograd.h"
+#include "device.h"
+#include "c10d.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   earmark::initHandle(env, exports);
@@ -11,6 +13,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   earmark::initTensor(env, exports);
   earmark::initAutograd(env, exports);
   earmark::initRuntime(env, exports);
+  earmark::initDevice(env, exports);
+  earmark::initC10d(env, exports);
   return exports;
 }
 

@@ -9,6 +9,9 @@ import { repoRoot } from '../util/paths.js';
 
 /** An opaque native tensor handle (a tagged JS external). */
 export type Handle = { readonly __earmarkHandle: unique symbol };
+/** A c10d process group and one started collective (native/src/c10d.cc). */
+export type GroupHandle = { readonly __earmarkGroup: unique symbol };
+export type WorkHandle = { readonly __earmarkWork: unique symbol };
 
 export interface NativeAddon {
   resolveOp(name: string, overload: string): number;
@@ -34,6 +37,24 @@ export interface NativeAddon {
   cudaAvailable(): boolean;
   version(): string;
   parallelInfo(): string;
+  // devices and autocast (native/src/device.cc)
+  cudaDeviceCount(): number;
+  cudaSynchronize(index: number): void;
+  autocastState(deviceType: 'cpu' | 'cuda'): [boolean, number];
+  setAutocast(deviceType: 'cpu' | 'cuda', enabled: boolean, dtypeCode: number): [boolean, number];
+  autocastNesting(delta: 1 | -1): number;
+  // c10d (native/src/c10d.cc)
+  distAvailable(): { gloo: boolean; nccl: boolean };
+  distInit(o: { backend: string; host: string; port: number; rank: number; size: number; timeoutMs: number; initTimeoutMs: number;
+    iface?: string; hostname?: string; threads?: number }): Promise<GroupHandle>;
+  distAllreduce(g: GroupHandle, h: Handle, op: string): WorkHandle;
+  distBroadcast(g: GroupHandle, h: Handle, root: number): WorkHandle;
+  distBarrier(g: GroupHandle): WorkHandle;
+  distWait(works: WorkHandle[], timeoutMs: number): Promise<void>;
+  distStoreSet(g: GroupHandle, key: string, value: string): void;
+  distStoreGet(g: GroupHandle, key: string): string;
+  distStoreAdd(g: GroupHandle, key: string, by: number): number;
+  distDestroy(g: GroupHandle): void;
 }
 
 // EARMARK_ADDON overrides the location (e.g. a build against another libtorch)

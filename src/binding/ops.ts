@@ -143,6 +143,8 @@ const DECLARED = {
   scatter: op<[self: H, dim: number, index: H, src: H]>('aten::scatter.src'),
   toDtype: op<[self: H, dtype: number, nonBlocking?: boolean, copy?: boolean]>('aten::to.dtype'),
   toDevice: op<[self: H, device: string, dtype: number, nonBlocking?: boolean, copy?: boolean]>('aten::to.device'),
+  pinMemory: op<[self: H, device?: string | null]>('aten::pin_memory'),
+  isPinned: op<[self: H, device?: string | null], boolean>('aten::is_pinned'),
   eqT: op<[self: H, other: H]>('aten::eq.Tensor'),
   eqS: op<[self: H, other: number]>('aten::eq.Scalar'),
   neT: op<[self: H, other: H]>('aten::ne.Tensor'),

@@ -139,6 +139,7 @@ export function parseFlags(cmd: Command, argv: string[]): { flags: FlagRecord; p
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') { help = true; continue; }
+    if (a === '--') { positionals.push(...argv.slice(i + 1)); break; } // the rest is another program's command line
     if (!a.startsWith('--')) { positionals.push(a); continue; }
     const eq = a.indexOf('=');
     let name = a.slice(2, eq < 0 ? undefined : eq);

@@ -5,6 +5,7 @@ import { demo } from './demo.js';
 import { experiment } from './experiment.js';
 import { features } from './features.js';
 import { grant } from './grant.js';
+import { launchCmd } from './launch.js';
 import { obfuscate } from './obfuscate.js';
 import { rdal } from './rdal.js';
 import { revoke } from './revoke.js';
@@ -13,4 +14,4 @@ import { serve } from './serve.js';
 import { trainObfuscator } from './train-obfuscator.js';
 import { trainTarget } from './train-target.js';
 
-export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscator, experiment, rdal, obfuscate, serve, grant, revoke, selfcheck];
+export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscator, experiment, rdal, obfuscate, serve, grant, revoke, selfcheck, launchCmd];

@@ -5,6 +5,7 @@
 import { checkDevice, native, type Handle } from '../binding/native.js';
 import { arrayTypeOf, dtypeCode, dtypeFromCode, type DType, type TypedArray } from '../binding/dtype.js';
 import { call, OP, type OpId } from '../binding/ops.js';
+import { EarmarkError } from '../errors.js';
 import { track } from './scope.js';
 
 type H = Handle;
@@ -150,11 +151,39 @@ export abstract class TensorBase<T extends TensorBase<T>> {
   detach(): T { return this.un(OP.detach); }
 
   // ---- dtype and device ----
-  /** Convert to a dtype or move to a device ('cpu', 'cuda', 'cuda:1'); a no-op returns a new handle on the same data. */
-  to(target: DType | string): T {
-    if (isDType(target)) return this.wrapHandle(call(OP.toDtype, this.handle, dtypeCode(target), false, false));
+  /**
+   * Convert to a dtype or move to a device ('cpu', 'cuda', 'cuda:1'); a no-op returns a new handle on the same
+   * data unless `copy`. `nonBlocking` overlaps a copy from pinned host memory (pinMemory()) with compute.
+   */
+  to(target: DType | string, opts: { nonBlocking?: boolean; copy?: boolean } = {}): T {
+    const nonBlocking = opts.nonBlocking ?? false;
+    const copy = opts.copy ?? false;
+    if (isDType(target)) return this.wrapHandle(call(OP.toDtype, this.handle, dtypeCode(target), nonBlocking, copy));
     checkDevice(target, 'target');
-    return this.wrapHandle(call(OP.toDevice, this.handle, target, dtypeCode(this.dtype), false, false));
+    return this.wrapHandle(call(OP.toDevice, this.handle, target, dtypeCode(this.dtype), nonBlocking, copy));
+  }
+  /** A copy in page-locked host memory, so copies to CUDA can be non-blocking (needs a CUDA libtorch). */
+  pinMemory(): T {
+    if (!native.cudaAvailable()) {
+      throw new EarmarkError('EARMARK_DEVICE', 'pinMemory(): pinned host memory needs a CUDA libtorch and a GPU, and this ' +
+        "libtorch has none; keep CPU batches as they are (src/tensor/device.ts's batchTo() pins only for CUDA)");
+    }
+    return this.un(OP.pinMemory);
+  }
+  /** True when this tensor lives in pinned (page-locked) host memory. */
+  get isPinned(): boolean { return call(OP.isPinned, this.handle) as boolean; }
+  /**
+   * Take `src`'s native tensor as this one's, leaving `src` disposed: Module.to() moves parameters in place
+   * this way, so layers and optimisers holding this Tensor see the move. Internal.
+   */
+  adopt_(src: T): this {
+    const h = src.handle;
+    (src as TensorBase<T>).#h = null;
+    if (this.#h !== null && this.#h !== h) native.dispose(this.#h);
+    this.#h = h;
+    this.#shape = undefined;
+    this.#dtype = undefined;
+    return this;
   }
   float(): T { return this.to('float32'); }
   double(): T { return this.to('float64'); }
@@ -213,5 +242,6 @@ export function dims(d: number | readonly number[]): readonly number[] {
 }
 
 function isDType(x: string): x is DType {
-  return x === 'float32' || x === 'float64' || x === 'int64' || x === 'int32' || x === 'uint8' || x === 'bool' || x === 'complex64';
+  return x === 'float32' || x === 'float64' || x === 'int64' || x === 'int32' || x === 'uint8' || x === 'bool' ||
+    x === 'complex64' || x === 'bfloat16' || x === 'float16';
 }
