@@ -10,5 +10,6 @@ import { experimentRdalCmd, rdalCmd } from './rdal.js';
 import { serve } from './serve.js';
 import { selfcheck } from './selfcheck.js';
 import { trainObfuscatorCmd, trainTarget } from './train.js';
+import { web } from './web.js';
 
-export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscatorCmd, experiment, rdalCmd, experimentRdalCmd, obfuscate, serve, grant, revoke, selfcheck];
+export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscatorCmd, experiment, rdalCmd, experimentRdalCmd, obfuscate, serve, grant, revoke, selfcheck, web];
