@@ -9,10 +9,11 @@ import { benchCorpus } from './corpus.js';
 import { benchEdge } from './edge.js';
 import { benchEngine } from './engine.js';
 import { benchObfuscator } from './obfuscator.js';
+import { benchWeb } from './web.js';
 import { formatTable } from './format.js';
 import type { BenchRow } from './types.js';
 
-const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [benchEngine, benchAudio, benchObfuscator, benchEdge, benchCorpus];
+const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [benchEngine, benchAudio, benchObfuscator, benchEdge, benchWeb, benchCorpus];
 
 function backend(): string {
   // "ATen parallel backend: OpenMP" from at::get_parallel_info()

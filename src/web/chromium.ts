@@ -4,7 +4,7 @@
 // run it as root; playwright gives every launch a new empty --user-data-dir.
 import { existsSync } from 'node:fs';
 import { EarmarkError } from '../errors.js';
-import type { Browser } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -45,4 +45,27 @@ export async function launchChromium(extra: string[] = []): Promise<Browser> {
     throw new EarmarkError('EARMARK_IO', `playwright-core is missing (${(e as Error).message}); run \`npm ci\` (it is a devDependency)`);
   }
   return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_FLAGS, ...extra], timeout: 30_000 });
+}
+
+/**
+ * Open the demo app (WebDemoServer.appUrl) in `page`, wait for the sensor frame's consent form, pick
+ * `modelId` and click the grant button inside the frame, as a user would (`beforeGrant` sees the form
+ * first). Returns the sensor frame.
+ * @example const frame = await grantInDemo(page, server.appUrl, server.sensorUrl, 'm0');
+ */
+export async function grantInDemo(page: Page, appUrl: string, sensorUrl: string, modelId?: string,
+  beforeGrant?: (frame: Frame) => Promise<void>): Promise<Frame> {
+  await page.goto(appUrl);
+  const origin = new URL(sensorUrl).origin;
+  let frame = page.frames().find((f) => f.url().startsWith(origin));
+  for (let i = 0; frame === undefined && i < 200; i++) {
+    await page.waitForTimeout(50);
+    frame = page.frames().find((f) => f.url().startsWith(origin));
+  }
+  if (frame === undefined) throw new EarmarkError('EARMARK_IO', `the sensor frame from ${origin} did not load in ${appUrl}`);
+  await frame.waitForSelector('#grant:not([disabled])', { timeout: 20_000 });
+  if (modelId !== undefined) await frame.selectOption('#model', modelId);
+  await beforeGrant?.(frame);
+  await frame.click('#grant');
+  return frame;
 }
