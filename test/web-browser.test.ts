@@ -6,9 +6,10 @@
 //     WAV (normalised cross-correlation after finding the fake device's offset in the looped file);
 // (b) nothing reachable from the app returns input samples: the sensor object's whole surface is known,
 //     its values are metadata, obfuscated frames or a MediaStream that is not the microphone, the frame's
-//     document and globals throw SecurityError, and the app page never opened the microphone itself;
+//     document and globals throw SecurityError, and the app page never called getUserMedia;
 // (c) the page works with the network blocked: every request not to loopback is aborted (and would not
 //     resolve: --host-resolver-rules), and none was made.
+// Then the same flow with the sensor in its own top-level window (createSensor mode 'window').
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,7 +78,7 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   return m;
 };
 
-test('in Chromium: microphone → sensor frame → app gets frames and PCM equal to Node offline; no raw input reachable; no network', { skip: SKIP, timeout: 120_000 }, async (t) => {
+test('in Chromium: microphone → sensor frame → app gets frames and PCM equal to Node offline; no raw input reachable; no network; window mode', { skip: SKIP, timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'earmark-web-'));
   const before = memory().numTensors;
   manualSeed(3);
@@ -124,7 +125,7 @@ test('in Chromium: microphone → sensor frame → app gets frames and PCM equal
     const appOrigin = new URL(server.appUrl).origin;
     const sensorOrigin = new URL(server.sensorUrl).origin;
     const frame = await grantInDemo(page, server.appUrl, server.sensorUrl, 'm0', async (consent) => {
-      assert.equal(await consent.textContent('#ask'), `${appOrigin} asks for the obfuscated frames and pcm of one task. It never receives the microphone's samples.`);
+      assert.equal(await consent.textContent('#ask'), `${appOrigin} asks for the obfuscated frames and PCM of one task. It never receives the microphone's samples.`);
     });
     await page.waitForFunction((n) => {
       const w: any = globalThis; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -185,7 +186,7 @@ test('in Chromium: microphone → sensor frame → app gets frames and PCM equal
     });
     await frame.waitForFunction(() => (globalThis as any).earmarkCapture !== undefined, null, { timeout: 10_000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
     const capture = Float32Array.from(await frame.evaluate(() => Array.from((globalThis as any).earmarkCapture as Float32Array))); // eslint-disable-line @typescript-eslint/no-explicit-any
-    assert.deepEqual(errors, []);
+    assert.deepEqual([...errors], []);
     assert.equal(got.ended, true);
 
     // (a) the captured 16 kHz stream is the WAV (Chromium resamples it to the device rate, we back to 16 kHz);
@@ -215,6 +216,28 @@ test('in Chromium: microphone → sensor frame → app gets frames and PCM equal
     assert.ok(got.stats.length > 0 && got.stats.every((s) => s.latencyMs > 0 && s.realTimeFactor > 0 && s.realTimeFactor < 1), JSON.stringify(got.stats.at(-1)));
     t.diagnostic(`browser = Node: frames max |Δ| ${frameErr.toExponential(2)}, PCM ${pcmErr.toExponential(2)}; ${clean}/${segs.length} capture segments match the WAV > 0.99 (best ${Math.max(...segs).toFixed(4)}); ` +
       `last stats ${JSON.stringify(got.stats.at(-1))}`);
+
+    // 'window' mode: the sensor as its own top-level window, opened from the app's click
+    const app2 = await context.newPage();
+    app2.on('pageerror', (e) => errors.push(`app page (window mode): ${e.message}`));
+    await app2.goto(`${server.appUrl}?mode=window`);
+    const [popup] = await Promise.all([context.waitForEvent('page'), app2.click('#connect')]);
+    await popup.waitForSelector('#grant:not([disabled])', { timeout: 20_000 });
+    assert.equal(new URL(popup.url()).origin, sensorOrigin);
+    assert.match(await popup.textContent('#ask') ?? '', new RegExp(`^${appOrigin.replace(/[.:/]/g, '\\$&')} asks`));
+    await popup.click('#grant');
+    await app2.waitForFunction(() => {
+      const w: any = globalThis; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return w.earmarkDemo.got.frames.reduce((a: number, f: { count: number }) => a + f.count, 0) >= 120;
+    }, null, { timeout: 40_000, polling: 100 });
+    const win = await app2.evaluate(async () => {
+      const w: any = globalThis; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const s = w.earmarkDemo.sensor;
+      await s.stop();
+      return { isolated: s.isolated, state: s.state, frames: w.frames.length, iframes: w.document.querySelectorAll('iframe').length, gum: w.earmarkTestGum };
+    });
+    assert.deepEqual(win, { isolated: true, state: 'ended', frames: 0, iframes: 0, gum: 0 });
+    assert.deepEqual([...errors], []);
 
     // (c) nothing but loopback was asked for, so nothing was blocked; the worker's runtime fetch was seen
     assert.deepEqual(blocked, []);

@@ -2,9 +2,12 @@
 //   the sensor (http://127.0.0.1:<sensorPort>/): the sensor frame, its Worker and worklet bundles, the
 //     onnxruntime-web runtime files, models.json and the models; its CSP lets it connect to itself only,
 //     and lets only the demo app's origin embed it;
-//   the demo app (http://127.0.0.1:<port>/): an ordinary app page using `earmark/web` (createSensor).
-// Two ports are two origins, so the browser's same-origin policy keeps the app's code out of the
-// sensor frame. Every asset is served from dist/web (src/web/build.ts); nothing comes from a CDN.
+//   the demo app (http://127.0.0.1:<port>/): an ordinary app page using `earmark/web` (createSensor), the
+//     sensor embedded as a frame, or with ?mode=window in its own top-level window.
+// Two ports are two origins, so the browser's same-origin policy keeps the app's code out of the sensor
+// frame; on loopback the sensor is addressed as `localhost` and the app as 127.0.0.1, two sites, so site
+// isolation also gives the sensor its own renderer process. Every asset is served from dist/web
+// (src/web/build.ts); nothing comes from a CDN.
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +26,8 @@ export interface WebServerOptions {
   sensorPort?: number;
   /** onnxruntime-web threads (default 1; more need a cross-origin-isolated sensor page). */
   threads?: number;
+  /** More app origins allowed to embed the sensor frame (CSP frame-ancestors), besides the demo app. */
+  appOrigins?: string[];
   /** Tests only: the sensor frame keeps the 16 kHz stream it obfuscated, for comparison with Node. */
   keepCapture?: boolean;
   /** Built assets (default dist/web). */
@@ -99,6 +104,12 @@ export class WebDemoServer {
     const dir = o.assetsDir ?? webAssetsDir();
     if (!existsSync(path.join(dir, 'frame.js'))) throw new EarmarkError('EARMARK_IO', `no browser build in ${dir}; run \`npm run bootstrap\``);
     const hostUrl = host.includes(':') ? `[${host}]` : host;
+    // the sensor's own site on loopback: 'localhost' resolves to the loopback address we bind
+    const sensorHost = host === '127.0.0.1' ? 'localhost' : hostUrl;
+    const extra = o.appOrigins ?? [];
+    for (const a of extra) {
+      if (!/^https?:\/\/[^/\s;,']+$/.test(a)) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--allow-origin '${a}' is not an origin such as http://localhost:5173 (scheme, host, optional port; no path)`);
+    }
     let appOrigin = '';
     let sensorOrigin = '';
     const common = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
@@ -108,7 +119,7 @@ export class WebDemoServer {
     const sensorRoutes: Route = (req, res) => {
       for (const [k, v] of Object.entries(common)) res.setHeader(k, v);
       res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; " +
-        `img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self' ${appOrigin}`);
+        `img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self' ${[appOrigin, ...extra].join(' ')}`);
       res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
       const url = new URL(req.url ?? '/', sensorOrigin);
       const p = decodeURIComponent(url.pathname);
@@ -145,7 +156,7 @@ export class WebDemoServer {
     const sensor = http.createServer(guarded(sensorRoutes));
     const app = http.createServer(guarded(appRoutes));
     const s = new WebDemoServer(app, sensor);
-    sensorOrigin = `http://${hostUrl}:${await listen(sensor, host, o.sensorPort ?? 8767)}`;
+    sensorOrigin = `http://${sensorHost}:${await listen(sensor, host, o.sensorPort ?? 8767)}`;
     try {
       appOrigin = `http://${hostUrl}:${await listen(app, host, o.port ?? 8766)}`;
     } catch (e) {

@@ -1,5 +1,5 @@
-// The sensor frame: the page on the sensor's own origin that an app embeds (createSensor) and the only
-// place that holds the microphone. It shows the user which origin asks for which task, and after the
+// The sensor page: the page on the sensor's own origin that an app embeds or opens (createSensor) and the
+// only place that holds the microphone. It shows the user which origin asks for which task, and after the
 // user's grant it runs microphone → capture worklet (16 kHz) → Worker (onnxruntime-web obfuscator) and
 // posts only the obfuscated frames/PCM, the hello and the stats to that origin. The raw MediaStream,
 // the 16 kHz samples and the "before" spectrogram never leave this origin; the browser's same-origin
@@ -26,9 +26,15 @@ interface SensorConfig {
 type ToApp = FrameToApp extends infer M ? (M extends unknown ? Omit<M, 'protocol'> : never) : never;
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-const embedded = window.parent !== window;
-/** The embedding app's origin, as the browser reports it (not as the app claims it). */
-const appOrigin = embedded ? (location.ancestorOrigins?.[0] ?? (document.referrer ? new URL(document.referrer).origin : null)) : null;
+/** The app: the embedding page ('frame' mode) or the page that opened this window ('window' mode). */
+const peer: Window | null = window.parent !== window ? window.parent : (window.opener as Window | null);
+const embedded = peer !== null;
+/**
+ * The app's origin as the browser reports it, never as the app claims it: the ancestor origin of a
+ * frame; for a window, the origin of the opener's first request (MessageEvent.origin is set by the browser).
+ */
+let appOrigin: string | null = window.parent !== window
+  ? (location.ancestorOrigins?.[0] ?? (document.referrer ? new URL(document.referrer).origin : null)) : null;
 
 let config: SensorConfig | null = null;
 let request: { task?: string; formats: SensorFormat[] } | null = embedded ? null : { formats: ['frames'] };
@@ -41,7 +47,9 @@ const before = new SpectrogramView($<HTMLCanvasElement>('before'));
 const after = new SpectrogramView($<HTMLCanvasElement>('after'));
 
 function toApp(m: ToApp, transfer: Transferable[] = []): void {
-  if (embedded && appOrigin !== null) window.parent.postMessage({ protocol: PROTOCOL, ...m }, appOrigin, transfer);
+  // 'ready' carries nothing, so it may go out before an opener's origin is known
+  const target = appOrigin ?? (m.type === 'ready' ? '*' : null);
+  if (peer !== null && target !== null) peer.postMessage({ protocol: PROTOCOL, ...m }, target, transfer);
 }
 
 function status(text: string): void {
@@ -59,7 +67,7 @@ function renderConsent(): void {
   const task = request.task;
   const models = config.models.filter((m) => task === undefined || m.task === task);
   const who = appOrigin ?? 'this page';
-  $('ask').textContent = `${who} asks for the obfuscated ${request.formats.join(' and ')} of ` +
+  $('ask').textContent = `${who} asks for the obfuscated ${request.formats.map((f) => (f === 'pcm' ? 'PCM' : f)).join(' and ')} of ` +
     `${task === undefined ? 'one task' : `the task '${task}'`}. It never receives the microphone's samples.`;
   const select = $<HTMLSelectElement>('model');
   select.replaceChildren(...models.map((m) => {
@@ -94,9 +102,9 @@ function onWorker(e: MessageEvent<WorkerToFrame>, formats: SensorFormat[]): void
 }
 
 function renderStats(s: SensorStats): void {
-  $('stats').textContent = `latency ${s.latencyMs.toFixed(0)} ms measured (worst of the last 100 frames; mean ${s.meanLatencyMs.toFixed(0)} ms; ` +
-    `windowed rule ${s.algorithmicLatencyMs.toFixed(0)} ms) · real-time factor ${s.realTimeFactor.toFixed(3)} ` +
-    `(${s.msPerSecond.toFixed(1)} ms per second of audio) · ${s.seconds.toFixed(1)} s`;
+  $('stats').textContent = `latency ${s.latencyMs.toFixed(0)} ms measured (worst of the last 100 frames, mean ${s.meanLatencyMs.toFixed(0)} ms; ` +
+    `the windowed rule alone ${s.algorithmicLatencyMs.toFixed(0)} ms) · real-time factor ${s.realTimeFactor.toFixed(3)} ` +
+    `(${s.msPerSecond.toFixed(1)} ms per second of audio) after ${s.seconds.toFixed(1)} s`;
 }
 
 /** The user granted: load the model into the Worker, open the microphone, wire worklet → Worker. */
@@ -135,6 +143,7 @@ async function start(model: ModelInfo, formats: SensorFormat[]): Promise<void> {
   audio.createMediaStreamSource(media).connect(capture).connect(mute).connect(audio.destination);
   await audio.resume();
   state = 'running';
+  $('consent').hidden = true;
   $('live').hidden = false;
   $<HTMLButtonElement>('stop').disabled = false;
   status(`running at ${audio.sampleRate} Hz → 16 kHz · ${r.backend}`);
@@ -156,7 +165,9 @@ function stop(): void {
 }
 
 window.addEventListener('message', (e: MessageEvent<AppToFrame>) => {
-  if (!embedded || e.source !== window.parent || e.origin !== appOrigin || e.data?.protocol !== PROTOCOL) return;
+  if (peer === null || e.source !== peer || e.data?.protocol !== PROTOCOL) return;
+  if (appOrigin === null && e.data.type === 'request') appOrigin = e.origin;
+  if (e.origin !== appOrigin) return;
   if (e.data.type === 'request' && request === null) {
     const formats = e.data.formats.filter((f): f is SensorFormat => f === 'frames' || f === 'pcm');
     request = { ...(typeof e.data.task === 'string' ? { task: e.data.task } : {}), formats: formats.length ? formats : ['frames'] };
@@ -170,6 +181,8 @@ $('grant').addEventListener('click', () => {
   start(model, request.formats).catch((e: unknown) => { state = 'ended'; fail((e as Error).message); });
 });
 $('stop').addEventListener('click', stop);
+// a sensor window whose app went away stops its microphone
+if (peer !== null && peer !== window.parent) setInterval(() => { if (peer.closed) stop(); }, 500);
 $('origin').textContent = location.origin;
 
 fetch('models.json').then((r) => r.json() as Promise<SensorConfig>).then((c) => {

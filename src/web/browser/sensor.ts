@@ -1,8 +1,9 @@
-// `earmark/web`: what an app imports. createSensor embeds the sensor frame from the sensor's origin (a
-// cross-origin iframe), asks it for one task, and turns its messages into typed events: obfuscated
-// frames, obfuscated PCM (also as a MediaStream), the hello and the measured speed. The microphone, the
-// raw samples and the models stay in the frame's origin, which this page's code cannot read; this
-// object only ever holds what src/web/protocol.ts carries, and it has no method that returns input.
+// `earmark/web`: what an app imports. createSensor opens the sensor page from the sensor's origin, as a
+// cross-origin iframe or (mode 'window') as its own top-level window, asks it for one task, and turns its
+// messages into typed events: obfuscated frames, obfuscated PCM (also as a MediaStream), the hello and the
+// measured speed. The microphone, the raw samples and the models stay in the sensor's origin, which this
+// page's code cannot read; this object only ever holds what src/web/protocol.ts carries, and it has no
+// method that returns input. (docs/web.md: what this does and does not guarantee.)
 import { EarmarkError } from '../../errors.js';
 import { PROTOCOL, type AppToFrame, type FrameToApp, type SensorEvents, type SensorFormat, type SensorHello } from '../protocol.js';
 
@@ -15,7 +16,13 @@ export interface SensorOptions {
   task?: string;
   /** What to receive (default ['frames']): obfuscated frames and/or obfuscated 16 kHz PCM. */
   formats?: SensorFormat[];
-  /** Where the sensor frame (its consent form and live view) goes (default document.body). */
+  /**
+   * 'frame' (default): embed the sensor as an iframe in `container`. 'window': open it as its own
+   * top-level window (call createSensor from a click handler, or the popup blocker refuses it); the
+   * browser then records the microphone permission for the sensor's origin, not for this app's.
+   */
+  mode?: 'frame' | 'window';
+  /** Where the sensor frame (its consent form and live view) goes in 'frame' mode (default document.body). */
   container?: HTMLElement;
   /**
    * Accept a sensor on the app's own origin. Off by default: a same-origin frame is readable by the
@@ -50,8 +57,11 @@ type Listeners = { [K in keyof SensorEvents]: Set<(data: SensorEvents[K]) => voi
 class EarmarkSensor implements Sensor {
   readonly origin: string;
   readonly isolated: boolean;
-  readonly #frame: HTMLIFrameElement;
+  /** The iframe ('frame' mode) and the sensor's window (a cross-origin WindowProxy: postMessage and close only). */
+  readonly #frame: HTMLIFrameElement | null = null;
+  readonly #peer: Window;
   readonly #request: AppToFrame;
+  #watch: ReturnType<typeof setInterval> | null = null;
   readonly #listeners: Listeners = { hello: new Set(), frames: new Set(), pcm: new Set(), stats: new Set(), end: new Set(), error: new Set() };
   readonly #onMessage: (e: MessageEvent) => void;
   #state: SensorState = 'waiting';
@@ -62,14 +72,36 @@ class EarmarkSensor implements Sensor {
     this.origin = url.origin;
     this.isolated = url.origin !== location.origin;
     this.#request = { protocol: PROTOCOL, type: 'request', formats: o.formats ?? ['frames'], ...(o.task !== undefined ? { task: o.task } : {}) };
-    this.#frame = document.createElement('iframe');
-    this.#frame.src = url.href;
-    this.#frame.allow = 'microphone';
-    this.#frame.title = 'earmark privacy sensor';
-    this.#frame.className = 'earmark-sensor';
     this.#onMessage = (e: MessageEvent): void => this.#receive(e);
     window.addEventListener('message', this.#onMessage);
-    (o.container ?? document.body).append(this.#frame);
+    if (o.mode === 'window') {
+      const w = window.open(url.href, '_blank', 'popup,width=960,height=560');
+      if (w === null) {
+        window.removeEventListener('message', this.#onMessage);
+        throw new EarmarkError('EARMARK_BAD_ARGUMENT', "the browser blocked the sensor window: call createSensor({ mode: 'window' }) from a click handler");
+      }
+      this.#peer = w;
+      // the user may close the sensor's window: that ends the stream
+      this.#watch = setInterval(() => {
+        if (!w.closed) return;
+        this.#stopWatching();
+        if (this.#state === 'waiting' || this.#state === 'running') { this.#state = 'ended'; this.#emit('error', { message: 'the sensor window was closed' }); }
+      }, 500);
+      return;
+    }
+    const frame = document.createElement('iframe');
+    frame.src = url.href;
+    frame.allow = 'microphone';
+    frame.title = 'earmark privacy sensor';
+    frame.className = 'earmark-sensor';
+    (o.container ?? document.body).append(frame);
+    this.#frame = frame;
+    this.#peer = frame.contentWindow!;
+  }
+
+  #stopWatching(): void {
+    if (this.#watch !== null) clearInterval(this.#watch);
+    this.#watch = null;
   }
 
   get state(): SensorState {
@@ -93,9 +125,9 @@ class EarmarkSensor implements Sensor {
 
   #receive(e: MessageEvent): void {
     const m = e.data as FrameToApp | undefined;
-    if (e.source !== this.#frame.contentWindow || e.origin !== this.origin || m?.protocol !== PROTOCOL) return;
+    if (e.source !== this.#peer || e.origin !== this.origin || m?.protocol !== PROTOCOL) return;
     if (m.type === 'ready') {
-      this.#frame.contentWindow!.postMessage(this.#request, this.origin);
+      this.#peer.postMessage(this.#request, this.origin);
       return;
     }
     if (m.type === 'hello') { this.#hello = m.data; this.#state = 'running'; }
@@ -135,7 +167,7 @@ class EarmarkSensor implements Sensor {
     return new Promise((resolve) => {
       const off = this.on('end', () => { off(); resolve(); });
       const offErr = this.on('error', () => { offErr(); resolve(); });
-      this.#frame.contentWindow?.postMessage({ protocol: PROTOCOL, type: 'stop' } satisfies AppToFrame, this.origin);
+      this.#peer.postMessage({ protocol: PROTOCOL, type: 'stop' } satisfies AppToFrame, this.origin);
     });
   }
 
@@ -144,7 +176,9 @@ class EarmarkSensor implements Sensor {
     for (const set of Object.values(this.#listeners)) set.clear();
     void this.#player?.ctx.close();
     this.#player = null;
-    this.#frame.remove();
+    this.#stopWatching();
+    if (this.#frame !== null) this.#frame.remove();
+    else this.#peer.close();
     if (this.#state !== 'failed') this.#state = 'ended';
   }
 }
@@ -160,6 +194,9 @@ export function createSensor(options: SensorOptions): Sensor {
     throw new TypeError("createSensor needs { sensorUrl: '<URL of the sensor frame>' }, e.g. the one `earmark web` prints");
   }
   const url = new URL(options.sensorUrl, location.href);
+  if (options.mode !== undefined && options.mode !== 'frame' && options.mode !== 'window') {
+    throw new TypeError(`'mode' must be 'frame' or 'window', got '${String(options.mode)}'`);
+  }
   for (const f of options.formats ?? []) {
     if (f !== 'frames' && f !== 'pcm') throw new TypeError(`'formats' holds '${String(f)}'; use 'frames' and/or 'pcm'`);
   }
