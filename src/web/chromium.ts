@@ -23,9 +23,13 @@ export const CHROMIUM_FLAGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ];
 
-/** Flags that make a WAV file the microphone (the fake device loops it) and accept the permission prompt. */
-export function fakeMicrophoneFlags(wav: string): string[] {
-  return ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`];
+/**
+ * Flags that make a WAV file the microphone (the fake device loops it) and, unless `acceptPrompts` is
+ * false, accept every permission prompt (otherwise grant per origin: BrowserContext.grantPermissions).
+ */
+export function fakeMicrophoneFlags(wav: string, opts: { acceptPrompts?: boolean } = {}): string[] {
+  const flags = ['--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`];
+  return opts.acceptPrompts === false ? flags : [...flags, '--use-fake-ui-for-media-stream'];
 }
 
 /**
