@@ -26,20 +26,31 @@ if (!model) {
   g.dispose();
 }
 const wav = path.join(dir, 'mic.wav');
-execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', wav,
-  'The privacy sensor runs in the browser. The app hears only the task you grant, never your voice.']);
+execFileSync('espeak-ng', [
+  '-v',
+  'en-us',
+  '-s',
+  '150',
+  '-w',
+  wav,
+  'The privacy sensor runs in the browser. The app hears only the task you grant, never your voice.',
+]);
 await buildWeb();
 const server = await WebDemoServer.start({ models: [describeModel(model, 'm0', task)], port: 0, sensorPort: 0 });
 const browser = await launchChromium(fakeMicrophoneFlags(wav));
 try {
   const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
   await grantInDemo(page, server.appUrl, server.sensorUrl, 'm0');
-  await page.waitForFunction(() => globalThis.earmarkDemo.got.stats.some((s) => s.seconds >= 6), null, { timeout: 60_000 });
+  await page.waitForFunction(() => globalThis.earmarkDemo.got.stats.some((s) => s.seconds >= 6), null, {
+    timeout: 60_000,
+  });
   const out = path.resolve('docs', 'web-demo.png');
   await page.screenshot({ path: out, fullPage: true });
   const s = await page.evaluate(() => globalThis.earmarkDemo.got.stats.at(-1));
-  console.log(`${out}: latency ${s.latencyMs.toFixed(0)} ms (windowed rule ${s.algorithmicLatencyMs.toFixed(0)} ms), ` +
-    `real-time factor ${s.realTimeFactor.toFixed(3)}, load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(
+    `${out}: latency ${s.latencyMs.toFixed(0)} ms (windowed rule ${s.algorithmicLatencyMs.toFixed(0)} ms), ` +
+      `real-time factor ${s.realTimeFactor.toFixed(3)}, load ${os.loadavg()[0].toFixed(1)}`,
+  );
 } finally {
   await browser.close();
   await server.close();

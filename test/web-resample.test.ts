@@ -11,7 +11,10 @@ const tone = (rate: number, hz: number, seconds: number, amp = 0.5): Float32Arra
 function concat(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -37,8 +40,11 @@ test('tones above the 16 kHz output Nyquist are removed (10 kHz and 15 kHz at 48
   }
 });
 
-test('streaming in uneven blocks (1, 127, 128, 1000 samples) equals one whole call; 16 kHz input passes unchanged', () => {
-  const x = Float32Array.from({ length: 44100 }, (_, i) => Math.sin(i * 0.01) * Math.sin(i * 0.0007) + 0.1 * Math.sin(i * 1.3));
+test('streaming in uneven blocks (1 … 1000 samples) equals one whole call; 16 kHz input passes unchanged', () => {
+  const x = Float32Array.from(
+    { length: 44100 },
+    (_, i) => Math.sin(i * 0.01) * Math.sin(i * 0.0007) + 0.1 * Math.sin(i * 1.3),
+  );
   const whole = new Resampler(44100, 16000);
   const ref = concat([whole.push(x), whole.end()]);
   for (const block of [1, 127, 128, 1000]) {
@@ -49,6 +55,9 @@ test('streaming in uneven blocks (1, 127, 128, 1000 samples) equals one whole ca
     assert.deepEqual(concat(parts), ref, `block ${block}`);
   }
   const same = new Resampler(16000, 16000);
-  assert.deepEqual(concat([same.push(x.subarray(0, 100)), same.push(x.subarray(100, 300)), same.end()]), x.slice(0, 300));
+  assert.deepEqual(
+    concat([same.push(x.subarray(0, 100)), same.push(x.subarray(100, 300)), same.end()]),
+    x.slice(0, 300),
+  );
   assert.throws(() => new Resampler(0, 16000), /'inRate' must be a positive sample rate/);
 });

@@ -7,27 +7,54 @@ import type { Command } from './args.js';
 
 export const web: Command = {
   name: 'web',
-  summary: 'Serve the in-browser privacy sensor demo on 127.0.0.1: pick an exported obfuscator, grant one task, start the microphone; the app page receives only the obfuscated stream (onnxruntime-web in a Worker, all assets local).',
+  summary:
+    'Serve the in-browser privacy sensor demo on 127.0.0.1: pick an exported obfuscator, grant one task, ' +
+    'start the microphone; the app page receives only the obfuscated stream ' +
+    '(onnxruntime-web in a Worker, all assets local).',
   flags: {
     runs: { type: 'string', description: 'offer every <runs>/<run>/obfuscator.onnx', default: 'runs' },
     model: { type: 'string', description: 'also offer this exported obfuscator (.onnx)' },
     task: { type: 'string', description: "the task of --model (default: its run's report.json, else 'task')" },
-    host: { type: 'string', description: 'bind address (loopback keeps both pages on this device)', default: '127.0.0.1' },
+    host: {
+      type: 'string',
+      description: 'bind address (loopback keeps both pages on this device)',
+      default: '127.0.0.1',
+    },
     port: { type: 'int', description: 'the demo app page (0 = any free port)', default: 8766 },
     'sensor-port': { type: 'int', description: 'the sensor frame, a second origin (0 = any free port)', default: 8767 },
-    'allow-origin': { type: 'string', description: 'more app origins that may embed the sensor frame, comma-separated (e.g. http://localhost:5173)' },
-    threads: { type: 'int', description: 'onnxruntime-web threads (more than 1 needs a cross-origin-isolated page)', default: 1 },
+    'allow-origin': {
+      type: 'string',
+      description: 'more app origins that may embed the sensor frame, comma-separated (e.g. http://localhost:5173)',
+    },
+    threads: {
+      type: 'int',
+      description: 'onnxruntime-web threads (more than 1 needs a cross-origin-isolated page)',
+      default: 1,
+    },
   },
   async run(flags) {
     await buildWeb();
     const models = findModels(String(flags['runs']));
-    if (flags['model'] !== undefined) models.push(describeModel(String(flags['model']), `m${models.length}`, flags['task'] as string | undefined));
+    if (flags['model'] !== undefined)
+      models.push(describeModel(String(flags['model']), `m${models.length}`, flags['task'] as string | undefined));
     const server = await WebDemoServer.start({
-      models, host: String(flags['host']), port: Number(flags['port']), sensorPort: Number(flags['sensor-port']), threads: Number(flags['threads']),
-      appOrigins: flags['allow-origin'] === undefined ? [] : String(flags['allow-origin']).split(',').map((x) => x.trim()).filter(Boolean),
+      models,
+      host: String(flags['host']),
+      port: Number(flags['port']),
+      sensorPort: Number(flags['sensor-port']),
+      threads: Number(flags['threads']),
+      appOrigins:
+        flags['allow-origin'] === undefined
+          ? []
+          : String(flags['allow-origin'])
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
     });
-    console.error(`earmark web: open ${server.appUrl} (the sensor frame is ${server.sensorUrl}); ${models.length} model(s): ` +
-      `${models.map((m) => `${m.task} (${m.name})`).join(', ')}; Ctrl-C stops`);
+    console.error(
+      `earmark web: open ${server.appUrl} (the sensor frame is ${server.sensorUrl}); ${models.length} model(s): ` +
+        `${models.map((m) => `${m.task} (${m.name})`).join(', ')}; Ctrl-C stops`,
+    );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());

@@ -69,32 +69,41 @@ export async function buildWeb(opts: { outDir?: string; force?: boolean } = {}):
   if (!existsSync(path.join(src, WEB_ENTRIES['earmark-web']!))) {
     // an installed package: no sources, prebuilt assets only
     if (existsSync(path.join(outDir, 'earmark-web.js'))) return { dir: outDir, built: false, ms: 0 };
-    throw new EarmarkError('EARMARK_IO', `no browser sources in ${src} and no built assets in ${outDir}; reinstall earmark or run \`npm run bootstrap\` in a checkout`);
+    throw new EarmarkError(
+      'EARMARK_IO',
+      `no browser sources in ${src} and no built assets in ${outDir}; ` +
+        'reinstall earmark, or run `npm run bootstrap` in a checkout',
+    );
   }
   if (!opts.force && fresh(outDir, root)) return { dir: outDir, built: false, ms: Date.now() - t0 };
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');
   } catch (e) {
-    throw new EarmarkError('EARMARK_IO', `esbuild is missing (${(e as Error).message}); run \`npm ci\` (it is a devDependency)`);
+    throw new EarmarkError(
+      'EARMARK_IO',
+      `esbuild is missing (${(e as Error).message}); run \`npm ci\` (it is a devDependency)`,
+    );
   }
-  const result = await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: Object.fromEntries(Object.entries(WEB_ENTRIES).map(([k, f]) => [k, path.join(src, f)])),
-    outdir: outDir,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    // onnxruntime-web's wasm-only build that loads its .mjs/.wasm from env.wasm.wasmPaths (ours, served locally)
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    sourcemap: 'linked',
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'silent',
-  }).catch((e: Error) => {
-    throw new EarmarkError('EARMARK_IO', `esbuild could not bundle src/web/browser: ${e.message}`);
-  });
+  const result = await esbuild
+    .build({
+      absWorkingDir: root,
+      entryPoints: Object.fromEntries(Object.entries(WEB_ENTRIES).map(([k, f]) => [k, path.join(src, f)])),
+      outdir: outDir,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: ['es2022'],
+      // onnxruntime-web's wasm-only build that loads its .mjs/.wasm from env.wasm.wasmPaths (ours, served locally)
+      conditions: ['onnxruntime-web-use-extern-wasm'],
+      sourcemap: 'linked',
+      legalComments: 'none',
+      metafile: true,
+      logLevel: 'silent',
+    })
+    .catch((e: Error) => {
+      throw new EarmarkError('EARMARK_IO', `esbuild could not bundle src/web/browser: ${e.message}`);
+    });
   mkdirSync(path.join(outDir, 'ort'), { recursive: true });
   const inputs = Object.keys(result.metafile.inputs);
   for (const f of STATIC) {

@@ -16,9 +16,17 @@ export function findChromium(): string | null {
 }
 
 export const CHROMIUM_FLAGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions',
-  '--metrics-recording-only', '--autoplay-policy=no-user-gesture-required',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--metrics-recording-only',
+  '--autoplay-policy=no-user-gesture-required',
   // any host but loopback fails to resolve: a page that needs the network breaks instead of reaching it
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ];
@@ -39,14 +47,20 @@ export function fakeMicrophoneFlags(wav: string, opts: { acceptPrompts?: boolean
 export async function launchChromium(extra: string[] = []): Promise<Browser> {
   const executablePath = findChromium();
   if (executablePath === null) {
-    throw new EarmarkError('EARMARK_IO', `no Chromium found (looked for $EARMARK_CHROMIUM, ${CANDIDATES.join(', ')}); ` +
-      'install it with `apt-get install chromium` (scripts/apt-packages.txt lists it)');
+    throw new EarmarkError(
+      'EARMARK_IO',
+      `no Chromium found (looked for $EARMARK_CHROMIUM, ${CANDIDATES.join(', ')}); ` +
+        'install it with `apt-get install chromium` (scripts/apt-packages.txt lists it)',
+    );
   }
   let chromium: typeof import('playwright-core').chromium;
   try {
     ({ chromium } = await import('playwright-core'));
   } catch (e) {
-    throw new EarmarkError('EARMARK_IO', `playwright-core is missing (${(e as Error).message}); run \`npm ci\` (it is a devDependency)`);
+    throw new EarmarkError(
+      'EARMARK_IO',
+      `playwright-core is missing (${(e as Error).message}); run \`npm ci\` (it is a devDependency)`,
+    );
   }
   return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_FLAGS, ...extra], timeout: 30_000 });
 }
@@ -57,8 +71,13 @@ export async function launchChromium(extra: string[] = []): Promise<Browser> {
  * first). Returns the sensor frame.
  * @example const frame = await grantInDemo(page, server.appUrl, server.sensorUrl, 'm0');
  */
-export async function grantInDemo(page: Page, appUrl: string, sensorUrl: string, modelId?: string,
-  beforeGrant?: (frame: Frame) => Promise<void>): Promise<Frame> {
+export async function grantInDemo(
+  page: Page,
+  appUrl: string,
+  sensorUrl: string,
+  modelId?: string,
+  beforeGrant?: (frame: Frame) => Promise<void>,
+): Promise<Frame> {
   await page.goto(appUrl);
   const origin = new URL(sensorUrl).origin;
   let frame = page.frames().find((f) => f.url().startsWith(origin));
@@ -66,7 +85,8 @@ export async function grantInDemo(page: Page, appUrl: string, sensorUrl: string,
     await page.waitForTimeout(50);
     frame = page.frames().find((f) => f.url().startsWith(origin));
   }
-  if (frame === undefined) throw new EarmarkError('EARMARK_IO', `the sensor frame from ${origin} did not load in ${appUrl}`);
+  if (frame === undefined)
+    throw new EarmarkError('EARMARK_IO', `the sensor frame from ${origin} did not load in ${appUrl}`);
   await frame.waitForSelector('#grant:not([disabled])', { timeout: 20_000 });
   if (modelId !== undefined) await frame.selectOption('#model', modelId);
   await beforeGrant?.(frame);

@@ -23,7 +23,9 @@ function windowOf(meta: Record<string, string>): SensorWindow {
   let stored: Partial<SensorWindow> = {};
   try {
     stored = JSON.parse(meta['earmark.features'] ?? '{}') as Partial<SensorWindow>;
-  } catch { /* no earmark metadata: defaults */ }
+  } catch {
+    /* no earmark metadata: defaults */
+  }
   return { windowFrames: stored.windowFrames ?? 128, lookaheadFrames: stored.lookaheadFrames ?? 16 };
 }
 
@@ -50,17 +52,30 @@ export function describeModel(file: string, id: string, task?: string): WebModel
   try {
     bytes = readFileSync(abs);
   } catch (e) {
-    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--model ${file} cannot be read (${(e as Error).message}); give an exported obfuscator .onnx`);
+    throw new EarmarkError(
+      'EARMARK_BAD_ARGUMENT',
+      `--model ${file} cannot be read (${(e as Error).message}); give an exported obfuscator .onnx`,
+    );
   }
   let meta: Record<string, string>;
   try {
     meta = decodeModel(bytes).metadata;
   } catch (e) {
-    throw new EarmarkError('EARMARK_IO', `${file} is not an ONNX model (${(e as Error).message}); export one with \`earmark experiment\` or \`earmark demo\``);
+    throw new EarmarkError(
+      'EARMARK_IO',
+      `${file} is not an ONNX model (${(e as Error).message}); ` +
+        'export one with `earmark experiment` or `earmark demo`',
+    );
   }
   const dir = path.dirname(abs);
   const name = path.basename(abs) === 'obfuscator.onnx' ? path.basename(dir) : path.basename(abs, '.onnx');
-  return { id, file: abs, name, task: task ?? taskOfRun(dir) ?? meta['earmark.task'] ?? 'task', window: windowOf(meta) };
+  return {
+    id,
+    file: abs,
+    name,
+    task: task ?? taskOfRun(dir) ?? meta['earmark.task'] ?? 'task',
+    window: windowOf(meta),
+  };
 }
 
 /**
@@ -69,6 +84,8 @@ export function describeModel(file: string, id: string, task?: string): WebModel
  */
 export function findModels(dir: string, firstId = 0): WebModel[] {
   if (!existsSync(dir)) return [];
-  const runs = readdirSync(dir).filter((d) => existsSync(path.join(dir, d, 'obfuscator.onnx')) && statSync(path.join(dir, d)).isDirectory()).sort();
+  const runs = readdirSync(dir)
+    .filter((d) => existsSync(path.join(dir, d, 'obfuscator.onnx')) && statSync(path.join(dir, d)).isDirectory())
+    .sort();
   return runs.map((d, i) => describeModel(path.join(dir, d, 'obfuscator.onnx'), `m${firstId + i}`));
 }

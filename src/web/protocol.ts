@@ -84,12 +84,10 @@ export interface SensorEvents {
 
 /** Messages from the sensor frame to the app. */
 export type FrameToApp = { protocol: typeof PROTOCOL } & (
-  | { type: 'ready' }
-  | { [K in keyof SensorEvents]: { type: K; data: SensorEvents[K] } }[keyof SensorEvents]
+  { type: 'ready' } | { [K in keyof SensorEvents]: { type: K; data: SensorEvents[K] } }[keyof SensorEvents]
 );
 
 /** Messages from the app to the sensor frame. */
 export type AppToFrame = { protocol: typeof PROTOCOL } & (
-  | { type: 'request'; task?: string; formats: SensorFormat[] }
-  | { type: 'stop' }
+  { type: 'request'; task?: string; formats: SensorFormat[] } | { type: 'stop' }
 );

@@ -52,8 +52,12 @@ export class Resampler {
   #n = 0;
 
   constructor(inRate: number, outRate: number, opts: ResamplerOptions = {}) {
-    for (const [name, v] of [['inRate', inRate], ['outRate', outRate]] as const) {
-      if (!Number.isFinite(v) || v <= 0) throw new RangeError(`'${name}' must be a positive sample rate in Hz, got ${v}`);
+    for (const [name, v] of [
+      ['inRate', inRate],
+      ['outRate', outRate],
+    ] as const) {
+      if (!Number.isFinite(v) || v <= 0)
+        throw new RangeError(`'${name}' must be a positive sample rate in Hz, got ${v}`);
     }
     const zeros = opts.zeros ?? 16;
     const rolloff = opts.rolloff ?? 0.9;

@@ -35,8 +35,13 @@ export interface WebServerOptions {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.wasm': 'application/wasm', '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
   '.onnx': 'application/octet-stream',
 };
 
@@ -45,15 +50,25 @@ const ASSET = /^(ort\/)?[a-z0-9-]+(\.[a-z0-9-]+)*\.(js|mjs|wasm|css|map)$/;
 
 type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-function send(res: http.ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8'): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
 function sendFile(res: http.ServerResponse, file: string): void {
   if (!existsSync(file)) return send(res, 404, 'Not Found');
-  res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Content-Length': statSync(file).size });
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  res.writeHead(200, {
+    'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'Content-Length': statSync(file).size,
+  });
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }
 
 /** A malformed request (e.g. a bad %-escape) gets a 400, never an exception in the server. */
@@ -71,7 +86,13 @@ function guarded(route: Route): Route {
 async function listen(server: http.Server, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new EarmarkError('EARMARK_IO', `cannot listen on ${host}:${port} (${e.code ?? e.message}); choose another --port / --sensor-port`)));
+      reject(
+        new EarmarkError(
+          'EARMARK_IO',
+          `cannot listen on ${host}:${port} (${e.code ?? e.message}); choose another --port / --sensor-port`,
+        ),
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   return (server.address() as AddressInfo).port;
@@ -96,30 +117,47 @@ export class WebDemoServer {
 
   static async start(o: WebServerOptions): Promise<WebDemoServer> {
     if (o.models.length === 0) {
-      throw new EarmarkError('EARMARK_BAD_ARGUMENT', 'no obfuscator to offer: run `earmark demo` (it writes runs/demo/obfuscator.onnx) or give --model <file.onnx>');
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        'no obfuscator to offer: run `earmark demo` (it writes runs/demo/obfuscator.onnx) or give --model <file.onnx>',
+      );
     }
     const host = o.host ?? '127.0.0.1';
     const threads = o.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`'threads' must be an integer >= 1, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`'threads' must be an integer >= 1, got ${threads}`);
     const dir = o.assetsDir ?? webAssetsDir();
-    if (!existsSync(path.join(dir, 'frame.js'))) throw new EarmarkError('EARMARK_IO', `no browser build in ${dir}; run \`npm run bootstrap\``);
+    if (!existsSync(path.join(dir, 'frame.js')))
+      throw new EarmarkError('EARMARK_IO', `no browser build in ${dir}; run \`npm run bootstrap\``);
     const hostUrl = host.includes(':') ? `[${host}]` : host;
     // the sensor's own site on loopback: 'localhost' resolves to the loopback address we bind
     const sensorHost = host === '127.0.0.1' ? 'localhost' : hostUrl;
     const extra = o.appOrigins ?? [];
     for (const a of extra) {
-      if (!/^https?:\/\/[^/\s;,']+$/.test(a)) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--allow-origin '${a}' is not an origin such as http://localhost:5173 (scheme, host, optional port; no path)`);
+      if (!/^https?:\/\/[^/\s;,']+$/.test(a))
+        throw new EarmarkError(
+          'EARMARK_BAD_ARGUMENT',
+          `--allow-origin '${a}' is not an origin such as http://localhost:5173 (scheme, host, optional port; no path)`,
+        );
     }
     let appOrigin = '';
     let sensorOrigin = '';
     const common = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
     const models = new Map(o.models.map((m) => [m.id, m]));
-    const config = JSON.stringify({ models: o.models.map(({ id, name, task, window }) => ({ id, name, task, window })), threads, keepCapture: o.keepCapture ?? false });
+    const config = JSON.stringify({
+      models: o.models.map(({ id, name, task, window }) => ({ id, name, task, window })),
+      threads,
+      keepCapture: o.keepCapture ?? false,
+    });
 
     const sensorRoutes: Route = (req, res) => {
       for (const [k, v] of Object.entries(common)) res.setHeader(k, v);
-      res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; " +
-        `img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self' ${[appOrigin, ...extra].join(' ')}`);
+      res.setHeader(
+        'Content-Security-Policy',
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; " +
+          "img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; " +
+          `frame-ancestors 'self' ${[appOrigin, ...extra].join(' ')}`,
+      );
       res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
       const url = new URL(req.url ?? '/', sensorOrigin);
       const p = decodeURIComponent(url.pathname);
@@ -132,7 +170,12 @@ export class WebDemoServer {
         const model = models.get(m[1]!);
         return model ? sendFile(res, model.file) : send(res, 404, 'Not Found');
       }
-      if (p.startsWith('/assets/') && ASSET.test(p.slice(8)) && !p.startsWith('/assets/earmark-web') && !p.startsWith('/assets/demo')) {
+      if (
+        p.startsWith('/assets/') &&
+        ASSET.test(p.slice(8)) &&
+        !p.startsWith('/assets/earmark-web') &&
+        !p.startsWith('/assets/demo')
+      ) {
         return sendFile(res, path.join(dir, p.slice(8)));
       }
       return send(res, p === '/favicon.ico' ? 204 : 404, '');
@@ -140,8 +183,11 @@ export class WebDemoServer {
 
     const appRoutes: Route = (req, res) => {
       for (const [k, v] of Object.entries(common)) res.setHeader(k, v);
-      res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self'; frame-src ${sensorOrigin}; connect-src 'self'; ` +
-        "img-src 'self'; style-src 'self'; media-src 'self' blob: mediastream:; base-uri 'none'; form-action 'none'");
+      res.setHeader(
+        'Content-Security-Policy',
+        `default-src 'self'; script-src 'self'; frame-src ${sensorOrigin}; connect-src 'self'; ` +
+          "img-src 'self'; style-src 'self'; media-src 'self' blob: mediastream:; base-uri 'none'; form-action 'none'",
+      );
       const p = decodeURIComponent(new URL(req.url ?? '/', appOrigin).pathname);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method Not Allowed');
       if (p === '/' || p === '/index.html') {
@@ -149,7 +195,8 @@ export class WebDemoServer {
         return send(res, 200, page, TYPES['.html']);
       }
       const name = p.slice(8);
-      if (p.startsWith('/assets/') && ASSET.test(name) && /^(earmark-web|demo|style)\./.test(name)) return sendFile(res, path.join(dir, name));
+      if (p.startsWith('/assets/') && ASSET.test(name) && /^(earmark-web|demo|style)\./.test(name))
+        return sendFile(res, path.join(dir, name));
       return send(res, p === '/favicon.ico' ? 204 : 404, '');
     };
 

@@ -11,7 +11,7 @@ export function speechLike(seconds: number, seed = 1): Float32Array {
   const n = Math.round(seconds * 16000);
   const x = new Float32Array(n);
   let s = seed >>> 0;
-  const rnd = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296) - 0.5;
+  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296 - 0.5;
   let ph = 0;
   for (let i = 0; i < n; i++) {
     const t = i / 16000;

@@ -3,10 +3,26 @@
 import type { SensorStats, SensorWindow } from '../protocol.js';
 
 export type FrameToWorker =
-  | { type: 'init'; model: ArrayBuffer; window: SensorWindow; threads: number; wasmBase: string; audio: boolean; keepCapture: boolean }
+  | {
+      type: 'init';
+      model: ArrayBuffer;
+      window: SensorWindow;
+      threads: number;
+      wasmBase: string;
+      audio: boolean;
+      keepCapture: boolean;
+    }
   /** The capture worklet's end of a MessageChannel: audio goes worklet → Worker without the frame's main thread. */
   | { type: 'port'; port: MessagePort }
-  | { type: 'bench'; model: ArrayBuffer; window: SensorWindow; threads: number; wasmBase: string; seconds: number; repeats: number };
+  | {
+      type: 'bench';
+      model: ArrayBuffer;
+      window: SensorWindow;
+      threads: number;
+      wasmBase: string;
+      seconds: number;
+      repeats: number;
+    };
 
 /** 16 kHz mono samples from the worklet, in blocks of about 20 ms; `end` after the microphone stops. */
 export type WorkletToWorker = { type: 'audio'; samples: Float32Array } | { type: 'end' };
@@ -23,7 +39,15 @@ export interface BenchResult {
 
 export type WorkerToFrame =
   | { type: 'ready'; backend: string; latencyMs: number }
-  | { type: 'out'; first: number; count: number; frames: Float32Array; audioFirst: number; audio: Float32Array; capturedAt: number }
+  | {
+      type: 'out';
+      first: number;
+      count: number;
+      frames: Float32Array;
+      audioFirst: number;
+      audio: Float32Array;
+      capturedAt: number;
+    }
   /** Un-obfuscated log1p|STFT| frames for the sensor's own "before" view; never forwarded to the app. */
   | { type: 'input'; count: number; frames: Float32Array }
   | { type: 'stats'; stats: SensorStats }

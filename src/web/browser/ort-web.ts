@@ -13,7 +13,9 @@ export interface WebSessionOptions {
 }
 
 /** WebAssembly SIMD (fixed width): a probe module with `(func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)`. */
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
 
 export function hasWasmSimd(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
@@ -38,14 +40,19 @@ export class WebSession {
     this.#input = session.inputNames[0]!;
     this.#output = session.outputNames[0]!;
     this.threads = threads;
-    this.backend = `onnxruntime-web ${ort.env.versions.web ?? ''} wasm (SIMD), ${threads} thread${threads === 1 ? '' : 's'}`;
+    const plural = threads === 1 ? '' : 's';
+    this.backend = `onnxruntime-web ${ort.env.versions.web ?? ''} wasm (SIMD), ${threads} thread${plural}`;
   }
 
   static async load(model: Uint8Array, opts: WebSessionOptions): Promise<WebSession> {
     const threads = opts.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`'threads' must be an integer >= 1, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`'threads' must be an integer >= 1, got ${threads}`);
     if (!hasWasmSimd()) {
-      throw new Error('this browser has no WebAssembly SIMD, which onnxruntime-web 1.19+ requires (Chrome 91+, Firefox 89+, Safari 16.4+)');
+      throw new Error(
+        'this browser has no WebAssembly SIMD, which onnxruntime-web 1.19+ requires ' +
+          '(Chrome 91+, Firefox 89+, Safari 16.4+)',
+      );
     }
     // more than one thread needs SharedArrayBuffer, i.e. a cross-origin-isolated page
     const usable = threads > 1 && !globalThis.crossOriginIsolated ? 1 : threads;
@@ -56,7 +63,10 @@ export class WebSession {
     ort.env.logLevel = 'error';
     try {
       const session = await ort.InferenceSession.create(model, {
-        executionProviders: ['wasm'], graphOptimizationLevel: 'extended', executionMode: 'sequential', logSeverityLevel: 3,
+        executionProviders: ['wasm'],
+        graphOptimizationLevel: 'extended',
+        executionMode: 'sequential',
+        logSeverityLevel: 3,
       });
       return new WebSession(session, usable);
     } catch (e) {

@@ -5,9 +5,25 @@
 // page's code cannot read; this object only ever holds what src/web/protocol.ts carries, and it has no
 // method that returns input. (docs/web.md: what this does and does not guarantee.)
 import { EarmarkError } from '../../errors.js';
-import { PROTOCOL, type AppToFrame, type FrameToApp, type SensorEvents, type SensorFormat, type SensorHello } from '../protocol.js';
+import {
+  PROTOCOL,
+  type AppToFrame,
+  type FrameToApp,
+  type SensorEvents,
+  type SensorFormat,
+  type SensorHello,
+} from '../protocol.js';
 
-export type { SensorEnd, SensorEvents, SensorFormat, SensorFrames, SensorHello, SensorPcm, SensorStats, SensorWindow } from '../protocol.js';
+export type {
+  SensorEnd,
+  SensorEvents,
+  SensorFormat,
+  SensorFrames,
+  SensorHello,
+  SensorPcm,
+  SensorStats,
+  SensorWindow,
+} from '../protocol.js';
 
 export interface SensorOptions {
   /** URL of the sensor frame (e.g. `earmark web`'s http://127.0.0.1:8767/); another origin than the app's. */
@@ -62,7 +78,14 @@ class EarmarkSensor implements Sensor {
   readonly #peer: Window;
   readonly #request: AppToFrame;
   #watch: ReturnType<typeof setInterval> | null = null;
-  readonly #listeners: Listeners = { hello: new Set(), frames: new Set(), pcm: new Set(), stats: new Set(), end: new Set(), error: new Set() };
+  readonly #listeners: Listeners = {
+    hello: new Set(),
+    frames: new Set(),
+    pcm: new Set(),
+    stats: new Set(),
+    end: new Set(),
+    error: new Set(),
+  };
   readonly #onMessage: (e: MessageEvent) => void;
   #state: SensorState = 'waiting';
   #hello: SensorHello | null = null;
@@ -71,21 +94,32 @@ class EarmarkSensor implements Sensor {
   constructor(o: SensorOptions, url: URL) {
     this.origin = url.origin;
     this.isolated = url.origin !== location.origin;
-    this.#request = { protocol: PROTOCOL, type: 'request', formats: o.formats ?? ['frames'], ...(o.task !== undefined ? { task: o.task } : {}) };
+    this.#request = {
+      protocol: PROTOCOL,
+      type: 'request',
+      formats: o.formats ?? ['frames'],
+      ...(o.task !== undefined ? { task: o.task } : {}),
+    };
     this.#onMessage = (e: MessageEvent): void => this.#receive(e);
     window.addEventListener('message', this.#onMessage);
     if (o.mode === 'window') {
       const w = window.open(url.href, '_blank', 'popup,width=960,height=560');
       if (w === null) {
         window.removeEventListener('message', this.#onMessage);
-        throw new EarmarkError('EARMARK_BAD_ARGUMENT', "the browser blocked the sensor window: call createSensor({ mode: 'window' }) from a click handler");
+        throw new EarmarkError(
+          'EARMARK_BAD_ARGUMENT',
+          "the browser blocked the sensor window: call createSensor({ mode: 'window' }) from a click handler",
+        );
       }
       this.#peer = w;
       // the user may close the sensor's window: that ends the stream
       this.#watch = setInterval(() => {
         if (!w.closed) return;
         this.#stopWatching();
-        if (this.#state === 'waiting' || this.#state === 'running') { this.#state = 'ended'; this.#emit('error', { message: 'the sensor window was closed' }); }
+        if (this.#state === 'waiting' || this.#state === 'running') {
+          this.#state = 'ended';
+          this.#emit('error', { message: 'the sensor window was closed' });
+        }
       }, 500);
       return;
     }
@@ -114,7 +148,10 @@ class EarmarkSensor implements Sensor {
 
   on<K extends keyof SensorEvents>(type: K, listener: (data: SensorEvents[K]) => void): () => void {
     const set = this.#listeners[type] as Set<(data: SensorEvents[K]) => void> | undefined;
-    if (set === undefined) throw new TypeError(`unknown sensor event '${String(type)}'; use one of ${Object.keys(this.#listeners).join(', ')}`);
+    if (set === undefined)
+      throw new TypeError(
+        `unknown sensor event '${String(type)}'; use one of ${Object.keys(this.#listeners).join(', ')}`,
+      );
     set.add(listener);
     return () => set.delete(listener);
   }
@@ -130,8 +167,10 @@ class EarmarkSensor implements Sensor {
       this.#peer.postMessage(this.#request, this.origin);
       return;
     }
-    if (m.type === 'hello') { this.#hello = m.data; this.#state = 'running'; }
-    else if (m.type === 'end') this.#state = 'ended';
+    if (m.type === 'hello') {
+      this.#hello = m.data;
+      this.#state = 'running';
+    } else if (m.type === 'end') this.#state = 'ended';
     else if (m.type === 'error') this.#state = 'failed';
     else if (m.type === 'pcm') this.#play(m.data.samples);
     this.#emit(m.type, m.data as never);
@@ -139,7 +178,10 @@ class EarmarkSensor implements Sensor {
 
   mediaStream(): MediaStream {
     if (!(this.#request.type === 'request' && this.#request.formats.includes('pcm'))) {
-      throw new EarmarkError('EARMARK_BAD_ARGUMENT', "mediaStream() needs the 'pcm' format: createSensor({ formats: ['pcm'] }) or ['frames', 'pcm']");
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        "mediaStream() needs the 'pcm' format: createSensor({ formats: ['pcm'] }) or ['frames', 'pcm']",
+      );
     }
     if (this.#player === null) {
       const ctx = new AudioContext({ sampleRate: 16000 });
@@ -165,8 +207,14 @@ class EarmarkSensor implements Sensor {
   stop(): Promise<void> {
     if (this.#state === 'ended' || this.#state === 'failed') return Promise.resolve();
     return new Promise((resolve) => {
-      const off = this.on('end', () => { off(); resolve(); });
-      const offErr = this.on('error', () => { offErr(); resolve(); });
+      const off = this.on('end', () => {
+        off();
+        resolve();
+      });
+      const offErr = this.on('error', () => {
+        offErr();
+        resolve();
+      });
       this.#peer.postMessage({ protocol: PROTOCOL, type: 'stop' } satisfies AppToFrame, this.origin);
     });
   }
@@ -191,7 +239,9 @@ class EarmarkSensor implements Sensor {
  */
 export function createSensor(options: SensorOptions): Sensor {
   if (typeof options !== 'object' || options === null || typeof options.sensorUrl !== 'string') {
-    throw new TypeError("createSensor needs { sensorUrl: '<URL of the sensor frame>' }, e.g. the one `earmark web` prints");
+    throw new TypeError(
+      "createSensor needs { sensorUrl: '<URL of the sensor frame>' }, e.g. the one `earmark web` prints",
+    );
   }
   const url = new URL(options.sensorUrl, location.href);
   if (options.mode !== undefined && options.mode !== 'frame' && options.mode !== 'window') {
@@ -201,8 +251,12 @@ export function createSensor(options: SensorOptions): Sensor {
     if (f !== 'frames' && f !== 'pcm') throw new TypeError(`'formats' holds '${String(f)}'; use 'frames' and/or 'pcm'`);
   }
   if (url.origin === location.origin && !options.allowSameOrigin) {
-    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `the sensor at ${url.href} is on this page's own origin, so this page's code could read its ` +
-      'microphone stream; serve the sensor from another origin (`earmark web` uses its own port) or pass allowSameOrigin: true for development');
+    throw new EarmarkError(
+      'EARMARK_BAD_ARGUMENT',
+      `the sensor at ${url.href} is on this page's own origin, so this page's code could read its ` +
+        'microphone stream; serve the sensor from another origin (`earmark web` uses its own port) ' +
+        'or pass allowSameOrigin: true for development',
+    );
   }
   return new EarmarkSensor(options, url);
 }

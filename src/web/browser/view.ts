@@ -3,7 +3,13 @@
 // after) and by the demo app (what it received).
 
 /** Viridis-like ramp, 5 stops. */
-const STOPS: [number, number, number][] = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+const STOPS: [number, number, number][] = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
 
 function colour(v: number): [number, number, number] {
   const x = Math.min(1, Math.max(0, v)) * (STOPS.length - 1);

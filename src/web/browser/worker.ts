@@ -13,7 +13,10 @@ const RATE = 16000;
 /** Samples per worklet block (20 ms); the latency figure of the hello message assumes it. */
 const BLOCK = 320;
 
-const scope = self as unknown as { postMessage(m: WorkerToFrame, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<FrameToWorker>) => void) | null };
+const scope = self as unknown as {
+  postMessage(m: WorkerToFrame, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<FrameToWorker>) => void) | null;
+};
 const post = (m: WorkerToFrame, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
 /** Wall time comparable across the frame, the Worker and the app page (ms since the epoch, sub-ms). */
 const now = (): number => performance.timeOrigin + performance.now();
@@ -82,8 +85,17 @@ async function init(m: Extract<FrameToWorker, { type: 'init' }>): Promise<void> 
   await s.run({ data: new Float32Array(161 * m.window.windowFrames), dims: [1, 161, m.window.windowFrames] });
   const algorithmicMs = (1000 * algorithmicLatency(m.window, BLOCK)) / RATE;
   live = {
-    stream: new StreamingObfuscator((x) => s.run(x), m.window, { audio: m.audio }), view: new LiveSpectrum(), blocks: [],
-    received: 0, framesOut: 0, samplesOut: 0, computeMs: 0, latencies: [], lastStats: 0, algorithmicMs, capture: m.keepCapture ? [] : null,
+    stream: new StreamingObfuscator((x) => s.run(x), m.window, { audio: m.audio }),
+    view: new LiveSpectrum(),
+    blocks: [],
+    received: 0,
+    framesOut: 0,
+    samplesOut: 0,
+    computeMs: 0,
+    latencies: [],
+    lastStats: 0,
+    algorithmicMs,
+    capture: m.keepCapture ? [] : null,
   };
   post({ type: 'ready', backend: `${s.backend}, in a Worker`, latencyMs: Math.round(algorithmicMs) });
 }
@@ -99,12 +111,22 @@ function emit(l: Live, out: StreamOutput, final = false): void {
   const at = now();
   const hop = 160;
   const first = l.framesOut;
-  if (!final) for (let t = first; t < first + out.frameCount; t++) l.latencies.push(at - capturedAt(l, Math.min(t * hop, l.received - 1)));
+  if (!final)
+    for (let t = first; t < first + out.frameCount; t++)
+      l.latencies.push(at - capturedAt(l, Math.min(t * hop, l.received - 1)));
   if (l.latencies.length > 100) l.latencies.splice(0, l.latencies.length - 100);
   const newest = Math.min((first + out.frameCount - 1) * hop, l.received - 1);
   if (out.frameCount > 0 || out.audio.length > 0) {
     // copied, not transferred: the stream may hand out views of buffers it keeps
-    post({ type: 'out', first, count: out.frameCount, frames: out.frames, audioFirst: l.samplesOut, audio: out.audio, capturedAt: capturedAt(l, newest) });
+    post({
+      type: 'out',
+      first,
+      count: out.frameCount,
+      frames: out.frames,
+      audioFirst: l.samplesOut,
+      audio: out.audio,
+      capturedAt: capturedAt(l, newest),
+    });
   }
   l.framesOut += out.frameCount;
   l.samplesOut += out.audio.length;
@@ -114,8 +136,12 @@ function emit(l: Live, out: StreamOutput, final = false): void {
   if (seconds - l.lastStats >= 0.5 && l.latencies.length) {
     l.lastStats = seconds;
     const stats: SensorStats = {
-      latencyMs: Math.max(...l.latencies), meanLatencyMs: l.latencies.reduce((a, b) => a + b, 0) / l.latencies.length,
-      algorithmicLatencyMs: l.algorithmicMs, realTimeFactor: l.computeMs / 1000 / seconds, msPerSecond: l.computeMs / seconds, seconds,
+      latencyMs: Math.max(...l.latencies),
+      meanLatencyMs: l.latencies.reduce((a, b) => a + b, 0) / l.latencies.length,
+      algorithmicLatencyMs: l.algorithmicMs,
+      realTimeFactor: l.computeMs / 1000 / seconds,
+      msPerSecond: l.computeMs / seconds,
+      seconds,
     };
     post({ type: 'stats', stats });
   }
@@ -151,7 +177,10 @@ async function onAudio(m: WorkletToWorker, at: number): Promise<void> {
 function concat(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -167,7 +196,8 @@ async function bench(m: Extract<FrameToWorker, { type: 'bench' }>): Promise<void
     await benchSession.run(win);
   }
   const s = benchSession;
-  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => s.run(a);
+  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> =>
+    s.run(a);
   const times: number[] = [];
   for (let r = 0; r < m.repeats; r++) {
     const t0 = performance.now();
@@ -181,13 +211,25 @@ async function bench(m: Extract<FrameToWorker, { type: 'bench' }>): Promise<void
     wins.push(performance.now() - t0);
   }
   const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1]!;
-  post({ type: 'bench', result: { backend: s.backend, seconds: m.seconds, msPerSecond: median(times) / m.seconds,
-    bestMsPerSecond: Math.min(...times) / m.seconds, windowMs: median(wins) } });
+  post({
+    type: 'bench',
+    result: {
+      backend: s.backend,
+      seconds: m.seconds,
+      msPerSecond: median(times) / m.seconds,
+      bestMsPerSecond: Math.min(...times) / m.seconds,
+      windowMs: median(wins),
+    },
+  });
 }
 
 scope.onmessage = (e: MessageEvent<FrameToWorker>): void => {
   const m = e.data;
   if (m.type === 'init') queue(() => init(m));
   else if (m.type === 'bench') queue(() => bench(m));
-  else if (m.type === 'port') m.port.onmessage = (ev: MessageEvent<WorkletToWorker>): void => { const at = now(); queue(() => onAudio(ev.data, at)); };
+  else if (m.type === 'port')
+    m.port.onmessage = (ev: MessageEvent<WorkletToWorker>): void => {
+      const at = now();
+      queue(() => onAudio(ev.data, at));
+    };
 };
