@@ -57,8 +57,8 @@ class LiveSpectrum {
 interface Live {
   stream: StreamingObfuscator;
   view: LiveSpectrum;
-  /** (index one past the block's last sample, arrival time) of recent blocks, oldest first. */
-  blocks: { end: number; at: number }[];
+  /** Wall time of sample 0: the earliest (arrival − duration so far) over all blocks (see capturedAt). */
+  t0: number;
   received: number;
   framesOut: number;
   samplesOut: number;
@@ -87,7 +87,7 @@ async function init(m: Extract<FrameToWorker, { type: 'init' }>): Promise<void> 
   live = {
     stream: new StreamingObfuscator((x) => s.run(x), m.window, { audio: m.audio }),
     view: new LiveSpectrum(),
-    blocks: [],
+    t0: Infinity,
     received: 0,
     framesOut: 0,
     samplesOut: 0,
@@ -100,10 +100,13 @@ async function init(m: Extract<FrameToWorker, { type: 'init' }>): Promise<void> 
   post({ type: 'ready', backend: `${s.backend}, in a Worker`, latencyMs: Math.round(algorithmicMs) });
 }
 
-/** When sample i was captured: its block's arrival, minus the samples after it in that block. */
+/**
+ * When sample i was captured. The audio clock puts it at t0 + (i + 1)/16 kHz; t0 is estimated as the
+ * earliest (arrival − samples so far / 16 kHz) over all blocks, because a block may reach the Worker late
+ * (its event loop is busy in the model) but never before it was recorded.
+ */
 function capturedAt(l: Live, i: number): number {
-  const b = l.blocks.find((x) => x.end > i) ?? l.blocks[l.blocks.length - 1]!;
-  return b.at - (1000 * Math.max(0, b.end - 1 - i)) / RATE;
+  return l.t0 + (1000 * (i + 1)) / RATE;
 }
 
 /** Send a push's output to the frame; `final` (the flush after the microphone stopped) is left out of the latency. */
@@ -130,8 +133,6 @@ function emit(l: Live, out: StreamOutput, final = false): void {
   }
   l.framesOut += out.frameCount;
   l.samplesOut += out.audio.length;
-  // blocks no later frame needs: those ending before the next frame's centre sample
-  while (l.blocks.length > 1 && l.blocks[0]!.end <= l.framesOut * hop) l.blocks.shift();
   const seconds = l.received / RATE;
   if (seconds - l.lastStats >= 0.5 && l.latencies.length) {
     l.lastStats = seconds;
@@ -164,7 +165,7 @@ async function onAudio(m: WorkletToWorker, at: number): Promise<void> {
   }
   const x = m.samples;
   l.received += x.length;
-  l.blocks.push({ end: l.received, at });
+  l.t0 = Math.min(l.t0, at - (1000 * l.received) / RATE);
   l.capture?.push(x.slice());
   const view = l.view.push(x);
   if (view.count) post({ type: 'input', ...view }, [view.frames.buffer]);
