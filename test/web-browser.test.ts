@@ -234,6 +234,16 @@ test(
       assert.equal(surface.frameDocument, 'SecurityError');
       assert.equal(surface.frameCapture, 'SecurityError');
       assert.equal(surface.gum, 0, 'the app page never called getUserMedia');
+    const sameOrigin = await page.evaluate(async () => {
+      const url = '/assets/earmark-web.js';
+      try {
+        (await import(url)).createSensor({ sensorUrl: '/' });
+        return 'created';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    assert.match(sameOrigin, /is on this page's own origin, so this page's code could read its microphone stream/);
 
       await page.evaluate(() => (globalThis as any).earmarkDemo.sensor.stop());
       const got = await page.evaluate(() => {

@@ -26,7 +26,7 @@ export type {
 } from '../protocol.js';
 
 export interface SensorOptions {
-  /** URL of the sensor frame (e.g. `earmark web`'s http://127.0.0.1:8767/); another origin than the app's. */
+  /** URL of the sensor frame (e.g. `earmark web`'s http://localhost:8767/); another origin than the app's. */
   sensorUrl: string;
   /** Ask for this task; the user grants it (or not) in the sensor frame. Default: the user picks one. */
   task?: string;
@@ -234,7 +234,7 @@ class EarmarkSensor implements Sensor {
 /**
  * Embed the privacy sensor and ask it for one task's obfuscated stream.
  * @example
- * const sensor = createSensor({ sensorUrl: 'http://127.0.0.1:8767/', task: 'speaker', formats: ['frames'] });
+ * const sensor = createSensor({ sensorUrl: 'http://localhost:8767/', task: 'speaker', formats: ['frames'] });
  * sensor.on('frames', ({ frames, count }) => classify(frames, count)); // (count, 161) obfuscated log1p|STFT|
  */
 export function createSensor(options: SensorOptions): Sensor {
