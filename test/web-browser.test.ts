@@ -92,6 +92,7 @@ test(
   { skip: SKIP, timeout: 120_000 },
   async (t) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'earmark-web-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const before = memory().numTensors;
     manualSeed(3);
     const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 8, residualBlocks: 1 }));
@@ -362,7 +363,6 @@ test(
     } finally {
       await browser.close();
       await server.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   },
 );

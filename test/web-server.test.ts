@@ -17,8 +17,9 @@ import { buildWeb } from '../src/web/build.js';
 import { findModels } from '../src/web/models.js';
 import { WebDemoServer } from '../src/web/server.js';
 
-test('earmark web: two origins, the sensor CSP, models.json and model bytes; everything else refused', async () => {
+test('earmark web: two origins, the sensor CSP, models.json and model bytes; everything else refused', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'earmark-web-server-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const before = memory().numTensors;
   manualSeed(1);
   const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 2, residualBlocks: 1 }));
@@ -87,6 +88,5 @@ test('earmark web: two origins, the sensor CSP, models.json and model bytes; eve
     );
   } finally {
     await web.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });
