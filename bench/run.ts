@@ -10,10 +10,13 @@ import { benchDistributed } from './distributed.js';
 import { benchEdge } from './edge.js';
 import { benchEngine } from './engine.js';
 import { benchObfuscator } from './obfuscator.js';
+import { benchWeb } from './web.js';
 import { formatTable } from './format.js';
 import type { BenchRow } from './types.js';
 
-const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [benchEngine, benchAudio, benchObfuscator, benchEdge, benchCorpus, benchDistributed];
+const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [
+  benchEngine, benchAudio, benchObfuscator, benchEdge, benchWeb, benchCorpus, benchDistributed,
+];
 
 function backend(): string {
   // "ATen parallel backend: OpenMP" from at::get_parallel_info()

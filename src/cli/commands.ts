@@ -13,5 +13,6 @@ import { selfcheck } from './selfcheck.js';
 import { serve } from './serve.js';
 import { trainObfuscator } from './train-obfuscator.js';
 import { trainTarget } from './train-target.js';
+import { web } from './web.js';
 
-export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscator, experiment, rdal, obfuscate, serve, grant, revoke, selfcheck, launchCmd];
+export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscator, experiment, rdal, obfuscate, serve, grant, revoke, selfcheck, launchCmd, web];
