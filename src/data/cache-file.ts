@@ -17,6 +17,7 @@ import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import type { FeatureItem } from './compute.js';
 import { compareStrings, type Corpus } from './types.js';
+import { canonicalJson } from '../config/fingerprint.js';
 
 export const MAGIC = 'EMKFEAT1';
 export const HEADER_BYTES = 32;
@@ -50,14 +51,6 @@ export interface CacheIndex {
 }
 
 /** JSON with object keys sorted, so equal configs hash equally. */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 /**
  * Hash of the feature config (name, export, options, version; not the module's location, so dist/
  * and other build folders share caches).
