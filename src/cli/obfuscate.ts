@@ -2,7 +2,10 @@
 // stream. Offline and streaming use the same windowed rule (src/edge/obfuscate.ts), so they agree.
 import { EarmarkError } from '../errors.js';
 import { algorithmicLatency } from '../edge/obfuscate.js';
-import { SAMPLE_RATE, obfuscateFile, obfuscatePcmStream, windowFromModel } from '../edge/obfuscate-io.js';
+import {
+  SAMPLE_RATE, UNSAFE_ORIGINAL_PHASE_WARNING, checkObfuscateKnobs, obfuscateFile, obfuscatePcmStream, windowFromModel,
+} from '../edge/obfuscate-io.js';
+import type { PhaseMethod } from '../edge/synthesis.js';
 import { OnnxSession } from '../edge/runtime.js';
 import type { Command } from './args.js';
 
@@ -16,11 +19,13 @@ export const obfuscate: Command = {
     model: { type: 'string', description: 'obfuscator .onnx (from exportObfuscator)' },
     in: { type: 'string', description: "input audio file, or '-' for raw s16le 16 kHz mono PCM on stdin" },
     out: { type: 'string', description: "output .wav/.npy/.safetensors, or '-' for stdout (stream mode)" },
-    format: { type: 'string', description: "stream output: 'pcm' (s16le audio) or 'frames' (float32, 161 per frame)", default: 'pcm' },
+    format: { type: 'string', description: "stream output: 'pcm' (s16le audio, the default) or 'frames' (float32, 161 per frame)" },
     'chunk-ms': { type: 'number', description: 'stream processing step in ms', default: 100 },
     window: { type: 'int', description: 'frames per obfuscation window W (default: from the model, 128)' },
     lookahead: { type: 'int', description: 'context frames M on each side of a window (default: from the model, 16)' },
     threads: { type: 'int', description: 'onnxruntime intra-op threads', default: 1 },
+    phase: { type: 'string', description: "phase reconstruction of the audio: 'rtisi-la' (default), 'rtpghi' or 'gla' (docs/methods.md)" },
+    'unsafe-original-phase': { type: 'boolean', description: "UNSAFE: audio with the input's own STFT phase, which leaks the input (comparisons only)", default: false },
   },
   async run(flags: Flags) {
     const need = (k: string): string => {
@@ -28,31 +33,40 @@ export const obfuscate: Command = {
       if (typeof v !== 'string' || v === '') throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${k} is required; see \`earmark obfuscate --help\``);
       return v;
     };
+    const num = (k: string): number | undefined => (flags[k] === undefined ? undefined : Number(flags[k]));
+    const fileMode = flags['in'] !== '-';
+    checkObfuscateKnobs({ threads: num('threads'), window: num('window'), lookahead: num('lookahead'), chunkMs: num('chunk-ms'),
+      format: flags['format'] as string | undefined, phase: flags['phase'] as string | undefined, fileMode });
+    const unsafe = flags['unsafe-original-phase'] === true;
+    if (unsafe) console.error(UNSAFE_ORIGINAL_PHASE_WARNING);
+    const synthesis = { method: (unsafe ? 'unsafe-original-phase' : flags['phase'] ?? 'rtisi-la') as PhaseMethod };
+    const limitNote = (limited: number, samples: number): string =>
+      limited ? `; the limiter touched ${limited} samples (${((100 * limited) / Math.max(1, samples)).toFixed(2)}%) that would have clipped` : '';
     const session = await OnnxSession.load(need('model'), { threads: Number(flags['threads'] ?? 1) });
     try {
       const overrides: { windowFrames?: number; lookaheadFrames?: number } = {};
       if (flags['window'] !== undefined) overrides.windowFrames = Number(flags['window']);
       if (flags['lookahead'] !== undefined) overrides.lookaheadFrames = Number(flags['lookahead']);
       const window = windowFromModel(session, overrides);
+      if (flags['lookahead'] !== undefined) checkObfuscateKnobs({ window: window.windowFrames, lookahead: window.lookaheadFrames, fileMode });
       const input = need('in');
       const output = need('out');
       if (input !== '-') {
         if (output === '-') throw new EarmarkError('EARMARK_BAD_ARGUMENT', "file mode writes a file: give --out <file.wav|.npy|.safetensors> (stdout is for --in -)");
         const t0 = Date.now();
-        const r = await obfuscateFile(session, input, output, window);
+        const r = await obfuscateFile(session, input, output, window, synthesis);
         console.error(`obfuscated ${r.seconds.toFixed(2)} s (${r.frames} frames) in ${Date.now() - t0} ms → ${output} ` +
-          `[windows W=${window.windowFrames}, look-ahead M=${window.lookaheadFrames}]`);
+          `[windows W=${window.windowFrames}, look-ahead M=${window.lookaheadFrames}; phase ${synthesis.method}]${limitNote(r.limitedSamples, r.samples)}`);
         return 0;
       }
-      const format = flags['format'];
-      if (format !== 'pcm' && format !== 'frames') throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--format must be 'pcm' or 'frames', got '${String(format)}'`);
+      const format = (flags['format'] ?? 'pcm') as 'pcm' | 'frames';
       if (output !== '-') throw new EarmarkError('EARMARK_BAD_ARGUMENT', "stream mode (--in -) writes to stdout: give --out -");
       const chunkSamples = Math.max(1, Math.round((Number(flags['chunk-ms']) * SAMPLE_RATE) / 1000));
       const latency = algorithmicLatency(window, chunkSamples);
       console.error(`streaming: W=${window.windowFrames} M=${window.lookaheadFrames} chunk ${chunkSamples} samples; algorithmic latency ${(1000 * latency / SAMPLE_RATE).toFixed(0)} ms (+ compute)`);
       const r = await obfuscatePcmStream(session, process.stdin, (b) => new Promise<void>((res, rej) => process.stdout.write(b, (e) => (e ? rej(e) : res()))),
-        { window, chunkSamples, output: format, source: 'stdin' });
-      console.error(`stream done: ${(r.samples / SAMPLE_RATE).toFixed(2)} s in`);
+        { window, chunkSamples, output: format, source: 'stdin', synthesis });
+      console.error(`stream done: ${(r.samples / SAMPLE_RATE).toFixed(2)} s in${limitNote(r.limitedSamples, r.samples)}`);
       return 0;
     } finally {
       await session.close();
