@@ -2,6 +2,7 @@
 // its hash is stored), list grants, or revoke one by id or token. A running sensor disconnects revoked
 // apps at its next store check.
 import { EarmarkError } from '../errors.js';
+import { checkObfuscatorModel } from '../edge/model-check.js';
 import { TokenStore } from '../edge/tokens.js';
 import type { Command } from './args.js';
 
@@ -15,9 +16,18 @@ export const grant: Command = {
     model: { type: 'string', description: 'obfuscator .onnx for that task' },
     tokens: TOKENS,
     list: { type: 'boolean', description: 'list grants (ids, tasks, models, revoked) instead', default: false },
+    'allow-unsafe-original-phase': { type: 'boolean', description: "UNSAFE: let a sensor on this store serve audio with the input's original phase (`serve --unsafe-original-phase`); --no-allow-unsafe-original-phase withdraws it" },
   },
   async run(flags) {
     const store = new TokenStore(String(flags['tokens']));
+    const unsafe = flags['allow-unsafe-original-phase'];
+    if (typeof unsafe === 'boolean') {
+      store.setAllowUnsafeOriginalPhase(unsafe);
+      console.error(unsafe
+        ? `WARNING: ${store.file} now lets \`serve --unsafe-original-phase\` send audio with the input's original phase, which leaks the input to every app`
+        : `${store.file} no longer allows the original phase`);
+      if (flags['task'] === undefined && flags['model'] === undefined) return 0;
+    }
     if (flags['list'] === true) {
       for (const g of store.read()) console.log(`${g.id}  ${g.task.padEnd(12)} ${g.revoked ? `revoked ${g.revoked}` : 'active'}  ${g.model}`);
       return 0;
@@ -25,6 +35,7 @@ export const grant: Command = {
     if (typeof flags['task'] !== 'string' || typeof flags['model'] !== 'string') {
       throw new EarmarkError('EARMARK_BAD_ARGUMENT', 'give --task <name> and --model <obfuscator.onnx> (or --list)');
     }
+    await checkObfuscatorModel(flags['model']);
     const { token, id } = store.grant(flags['task'], flags['model']);
     console.error(`grant ${id}: task '${flags['task']}' through ${flags['model']} (stored in ${store.file}); keep the token secret, it is not shown again`);
     console.log(token);
