@@ -3,7 +3,7 @@
 import { EarmarkError } from '../errors.js';
 import { algorithmicLatency } from '../edge/obfuscate.js';
 import {
-  SAMPLE_RATE, UNSAFE_ORIGINAL_PHASE_WARNING, checkObfuscateKnobs, obfuscateFile, obfuscatePcmStream, windowFromModel,
+  SAMPLE_RATE, UNSAFE_ORIGINAL_PHASE_WARNING, checkObfuscateKnobs, obfuscateFile, obfuscatePcmStream, storedWindow, windowFromModel,
 } from '../edge/obfuscate-io.js';
 import type { PhaseMethod } from '../edge/synthesis.js';
 import { OnnxSession } from '../edge/runtime.js';
@@ -47,8 +47,8 @@ export const obfuscate: Command = {
       const overrides: { windowFrames?: number; lookaheadFrames?: number } = {};
       if (flags['window'] !== undefined) overrides.windowFrames = Number(flags['window']);
       if (flags['lookahead'] !== undefined) overrides.lookaheadFrames = Number(flags['lookahead']);
+      if (flags['lookahead'] !== undefined) checkObfuscateKnobs({ window: overrides.windowFrames ?? storedWindow(session).windowFrames, lookahead: num('lookahead'), fileMode });
       const window = windowFromModel(session, overrides);
-      if (flags['lookahead'] !== undefined) checkObfuscateKnobs({ window: window.windowFrames, lookahead: window.lookaheadFrames, fileMode });
       const input = need('in');
       const output = need('out');
       if (input !== '-') {

@@ -12,15 +12,21 @@ import { OnnxSession } from './runtime.js';
 
 export const SAMPLE_RATE = 16000;
 
-/** The window config stored in an exported obfuscator's metadata, overridden by explicit values. */
-export function windowFromModel(session: OnnxSession, overrides: Partial<WindowConfig> = {}): WindowConfig {
+/** The window config stored in an exported obfuscator's metadata (defaults where it has none). */
+export function storedWindow(session: OnnxSession): WindowConfig {
   let stored: Partial<WindowConfig> = {};
   try {
     stored = JSON.parse(session.metadata['earmark.features'] ?? '{}') as Partial<WindowConfig>;
   } catch { /* a model without earmark metadata: defaults */ }
+  return { windowFrames: stored.windowFrames ?? 128, lookaheadFrames: stored.lookaheadFrames ?? 16 };
+}
+
+/** The window config stored in an exported obfuscator's metadata, overridden by explicit values. */
+export function windowFromModel(session: OnnxSession, overrides: Partial<WindowConfig> = {}): WindowConfig {
+  const stored = storedWindow(session);
   const w = {
-    windowFrames: overrides.windowFrames ?? stored.windowFrames ?? 128,
-    lookaheadFrames: overrides.lookaheadFrames ?? stored.lookaheadFrames ?? 16,
+    windowFrames: overrides.windowFrames ?? stored.windowFrames,
+    lookaheadFrames: overrides.lookaheadFrames ?? stored.lookaheadFrames,
   };
   try {
     checkWindow(w);

@@ -31,6 +31,7 @@ import { OnnxSession } from './runtime.js';
 import {
   capitalise, checkServiceOptions, closeReason, isLoopbackHost, listenError, reject, requestToken, type ServiceOptions, type SourceStop,
 } from './service-options.js';
+import { abortableChunks } from './sources.js';
 import { resolveSynthesisConfig, type SynthesisConfig } from './synthesis.js';
 import { TokenStoreError, type Grant, type TokenStoreProblem } from './tokens.js';
 
@@ -330,7 +331,7 @@ export class PrivacySensor {
       const t0 = Date.now();
       let error: Error | undefined;
       try {
-        for await (const chunk of src.chunks(this.#abort.signal)) {
+        for await (const chunk of abortableChunks(src, this.#abort.signal)) {
           if (this.#abort.signal.aborted) break;
           this.#sourceState = 'running';
           await this.#eachStream((s) => s.push(chunk));

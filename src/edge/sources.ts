@@ -16,6 +16,25 @@ export interface AudioSource {
 }
 
 /**
+ * A source's chunks that stop as soon as `signal` aborts, even while the source waits for data (a
+ * quiet stdin, a stalled device): the pending read is abandoned and the iterator asked to return.
+ */
+export async function* abortableChunks(source: AudioSource, signal: AbortSignal): AsyncGenerator<Float32Array> {
+  if (signal.aborted) return;
+  const it = source.chunks(signal)[Symbol.asyncIterator]();
+  const aborted = new Promise<'aborted'>((r) => signal.addEventListener('abort', () => r('aborted'), { once: true }));
+  try {
+    for (;;) {
+      const r = await Promise.race([it.next(), aborted]);
+      if (r === 'aborted' || r.done === true) return;
+      yield r.value;
+    }
+  } finally {
+    if (signal.aborted) void it.return?.(undefined)?.catch(() => undefined);
+  }
+}
+
+/**
  * Samples looped forever in chunks of `chunkMs`, paced at `speed` × real time (Infinity: no pacing).
  * @example const src = arraySource('test', samples, 100, 4);
  */
