@@ -207,8 +207,7 @@ class MaxHeap {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (kk[p]! >= kk[i]!) break;
-      [kk[p], kk[i]] = [kk[i]!, kk[p]!];
-      [vv[p], vv[i]] = [vv[i]!, vv[p]!];
+      this.#swap(p, i);
       i = p;
     }
   }
@@ -228,12 +227,19 @@ class MaxHeap {
         if (l < kk.length && kk[l]! > kk[m]!) m = l;
         if (r < kk.length && kk[r]! > kk[m]!) m = r;
         if (m === i) break;
-        [kk[m], kk[i]] = [kk[i]!, kk[m]!];
-        [vv[m], vv[i]] = [vv[i]!, vv[m]!];
+        this.#swap(m, i);
         i = m;
       }
     }
     return top;
+  }
+  #swap(a: number, b: number): void {
+    const k = this.#key[a]!;
+    this.#key[a] = this.#key[b]!;
+    this.#key[b] = k;
+    const v = this.#val[a]!;
+    this.#val[a] = this.#val[b]!;
+    this.#val[b] = v;
   }
 }
 
@@ -343,7 +349,7 @@ export class Rtpghi implements PhaseRetriever {
         continue;
       }
       const k = v - nF;
-      for (const j of [k - 1, k + 1]) {
+      for (let j = k - 1; j <= k + 1; j += 2) {
         if (j < 0 || j >= nF || done[j]) continue;
         phase[j] = phase[k]! + (j > k ? 0.5 : -0.5) * (fgrad[k]! + fgrad[j]!);
         done[j] = 1;
