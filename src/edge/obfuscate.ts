@@ -10,7 +10,8 @@
 //   stitching: window k keeps frames [k·S + M, k·S + M + S) — the first window keeps from frame 0, the
 //   last (the first whose end reaches the utterance's N frames) keeps up to N and may be shorter than W.
 // Offline and streaming apply exactly this rule, so they agree everywhere; only float rounding differs
-// (the offline path batches windows; with `batch: 1` they agree bit for bit).
+// (the offline path batches windows when it makes no audio; with `batch: 1`, its default with audio, they
+// agree bit for bit).
 // Audio out is synthesised from the obfuscated magnitude ALONE (synthesis.ts): a phase retriever commits
 // each window's kept frames reading at most M of that window's context frames, so the audio is final
 // as soon as the frames are, and the stream's audio equals the file's. The original STFT phase (which
@@ -29,7 +30,7 @@ export interface WindowConfig {
   windowFrames: number;
   /** M: context frames on each side (default 16); needs W > 2M. */
   lookaheadFrames: number;
-  /** Full windows run together in batches of this many offline (default 8). */
+  /** Full windows run together in batches of this many offline (default 8; 1 when making audio). */
   batch?: number;
 }
 
@@ -151,7 +152,9 @@ export async function obfuscateOffline(forward: ForwardFn, samples: Float32Array
   if (samples.length <= fe.nFft / 2) throw new RangeError(`'samples' has ${samples.length} samples; the DS2 front-end needs more than ${fe.nFft / 2} (10 ms)`);
   const { logMag, phase, frames: n } = fe.analyze(samples);
   const context = audio ? new WindowSynthesizer(synthesis).contextFrames : 0;
-  const r = await obfuscateWindowed(forward, logMag, nFreq, n, w, context);
+  // with audio, windows run one at a time like a stream's: phase retrieval can turn a last-bit difference
+  // (a batched kernel) into a sign flip after a quiet passage, so only identical arithmetic gives equal audio
+  const r = await obfuscateWindowed(forward, logMag, nFreq, n, audio ? { ...w, batch: w.batch ?? 1 } : w, context);
   const result: ObfuscatedUtterance = { logMag: r.logMag, frames: n, nFreq };
   if (audio) {
     const spans = r.plan.map((s, k) => ({ keepFrom: s.keepFrom, keepTo: s.keepTo, context: r.contexts[k]! }));

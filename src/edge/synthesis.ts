@@ -172,6 +172,31 @@ export function synthesizeWindows(logMag: Float32Array, nFreq: number, frames: n
 }
 
 /**
+ * Phase-free audio from an obfuscated log1p|STFT| (nFreq, frames) made elsewhere (e.g. a whole-utterance
+ * libtorch forward): cut by the windowed rule, each window's context being the following frames
+ * themselves. The deployed stream's audio is obfuscateOffline's (its contexts are the windows' own
+ * look-ahead outputs); this is the closest synthesis when only the stitched spectrogram exists.
+ * @example const { audio } = synthesizeLogMagnitude(obfuscated, 161, frames, samples.length);
+ */
+export function synthesizeLogMagnitude(logMag: Float32Array, nFreq: number, frames: number, length: number,
+  config: Partial<SynthesisConfig> = {}, window: { windowFrames: number; lookaheadFrames: number } = { windowFrames: 128, lookaheadFrames: 16 }): SynthesizedAudio {
+  const { windowFrames: W, lookaheadFrames: M } = window;
+  if (!(Number.isInteger(W) && Number.isInteger(M) && M >= 0 && W - 2 * M >= 1)) throw new RangeError(`'window' must have integers W > 2M >= 0, got W=${W}, M=${M}`);
+  const S = W - 2 * M;
+  const ctx = Math.min(M, new WindowSynthesizer(config).contextFrames);
+  const spans: { keepFrom: number; keepTo: number; context: Float32Array[] }[] = [];
+  for (let k = 0; ; k++) {
+    const last = k * S + W >= frames;
+    const keepFrom = k === 0 ? 0 : k * S + M;
+    const keepTo = last ? frames : k * S + M + S;
+    const context = last ? [] : Array.from({ length: ctx }, (_, i) => Float32Array.from({ length: nFreq }, (_, f) => logMag[f * frames + keepTo + i]!));
+    spans.push({ keepFrom, keepTo, context });
+    if (last) break;
+  }
+  return synthesizeWindows(logMag, nFreq, frames, spans, length, config);
+}
+
+/**
  * Re-analyse audio as an app that receives it would: 16-bit PCM (s16le bytes, or float samples that
  * are first quantised exactly as the sensor encodes them), then the DS2 front-end with its
  * per-utterance normalisation: the features an app feeds its models, (nFreq, frames) row-major, plus
