@@ -81,6 +81,13 @@ function connect(sensor: PrivacySensor, tok = token): Promise<Conn> {
   });
 }
 
+/** A promise, or a failure after `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
@@ -110,9 +117,9 @@ test('a source that ends: apps get the end of the stream and close 1000, new app
     const c = await connect(sensor);
     await waitFor(() => c.texts.length > 0, 10000, 'hello');
     src.go();
-    assert.deepEqual(await c.closed, { code: 1000, reason: 'source ended' });
+    assert.deepEqual(await within(c.closed, 10000, 'the close'), { code: 1000, reason: 'source ended' });
     assert.equal(c.bytes, 2 * 6 * 1600, 'the app got the whole stream, its end included');
-    assert.deepEqual(await sensor.stopped, { state: 'ended' });
+    assert.deepEqual(await within(sensor.stopped, 10000, 'stopped'), { state: 'ended' });
     await assert.rejects(connect(sensor), /HTTP 503/);
     assert.deepEqual(await health(sensor.port, `127.0.0.1:${sensor.port}`), { status: 503, body: { ok: false } });
   } finally {
@@ -127,8 +134,8 @@ test('a source that fails closes apps with 1011 and the error; --restart-source 
     const c = await connect(sensor);
     await waitFor(() => c.texts.length > 0, 10000, 'hello');
     src.go();
-    assert.deepEqual(await c.closed, { code: 1011, reason: 'source failed: device unplugged' });
-    const stop = await sensor.stopped;
+    assert.deepEqual(await within(c.closed, 10000, 'the close'), { code: 1011, reason: 'source failed: device unplugged' });
+    const stop = await within(sensor.stopped, 10000, 'stopped');
     assert.equal(stop.state, 'failed');
     assert.match(stop.error!.message, /device unplugged/);
   } finally {
@@ -175,7 +182,7 @@ test('token stores: missing or corrupted at start are errors; corrupted while ru
   try {
     const c = await connect(sensor, t);
     writeFileSync(live.file, '{ torn');
-    assert.deepEqual(await c.closed, { code: 4002, reason: 'token store corrupted' });
+    assert.deepEqual(await within(c.closed, 10000, 'the close'), { code: 4002, reason: 'token store corrupted' });
     await assert.rejects(connect(sensor, t), /HTTP 503/);
   } finally {
     await sensor.close();

@@ -118,8 +118,9 @@ function earmark(args: string[], stdin?: Uint8Array): Promise<{ code: number | n
     let err = '';
     p.stdout.on('data', (d: Buffer) => out.push(d));
     p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => p.kill(), 180000); // a hung CLI fails the test instead of hanging it
     p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout: Buffer.concat(out), stderr: err }); });
     p.stdin.end(stdin === undefined ? undefined : Buffer.from(stdin));
   });
 }
@@ -169,14 +170,16 @@ test('the sensor\'s WebSocket pcm: the served stream does not correlate with the
       else resolve(JSON.parse(d.toString()) as Record<string, unknown>);
     }));
     const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
-    assert.equal((await hello)['synthesis'], 'rtisi-la');
+    const bounded = <T>(x: Promise<T>, what: string): Promise<T> =>
+      Promise.race([x, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), 120000).unref())]);
+    assert.equal((await bounded(hello, 'hello'))['synthesis'], 'rtisi-la');
     go();
-    const c = await closed;
+    const c = await bounded(closed, 'the close at the source\'s end');
     assert.deepEqual(c, { code: 1000, reason: 'source ended' });
     const pcm = Buffer.concat([...parts.keys()].sort((a, b) => a - b).map((k) => parts.get(k)!));
     assert.equal(pcm.length, 2 * speech.length, 'the served stream covers the whole source, its end included');
     assertNoLeak('WebSocket pcm', leak(new Uint8Array(pcm)), t);
-    assert.deepEqual(await sensor.stopped, { state: 'ended' });
+    assert.deepEqual(await bounded(sensor.stopped, 'stopped'), { state: 'ended' });
   } finally {
     await sensor.close();
   }
