@@ -40,8 +40,9 @@ export const obfuscate: Command = {
     const unsafe = flags['unsafe-original-phase'] === true;
     if (unsafe) console.error(UNSAFE_ORIGINAL_PHASE_WARNING);
     const synthesis = { method: (unsafe ? 'unsafe-original-phase' : flags['phase'] ?? 'rtisi-la') as PhaseMethod };
-    const limitNote = (limited: number, samples: number): string =>
-      limited ? `; the limiter touched ${limited} samples (${((100 * limited) / Math.max(1, samples)).toFixed(2)}%) that would have clipped` : '';
+    const limitNote = (r: { limitedSamples: number; samples: number; gainDb: number }): string =>
+      (r.gainDb < -0.05 ? `; level: scaled down by up to ${(-r.gainDb).toFixed(1)} dB so as not to clip` : '') +
+      (r.limitedSamples ? `; the limiter touched ${r.limitedSamples} samples (${((100 * r.limitedSamples) / Math.max(1, r.samples)).toFixed(2)}%)` : '');
     const session = await OnnxSession.load(need('model'), { threads: Number(flags['threads'] ?? 1) });
     try {
       const overrides: { windowFrames?: number; lookaheadFrames?: number } = {};
@@ -56,7 +57,7 @@ export const obfuscate: Command = {
         const t0 = Date.now();
         const r = await obfuscateFile(session, input, output, window, synthesis);
         console.error(`obfuscated ${r.seconds.toFixed(2)} s (${r.frames} frames) in ${Date.now() - t0} ms → ${output} ` +
-          `[windows W=${window.windowFrames}, look-ahead M=${window.lookaheadFrames}; phase ${synthesis.method}]${limitNote(r.limitedSamples, r.samples)}`);
+          `[windows W=${window.windowFrames}, look-ahead M=${window.lookaheadFrames}; phase ${synthesis.method}]${limitNote(r)}`);
         return 0;
       }
       const format = (flags['format'] ?? 'pcm') as 'pcm' | 'frames';
@@ -66,7 +67,7 @@ export const obfuscate: Command = {
       console.error(`streaming: W=${window.windowFrames} M=${window.lookaheadFrames} chunk ${chunkSamples} samples; algorithmic latency ${(1000 * latency / SAMPLE_RATE).toFixed(0)} ms (+ compute)`);
       const r = await obfuscatePcmStream(session, process.stdin, (b) => new Promise<void>((res, rej) => process.stdout.write(b, (e) => (e ? rej(e) : res()))),
         { window, chunkSamples, output: format, source: 'stdin', synthesis });
-      console.error(`stream done: ${(r.samples / SAMPLE_RATE).toFixed(2)} s in${limitNote(r.limitedSamples, r.samples)}`);
+      console.error(`stream done: ${(r.samples / SAMPLE_RATE).toFixed(2)} s in${limitNote(r)}`);
       return 0;
     } finally {
       await session.close();

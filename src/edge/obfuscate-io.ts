@@ -94,7 +94,7 @@ export function outputFormat(file: string): FileOutputFormat {
  * @example await obfuscateFile(session, 'in.flac', 'out.wav', windowFromModel(session));
  */
 export async function obfuscateFile(session: OnnxSession, input: string, output: string, w: WindowConfig,
-  synthesis: Partial<SynthesisConfig> = {}): Promise<{ seconds: number; frames: number; samples: number; limitedSamples: number }> {
+  synthesis: Partial<SynthesisConfig> = {}): Promise<{ seconds: number; frames: number; samples: number; limitedSamples: number; gainDb: number }> {
   const format = outputFormat(output);
   let audio;
   try {
@@ -116,7 +116,7 @@ export async function obfuscateFile(session: OnnxSession, input: string, output:
     const bytes = format === 'npy' ? encodeNpy(r.logMag, [r.nFreq, r.frames]) : encodeSafetensorsF32('obfuscated', r.logMag, [r.nFreq, r.frames], meta);
     await writeFileAtomic(output, bytes);
   }
-  return { seconds: audio.samples.length / SAMPLE_RATE, frames: r.frames, samples: audio.samples.length, limitedSamples: r.limitedSamples ?? 0 };
+  return { seconds: audio.samples.length / SAMPLE_RATE, frames: r.frames, samples: audio.samples.length, limitedSamples: r.limitedSamples ?? 0, gainDb: r.gainDb ?? 0 };
 }
 
 export interface StreamOptions {
@@ -137,7 +137,7 @@ export interface StreamOptions {
  * @example await obfuscatePcmStream(session, process.stdin, (b) => process.stdout.write(b), opts);
  */
 export async function obfuscatePcmStream(session: OnnxSession, input: AsyncIterable<Uint8Array>, write: (b: Uint8Array) => void | Promise<void>,
-  o: StreamOptions): Promise<{ samples: number; latencySamples: number; limitedSamples: number }> {
+  o: StreamOptions): Promise<{ samples: number; latencySamples: number; limitedSamples: number; gainDb: number }> {
   if (!Number.isInteger(o.chunkSamples) || o.chunkSamples < 1) throw new RangeError(`'chunkSamples' must be an integer >= 1, got ${o.chunkSamples}`);
   const dec = new PcmDecoder(o.source ?? 'stdin');
   const s = new StreamingObfuscator((x) => session.run(x), o.window, { audio: o.output === 'pcm', ...(o.synthesis ? { synthesis: o.synthesis } : {}) });
@@ -171,5 +171,5 @@ export async function obfuscatePcmStream(session: OnnxSession, input: AsyncItera
     if (e instanceof RangeError) throw new EarmarkError('EARMARK_AUDIO', `${o.source ?? 'stdin'}: ${e.message}`);
     throw e;
   }
-  return { samples: s.received, latencySamples: algorithmicLatency(o.window, o.chunkSamples), limitedSamples: limited };
+  return { samples: s.received, latencySamples: algorithmicLatency(o.window, o.chunkSamples), limitedSamples: limited, gainDb: s.gainDb };
 }

@@ -88,8 +88,10 @@ export interface ObfuscatedUtterance {
   nFreq: number;
   /** Audio synthesised from `logMag` alone (same length as the input), when requested. */
   audio?: Float32Array;
-  /** Samples of `audio` the soft limiter touched (synthesis.ts). */
+  /** Samples of `audio` the soft limiter touched (level.ts). */
   limitedSamples?: number;
+  /** The largest gain reduction the level control applied, in dB (0: none). */
+  gainDb?: number;
 }
 
 /**
@@ -162,6 +164,7 @@ export async function obfuscateOffline(forward: ForwardFn, samples: Float32Array
     const a = synthesizeWindows(r.logMag, nFreq, n, spans, samples.length, synthesis, unsafe ? phase : undefined);
     result.audio = a.audio;
     result.limitedSamples = a.limitedSamples;
+    result.gainDb = a.minGainDb;
   }
   return result;
 }
@@ -225,6 +228,11 @@ export class StreamingObfuscator {
   /** How the audio is synthesised. */
   get synthesis(): SynthesisConfig {
     return this.#syn.config;
+  }
+
+  /** The largest gain reduction the level control applied so far, in dB (0: none). */
+  get gainDb(): number {
+    return this.#syn.minGainDb;
   }
 
   /** Samples received so far. */

@@ -5,12 +5,12 @@
 // more than the windowed rule already waits for: the phase reconstruction adds no algorithmic latency.
 // Offline and streaming feed the same windows in the same order, so they give the same audio.
 //
-// Output level: the synthesised samples pass a soft limiter (identity up to ±LIMIT_THRESHOLD, then a
-// tanh knee that stays below full scale), and every sample it touched is counted and reported.
+// Output level (level.ts): each released chunk is scaled from its own peak, then soft-limited; both counted.
 // The original STFT phase is only available as the explicitly unsafe method 'unsafe-original-phase':
 // it carries the input's waveform structure whatever the obfuscated magnitude says.
 import { OverlapAdd, Ds2Frontend, ds2SpectrogramTs } from './spectrogram.js';
 import { encodePcm16 } from './pcm.js';
+import { LevelControl } from './level.js';
 import { RtisiLa, Rtpghi, WindowGriffinLim, type PhaseRetriever } from './phase.js';
 
 export type PhaseMethod = 'rtisi-la' | 'rtpghi' | 'gla' | 'unsafe-original-phase';
@@ -56,36 +56,17 @@ export function makeRetriever(c: SynthesisConfig, n = 320): PhaseRetriever | nul
   }
 }
 
-/** Samples below this magnitude pass the limiter unchanged (−1 dBFS). */
-export const LIMIT_THRESHOLD = 0.891;
-
-/**
- * Soft-limit in place: |x| ≤ T unchanged, above T: T + (1 − T)·tanh((|x| − T)/(1 − T)), which stays below
- * 1 (so 16-bit encoding never clips). Returns how many samples were changed.
- * @example const limited = softLimit(audio); if (limited) console.error(`${limited} samples limited`);
- */
-export function softLimit(x: Float32Array, threshold = LIMIT_THRESHOLD): number {
-  let n = 0;
-  const room = 1 - threshold;
-  for (let i = 0; i < x.length; i++) {
-    const a = Math.abs(x[i]!);
-    if (a <= threshold) continue;
-    const v = Number.isFinite(a) ? threshold + room * Math.tanh((a - threshold) / room) : threshold + room;
-    x[i] = Math.sign(x[i]!) * Math.min(v, 32767 / 32768);
-    n++;
-  }
-  return n;
-}
-
-/** Audio made by a synthesizer push, and how many of its samples the limiter touched. */
+/** Audio made by a synthesizer push, how many of its samples the limiter touched, and the largest gain reduction. */
 export interface SynthesizedAudio {
   audio: Float32Array;
   limitedSamples: number;
+  /** The smallest gain applied so far, in dB (0: never scaled). */
+  minGainDb: number;
 }
 
 /**
  * Window-by-window synthesis from obfuscated log1p|STFT| frames: phase retrieval, overlap-add (the
- * torch.istft rule) and the soft limiter. One instance per stream or file.
+ * torch.istft rule) and the level control (level.ts). One instance per stream or file.
  * @example
  * const syn = new WindowSynthesizer();
  * for (const w of windows) write(syn.push(w.kept, w.context).audio);
@@ -96,11 +77,12 @@ export class WindowSynthesizer {
   readonly #fe = new Ds2Frontend();
   readonly #ola: OverlapAdd;
   readonly #retriever: PhaseRetriever | null;
-  /** Samples the limiter touched so far. */
-  limitedSamples = 0;
+  readonly #level: LevelControl | null;
 
-  constructor(config: Partial<SynthesisConfig> = {}) {
+  /** `opts.limit: false` skips the level control (measurements only: 16-bit encoding then hard-clips). */
+  constructor(config: Partial<SynthesisConfig> = {}, opts: { limit?: boolean } = {}) {
     this.config = resolveSynthesisConfig(config);
+    this.#level = opts.limit === false ? null : new LevelControl();
     this.#ola = new OverlapAdd(this.#fe);
     this.#retriever = makeRetriever(this.config, this.#fe.nFft);
   }
@@ -126,18 +108,27 @@ export class WindowSynthesizer {
       phases = originalPhase;
     } else phases = this.#retriever.retrieve(mags, context.slice(0, this.contextFrames).map(mag));
     for (let i = 0; i < mags.length; i++) this.#ola.push(mags[i]!, phases[i]!);
-    return this.#limit(this.#ola.take());
+    return this.#limitAudio(this.#ola.take());
   }
 
   /** The stream is over: the remaining samples up to the input's length. */
   finish(totalLength: number): SynthesizedAudio {
-    return this.#limit(this.#ola.take(true, totalLength));
+    return this.#limitAudio(this.#ola.take(true, totalLength));
   }
 
-  #limit(audio: Float32Array): SynthesizedAudio {
-    const limitedSamples = softLimit(audio);
-    this.limitedSamples += limitedSamples;
-    return { audio, limitedSamples };
+  /** Samples the limiter touched so far. */
+  get limitedSamples(): number {
+    return this.#level?.limitedSamples ?? 0;
+  }
+
+  /** The largest gain reduction so far, in dB (0 or negative). */
+  get minGainDb(): number {
+    return this.#level?.minGainDb ?? 0;
+  }
+
+  #limitAudio(audio: Float32Array): SynthesizedAudio {
+    const limitedSamples = this.#level?.apply(audio) ?? 0;
+    return { audio, limitedSamples, minGainDb: this.minGainDb };
   }
 }
 
@@ -150,9 +141,9 @@ export class WindowSynthesizer {
  */
 export function synthesizeWindows(logMag: Float32Array, nFreq: number, frames: number,
   spans: { keepFrom: number; keepTo: number; context: Float32Array[] }[], length: number,
-  config: Partial<SynthesisConfig> = {}, originalPhase?: Float32Array): SynthesizedAudio {
+  config: Partial<SynthesisConfig> = {}, originalPhase?: Float32Array, opts: { limit?: boolean } = {}): SynthesizedAudio {
   if (logMag.length !== nFreq * frames) throw new RangeError(`'logMag' holds ${logMag.length} values, not nFreq·frames = ${nFreq}·${frames}`);
-  const syn = new WindowSynthesizer(config);
+  const syn = new WindowSynthesizer(config, opts);
   const column = (src: Float32Array, t: number): Float32Array => {
     const c = new Float32Array(nFreq);
     for (let f = 0; f < nFreq; f++) c[f] = src[f * frames + t]!;
@@ -168,7 +159,7 @@ export function synthesizeWindows(logMag: Float32Array, nFreq: number, frames: n
   const audio = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { audio.set(p, at); at += p.length; }
-  return { audio, limitedSamples: syn.limitedSamples };
+  return { audio, limitedSamples: syn.limitedSamples, minGainDb: syn.minGainDb };
 }
 
 /**
