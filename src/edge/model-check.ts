@@ -5,7 +5,9 @@ import { EarmarkError } from '../errors.js';
 import { decodeModel, type ValueInfo } from './onnx.js';
 import { OnnxSession } from './runtime.js';
 
-const AUDIO_SIGNATURES: [string, string][] = [['RIFF', 'a WAV file'], ['fLaC', 'a FLAC file'], ['OggS', 'an Ogg file'], ['ID3', 'an MP3 file']];
+const AUDIO_SIGNATURES: [string, string][] = [
+  ['RIFF', 'a WAV file'], ['fLaC', 'a FLAC file'], ['OggS', 'an Ogg file'], ['ID3', 'an MP3 file'],
+];
 
 /**
  * Refuse anything but an obfuscator ONNX model: one input and one output, both (batch, 161, time), no

@@ -140,13 +140,15 @@ export class PrivacySensor {
       if (!isLoopbackHost(req.headers)) return reply.code(403).send({ ok: false, error: 'Host not allowed' });
       this.#refreshGrants();
       const ok = (this.#sourceState === 'running' || this.#sourceState === 'restarting') && this.#storeProblem === null;
-      const grant = this.#storeProblem === null ? this.#o.tokens.verify(requestToken(req.headers, new URL(req.url, 'http://localhost')), this.#grants) : null;
+      const token = requestToken(req.headers, new URL(req.url, 'http://localhost'));
+      const grant = this.#storeProblem === null ? this.#o.tokens.verify(token, this.#grants) : null;
       reply.code(ok ? 200 : 503);
       if (grant === null) return { ok };
       const mine = [...this.#clients].filter((c) => c.grant.task === grant.task);
       return {
         ok, status: this.#sourceState === 'running' ? 'ok' : `source ${this.#sourceState}`, task: grant.task, clients: mine.length,
-        source: this.#o.source.kind ?? 'source', synthesis: this.synthesis.method, uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
+        source: this.#o.source.kind ?? 'source', synthesis: this.synthesis.method,
+        uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
       };
     });
     await this.#app.ready();
@@ -341,7 +343,8 @@ export class PrivacySensor {
       }
       if (this.#abort.signal.aborted) return { state: 'closed' };
       // the stream's last frames: every app gets the end of what the source said
-      await this.#eachStream(async (s) => (s.received > 160 ? s.end() : { frames: new Float32Array(0), frameCount: 0, audio: new Float32Array(0), limitedSamples: 0 }));
+      const nothing: StreamOutput = { frames: new Float32Array(0), frameCount: 0, audio: new Float32Array(0), limitedSamples: 0 };
+      await this.#eachStream(async (s) => (s.received > 160 ? s.end() : nothing));
       const what = error ? `failed: ${error.message}` : 'ended';
       if (!this.#o.restartSource) {
         this.#sourceState = error ? 'failed' : 'ended';

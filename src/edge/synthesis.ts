@@ -170,7 +170,8 @@ export function synthesizeWindows(logMag: Float32Array, nFreq: number, frames: n
  * @example const { audio } = synthesizeLogMagnitude(obfuscated, 161, frames, samples.length);
  */
 export function synthesizeLogMagnitude(logMag: Float32Array, nFreq: number, frames: number, length: number,
-  config: Partial<SynthesisConfig> = {}, window: { windowFrames: number; lookaheadFrames: number } = { windowFrames: 128, lookaheadFrames: 16 }): SynthesizedAudio {
+  config: Partial<SynthesisConfig> = {},
+  window: { windowFrames: number; lookaheadFrames: number } = { windowFrames: 128, lookaheadFrames: 16 }): SynthesizedAudio {
   const { windowFrames: W, lookaheadFrames: M } = window;
   if (!(Number.isInteger(W) && Number.isInteger(M) && M >= 0 && W - 2 * M >= 1)) throw new RangeError(`'window' must have integers W > 2M >= 0, got W=${W}, M=${M}`);
   const S = W - 2 * M;
@@ -180,11 +181,21 @@ export function synthesizeLogMagnitude(logMag: Float32Array, nFreq: number, fram
     const last = k * S + W >= frames;
     const keepFrom = k === 0 ? 0 : k * S + M;
     const keepTo = last ? frames : k * S + M + S;
-    const context = last ? [] : Array.from({ length: ctx }, (_, i) => Float32Array.from({ length: nFreq }, (_, f) => logMag[f * frames + keepTo + i]!));
+    const column = (t: number): Float32Array => Float32Array.from({ length: nFreq }, (_, f) => logMag[f * frames + t]!);
+    const context = last ? [] : Array.from({ length: ctx }, (_, i) => column(keepTo + i));
     spans.push({ keepFrom, keepTo, context });
     if (last) break;
   }
   return synthesizeWindows(logMag, nFreq, frames, spans, length, config);
+}
+
+/** DS2 features of received audio, and its un-normalised log1p|STFT|, both (nFreq, frames) row-major. */
+export interface ReanalyzedAudio {
+  spectrogram: Float32Array;
+  logMag: Float32Array;
+  frames: number;
+  mean: number;
+  std: number;
 }
 
 /**
@@ -194,7 +205,7 @@ export function synthesizeLogMagnitude(logMag: Float32Array, nFreq: number, fram
  * the un-normalised log1p|STFT| for spectral comparisons.
  * @example const { spectrogram, frames } = reanalyzePcm(pcmBytes);
  */
-export function reanalyzePcm(pcm: Uint8Array | Float32Array): { spectrogram: Float32Array; logMag: Float32Array; frames: number; mean: number; std: number } {
+export function reanalyzePcm(pcm: Uint8Array | Float32Array): ReanalyzedAudio {
   const bytes = pcm instanceof Float32Array ? encodePcm16(pcm) : pcm;
   if (bytes.length % 2 !== 0) throw new RangeError(`'pcm' holds ${bytes.length} bytes, an odd count: s16le samples are 2 bytes`);
   // (decoded directly: PcmDecoder's container sniffing could take a sample for a '{' or 'RIFF')
