@@ -1,6 +1,7 @@
 // `earmark grant`: issue a token bound to one task and its obfuscator model (only its hash is stored),
 // or list the grants. A running sensor serves the app only that task's obfuscated stream.
 import { EarmarkError } from '../errors.js';
+import { checkObfuscatorModel } from '../edge/model-check.js';
 import { TokenStore } from '../edge/tokens.js';
 import { defineCommand, flagTable } from './args.js';
 
@@ -15,9 +16,22 @@ export const grant = defineCommand({
     model: { type: 'string', description: 'obfuscator .onnx for that task' },
     ...TOKENS_FLAG,
     list: { type: 'boolean', description: 'list grants (ids, tasks, models, revoked) instead', default: false },
+    allowUnsafeOriginalPhase: {
+      type: 'boolean',
+      description: "UNSAFE: let a sensor on this store serve audio with the input's original phase (`serve --unsafe-original-phase`); " +
+        '--no-allow-unsafe-original-phase withdraws it',
+    },
   },
   async run(o) {
     const store = new TokenStore(o.tokens);
+    const unsafe = o.allowUnsafeOriginalPhase;
+    if (unsafe !== undefined) {
+      store.setAllowUnsafeOriginalPhase(unsafe);
+      console.error(unsafe
+        ? `WARNING: ${store.file} now lets \`serve --unsafe-original-phase\` send audio with the input's original phase, which leaks the input to every app`
+        : `${store.file} no longer allows the original phase`);
+      if (o.task === undefined && o.model === undefined) return 0;
+    }
     if (o.list) {
       for (const g of store.read()) console.log(`${g.id}  ${g.task.padEnd(12)} ${g.revoked ? `revoked ${g.revoked}` : 'active'}  ${g.model}`);
       return 0;
@@ -25,6 +39,7 @@ export const grant = defineCommand({
     if (o.task === undefined || o.model === undefined) {
       throw new EarmarkError('EARMARK_BAD_ARGUMENT', 'give --task <name> and --model <obfuscator.onnx> (or --list)');
     }
+    await checkObfuscatorModel(o.model);
     const { token, id } = store.grant(o.task, o.model);
     console.error(`grant ${id}: task '${o.task}' through ${o.model} (stored in ${store.file}); keep the token secret, it is not shown again`);
     console.log(token);
