@@ -67,6 +67,10 @@ export * from './eval/optin/config.js';
 export { runExperiment, type RunExperimentOptions } from './eval/optin/run.js';
 export { summaryTable, verdicts } from './eval/optin/summary.js';
 export { writeReportHtml } from './eval/optin/report.js';
+export { runSweep, type RunSweepOptions, type SweepReport, type SweepPointRecord } from './eval/sweep/run.js';
+export * from './eval/sweep/grid.js';
+export * from './eval/sweep/frontier.js';
+export { exportChoice, choiceMetadata } from './eval/sweep/choice.js';
 export {
   runTrainTarget, runTrainObfuscator, loadTarget, type TrainTargetOptions, type TrainTargetResult,
   type TrainObfuscatorOptions as RunTrainObfuscatorOptions,

@@ -11,8 +11,9 @@ import { rdal } from './rdal.js';
 import { revoke } from './revoke.js';
 import { selfcheck } from './selfcheck.js';
 import { serve } from './serve.js';
+import { sweep } from './sweep.js';
 import { trainObfuscator } from './train-obfuscator.js';
 import { trainTarget } from './train-target.js';
 import { web } from './web.js';
 
-export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscator, experiment, rdal, obfuscate, serve, grant, revoke, selfcheck, launchCmd, web];
+export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscator, experiment, sweep, rdal, obfuscate, serve, grant, revoke, selfcheck, launchCmd, web];

@@ -21,6 +21,12 @@ export interface ObfuscatorTrainConfig {
   batchSize: number;
   /** Crop length in frames, a multiple of 4 (128 = 1.28 s, CycleGAN-VC2's n_frames). */
   cropFrames: number;
+  /**
+   * M, frames of context on each side (window-aware training, issue 14): the obfuscator sees crops of
+   * cropFrames + 2M frames and every loss reads only the centre cropFrames, as the deployed windowed rule
+   * keeps only a window's centre. 0 = the paper (the loss on the whole crop).
+   */
+  contextFrames: number;
   /** Optimiser of both networks: 'sgd' (the paper) or 'adam' (converges in far fewer steps; the CPU preset). */
   optimizer: 'sgd' | 'adam';
   /** Learning rate of both networks (paper: SGD 1e-2) and SGD momentum (paper: 0.9). */
@@ -58,6 +64,7 @@ export const OBFUSCATOR_TRAIN_DEFAULTS: ObfuscatorTrainConfig = {
   epochs: 20,
   batchSize: 16,
   cropFrames: 128,
+  contextFrames: 0,
   optimizer: 'sgd',
   lr: 1e-2,
   momentum: 0.9,
@@ -77,6 +84,8 @@ export function resolveObfuscatorTrainConfig(partial: unknown = {}): ObfuscatorT
   const where = 'ObfuscatorTrainConfig';
   const c = resolveConfig(where, OBFUSCATOR_TRAIN_DEFAULTS, partial);
   for (const k of ['epochs', 'batchSize', 'cropFrames', 'deobfuscatorSteps'] as const) checkPosInt(where, k, c[k]);
+  check(Number.isInteger(c.contextFrames) && c.contextFrames >= 0 && (c.cropFrames + 2 * c.contextFrames) % 4 === 0, where,
+    'contextFrames', 'an integer >= 0 with cropFrames + 2·contextFrames a multiple of 4', c.contextFrames);
   check(c.cropFrames % 4 === 0, where, 'cropFrames', 'a multiple of 4 (two stride-2 convolutions)', c.cropFrames);
   check(c.lr > 0, where, 'lr', 'a positive number', c.lr);
   check(c.optimizer === 'sgd' || c.optimizer === 'adam', where, 'optimizer', "'sgd' or 'adam'", c.optimizer);
@@ -168,13 +177,13 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
     const trainSigma = epoch >= c.warmupEpochs && (c.alternation === 'batch' || epoch % 2 === 1);
     const sums = { la: 0, lt: 0, lp: 0, n: 0 };
     for (const idx of batchIndices(n, c.batchSize, rng)) {
-      const x = cropBatch(o.train, idx, c.cropFrames, rng); // (B, F, L)
-      // 1) deobfuscator step(s): only μ learns; X̃ is a constant here
+      const x = cropBatch(o.train, idx, c.cropFrames + 2 * c.contextFrames, rng); // (B, F, L + 2M)
+      // 1) deobfuscator step(s): only μ learns; X̃ (the centre that ships) is a constant here
       if (trainMu) {
-        const xt = noGrad(() => tidy(() => obf.forward(x))); // (B, F, L)
+        const xt = noGrad(() => tidy(() => centre(obf.forward(x), c))); // (B, F, L)
         for (let k = 0; k < c.deobfuscatorSteps; k++) {
           sums.la += tidy(() => {
-            const la = lossA(deobf.forward(xt), x);
+            const la = lossA(deobf.forward(xt), centre(x, c));
             optMu.zeroGrad();
             la.backward();
             if (c.maxNorm > 0) clipGradNorm_(deobf.parameters(), c.maxNorm);
@@ -226,6 +235,12 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch };
 }
 
+/** The centre `cropFrames` of a (B, F, cropFrames + 2·contextFrames) crop (the crop itself without context). */
+function centre(x: Tensor, c: Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>): Tensor {
+  const m = c.contextFrames ?? 0;
+  return m > 0 ? x.narrow(2, m, c.cropFrames) : x;
+}
+
 /** Fit F_σ to the identity for `identityWarmupSteps` steps (see ObfuscatorTrainConfig). */
 function identityWarmup(obf: CycleGanVc2Generator, opt: { zeroGrad(): void; step(): void }, train: SpecSet, c: ObfuscatorTrainConfig, quiet: boolean): void {
   const rng = new Rng(c.seed).derive('identity-warmup');
@@ -235,7 +250,7 @@ function identityWarmup(obf: CycleGanVc2Generator, opt: { zeroGrad(): void; step
   for (let step = 0; step < c.identityWarmupSteps; step++) {
     const idx = Array.from({ length: c.batchSize }, () => rng.int(train.specs.length));
     tidy(() => {
-      const x = cropBatch(train, idx, c.cropFrames, rng);
+      const x = cropBatch(train, idx, c.cropFrames + 2 * c.contextFrames, rng);
       const l = lossA(obf.forward(x), x); // same MSE as L_a, towards X̃ = X
       opt.zeroGrad();
       l.backward();
@@ -250,14 +265,18 @@ function identityWarmup(obf: CycleGanVc2Generator, opt: { zeroGrad(): void; step
 /**
  * The obfuscator's objective on one batch: L_σ = λ_t·L_t − λ_p·L_p, where T(X) and F_γ(X) are computed
  * without gradient (constants), so after backward only F_σ (and anything else left trainable) holds
- * gradients. The caller freezes F_μ's parameters; T is frozen for good.
- * @param x clean batch (B, F, L)
+ * gradients. The caller freezes F_μ's parameters; T is frozen for good. With `contextFrames` M > 0 the
+ * losses read only the centre cropFrames of X̃ and X (window-aware training).
+ * @param x clean batch (B, F, L), or (B, F, L + 2M) with context
  */
 export function obfuscatorObjective(target: DeepSpeech2, obf: CycleGanVc2Generator, deobf: CycleGanVc2Generator, x: Tensor,
-  c: Pick<ObfuscatorTrainConfig, 'lambdaT' | 'lambdaP' | 'latentStage'>): { ls: Tensor; lt: Tensor; lp: Tensor } {
-  const p = noGrad(() => target.forward(x)); // (B, T', K)
-  const zx = noGrad(() => deobf.latent(x, c.latentStage)); // e.g. (B, C, L/4)
-  const xt = obf.forward(x); // X̃ (B, F, L)
+  c: Pick<ObfuscatorTrainConfig, 'lambdaT' | 'lambdaP' | 'latentStage'> & Partial<Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>>):
+  { ls: Tensor; lt: Tensor; lp: Tensor } {
+  const win = { cropFrames: c.cropFrames ?? x.size(2), contextFrames: c.contextFrames ?? 0 };
+  const xc = centre(x, win); // (B, F, L)
+  const p = noGrad(() => target.forward(xc)); // (B, T', K)
+  const zx = noGrad(() => deobf.latent(xc, c.latentStage)); // e.g. (B, C, L/4)
+  const xt = centre(obf.forward(x), win); // X̃ (B, F, L)
   const lt = lossT(target.forward(xt), p);
   const lp = lossP(deobf.latent(xt, c.latentStage), zx);
   return { ls: lossSigma(lt, lp, c.lambdaT, c.lambdaP), lt, lp };

@@ -1,0 +1,71 @@
+// `earmark sweep fig3a|fig3b|fig4`: the privacy–utility frontier (issue 14), obfuscators trained over a
+// grid (λ_p, width, epochs, window) on one dataset and split, judged by the experiment's attackers, with
+// McAdams and ADR on the same axes, and an optional utility budget that picks one point on validation.
+import path from 'node:path';
+import { EarmarkError } from '../errors.js';
+import { EXPERIMENTS, type ExperimentConfig, type ExperimentName } from '../eval/optin/config.js';
+import { parseNumberList, parseWindowList, readGridFile, SWEEP_GRID_DEFAULTS, type SweepGrid } from '../eval/sweep/grid.js';
+import { runSweep } from '../eval/sweep/run.js';
+import { defineCommand } from './args.js';
+import { DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
+import { configFlags } from './config-flags.js';
+
+const FLAGS = configFlags<ExperimentConfig>()({
+  ...DATASET_FLAGS,
+  out: { type: 'string', description: 'sweep folder (default runs/sweep-<experiment>-<dataset>)' },
+  ...PRESET_FLAGS,
+  seed: { type: 'int', description: 'seed of initialisation and crops', config: 'seed' },
+  grid: { type: 'string', description: 'JSON grid: { "lambdaP": [..], "width": [..], "epochs": [..], "window": [[W, M], ..] }' },
+  lambdaP: { type: 'string', description: 'λ_p values, e.g. 0.1,0.3,1,3,10 (the default)' },
+  width: { type: 'string', description: "obfuscator widths C, e.g. 32,64 (default: the preset's)" },
+  epochs: { type: 'string', description: "obfuscator epochs, e.g. 4,8 (default: the preset's)" },
+  window: { type: 'string', description: 'deployed windows W:M (W kept frames, M context each side), e.g. 128:16,32:4,8:2' },
+  mcadams: { type: 'string', description: 'McAdams α values judged beside the points (default 0.5,0.7,0.9; none: skip)' },
+  maxTargetDrop: { type: 'number', min: 0, description: "utility budget: pick, on validation, the most private point within D points of T's accuracy" },
+  jobs: { type: 'int', min: 1, description: 'points run at once, each in a child process (default 1)', default: 1 },
+});
+
+const isExperiment = (name: string | undefined): name is ExperimentName => name !== undefined && name in EXPERIMENTS;
+
+/** The grid: the --grid file, then the list flags on top, over the default (λ_p ∈ {0.1, 0.3, 1, 3, 10}). */
+function gridFrom(o: { grid?: string | undefined; lambdaP?: string | undefined; width?: string | undefined; epochs?: string | undefined;
+  window?: string | undefined }): SweepGrid {
+  const g = o.grid === undefined ? { ...SWEEP_GRID_DEFAULTS } : readGridFile(o.grid);
+  if (o.lambdaP !== undefined) g.lambdaP = parseNumberList(o.lambdaP, 'lambda-p');
+  if (o.width !== undefined) g.width = parseNumberList(o.width, 'width');
+  if (o.epochs !== undefined) g.epochs = parseNumberList(o.epochs, 'epochs');
+  if (o.window !== undefined) g.window = parseWindowList(o.window);
+  const bad = (k: string, ok: (x: number) => boolean, want: string, xs: number[]): void => {
+    if (!xs.every(ok)) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${k} must list ${want}, got ${xs.join(',')}`);
+  };
+  bad('lambda-p', (x) => x >= 0, 'numbers >= 0', g.lambdaP);
+  bad('width', (x) => Number.isInteger(x) && x >= 4 && x % 4 === 0, 'integers >= 4, multiples of 4', g.width);
+  bad('epochs', (x) => Number.isInteger(x) && x >= 1, 'integers >= 1', g.epochs);
+  return g;
+}
+
+export const sweep = defineCommand({
+  name: 'sweep',
+  summary: 'Trace the privacy–utility frontier of fig3a, fig3b or fig4: obfuscators over a grid (λ_p, width, epochs, window W:M), each judged by every attacker, with McAdams and ADR on the same axes; resumes point by point; --max-target-drop picks one on validation.',
+  usage: '<fig3a|fig3b|fig4>',
+  flags: FLAGS,
+  async run(o, positionals) {
+    const name = positionals[0];
+    if (!isExperiment(name)) {
+      throw new EarmarkError('EARMARK_BAD_ARGUMENT', `name the experiment: one of ${Object.keys(EXPERIMENTS).join(', ')} (got '${name ?? ''}')`);
+    }
+    const grid = gridFrom(o);
+    const config = experimentConfig(FLAGS, o, { experiment: name });
+    const d = config.dataset;
+    const dsName = path.basename(d.manifest ? path.dirname(d.manifest) : d.root || 'data');
+    const outDir = o.out ?? path.join('runs', `sweep-${name}-${dsName}`);
+    const mcadamsAlphas = o.mcadams === 'none' ? [] : o.mcadams === undefined ? undefined : parseNumberList(o.mcadams, 'mcadams');
+    const r = await runSweep({ config, grid, outDir, jobs: o.jobs, ...(mcadamsAlphas ? { mcadamsAlphas } : {}),
+      ...(o.maxTargetDrop === undefined ? {} : { maxTargetDrop: o.maxTargetDrop }) });
+    const lines = r.frontiers.map((f) => `${f.attribute}: Pareto front ${f.pareto.join(' → ')}; ` +
+      f.bins.map((b) => `≤ chance+${b.points}: ${b.best ? `${b.best.id} (T ${(100 * b.best.target).toFixed(1)}%)` : 'none'}`).join(', '));
+    if (r.choice) lines.push(`chosen for a ${r.choice.maxTargetDrop}-point budget: ${r.choice.chosen} (${r.choice.reason})`);
+    console.log(`\n${lines.join('\n')}\n\nreport: ${path.resolve(outDir, 'report.html')}`);
+    return r.points.some((p) => p.status === 'failed') ? 1 : 0;
+  },
+});

@@ -1,0 +1,20 @@
+// The utility budget's output: the chosen obfuscator exported to ONNX with the choice in its metadata
+// (`earmark.choice`: the point, the budget, whether it fits and why), so a deployed model says what
+// it was picked for.
+import path from 'node:path';
+import { exportObfuscator } from '../../deploy/export.js';
+import type { BudgetChoice } from './frontier.js';
+
+/** The choice as the ONNX metadata value (the candidates' numbers stay in choice.json). */
+export function choiceMetadata(c: BudgetChoice): Record<string, string> {
+  const { candidates: _c, ...rest } = c;
+  return { 'earmark.choice': JSON.stringify(rest) };
+}
+
+/**
+ * Export the obfuscator of the chosen run folder (its obfuscator.safetensors) to `file`, carrying the choice.
+ * @example exportChoice('runs/sweep/points/lp3', 'runs/sweep/obfuscator.onnx', choice);
+ */
+export function exportChoice(runDir: string, file: string, c: BudgetChoice): string {
+  return exportObfuscator(path.join(runDir, 'obfuscator.safetensors'), file, { metadata: choiceMetadata(c) }).file;
+}

@@ -1,0 +1,182 @@
+// The sweep's grid (issue 14): the obfuscator settings a privacy–utility frontier is traced over (λ_p, the
+// obfuscator's width, its epochs, and the deployed window (W, M)), from flags or a JSON file, validated,
+// expanded to points (their cartesian product), each with a folder name, a config and the config's
+// fingerprint (what a resumed sweep compares before it reuses a point).
+import { readFileSync } from 'node:fs';
+import { fingerprint } from '../../config/fingerprint.js';
+import { EarmarkError } from '../../errors.js';
+import type { ExperimentConfig } from '../optin/config.js';
+
+/**
+ * A deployed window: W frames kept per window, M frames of context on each side. The obfuscator is
+ * trained on crops of W + 2M frames with the loss on the centre W (ObfuscatorTrainConfig.contextFrames).
+ */
+export interface SweepWindow {
+  w: number;
+  m: number;
+}
+
+/** The values each setting takes; a point is one value of every list. An empty list keeps the base config's value. */
+export interface SweepGrid {
+  lambdaP: number[];
+  /** The obfuscator's channels C (its width). */
+  width: number[];
+  /** Obfuscator training epochs. */
+  epochs: number[];
+  window: SweepWindow[];
+}
+
+/** The default grid: λ_p ∈ {0.1, 0.3, 1, 3, 10}, everything else from the base config (the CPU preset). */
+export const SWEEP_GRID_DEFAULTS: SweepGrid = { lambdaP: [0.1, 0.3, 1, 3, 10], width: [], epochs: [], window: [] };
+
+/** One point of the grid: the value of every setting (undefined: the base config's). */
+export interface SweepPoint {
+  /** Folder name, e.g. 'lp1-c64-e8-w128m16' (settings left at the base config are omitted). */
+  id: string;
+  lambdaP?: number;
+  width?: number;
+  epochs?: number;
+  window?: SweepWindow;
+}
+
+const GRID_KEYS = Object.keys(SWEEP_GRID_DEFAULTS) as (keyof SweepGrid)[];
+
+/**
+ * A grid from a JSON object ({ "lambdaP": [0.1, 1], "width": [32], "epochs": [8], "window": [[32, 4]] });
+ * missing keys take `defaults`; `where` names the source in errors.
+ * @example parseGrid({ lambdaP: [1, 3], window: [[32, 4]] }, 'grid.json')
+ */
+export function parseGrid(v: unknown, where: string, defaults: SweepGrid = SWEEP_GRID_DEFAULTS): SweepGrid {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw gridError(where, 'the top level must be an object', v);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!(GRID_KEYS as string[]).includes(k)) throw gridError(where, `unknown key '${k}'; known keys: ${GRID_KEYS.join(', ')}`, k);
+  }
+  const nums = (k: 'lambdaP' | 'width' | 'epochs', ok: (x: number) => boolean, want: string): number[] => {
+    const x = o[k];
+    if (x === undefined) return defaults[k];
+    if (!Array.isArray(x) || !x.every((e) => typeof e === 'number' && ok(e))) throw gridError(where, `'${k}' must be a list of ${want}`, x);
+    return x as number[];
+  };
+  const window = o['window'] === undefined ? defaults.window : parseWindows(o['window'], where);
+  const grid: SweepGrid = {
+    lambdaP: nums('lambdaP', (x) => Number.isFinite(x) && x >= 0, 'numbers >= 0'),
+    width: nums('width', (x) => Number.isInteger(x) && x >= 4 && x % 4 === 0, 'integers >= 4, multiples of 4'),
+    epochs: nums('epochs', (x) => Number.isInteger(x) && x >= 1, 'integers >= 1'),
+    window,
+  };
+  for (const k of GRID_KEYS) {
+    const keys = grid[k].map((x) => JSON.stringify(x));
+    if (new Set(keys).size !== keys.length) throw gridError(where, `'${k}' lists a value twice`, grid[k]);
+  }
+  return grid;
+}
+
+/** Windows as [W, M] pairs or { w, m } objects; W and W + 2M multiples of 4, M >= 0. */
+function parseWindows(x: unknown, where: string): SweepWindow[] {
+  const want = "a list of windows [W, M] or { \"w\": W, \"m\": M }: W >= 4 and W + 2M multiples of 4, M >= 0";
+  if (!Array.isArray(x)) throw gridError(where, `'window' must be ${want}`, x);
+  return x.map((e: unknown) => {
+    const pair = Array.isArray(e) ? e : e !== null && typeof e === 'object' ? [(e as SweepWindow).w, (e as SweepWindow).m] : [];
+    const [w, m] = pair as number[];
+    const ok = pair.length === 2 && Number.isInteger(w) && Number.isInteger(m) && w! >= 4 && m! >= 0 && w! % 4 === 0 && (w! + 2 * m!) % 4 === 0;
+    if (!ok) throw gridError(where, `'window' must be ${want}`, e);
+    return { w: w!, m: m! };
+  });
+}
+
+function gridError(where: string, what: string, got: unknown): EarmarkError {
+  return new EarmarkError('EARMARK_CONFIG', `${where}: ${what} (got ${JSON.stringify(got)})`);
+}
+
+/** A grid from a JSON file, validated (errors name the file and the key). */
+export function readGridFile(file: string): SweepGrid {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new EarmarkError('EARMARK_CONFIG', `cannot read the sweep grid ${file}: ${(e as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new EarmarkError('EARMARK_CONFIG', `${file} is not JSON: ${(e as Error).message}`);
+  }
+  return parseGrid(v, file);
+}
+
+/** A comma-separated flag value as numbers ('0.1,0.3,1'); `flag` names it in errors. */
+export function parseNumberList(s: string, flag: string): number[] {
+  const parts = s.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const out = parts.map(Number);
+  if (!parts.length || out.some((x) => !Number.isFinite(x))) {
+    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${flag} must be a comma-separated list of numbers (e.g. 0.1,0.3,1), got '${s}'`);
+  }
+  return out;
+}
+
+/** Windows from a flag value 'W:M,W:M' (e.g. '128:16,32:4'). */
+export function parseWindowList(s: string, flag = 'window'): SweepWindow[] {
+  const pairs = s.split(',').map((p) => p.trim().split(':').map(Number));
+  if (pairs.some((p) => p.length !== 2)) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${flag} must be W:M pairs separated by commas (e.g. 128:16,32:4), got '${s}'`);
+  return parseWindows(pairs, `--${flag}`);
+}
+
+const num = (x: number): string => String(x).replace('.', 'p');
+
+/** Every point of the grid (the cartesian product, λ_p varying fastest), each with its folder name. */
+export function expandGrid(g: SweepGrid): SweepPoint[] {
+  const or = <T>(xs: T[]): (T | undefined)[] => (xs.length ? xs : [undefined]);
+  const out: SweepPoint[] = [];
+  for (const window of or(g.window)) {
+    for (const epochs of or(g.epochs)) {
+      for (const width of or(g.width)) {
+        for (const lambdaP of or(g.lambdaP)) {
+          const id = [lambdaP === undefined ? '' : `lp${num(lambdaP)}`, width === undefined ? '' : `c${width}`,
+            epochs === undefined ? '' : `e${epochs}`, window === undefined ? '' : `w${window.w}m${window.m}`].filter(Boolean).join('-');
+          out.push({ id: id || 'base', ...(lambdaP === undefined ? {} : { lambdaP }), ...(width === undefined ? {} : { width }),
+            ...(epochs === undefined ? {} : { epochs }), ...(window === undefined ? {} : { window }) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A point's experiment config: the base config with the point's settings (baselines off: the sweep judges them once). */
+export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentConfig {
+  const t = base.obfuscatorTrain;
+  return {
+    ...base,
+    obfuscator: { ...base.obfuscator, ...(p.width === undefined ? {} : { channels: p.width }) },
+    obfuscatorTrain: {
+      ...t,
+      ...(p.lambdaP === undefined ? {} : { lambdaP: p.lambdaP }),
+      ...(p.epochs === undefined ? {} : { epochs: p.epochs }),
+      ...(p.window === undefined ? {} : { cropFrames: p.window.w, contextFrames: p.window.m }),
+    },
+    baselines: { adr: false, mcadams: false, verification: false },
+  };
+}
+
+/** The window a point deploys: its own, else the training crop with its context. */
+export function pointWindow(c: ExperimentConfig): SweepWindow {
+  return { w: c.obfuscatorTrain.cropFrames, m: c.obfuscatorTrain.contextFrames };
+}
+
+/**
+ * The algorithmic latency in ms of streaming with kept W and context M (the edge's windowed rule with
+ * windows of W + 2M frames, src/edge/obfuscate.ts): ((W + M)·hop + nFft + chunk) samples, at 16 kHz with hop 160,
+ * nFft 320 and chunks of 320 samples (20 ms): 1160 ms for today's windows of 128 frames with M = 16.
+ * @example latencyMs({ w: 8, m: 2 }) // 140
+ */
+export function latencyMs(win: SweepWindow, hop = 160, nFft = 320, chunk = 320, sampleRate = 16000): number {
+  return (((win.w + win.m) * hop + nFft + chunk) / sampleRate) * 1000;
+}
+
+/** The fingerprint of everything that makes a point's numbers (the report's looks and examples aside). */
+export function pointFingerprint(c: ExperimentConfig): string {
+  const { reportExamples: _r, ...rest } = c;
+  return fingerprint(rest);
+}
