@@ -9,6 +9,8 @@ export type EarmarkErrorCode =
   | 'EARMARK_IO'
   | 'EARMARK_AUDIO'
   | 'EARMARK_DATASET'
+  /** A feature transform (McAdams, a spectrogram) failed on audio that decodes: the transform's fault, not the file's. */
+  | 'EARMARK_TRANSFORM'
   | 'EARMARK_CHECKPOINT'
   | 'EARMARK_DEVICE'
   | 'EARMARK_DISTRIBUTED';
