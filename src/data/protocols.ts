@@ -12,6 +12,7 @@
 import { EarmarkError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import type { ExperimentData } from './experiment-data.js';
+import { takeKey } from './splits.js';
 import { compareStrings, labelOf, labelValues, type LabelKey, type Utterance } from './types.js';
 
 export const ATTACK_PROTOCOLS = ['speaker-disjoint', 'closed-set'] as const;
@@ -111,10 +112,12 @@ export function attackProtocols(data: ExperimentData, o: ProtocolOptions): Proto
   const plan: ProtocolPlan = { splits: {}, unavailable: {} };
   const have = (s: { ids: string[] }): Utterance[] => s.ids.map((id) => data.byId.get(id)!);
   const closed = data.speakerSets ?? data.sets;
-  plan.splits['closed-set'] = {
+  const closedSplit: ProtocolSplit = {
     protocol: 'closed-set', train: [...closed.train.ids].sort(compareStrings), val: [...closed.val.ids].sort(compareStrings), test: [...closed.test.ids].sort(compareStrings),
     how: data.speakerSets ? "the test speakers' utterance-level split (every attacker hears every test speaker)" : 'the main split (every speaker in train, val and test)',
   };
+  keepValClasses(data, closedSplit, o.attacks, new Rng(o.seed).derive('protocol-val'));
+  plan.splits['closed-set'] = closedSplit;
   const attrs = o.attacks.filter((a) => a !== 'speaker');
   if (attrs.length === 0) {
     plan.unavailable['speaker-disjoint'] = 'the only protected attribute is the speaker, which needs the closed set';
@@ -140,6 +143,7 @@ export function attackProtocols(data: ExperimentData, o: ProtocolOptions): Proto
       `${attrs.filter((a) => isSpeakerLevel(all, a)).join(', ') || 'speakers'}): attackers train and validate on the others' training and validation utterances ` +
       "and are tested on the held-out speakers' test utterances",
   };
+  keepValClasses(data, split, attrs, new Rng(o.seed).derive('protocol-val'));
   for (const part of ['train', 'val', 'test'] as const) {
     if (split[part].length === 0) {
       plan.unavailable['speaker-disjoint'] = `holding out ${h.speakers.length} speakers leaves the ${part} part empty`;
@@ -148,6 +152,39 @@ export function attackProtocols(data: ExperimentData, o: ProtocolOptions): Proto
   }
   plan.splits['speaker-disjoint'] = split;
   return plan;
+}
+
+/**
+ * A validation part must hold every class of each attacked attribute (a corpus without a dev set still
+ * validates gender on both genders): while one is missing, whole source takes that have it move from the
+ * protocol's training part to its validation part (seeded; never a class's last training take).
+ */
+function keepValClasses(data: ExperimentData, s: ProtocolSplit, attrs: readonly LabelKey[], rng: Rng): void {
+  const groupBy = data.splits.config.groupBy ?? [];
+  const of = (ids: readonly string[]): Utterance[] => ids.map((id) => data.byId.get(id)!);
+  const moved: string[] = [];
+  for (;;) {
+    const val = of(s.val);
+    const train = of(s.train);
+    const need = attrs.flatMap((a) => labelValues(train, a).filter((v) => !val.some((u) => labelOf(u, a) === v)).map((v) => [a, v] as const));
+    if (need.length === 0 && val.length > 0) break;
+    const takes = new Map<string, Utterance[]>();
+    for (const u of train) takes.set(takeKey(u, groupBy), [...(takes.get(takeKey(u, groupBy)) ?? []), u]);
+    const spare = (us: Utterance[]): boolean => attrs.every((a) => us.every((u) => train.some((x) => !us.includes(x) && labelOf(x, a) === labelOf(u, a))));
+    const want = need[0];
+    const candidates = [...takes].filter(([, us]) => (want === undefined || us.some((u) => labelOf(u, want[0]) === want[1])) && spare(us)).sort((a, b) => compareStrings(a[0], b[0]));
+    if (candidates.length === 0) break; // nothing can move without emptying a class's training data
+    const [, pick] = candidates[rng.int(candidates.length)]!;
+    const ids = new Set(pick.map((u) => u.id));
+    s.train = s.train.filter((id) => !ids.has(id));
+    s.val = [...s.val, ...ids].sort(compareStrings);
+    moved.push(...ids);
+    if (want !== undefined) moved.push(`${want[0]}=${want[1]}`);
+  }
+  if (moved.length) {
+    const classes = [...new Set(moved.filter((x) => x.includes('=')))];
+    s.how += `; validation carved from ${moved.length - classes.length} training utterances to keep every class${classes.length ? ` (${classes.join(', ')})` : ''}`;
+  }
 }
 
 /** The classes of `attr` missing from `part` of a protocol (a validation part must keep every class). */

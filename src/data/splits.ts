@@ -189,7 +189,7 @@ function dealGroups<T>(groups: [string, T[]][], fractions: Fractions, rng: Rng):
 const sortedIds = (us: readonly Utterance[]): string[] => us.map((u) => u.id).sort(compareStrings);
 
 /** The source-take key of an utterance (an utterance missing one of the labels is its own group). */
-function takeKey(u: Utterance, keys: readonly LabelKey[]): string {
+export function takeKey(u: Utterance, keys: readonly LabelKey[]): string {
   const vals = keys.map((k) => labelOf(u, k));
   return vals.some((v) => v === undefined || v === '') ? `\u0001${u.id}` : vals.join('\u0000');
 }
