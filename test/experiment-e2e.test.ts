@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeWav } from '../src/audio/io.js';
 import { resolveExperimentConfig } from '../src/eval/optin/config.js';
-import { ExperimentStageError, runExperiment } from '../src/eval/optin/run.js';
+import { attackerSet } from '../src/eval/optin/attacker-set.js';
+import { createRunContext, ExperimentStageError, runExperiment } from '../src/eval/optin/run.js';
+import { dataStage, targetStage } from '../src/eval/optin/stages.js';
+import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import type { ExperimentReport } from '../src/eval/optin/schema.js';
 import { memory } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
@@ -179,6 +182,23 @@ test('fig3b end to end: the speaker is attacked on the closed set only, ADR is n
     assert.equal(r.baselines!.adr, undefined, 'ADR cannot hide the 4-valued speaker and is not told to hide the granted gender');
     assert.ok(r.baselines!.notes.some((n) => /ADR is not run: .*not binary.*granted gender/.test(n)));
     assert.match(readFileSync(path.join(runDir, 'report.html'), 'utf8'), /failed/);
+
+    // the attacker set of another obfuscator (what a sweep calls): its own files, the run's clean attackers reused
+    const cleanFile = path.join(runDir, 'clean-speaker-closed-set.safetensors');
+    const mtime = statSync(cleanFile).mtimeMs;
+    const run = createRunContext({ config, runDir, log: () => undefined });
+    const d = await dataStage(run);
+    const target = await targetStage(run, d);
+    const other = { obfuscator: new CycleGanVc2Generator(resolveCycleGanVc2Config(config.obfuscator)), deobfuscator: new CycleGanVc2Generator(resolveCycleGanVc2Config(config.deobfuscator)) };
+    const set = await attackerSet(run, d, target, other, { prefix: 'sweep/random/', inversion: false });
+    for (const m of [target.model, other.obfuscator, other.deobfuscator]) m.dispose();
+    assert.equal(memory().numTensors, before);
+    assert.equal(statSync(cleanFile).mtimeMs, mtime, 'the clean attacker was loaded, not retrained');
+    for (const f of ['obfuscator.onnx', 'informed-speaker-frames-closed-set.safetensors']) assert.ok(existsSync(path.join(runDir, 'sweep/random', f)), `sweep/random/${f}`);
+    assert.deepEqual(set.attacks.map((a) => [a.attribute, a.protocol, Object.keys(a.formats)]), [['speaker', 'closed-set', ['frames']]]);
+    assert.deepEqual(set.attacks[0]!.clean, r.attacks![0]!.clean, 'the same clean classifier on the same test ids');
+    assert.ok(set.target.frames!.n === r.target!.formats.frames!.n && set.verdicts.some((v) => /informed speaker attacker on frames/.test(v.claim)));
+    assert.deepEqual(JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')), r, "the run's report is unchanged");
   } finally {
     keepOutput(path.join(dir, 'run'), 'fig3b');
     rmSync(dir, { recursive: true, force: true });

@@ -48,8 +48,12 @@ export function score(run: RunContext, model: DeepSpeech2, l: LabelledSet, trans
   return scoreClassification(predict(model, l.set, transform), l.labels, l.numClasses, run.config.seed);
 }
 
-/** Every attacker of every protected attribute (not the speaker alone: see protocols). */
-export async function attackStage(run: RunContext, d: DataStage, dep: DeployStage, obf: ObfuscatorRun): Promise<AttackStage> {
+/**
+ * Every attacker of every protected attribute (not the speaker alone: see protocols). The clean classifiers
+ * are shared by every obfuscator of a run; the informed ones' checkpoint names start with `prefix`.
+ */
+export async function attackStage(run: RunContext, d: DataStage, dep: DeployStage, obf: Pick<ObfuscatorRun, 'deobfuscator'>,
+  prefix = ''): Promise<AttackStage> {
   const { config: c, spec } = run;
   const out: AttackStage = { clean: new Map(), informed: {} };
   run.report.attacks = [];
@@ -74,11 +78,11 @@ export async function attackStage(run: RunContext, d: DataStage, dep: DeployStag
         const fa: FormatAttack = { ignorant: score(run, clean.model, test), inTraining: score(run, clean.model, test, inTraining), inversion: {} };
         r.formats[f] = fa;
         if (!c.attack.informed[protocol].includes(f)) continue;
-        const name = `informed-${attr}-${f}-${protocol}`;
+        const name = `${prefix}informed-${attr}-${f}-${protocol}`;
         const informed = await timed(run, name, () => classifier(run, name, `informed ${attr} (${f}, ${protocol})`, withSource(sets.train, shipped), withSource(sets.val, shipped)));
         fa.informed = score(run, informed.model, test);
         fa.informedHistory = informed.history;
-        const keep = protocol === d.protocols[0] && f === 'frames' && c.edge.int8 !== 'none';
+        const keep = prefix === '' && protocol === d.protocols[0] && f === 'frames' && c.edge.int8 !== 'none';
         if (keep) out.informed[attr] = { model: informed.model, test: sets.test };
         else informed.model.dispose();
       }

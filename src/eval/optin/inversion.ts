@@ -14,8 +14,8 @@ import { inRun, setOf, timed, withSource, type RunContext } from './context.js';
 import { attackKey, type AttackStage } from './attacks.js';
 import type { DataStage, DeployStage } from './stages.js';
 
-/** Train (or load) every inversion network and score the clean classifiers on its reconstructions. */
-export async function inversionStage(run: RunContext, d: DataStage, dep: DeployStage, attacks: AttackStage): Promise<void> {
+/** Train (or load) every inversion network and score the clean classifiers on its reconstructions (files named `prefix`…). */
+export async function inversionStage(run: RunContext, d: DataStage, dep: DeployStage, attacks: AttackStage, prefix = ''): Promise<void> {
   const c = run.config;
   const inv = c.inversion;
   run.report.inversion = [];
@@ -35,8 +35,8 @@ export async function inversionStage(run: RunContext, d: DataStage, dep: DeployS
       });
       const name = `inversion-${net.name}-${format}`;
       run.log(`[inversion] ${name}: C=${generator.channels}, R=${generator.residualBlocks}, on ${train.input.ids.length} ${protocol} training utterances`);
-      const r = await timed(run, name, () => trainInversion({
-        name, stage: name, generator, train, val, config: { ...inv.train, seed: c.seed }, checkpointPath: inRun(run, `${name}.safetensors`), resume: run.resume, log: run.log,
+      const r = await timed(run, `${prefix}${name}`, () => trainInversion({
+        name, stage: name, generator, train, val, config: { ...inv.train, seed: c.seed }, checkpointPath: inRun(run, `${prefix}${name}.safetensors`), resume: run.resume, log: run.log,
         inputs: { shipped: dep.cacheFile.split('/').pop(), train: fingerprint(train.input.ids), val: fingerprint(val.input.ids), protocol },
       }));
       const reconstruct = (x: Tensor): Tensor => r.model.forward(x);

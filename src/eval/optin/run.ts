@@ -43,7 +43,7 @@ export class ExperimentStageError extends EarmarkError {
  * @example const r = await runExperiment({ config: resolveExperimentConfig('cpu', { experiment: 'fig4', dataset }), runDir: 'runs/fig4' });
  */
 export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentReport> {
-  const run = startRun(o);
+  const run = createRunContext(o);
   const stageNotes = run.report.notes;
   let assets: ReportAssets | undefined;
   const write = async (final = false): Promise<void> => {
@@ -112,7 +112,11 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   return run.report;
 }
 
-function startRun(o: RunExperimentOptions): RunContext {
+/**
+ * The context every stage runs in: the run folder (created, with config.json), the log, the timings and an
+ * empty report. runExperiment makes one; a sweep makes one to call the stages and attackerSet itself.
+ */
+export function createRunContext(o: RunExperimentOptions): RunContext {
   const config = o.config;
   mkdirSync(o.runDir, { recursive: true });
   writeFileAtomicSync(path.join(o.runDir, 'config.json'), JSON.stringify(config, null, 2));

@@ -103,17 +103,18 @@ export interface DeployStage {
 
 /**
  * F_σ as deployed: exported to ONNX with the training set's fixed output level, then every utterance
- * through the windowed rule as an app receives it (frames; PCM re-analysed).
+ * through the windowed rule as an app receives it (frames; PCM re-analysed). `prefix` is put before its
+ * file names in the run folder (another obfuscator's attacker set: attacker-set.ts).
  */
-export async function deployStage(run: RunContext, d: DataStage, obf: ObfuscatorRun): Promise<DeployStage> {
+export async function deployStage(run: RunContext, d: DataStage, obf: Pick<ObfuscatorRun, 'obfuscator'>, prefix = ''): Promise<DeployStage> {
   const c = run.config;
   const level = log1pLevel(d.data, d.data.sets.train);
-  const onnx = inRun(run, 'obfuscator.onnx');
+  const onnx = inRun(run, `${prefix}obfuscator.onnx`);
   exportObfuscator(obf.obfuscator, onnx, { features: { outputMean: level.mean, outputStd: level.std } });
   run.report.deployed = { onnx, outputMean: level.mean, outputStd: level.std, synthesis: c.synthesis.method };
   run.log(`[deploy] ${onnx} (output level ${level.mean.toFixed(3)} ± ${level.std.toFixed(3)}): ${c.attack.formats.join(' and ')} of every utterance (${c.synthesis.method} synthesis for pcm)`);
   const window = { windowFrames: 128, lookaheadFrames: 16, outputMean: level.mean, outputStd: level.std };
-  const out = await timed(run, 'deploy', () => shippedOutputs(d.data, { onnx, window, synthesis: c.synthesis, formats: c.attack.formats }, path.join(run.runDir, 'features'), c.attack.workers));
+  const out = await timed(run, `${prefix}deploy`, () => shippedOutputs(d.data, { onnx, window, synthesis: c.synthesis, formats: c.attack.formats }, path.join(run.runDir, 'features'), c.attack.workers));
   return { onnx, shipped: out.byFormat, cacheFile: out.file };
 }
 
