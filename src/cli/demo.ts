@@ -1,13 +1,14 @@
 // `earmark demo` (what `npm start` runs): build the built-in speech corpus if it is missing, then run the
 // fig4 experiment with the CPU preset (train T for speaker ID, train the obfuscator, attack gender and
 // emotion), print the summary table and where the HTML report is, and time the exported obfuscator.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildSpeechCorpus } from '../data/builtin/speech.js';
 import { DATASET_DEFAULTS } from '../data/experiment-data.js';
 import { exportObfuscator } from '../deploy/export.js';
 import { edgeSpeed } from '../edge/speed.js';
 import { resolveExperimentConfig } from '../eval/optin/config.js';
-import { runExperiment } from '../eval/optin/run.js';
+import { ExperimentStageError, runExperiment } from '../eval/optin/run.js';
 import { summaryTable } from '../eval/optin/summary.js';
 import { repoRoot } from '../util/paths.js';
 import { defineCommand } from './args.js';
@@ -35,7 +36,10 @@ export const demo = defineCommand({
       dataset: { ...DATASET_DEFAULTS, layout: 'csv', manifest: path.join(speech.out, 'labels.csv'), splitSeed: o.seed },
     });
     const runDir = o.out ?? path.join(repoRoot(), 'runs', `demo-${o.preset}`);
-    const report = await runExperiment({ config, runDir, resume: !o.fresh });
+    const report = await runExperiment({ config, runDir, resume: !o.fresh }).catch((e: unknown) => {
+      if (e instanceof ExperimentStageError) console.log(`\n${summaryTable(e.report)}\n`); // what the other stages computed
+      throw e;
+    });
     console.log(`\n${summaryTable(report)}\n\nHTML report: ${path.resolve(runDir, 'report.html')}`);
     // the edge step: the trained obfuscator as ONNX, timed with onnxruntime alone
     console.log(await exportAndMeasure(path.join(runDir, 'obfuscator.safetensors'), runDir));
@@ -43,10 +47,10 @@ export const demo = defineCommand({
   },
 });
 
-/** Export the obfuscator to `<dir>/obfuscator.onnx` and time it with onnxruntime on one thread; a printable line. */
+/** Time `<dir>/obfuscator.onnx` (the run's export, with its output level; exported here if missing) on one thread; a printable line. */
 async function exportAndMeasure(obfuscator: string, dir: string): Promise<string> {
   const file = path.join(dir, 'obfuscator.onnx');
-  exportObfuscator(obfuscator, file);
+  if (!existsSync(file)) exportObfuscator(obfuscator, file);
   const s = await edgeSpeed(file, 1);
   return `edge: ${file} (onnxruntime, no libtorch) obfuscates 1 s of audio in ${s.msPerSecond.toFixed(1)} ms on 1 thread ` +
     `(best ${s.bestMs.toFixed(1)} ms; paper Table 1: Raspberry Pi 2B 1923 ms, Jetson TX1 34 ms, GTX 1080 Ti 1 ms)`;

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { EXPERIMENTS, type ExperimentConfig, type ExperimentName } from '../eval/optin/config.js';
-import { runExperiment } from '../eval/optin/run.js';
+import { ExperimentStageError, runExperiment } from '../eval/optin/run.js';
 import { summaryTable } from '../eval/optin/summary.js';
 import { defineCommand } from './args.js';
 import { DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
@@ -37,7 +37,10 @@ export const experiment = defineCommand({
     const dataset = config.dataset;
     const dsName = path.basename(dataset.manifest ? path.dirname(dataset.manifest) : dataset.root || 'data');
     const runDir = o.out ?? path.join('runs', `${name}-${dsName}`);
-    const report = await runExperiment({ config, runDir, resume: !o.fresh });
+    const report = await runExperiment({ config, runDir, resume: !o.fresh }).catch((e: unknown) => {
+      if (e instanceof ExperimentStageError) console.log(`\n${summaryTable(e.report)}\n`); // what the other stages computed
+      throw e;
+    });
     console.log(`\n${summaryTable(report)}\n\nreport: ${path.resolve(runDir, 'report.html')}`);
     return 0;
   },

@@ -3,7 +3,13 @@
 //  - 'stratified': utterance level, same speakers in every split, each stratum (by default
 //    speaker × emotion) divided in the requested proportions. EmoV-DB and RAVDESS.
 //  - 'speaker-disjoint': whole speakers go to one split, drawn per gender so every split keeps the
-//    gender balance. LibriSpeech and VoxCeleb2 when their official train and test subsets are not both there.
+//    gender balance (and, where a gender has enough speakers, at least one of them in every split).
+//    LibriSpeech and VoxCeleb2 when their official train and test subsets are not both there.
+// Groups (`groupBy`, issue 11): utterances that share a source recording never cross splits. The
+// built-in corpus renders all five emotions of a (speaker, sentence) from ONE neutral TTS take, so a CSV
+// corpus with a `sentence` column is grouped by (speaker, sentence) by default; an explicit `source` or
+// `group` column names the take instead. RAVDESS, EmoV-DB, LibriSpeech and VoxCeleb2 files are separate
+// recordings (no grouping).
 //  - 'official': the corpus's own subsets (LibriSpeech train-clean-100/360 → train, test-clean → test;
 //    VoxCeleb2 dev → train, test → test); val speakers are drawn from the train speakers.
 // For speaker-disjoint splits, closed-set speaker ID cannot be scored on speakers the classifier never
@@ -35,6 +41,11 @@ export interface SplitConfig {
   subsetMap: Record<string, SplitName>;
   /** Speaker-ID protocol proportions over the test speakers' utterances (speaker-disjoint and official only). */
   speakerIdFractions: Fractions;
+  /**
+   * Labels whose combined value names an utterance's source take: utterances with equal values stay in
+   * one split (stratified and speaker-ID splits deal whole groups). [] = every file is its own recording.
+   */
+  groupBy: LabelKey[];
 }
 
 /** Utterance ids per split, each list sorted. */
@@ -71,6 +82,20 @@ export function defaultMethod(corpus: Corpus): SplitMethod {
   return mapped.has('train') && mapped.has('test') && !mapped.has(undefined) ? 'official' : 'speaker-disjoint';
 }
 
+/** Corpora whose files are separate recordings (their `sentence` is a prompt, not a shared take). */
+const SEPARATE_RECORDINGS = new Set(['ravdess', 'emovdb', 'librispeech', 'voxceleb2']);
+
+/**
+ * The default source-take key: an explicit `source` or `group` column (every utterance has it), else
+ * (speaker, sentence) for a CSV corpus whose every row names its sentence (the built-in corpus renders
+ * all emotions of a sentence from one take), else none.
+ */
+export function defaultGroupBy(corpus: Corpus): LabelKey[] {
+  for (const k of ['source', 'group']) if (corpus.utterances.every((u) => (u.labels?.[k] ?? '') !== '')) return [k];
+  if (SEPARATE_RECORDINGS.has(corpus.name)) return [];
+  return corpus.utterances.every((u) => u.sentence !== undefined && u.speaker !== '') ? ['speaker', 'sentence'] : [];
+}
+
 /**
  * Fills in defaults and validates a split config. Unknown keys are refused by name.
  *
@@ -78,7 +103,7 @@ export function defaultMethod(corpus: Corpus): SplitMethod {
  * resolveSplitConfig(corpus, { seed: 1 }) // method from the corpus, fractions 0.7/0.1/0.2
  */
 export function resolveSplitConfig(corpus: Corpus, partial: Partial<SplitConfig> = {}): SplitConfig {
-  const keys = ['method', 'seed', 'fractions', 'stratifyBy', 'subsetMap', 'speakerIdFractions'];
+  const keys = ['method', 'seed', 'fractions', 'stratifyBy', 'subsetMap', 'speakerIdFractions', 'groupBy'];
   for (const k of Object.keys(partial)) {
     if (!keys.includes(k)) throw new EarmarkError('EARMARK_CONFIG', `unknown split option '${k}'; expected one of ${keys.join(', ')}`);
   }
@@ -92,7 +117,11 @@ export function resolveSplitConfig(corpus: Corpus, partial: Partial<SplitConfig>
   const speakerIdFractions = checkFractions(partial.speakerIdFractions ?? DEFAULT_FRACTIONS, 'speakerIdFractions');
   const stratifyBy = partial.stratifyBy ?? (corpus.labelNames.includes('emotion') ? ['speaker', 'emotion'] : ['speaker']);
   const subsetMap = partial.subsetMap ?? OFFICIAL_SUBSETS;
-  return { method, seed, fractions, stratifyBy, subsetMap, speakerIdFractions };
+  const groups = partial.groupBy ?? defaultGroupBy(corpus);
+  if (!Array.isArray(groups) || groups.some((k) => typeof k !== 'string' || k === '')) {
+    throw new EarmarkError('EARMARK_CONFIG', `split groupBy must be a list of label names (e.g. ['speaker', 'sentence'], or [] for none), got ${JSON.stringify(groups)}`);
+  }
+  return { method, seed, fractions, stratifyBy, subsetMap, speakerIdFractions, groupBy: groups };
 }
 
 function checkFractions(f: Fractions, name: string): Fractions {
@@ -159,16 +188,34 @@ function dealGroups<T>(groups: [string, T[]][], fractions: Fractions, rng: Rng):
 
 const sortedIds = (us: readonly Utterance[]): string[] => us.map((u) => u.id).sort(compareStrings);
 
+/** The source-take key of an utterance (an utterance missing one of the labels is its own group). */
+export function takeKey(u: Utterance, keys: readonly LabelKey[]): string {
+  const vals = keys.map((k) => labelOf(u, k));
+  return vals.some((v) => v === undefined || v === '') ? `\u0001${u.id}` : vals.join('\u0000');
+}
+
 /**
  * Utterance-level split stratified by the values of `keys` (each stratum within one item of the fractions).
+ * With `groupKeys`, whole groups (utterances of one source take) are dealt instead of utterances: the
+ * strata are then the values of the `keys` that are constant within every group (e.g. speaker, not the
+ * emotions rendered from one take), and every group lands in exactly one split.
  *
  * @example
  * stratifiedSplit(corpus.utterances, ['speaker', 'emotion'], { train: 0.8, val: 0, test: 0.2 }, new Rng(0))
+ * stratifiedSplit(corpus.utterances, ['speaker', 'emotion'], DEFAULT_FRACTIONS, new Rng(0), ['speaker', 'sentence'])
  */
-export function stratifiedSplit(utterances: readonly Utterance[], keys: LabelKey[], fractions: Fractions, rng: Rng): SplitSet {
-  const groups = groupBy(utterances, (u) => keys.map((k) => labelOf(u, k) ?? '').join('\u0000'));
-  const parts = dealGroups(groups, fractions, rng);
-  return { train: sortedIds(parts.train), val: sortedIds(parts.val), test: sortedIds(parts.test) };
+export function stratifiedSplit(utterances: readonly Utterance[], keys: LabelKey[], fractions: Fractions, rng: Rng,
+  groupKeys: readonly LabelKey[] = []): SplitSet {
+  const stratum = (k: readonly LabelKey[], u: Utterance): string => k.map((key) => labelOf(u, key) ?? '').join('\u0000');
+  if (groupKeys.length === 0) {
+    const parts = dealGroups(groupBy(utterances, (u) => stratum(keys, u)), fractions, rng);
+    return { train: sortedIds(parts.train), val: sortedIds(parts.val), test: sortedIds(parts.test) };
+  }
+  const takes = groupBy(utterances, (u) => takeKey(u, groupKeys));
+  const constant = keys.filter((k) => takes.every(([, us]) => us.every((u) => labelOf(u, k) === labelOf(us[0]!, k))));
+  const parts = dealGroups(groupBy(takes, ([, us]) => stratum(constant, us[0]!)), fractions, rng);
+  const ids = (gs: [string, Utterance[]][]): string[] => sortedIds(gs.flatMap(([, us]) => us));
+  return { train: ids(parts.train), val: ids(parts.val), test: ids(parts.test) };
 }
 
 /**
@@ -182,7 +229,20 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], fractions
   const bySpeaker = groupBy(utterances, (u) => u.speaker);
   const speakers = bySpeaker.map(([spk, us]) => ({ spk, gender: us[0]!.gender ?? 'unknown' }));
   const parts = dealGroups(groupBy(speakers, (s) => s.gender), fractions, rng);
-  // tiny sets: move one speaker from the biggest split into each empty non-zero split
+  // every class keeps a speaker in every non-zero split where it has enough speakers (a val split carved
+  // from training speakers still validates both genders), then tiny sets: one speaker into each empty split
+  const open = SPLIT_NAMES.filter((s) => fractions[s] > 0);
+  for (const [gender] of groupBy(speakers, (s) => s.gender)) {
+    const of = (s: SplitName): { spk: string; gender: string }[] => parts[s].filter((x) => x.gender === gender);
+    if (open.reduce((n, s) => n + of(s).length, 0) < open.length) continue;
+    for (const s of open) {
+      if (of(s).length > 0) continue;
+      const donor = open.reduce((a, b) => (of(b).length > of(a).length ? b : a));
+      const move = of(donor).at(-1)!;
+      parts[donor].splice(parts[donor].indexOf(move), 1);
+      parts[s].push(move);
+    }
+  }
   for (const s of SPLIT_NAMES) {
     if (fractions[s] > 0 && parts[s].length === 0) {
       const donor = SPLIT_NAMES.reduce((a, b) => (parts[b].length > parts[a].length ? b : a));
@@ -230,7 +290,7 @@ export function idsHash(corpus: Corpus): string {
 export function makeSplits(corpus: Corpus, config: SplitConfig): Splits {
   const rng = new Rng(config.seed);
   let split: SplitSet;
-  if (config.method === 'stratified') split = stratifiedSplit(corpus.utterances, config.stratifyBy, config.fractions, rng.derive('stratified'));
+  if (config.method === 'stratified') split = stratifiedSplit(corpus.utterances, config.stratifyBy, config.fractions, rng.derive('stratified'), config.groupBy);
   else if (config.method === 'speaker-disjoint') split = speakerDisjointSplit(corpus.utterances, config.fractions, rng.derive('speakers'));
   else split = officialSplit(corpus, config, rng.derive('official'));
   const out: Splits = {
@@ -243,7 +303,7 @@ export function makeSplits(corpus: Corpus, config: SplitConfig): Splits {
   if (config.method !== 'stratified') {
     const testIds = new Set(split.test);
     const testUtts = corpus.utterances.filter((u) => testIds.has(u.id));
-    out.speakerId = stratifiedSplit(testUtts, ['speaker'], config.speakerIdFractions, rng.derive('speaker-id'));
+    out.speakerId = stratifiedSplit(testUtts, ['speaker'], config.speakerIdFractions, rng.derive('speaker-id'), config.groupBy);
   }
   return out;
 }

@@ -51,6 +51,8 @@ export interface RdalEpochRecord {
   valAdvAcc: number;
   /** RDAL: the fresh D^τ's best validation BCE at this epoch's verification. */
   verifyBce?: number;
+  /** RDAL: D's weights were replaced by D^τ's at the end of this epoch. */
+  replaced?: boolean;
   seconds: number;
 }
 
@@ -65,6 +67,8 @@ export interface RdalRun {
   bestEpoch: number;
   bestScore: number;
   epochsRun: number;
+  /** How many times D's weights were replaced by a fresh classifier's (RDAL, RDAL+M; 0 otherwise). */
+  replacements: number;
 }
 
 export interface TrainRdalOptions {
@@ -78,6 +82,8 @@ export interface TrainRdalOptions {
   resume?: boolean;
   quiet?: boolean;
   onEpoch?: (r: RdalEpochRecord) => void;
+  /** Called right after each weight replacement with D and the fresh D^τ it copied (tests check they are equal). */
+  onReplace?: (epoch: number, adversary: SpeechMlp, fresh: SpeechMlp) => void;
 }
 
 interface LoopState {
@@ -175,7 +181,11 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
           if (fresh.bestValBce > st.bestScore) save(fresh.bestValBce);
           else if (++st.bad > t.patiencePeriods) st.stopped = true;
         }
-        if (alpha > 0) replaceAdversary(adversary, fresh.model, opt as SGD, nFC, t.momentumAfterReplace);
+        if (alpha > 0) {
+          replaceAdversary(adversary, fresh.model, opt as SGD, nFC, t.momentumAfterReplace);
+          rec.replaced = true;
+          o.onReplace?.(epoch, adversary, fresh.model);
+        }
         fresh.model.dispose();
       }
 
@@ -201,7 +211,7 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   for (const m of drop) m.dispose();
   out.encoder.eval(); out.head.eval(); out.adversary.eval();
   return { method: o.method, encoder: out.encoder, head: out.head, adversary: out.adversary, history: st.history,
-    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch };
+    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch, replacements: st.history.filter((h) => h.replaced).length };
 }
 
 function validate(encoder: SedEncoder, head: EventHead, adversary: SpeechMlp, s: SoundscapeSet): Omit<RdalEpochRecord, 'epoch' | 'alpha' | 'trainCe' | 'trainBce' | 'seconds'> {
