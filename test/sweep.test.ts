@@ -41,6 +41,10 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
       obfuscator: { channels: 4, residualBlocks: 1 }, deobfuscator: { channels: 4, residualBlocks: 1 },
       obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 },
       edge: { int8: 'none' },
+      // the evidence protocol, cut to one protocol and format: informed, ignorant, in-training and a fresh inversion attacker
+      attack: { formats: ['frames'], protocols: ['speaker-disjoint'], informed: { 'speaker-disjoint': ['frames'], 'closed-set': [] } },
+      inversion: { formats: ['frames'], networks: [{ name: 'same', channels: 0, residualBlocks: 0 }],
+        train: { epochs: 1, batchSize: 4, cropFrames: 24, lr: 1e-3, maxNorm: 10 } },
     });
     const grid = parseGrid({ lambdaP: [0.3, 3], window: [[16, 4]] }, 'test');
     const logs: string[] = [];
@@ -56,6 +60,8 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
     assert.ok(f.pareto.length >= 1 && f.pareto.every((id) => id.startsWith('lp')));
     for (const p of f.points) {
       assert.ok(p.attackers.some((a) => a.attacker === 'informed'), `${p.id} has an informed attacker`);
+      assert.ok(p.attackers.every((a) => a.protocol === 'speaker-disjoint'));
+      if (p.kind === 'point') assert.ok(p.attackers.some((a) => a.attacker === 'inversion:same'), `${p.id} has the fresh inversion attacker`);
       assert.ok(p.target.accuracyCI.lo <= p.target.accuracy && p.target.accuracy <= p.target.accuracyCI.hi);
     }
     assert.deepEqual(f.bins.map((b) => b.points), [5, 10, 20]);

@@ -235,6 +235,15 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch };
 }
 
+/**
+ * The window the obfuscator is deployed with: a window-aware one (contextFrames M > 0) deploys the window it
+ * was trained for (cropFrames + 2M frames, M of look-ahead); otherwise the edge default (128 frames, M = 16).
+ */
+export function deployedWindow(c: Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>): { windowFrames: number; lookaheadFrames: number } {
+  const m = c.contextFrames ?? 0;
+  return m > 0 ? { windowFrames: c.cropFrames + 2 * m, lookaheadFrames: m } : { windowFrames: 128, lookaheadFrames: 16 };
+}
+
 /** The centre `cropFrames` of a (B, F, cropFrames + 2·contextFrames) crop (the crop itself without context). */
 function centre(x: Tensor, c: Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>): Tensor {
   const m = c.contextFrames ?? 0;

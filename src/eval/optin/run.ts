@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { EarmarkError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
+import { deployedWindow } from '../../methods/obfuscator.js';
 import { disposeAttacks, attackStage, type AttackStage } from './attacks.js';
 import { mcadamsStage, xvectorStage } from './baseline-stage.js';
 import { EXPERIMENTS, type ExperimentConfig } from './config.js';
@@ -90,7 +91,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     models.push(obf.obfuscator, obf.deobfuscator);
     const dep = await must('deploy', () => deployStage(run, d, obf));
     const r = run.report.deployed!;
-    assets = { data: d.data, onnx: dep.onnx, window: { windowFrames: 128, lookaheadFrames: 16, outputMean: r.outputMean, outputStd: r.outputStd },
+    assets = { data: d.data, onnx: dep.onnx, window: { ...deployedWindow(run.config.obfuscatorTrain), outputMean: r.outputMean, outputStd: r.outputStd },
       synthesis: run.config.synthesis, deobfuscator: obf.deobfuscator, examples: run.config.reportExamples };
     await must('outputs', () => targetOnOutputs(run, target, dep));
     attacks = await must('attacks', () => attackStage(run, d, dep, obf));

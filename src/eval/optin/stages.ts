@@ -16,7 +16,7 @@ import { exportObfuscator, exportObfuscatorInt8 } from '../../deploy/export.js';
 import { int8Cost, type Int8Cost } from '../../deploy/int8-cost.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import { predict, type EpochRecord } from '../../methods/classifier.js';
-import { trainObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
+import { deployedWindow, trainObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
 import { manualSeed } from '../../tensor/index.js';
 import { scoreClassification } from '../metrics.js';
 import { classifier, cleanById, inRun, timed, withSource, type RunContext, type SpecById } from './context.js';
@@ -110,10 +110,11 @@ export async function deployStage(run: RunContext, d: DataStage, obf: Pick<Obfus
   const c = run.config;
   const level = log1pLevel(d.data, d.data.sets.train);
   const onnx = inRun(run, `${prefix}obfuscator.onnx`);
-  exportObfuscator(obf.obfuscator, onnx, { features: { outputMean: level.mean, outputStd: level.std } });
+  const win = deployedWindow(c.obfuscatorTrain);
+  exportObfuscator(obf.obfuscator, onnx, { features: { outputMean: level.mean, outputStd: level.std, ...win } });
   run.report.deployed = { onnx, outputMean: level.mean, outputStd: level.std, synthesis: c.synthesis.method };
   run.log(`[deploy] ${onnx} (output level ${level.mean.toFixed(3)} ± ${level.std.toFixed(3)}): ${c.attack.formats.join(' and ')} of every utterance (${c.synthesis.method} synthesis for pcm)`);
-  const window = { windowFrames: 128, lookaheadFrames: 16, outputMean: level.mean, outputStd: level.std };
+  const window = { ...win, outputMean: level.mean, outputStd: level.std };
   const out = await timed(run, `${prefix}deploy`, () => shippedOutputs(d.data, { onnx, window, synthesis: c.synthesis, formats: c.attack.formats }, path.join(run.runDir, 'features'), c.attack.workers));
   return { onnx, shipped: out.byFormat, cacheFile: out.file };
 }

@@ -144,7 +144,7 @@ export function expandGrid(g: SweepGrid): SweepPoint[] {
   return out;
 }
 
-/** A point's experiment config: the base config with the point's settings (baselines off: the sweep judges them once). */
+/** A point's experiment config: the base config with the point's settings (baselines off: the sweep judges them once; no int8). */
 export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentConfig {
   const t = base.obfuscatorTrain;
   return {
@@ -157,6 +157,7 @@ export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentCo
       ...(p.window === undefined ? {} : { cropFrames: p.window.w, contextFrames: p.window.m }),
     },
     baselines: { adr: false, mcadams: false, verification: false },
+    edge: { int8: 'none' },
   };
 }
 

@@ -222,7 +222,7 @@ async function collect(o: RunSweepOptions, planned: Planned[], baseJobs: Planned
     choice = chooseByBudget(judged.map((p) => ({ id: p.id, val: p.val! })), o.maxTargetDrop);
     const chosen = planned.find((j) => j.name === choice!.chosen)!;
     writeFileAtomicSync(path.join(o.outDir, 'choice.json'), JSON.stringify({ ...choice, dir: path.relative(o.outDir, chosen.runDir) }, null, 2));
-    exportChoice(chosen.runDir, path.join(o.outDir, 'obfuscator.onnx'), choice);
+    exportChoice(chosen.runDir, path.join(o.outDir, 'obfuscator.onnx'), choice, chosen.config);
   }
   const report: SweepReport = {
     format: 'earmark-sweep-report', version: 1, experiment: o.config.experiment,
