@@ -9,6 +9,7 @@ import { defineCommand } from './args.js';
 import { DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
 import { experimentRdal } from './experiment-rdal.js';
+import { experimentByBudget } from './sweep.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
   ...DATASET_FLAGS,
@@ -18,6 +19,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   lambdaP: { type: 'number', description: 'weight λ_p of the privacy loss', config: 'obfuscatorTrain.lambdaP' },
   obfuscatorEpochs: { type: 'int', description: 'obfuscator training epochs', config: 'obfuscatorTrain.epochs' },
   fresh: { type: 'boolean', description: 'ignore checkpoints in the run folder and start over', default: false },
+  maxTargetDrop: { type: 'number', min: 0, description: 'utility budget: sweep λ_p, keep the most private within D points (validation)' },
 });
 
 const isExperiment = (name: string | undefined): name is ExperimentName => name !== undefined && name in EXPERIMENTS;
@@ -37,6 +39,7 @@ export const experiment = defineCommand({
     const dataset = config.dataset;
     const dsName = path.basename(dataset.manifest ? path.dirname(dataset.manifest) : dataset.root || 'data');
     const runDir = o.out ?? path.join('runs', `${name}-${dsName}`);
+    if (o.maxTargetDrop !== undefined) return experimentByBudget(config, runDir, o.maxTargetDrop);
     const report = await runExperiment({ config, runDir, resume: !o.fresh }).catch((e: unknown) => {
       if (e instanceof ExperimentStageError) console.log(`\n${summaryTable(e.report)}\n`); // what the other stages computed
       throw e;

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { EXPERIMENTS, type ExperimentConfig, type ExperimentName } from '../eval/optin/config.js';
 import { parseNumberList, parseWindowList, readGridFile, SWEEP_GRID_DEFAULTS, type SweepGrid } from '../eval/sweep/grid.js';
-import { runSweep } from '../eval/sweep/run.js';
+import { runTrainObfuscatorBudget, type TrainObfuscatorBudgetOptions } from '../eval/sweep/budget.js';
+import { runSweep, type SweepReport } from '../eval/sweep/run.js';
 import { defineCommand } from './args.js';
 import { DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
@@ -62,10 +63,26 @@ export const sweep = defineCommand({
     const mcadamsAlphas = o.mcadams === 'none' ? [] : o.mcadams === undefined ? undefined : parseNumberList(o.mcadams, 'mcadams');
     const r = await runSweep({ config, grid, outDir, jobs: o.jobs, ...(mcadamsAlphas ? { mcadamsAlphas } : {}),
       ...(o.maxTargetDrop === undefined ? {} : { maxTargetDrop: o.maxTargetDrop }) });
-    const lines = r.frontiers.map((f) => `${f.attribute}: Pareto front ${f.pareto.join(' → ')}; ` +
-      f.bins.map((b) => `≤ chance+${b.points}: ${b.best ? `${b.best.id} (T ${(100 * b.best.target).toFixed(1)}%)` : 'none'}`).join(', '));
-    if (r.choice) lines.push(`chosen for a ${r.choice.maxTargetDrop}-point budget: ${r.choice.chosen} (${r.choice.reason})`);
-    console.log(`\n${lines.join('\n')}\n\nreport: ${path.resolve(outDir, 'report.html')}`);
-    return r.points.some((p) => p.status === 'failed') ? 1 : 0;
+    return printSweep(r, outDir);
   },
 });
+
+function printSweep(r: SweepReport, outDir: string): number {
+  const lines = r.frontiers.map((f) => `${f.attribute}: Pareto front ${f.pareto.join(' → ')}; ` +
+    f.bins.map((b) => `≤ chance+${b.points}: ${b.best ? `${b.best.id} (T ${(100 * b.best.target).toFixed(1)}%)` : 'none'}`).join(', '));
+  if (r.choice) lines.push(`chosen for a ${r.choice.maxTargetDrop}-point budget: ${r.choice.chosen} (${r.choice.reason})`);
+  console.log(`\n${lines.join('\n')}\n\nreport: ${path.resolve(outDir, 'report.html')}`);
+  return r.points.some((p) => p.status === 'failed') ? 1 : 0;
+}
+
+/** `experiment … --max-target-drop D`: the default sweep in the run folder, and the point the budget picks. */
+export async function experimentByBudget(config: ExperimentConfig, runDir: string, maxTargetDrop: number): Promise<number> {
+  return printSweep(await runSweep({ config, grid: SWEEP_GRID_DEFAULTS, outDir: runDir, maxTargetDrop }), runDir);
+}
+
+/** `train-obfuscator … --max-target-drop D`: one obfuscator per λ_p, the most private within the budget on validation. */
+export async function trainObfuscatorByBudget(o: TrainObfuscatorBudgetOptions): Promise<number> {
+  const c = await runTrainObfuscatorBudget(o);
+  console.log(`chosen: ${c.dir} (${c.reason})\nchoice: ${path.resolve(o.out, 'choice.json')}\nonnx: ${path.resolve(o.out, 'obfuscator.onnx')}`);
+  return 0;
+}

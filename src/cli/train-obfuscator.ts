@@ -7,6 +7,7 @@ import { runTrainObfuscator } from '../eval/optin/pipeline.js';
 import { defineCommand } from './args.js';
 import { DATASET_FLAGS, experimentConfig, pct, PRESET_FLAGS, taskFrom } from './common.js';
 import { configFlags } from './config-flags.js';
+import { trainObfuscatorByBudget } from './sweep.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
   ...DATASET_FLAGS,
@@ -19,6 +20,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   lambdaT: { type: 'number', description: 'weight of L_t', config: 'obfuscatorTrain.lambdaT' },
   lambdaP: { type: 'number', description: 'weight of L_p', config: 'obfuscatorTrain.lambdaP' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
+  maxTargetDrop: { type: 'number', min: 0, description: 'utility budget: train each λ_p, keep the most private within D points (validation)' },
 });
 
 export const trainObfuscator = defineCommand({
@@ -28,10 +30,10 @@ export const trainObfuscator = defineCommand({
   async run(o) {
     if (o.target === undefined) throw new EarmarkError('EARMARK_BAD_ARGUMENT', '--target <target.safetensors> is required (run `earmark train-target` first)');
     const c = experimentConfig(FLAGS, o);
-    const r = await runTrainObfuscator({
-      target: o.target, task: taskFrom(o.task), dataset: c.dataset, obfuscator: c.obfuscator, deobfuscator: c.deobfuscator,
-      train: c.obfuscatorTrain, out: o.out, resume: o.resume,
-    });
+    const opts = { target: o.target, task: taskFrom(o.task), dataset: c.dataset, obfuscator: c.obfuscator, deobfuscator: c.deobfuscator,
+      train: c.obfuscatorTrain, out: o.out, resume: o.resume };
+    if (o.maxTargetDrop !== undefined) return trainObfuscatorByBudget({ ...opts, maxTargetDrop: o.maxTargetDrop });
+    const r = await runTrainObfuscator(opts);
     console.log(`obfuscator: T's validation accuracy ${pct(r.valTargetAcc)} on obfuscated audio (${pct(r.valCleanAcc)} clean)\ncheckpoint: ${path.resolve(r.checkpoint)}`);
     return 0;
   },

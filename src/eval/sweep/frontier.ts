@@ -109,13 +109,17 @@ function valPrivacy(v: PointValidation): number {
 
 /**
  * The most private candidate whose T validation drop is at most `maxDrop` points: the lowest mean
- * informed-attacker validation accuracy (ties: the smaller drop). When none fits, the smallest drop.
- * Reads validation numbers only (PointValidation), so test labels cannot change the choice.
+ * informed-attacker validation accuracy, or the candidate's own `privacy` (lower = more private) where
+ * given (ties: the smaller drop). When none fits, the smallest drop. Reads validation numbers only
+ * (PointValidation), so test labels cannot change the choice.
+ * @param measure what `privacy` is, in the reason's words
  * @example chooseByBudget([{ id: 'lp1', val }, { id: 'lp3', val: v3 }], 3).chosen
  */
-export function chooseByBudget(cands: readonly { id: string; val: PointValidation }[], maxDrop: number): BudgetChoice {
+export function chooseByBudget(cands: readonly { id: string; val: PointValidation; privacy?: number }[], maxDrop: number,
+  measure = 'mean informed-attacker validation accuracy'): BudgetChoice {
   if (!cands.length) throw new RangeError('chooseByBudget: no candidates (train at least one point)');
-  const rows = cands.map((c) => ({ id: c.id, drop: c.val.drop, privacy: valPrivacy(c.val), informed: c.val.informed }));
+  if (!(maxDrop >= 0)) throw new RangeError(`chooseByBudget: 'maxDrop' must be a number of points >= 0, got ${maxDrop}`);
+  const rows = cands.map((c) => ({ id: c.id, drop: c.val.drop, privacy: c.privacy ?? valPrivacy(c.val), informed: c.val.informed }));
   const pts = (x: number): string => `${(100 * x).toFixed(1)}`;
   const fits = rows.filter((r) => 100 * r.drop <= maxDrop + 1e-9);
   const byPrivacy = (a: (typeof rows)[number], b: (typeof rows)[number]): number =>
@@ -124,7 +128,7 @@ export function chooseByBudget(cands: readonly { id: string; val: PointValidatio
     const best = [...fits].sort(byPrivacy)[0]!;
     return { maxTargetDrop: maxDrop, chosen: best.id, withinBudget: true, candidates: rows,
       reason: `${fits.length} of ${rows.length} points keep T's validation drop within ${maxDrop} points; ${best.id} is the most private ` +
-        `of them (mean informed-attacker validation accuracy ${pts(best.privacy)}%, T drop ${pts(best.drop)} points)` };
+        `of them (${measure} ${measure.includes('accuracy') ? `${pts(best.privacy)}%` : best.privacy.toFixed(4)}, T drop ${pts(best.drop)} points)` };
   }
   const best = [...rows].sort((a, b) => a.drop - b.drop)[0]!;
   return { maxTargetDrop: maxDrop, chosen: best.id, withinBudget: false, candidates: rows,
