@@ -12,6 +12,10 @@ import { chooseByBudget, paretoFront } from '../src/eval/sweep/frontier.js';
 import { expandGrid, latencyMs, parseGrid, parseWindowList } from '../src/eval/sweep/grid.js';
 import { validationOf } from '../src/eval/sweep/points.js';
 import { runSweep } from '../src/eval/sweep/run.js';
+import { deployedWindow, obfuscatorObjective } from '../src/methods/obfuscator.js';
+import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
+import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
+import { manualSeed, memory, noGrad, randn, tidy, type Tensor } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
 import { toneCorpus } from './tiny-corpus.js';
 
@@ -25,6 +29,29 @@ test('grid: flags and JSON are validated with errors that name the key; points, 
   assert.equal(latencyMs({ w: 8, m: 2 }), 140);
   assert.equal(latencyMs({ w: 96, m: 16 }), 1160); // the deployed default: windows of 128 frames, M = 16
   assert.deepEqual(paretoFront([{ id: 'a', x: 0.9, y: 0.8 }, { id: 'b', x: 0.8, y: 0.5 }, { id: 'c', x: 0.7, y: 0.6 }]), ['b', 'a']);
+});
+
+test('window-aware training: with context M the obfuscator objective reads only the centre W of a W + 2M crop', () => {
+  const before = memory().numTensors;
+  manualSeed(3);
+  const target = new DeepSpeech2(resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 })).freeze();
+  const deobf = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 })).requiresGrad_(false);
+  // a pass-through "obfuscator" plus a fixed offset, so X̃'s centre is X's centre and only the context differs between inputs
+  const obf = { forward: (x: Tensor) => x.add(0.5) } as unknown as CycleGanVc2Generator;
+  const c = { lambdaT: 1, lambdaP: 1, latentStage: 'conv2dto1d' as const, cropFrames: 16, contextFrames: 4 };
+  const [a, b, whole] = noGrad(() => tidy(() => {
+    const x = randn([2, 161, 24]);
+    const y = x.clone();
+    y.narrow(2, 0, 4).mul_(-3); // only the left context changes
+    const loss = (t: Tensor, cfg: typeof c): number => { const o = obfuscatorObjective(target, obf, deobf, t, cfg); return o.ls.item(); };
+    return [loss(x, c), loss(y, c), loss(x, { ...c, cropFrames: 24, contextFrames: 0 }) - loss(y, { ...c, cropFrames: 24, contextFrames: 0 })];
+  }));
+  assert.ok(Math.abs(a! - b!) < 1e-6, `the loss reads the context: ${a} vs ${b}`);
+  assert.ok(Math.abs(whole!) > 1e-4, 'without context, the same change moves the loss');
+  assert.deepEqual(deployedWindow(c), { windowFrames: 24, lookaheadFrames: 4 });
+  assert.deepEqual(deployedWindow({ cropFrames: 96, contextFrames: 0 }), { windowFrames: 128, lookaheadFrames: 16 });
+  for (const m of [target, deobf]) m.dispose();
+  assert.equal(memory().numTensors, before);
 });
 
 test('a tiny sweep reports both points and the frontier, chooses on validation only, and resumes without training', async () => {
@@ -54,6 +81,9 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
     const cfg = JSON.parse(readFileSync(path.join(outDir, 'points', 'lp3-w16m4', 'config.json'), 'utf8'));
     assert.equal(cfg.obfuscatorTrain.contextFrames, 4, 'the point trains on crops of W + 2M with the loss on the centre W');
     assert.equal(cfg.obfuscatorTrain.lambdaP, 3);
+    const pointMeta = decodeModel(readFileSync(path.join(outDir, 'points', 'lp3-w16m4', 'obfuscator.onnx'))).metadata;
+    const features = JSON.parse(pointMeta['earmark.features']!);
+    assert.deepEqual([features.windowFrames, features.lookaheadFrames], [24, 4], 'the point deploys the window it was trained for');
     const f = r.frontiers.find((x) => x.attribute === 'gender')!;
     assert.ok(f, 'a frontier for the attacked attribute');
     assert.deepEqual(f.points.map((p) => p.id), ['lp0p3-w16m4', 'lp3-w16m4', 'McAdams α=0.5']);
@@ -81,6 +111,7 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
       (['accuracy', 'uar', 'n'].includes(k) ? 0.123 : k === 'classes' ? ['x'] : k === 'test' && Array.isArray(v) ? [] : v))));
     const pick = (reps: unknown[]): string => chooseByBudget(reps.map((x, i) => ({ id: r.points[i]!.id, val: validationOf(x as Record<string, never>) })), 50).chosen;
     assert.equal(pick(scrambled), pick(reports));
+    assert.deepEqual(scrambled.map((x) => validationOf(x)), reports.map((x) => validationOf(x)), 'every number the choice reads is the same');
     assert.equal(pick(reports), choice.chosen);
 
     // resume: every point and the baseline finished, so nothing trains again
