@@ -17,7 +17,11 @@ import { toneCorpus } from './tiny-corpus.js';
 
 test('chooseByBudget: the most private point within the budget, else the smallest drop', () => {
   const v = (drop: number, g: number) => ({ cleanAcc: 1, targetAcc: 1 - drop, drop, informed: { gender: g } });
-  const cands = [{ id: 'a', val: v(0.01, 0.9) }, { id: 'b', val: v(0.02, 0.6) }, { id: 'c', val: v(0.2, 0.5) }];
+  const cands = [
+    { id: 'a', val: v(0.01, 0.9) },
+    { id: 'b', val: v(0.02, 0.6) },
+    { id: 'c', val: v(0.2, 0.5) },
+  ];
   assert.equal(chooseByBudget(cands, 3).chosen, 'b');
   assert.equal(chooseByBudget(cands, 25).chosen, 'c');
   const none = chooseByBudget(cands, 0.5);
@@ -31,15 +35,33 @@ test('train-obfuscator --max-target-drop: choice.json and ONNX metadata, and rel
     const manifest = toneCorpus(path.join(dir, 'corpus'), 4);
     const dataset = { ...DATASET_DEFAULTS, layout: 'csv' as const, manifest, root: '' };
     const before = memory().numTensors;
-    const cfg = resolveExperimentConfig('cpu', { model: { convChannels: 2, rnnLayers: 1, hiddenSize: 8 },
-      targetTrain: { epochs: 1, batchSize: 4, cropFrames: 24, lr: 3e-3 }, obfuscator: { channels: 4, residualBlocks: 1 },
-      deobfuscator: { channels: 4, residualBlocks: 1 }, obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 } });
-    const t = await runTrainTarget({ task: 'speaker', dataset, model: cfg.model, train: cfg.targetTrain, out: path.join(dir, 'target'), resume: false });
+    const cfg = resolveExperimentConfig('cpu', {
+      model: { convChannels: 2, rnnLayers: 1, hiddenSize: 8 },
+      targetTrain: { epochs: 1, batchSize: 4, cropFrames: 24, lr: 3e-3 },
+      obfuscator: { channels: 4, residualBlocks: 1 },
+      deobfuscator: { channels: 4, residualBlocks: 1 },
+      obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 },
+    });
+    const t = await runTrainTarget({
+      task: 'speaker',
+      dataset,
+      model: cfg.model,
+      train: cfg.targetTrain,
+      out: path.join(dir, 'target'),
+      resume: false,
+    });
     const budget = async (labels: string, out: string): Promise<string> => {
       const c = await runTrainObfuscatorBudget({
-        target: t.checkpoint, task: 'speaker', dataset: { ...dataset, manifest: labels },
-        obfuscator: cfg.obfuscator, deobfuscator: cfg.deobfuscator, train: cfg.obfuscatorTrain, out, resume: false,
-        maxTargetDrop: 50, lambdaPs: [0.3, 3],
+        target: t.checkpoint,
+        task: 'speaker',
+        dataset: { ...dataset, manifest: labels },
+        obfuscator: cfg.obfuscator,
+        deobfuscator: cfg.deobfuscator,
+        train: cfg.obfuscatorTrain,
+        out,
+        resume: false,
+        maxTargetDrop: 50,
+        lambdaPs: [0.3, 3],
       });
       const choice = JSON.parse(readFileSync(path.join(out, 'choice.json'), 'utf8'));
       assert.equal(choice.candidates.length, 2);

@@ -7,7 +7,12 @@ import { encodeWav } from '../src/audio/io.js';
 /** Write the corpus under `dir` and return its labels.csv. */
 export function toneCorpus(dir: string, sentences = 5): string {
   const rows = ['path,speaker,gender,emotion,sentence'];
-  const speakers = [['f1', 'female', 220], ['f2', 'female', 260], ['m1', 'male', 110], ['m2', 'male', 130]] as const;
+  const speakers = [
+    ['f1', 'female', 220],
+    ['f2', 'female', 260],
+    ['m1', 'male', 110],
+    ['m2', 'male', 130],
+  ] as const;
   mkdirSync(path.join(dir, 'wav'), { recursive: true });
   for (const [spk, gender, f0] of speakers) {
     for (const emotion of ['calm', 'tense']) {

@@ -4,7 +4,13 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { EXPERIMENTS, type ExperimentConfig, type ExperimentName } from '../eval/optin/config.js';
-import { parseNumberList, parseWindowList, readGridFile, SWEEP_GRID_DEFAULTS, type SweepGrid } from '../eval/sweep/grid.js';
+import {
+  parseNumberList,
+  parseWindowList,
+  readGridFile,
+  SWEEP_GRID_DEFAULTS,
+  type SweepGrid,
+} from '../eval/sweep/grid.js';
 import { runTrainObfuscatorBudget, type TrainObfuscatorBudgetOptions } from '../eval/sweep/budget.js';
 import { runSweep, type SweepReport } from '../eval/sweep/run.js';
 import { defineCommand } from './args.js';
@@ -16,21 +22,39 @@ const FLAGS = configFlags<ExperimentConfig>()({
   out: { type: 'string', description: 'sweep folder (default runs/sweep-<experiment>-<dataset>)' },
   ...PRESET_FLAGS,
   seed: { type: 'int', description: 'seed of initialisation and crops', config: 'seed' },
-  grid: { type: 'string', description: 'JSON grid: { "lambdaP": [..], "width": [..], "epochs": [..], "window": [[W, M], ..] }' },
+  grid: {
+    type: 'string',
+    description: 'JSON grid: { "lambdaP": [..], "width": [..], "epochs": [..], "window": [[W, M], ..] }',
+  },
   lambdaP: { type: 'string', description: 'λ_p values, e.g. 0.1,0.3,1,3,10 (the default)' },
   width: { type: 'string', description: "obfuscator widths C, e.g. 32,64 (default: the preset's)" },
   epochs: { type: 'string', description: "obfuscator epochs, e.g. 4,8 (default: the preset's)" },
-  window: { type: 'string', description: 'deployed windows W:M (W kept frames, M context each side), e.g. 128:16,32:4,8:2' },
-  mcadams: { type: 'string', description: 'McAdams α values judged beside the points (default 0.5,0.7,0.9; none: skip)' },
-  maxTargetDrop: { type: 'number', min: 0, description: "utility budget: pick, on validation, the most private point within D points of T's accuracy" },
+  window: {
+    type: 'string',
+    description: 'deployed windows W:M (W kept frames, M context each side), e.g. 128:16,32:4,8:2',
+  },
+  mcadams: {
+    type: 'string',
+    description: 'McAdams α values judged beside the points (default 0.5,0.7,0.9; none: skip)',
+  },
+  maxTargetDrop: {
+    type: 'number',
+    min: 0,
+    description: "utility budget: pick, on validation, the most private point within D points of T's accuracy",
+  },
   jobs: { type: 'int', min: 1, description: 'points run at once, each in a child process (default 1)', default: 1 },
 });
 
 const isExperiment = (name: string | undefined): name is ExperimentName => name !== undefined && name in EXPERIMENTS;
 
 /** The grid: the --grid file, then the list flags on top, over the default (λ_p ∈ {0.1, 0.3, 1, 3, 10}). */
-function gridFrom(o: { grid?: string | undefined; lambdaP?: string | undefined; width?: string | undefined; epochs?: string | undefined;
-  window?: string | undefined }): SweepGrid {
+function gridFrom(o: {
+  grid?: string | undefined;
+  lambdaP?: string | undefined;
+  width?: string | undefined;
+  epochs?: string | undefined;
+  window?: string | undefined;
+}): SweepGrid {
   const g = o.grid === undefined ? { ...SWEEP_GRID_DEFAULTS } : readGridFile(o.grid);
   if (o.lambdaP !== undefined) g.lambdaP = parseNumberList(o.lambdaP, 'lambda-p');
   if (o.width !== undefined) g.width = parseNumberList(o.width, 'width');
@@ -47,42 +71,67 @@ function gridFrom(o: { grid?: string | undefined; lambdaP?: string | undefined; 
 
 export const sweep = defineCommand({
   name: 'sweep',
-  summary: 'Trace the privacy–utility frontier of fig3a, fig3b or fig4: obfuscators over a grid (λ_p, width, epochs, window W:M), each judged by every attacker, with McAdams and ADR on the same axes; resumes point by point; --max-target-drop picks one on validation.',
+  summary:
+    'Trace the privacy–utility frontier of fig3a, fig3b or fig4: obfuscators over a grid (λ_p, width, epochs, window W:M), each judged by every attacker, with McAdams and ADR on the same axes; resumes point by point; --max-target-drop picks one on validation.',
   usage: '<fig3a|fig3b|fig4>',
   flags: FLAGS,
   async run(o, positionals) {
     const name = positionals[0];
     if (!isExperiment(name)) {
-      throw new EarmarkError('EARMARK_BAD_ARGUMENT', `name the experiment: one of ${Object.keys(EXPERIMENTS).join(', ')} (got '${name ?? ''}')`);
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        `name the experiment: one of ${Object.keys(EXPERIMENTS).join(', ')} (got '${name ?? ''}')`,
+      );
     }
     const grid = gridFrom(o);
     const config = experimentConfig(FLAGS, o, { experiment: name });
     const d = config.dataset;
     const dsName = path.basename(d.manifest ? path.dirname(d.manifest) : d.root || 'data');
     const outDir = o.out ?? path.join('runs', `sweep-${name}-${dsName}`);
-    const mcadamsAlphas = o.mcadams === 'none' ? [] : o.mcadams === undefined ? undefined : parseNumberList(o.mcadams, 'mcadams');
-    const r = await runSweep({ config, grid, outDir, jobs: o.jobs, ...(mcadamsAlphas ? { mcadamsAlphas } : {}),
-      ...(o.maxTargetDrop === undefined ? {} : { maxTargetDrop: o.maxTargetDrop }) });
+    const mcadamsAlphas =
+      o.mcadams === 'none' ? [] : o.mcadams === undefined ? undefined : parseNumberList(o.mcadams, 'mcadams');
+    const r = await runSweep({
+      config,
+      grid,
+      outDir,
+      jobs: o.jobs,
+      ...(mcadamsAlphas ? { mcadamsAlphas } : {}),
+      ...(o.maxTargetDrop === undefined ? {} : { maxTargetDrop: o.maxTargetDrop }),
+    });
     return printSweep(r, outDir);
   },
 });
 
 function printSweep(r: SweepReport, outDir: string): number {
-  const lines = r.frontiers.map((f) => `${f.attribute}: Pareto front ${f.pareto.join(' → ')}; ` +
-    f.bins.map((b) => `≤ chance+${b.points}: ${b.best ? `${b.best.id} (T ${(100 * b.best.target).toFixed(1)}%)` : 'none'}`).join(', '));
-  if (r.choice) lines.push(`chosen for a ${r.choice.maxTargetDrop}-point budget: ${r.choice.chosen} (${r.choice.reason})`);
+  const lines = r.frontiers.map(
+    (f) =>
+      `${f.attribute}: Pareto front ${f.pareto.join(' → ')}; ` +
+      f.bins
+        .map(
+          (b) => `≤ chance+${b.points}: ${b.best ? `${b.best.id} (T ${(100 * b.best.target).toFixed(1)}%)` : 'none'}`,
+        )
+        .join(', '),
+  );
+  if (r.choice)
+    lines.push(`chosen for a ${r.choice.maxTargetDrop}-point budget: ${r.choice.chosen} (${r.choice.reason})`);
   console.log(`\n${lines.join('\n')}\n\nreport: ${path.resolve(outDir, 'report.html')}`);
   return r.points.some((p) => p.status === 'failed') ? 1 : 0;
 }
 
 /** `experiment … --max-target-drop D`: the default sweep in the run folder, and the point the budget picks. */
-export async function experimentByBudget(config: ExperimentConfig, runDir: string, maxTargetDrop: number): Promise<number> {
+export async function experimentByBudget(
+  config: ExperimentConfig,
+  runDir: string,
+  maxTargetDrop: number,
+): Promise<number> {
   return printSweep(await runSweep({ config, grid: SWEEP_GRID_DEFAULTS, outDir: runDir, maxTargetDrop }), runDir);
 }
 
 /** `train-obfuscator … --max-target-drop D`: one obfuscator per λ_p, the most private within the budget on validation. */
 export async function trainObfuscatorByBudget(o: TrainObfuscatorBudgetOptions): Promise<number> {
   const c = await runTrainObfuscatorBudget(o);
-  console.log(`chosen: ${c.dir} (${c.reason})\nchoice: ${path.resolve(o.out, 'choice.json')}\nonnx: ${path.resolve(o.out, 'obfuscator.onnx')}`);
+  console.log(
+    `chosen: ${c.dir} (${c.reason})\nchoice: ${path.resolve(o.out, 'choice.json')}\nonnx: ${path.resolve(o.out, 'obfuscator.onnx')}`,
+  );
   return 0;
 }

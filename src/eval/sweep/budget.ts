@@ -33,18 +33,31 @@ export function selectedEpoch(history: readonly ObfuscatorEpoch[], selection: 'v
  * Train one obfuscator per λ_p and keep the most private one within the budget (validation only).
  * @example await runTrainObfuscatorBudget({ ...opts, maxTargetDrop: 3 }) // → choice.json, obfuscator.onnx in opts.out
  */
-export async function runTrainObfuscatorBudget(o: TrainObfuscatorBudgetOptions): Promise<BudgetChoice & { dir: string }> {
+export async function runTrainObfuscatorBudget(
+  o: TrainObfuscatorBudgetOptions,
+): Promise<BudgetChoice & { dir: string }> {
   const lambdas = o.lambdaPs ?? SWEEP_GRID_DEFAULTS.lambdaP;
-  const cands: { id: string; dir: string; val: { cleanAcc: number; targetAcc: number; drop: number; informed: Record<string, number> }; privacy: number }[] = [];
+  const cands: {
+    id: string;
+    dir: string;
+    val: { cleanAcc: number; targetAcc: number; drop: number; informed: Record<string, number> };
+    privacy: number;
+  }[] = [];
   for (const [i, lambdaP] of lambdas.entries()) {
     const id = `lp${String(lambdaP).replace('.', 'p')}`;
     const dir = path.join(o.out, id);
     const first = path.join(o.out, `lp${String(lambdas[0]).replace('.', 'p')}`);
     if (i > 0 && existsSync(first)) seedFolder(first, dir, [/^splits/, /^features$/]);
     await runTrainObfuscator({ ...o, train: { ...o.train, lambdaP }, out: dir });
-    const hist = (JSON.parse(readFileSync(path.join(dir, 'obfuscator.json'), 'utf8')) as { history: ObfuscatorEpoch[] }).history;
+    const hist = (JSON.parse(readFileSync(path.join(dir, 'obfuscator.json'), 'utf8')) as { history: ObfuscatorEpoch[] })
+      .history;
     const e = selectedEpoch(hist, o.train.selection);
-    cands.push({ id, dir, val: { cleanAcc: e.valCleanAcc, targetAcc: e.valTargetAcc, drop: e.valCleanAcc - e.valTargetAcc, informed: {} }, privacy: -e.valLa });
+    cands.push({
+      id,
+      dir,
+      val: { cleanAcc: e.valCleanAcc, targetAcc: e.valTargetAcc, drop: e.valCleanAcc - e.valTargetAcc, informed: {} },
+      privacy: -e.valLa,
+    });
   }
   const choice = chooseByBudget(cands, o.maxTargetDrop, "the co-trained deobfuscator's validation L_a, negated");
   const dir = cands.find((c) => c.id === choice.chosen)!.dir;

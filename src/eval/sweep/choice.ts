@@ -18,11 +18,19 @@ export function choiceMetadata(c: BudgetChoice): Record<string, string> {
  * Export the obfuscator of the chosen run folder (its obfuscator.safetensors) to `file`, carrying the choice.
  * @example exportChoice('runs/sweep/points/lp3', 'runs/sweep/obfuscator.onnx', choice);
  */
-export function exportChoice(runDir: string, file: string, c: BudgetChoice, config: Pick<ExperimentConfig, 'obfuscatorTrain'>): string {
+export function exportChoice(
+  runDir: string,
+  file: string,
+  c: BudgetChoice,
+  config: Pick<ExperimentConfig, 'obfuscatorTrain'>,
+): string {
   const reportFile = path.join(runDir, 'report.json');
-  const report = existsSync(reportFile) ? (JSON.parse(readFileSync(reportFile, 'utf8')) as { deployed?: { outputMean: number; outputStd: number } }) : {};
+  const report = existsSync(reportFile)
+    ? (JSON.parse(readFileSync(reportFile, 'utf8')) as { deployed?: { outputMean: number; outputStd: number } })
+    : {};
   // an experiment's folder knows the deployed output level; train-obfuscator's does not (the edge defaults apply)
   const level = report.deployed ? { outputMean: report.deployed.outputMean, outputStd: report.deployed.outputStd } : {};
   const features = { ...level, ...deployedWindow(config.obfuscatorTrain) };
-  return exportObfuscator(path.join(runDir, 'obfuscator.safetensors'), file, { features, metadata: choiceMetadata(c) }).file;
+  return exportObfuscator(path.join(runDir, 'obfuscator.safetensors'), file, { features, metadata: choiceMetadata(c) })
+    .file;
 }

@@ -55,12 +55,26 @@ function attackersOf(s: TestScores, attribute: string): AttackerScore[] {
 }
 
 /** A system's place on one attribute's axes (undefined when it does not attack that attribute). */
-export function frontierPoint(id: string, kind: FrontierPoint['kind'], s: TestScores, attribute: string, latency?: number): FrontierPoint | undefined {
+export function frontierPoint(
+  id: string,
+  kind: FrontierPoint['kind'],
+  s: TestScores,
+  attribute: string,
+  latency?: number,
+): FrontierPoint | undefined {
   const attackers = attackersOf(s, attribute);
   if (!attackers.length) return undefined;
   const strongest = attackers.reduce((a, b) => (b.score.accuracy > a.score.accuracy ? b : a));
   const fmt = utilityFormat(s);
-  return { id, kind, target: s.target[fmt]!, targetFormat: fmt, strongest, attackers, ...(latency === undefined ? {} : { latencyMs: latency }) };
+  return {
+    id,
+    kind,
+    target: s.target[fmt]!,
+    targetFormat: fmt,
+    strongest,
+    attackers,
+    ...(latency === undefined ? {} : { latencyMs: latency }),
+  };
 }
 
 /** The ids of `pts` on the Pareto front (maximise x = T accuracy, minimise y = strongest attacker), by x. */
@@ -84,8 +98,15 @@ export function attributeFrontier(attribute: string, points: FrontierPoint[]): A
   const bins = PRIVACY_BINS.map((pts): PrivacyBin => {
     const bound = chance + pts / 100;
     const ok = points.filter((p) => informedOf(p) <= bound);
-    const best = ok.reduce<FrontierPoint | undefined>((a, b) => (a === undefined || b.target.accuracy > a.target.accuracy ? b : a), undefined);
-    return { points: pts, bound, ...(best ? { best: { id: best.id, target: best.target.accuracy, informed: informedOf(best) } } : {}) };
+    const best = ok.reduce<FrontierPoint | undefined>(
+      (a, b) => (a === undefined || b.target.accuracy > a.target.accuracy ? b : a),
+      undefined,
+    );
+    return {
+      points: pts,
+      bound,
+      ...(best ? { best: { id: best.id, target: best.target.accuracy, informed: informedOf(best) } } : {}),
+    };
   });
   return { attribute, chance, cleanAttribute: first.strongest.clean.accuracy, cleanTarget: NaN, points, pareto, bins };
 }
@@ -115,22 +136,42 @@ function valPrivacy(v: PointValidation): number {
  * @param measure what `privacy` is, in the reason's words
  * @example chooseByBudget([{ id: 'lp1', val }, { id: 'lp3', val: v3 }], 3).chosen
  */
-export function chooseByBudget(cands: readonly { id: string; val: PointValidation; privacy?: number }[], maxDrop: number,
-  measure = 'mean informed-attacker validation accuracy'): BudgetChoice {
+export function chooseByBudget(
+  cands: readonly { id: string; val: PointValidation; privacy?: number }[],
+  maxDrop: number,
+  measure = 'mean informed-attacker validation accuracy',
+): BudgetChoice {
   if (!cands.length) throw new RangeError('chooseByBudget: no candidates (train at least one point)');
-  if (!(maxDrop >= 0)) throw new RangeError(`chooseByBudget: 'maxDrop' must be a number of points >= 0, got ${maxDrop}`);
-  const rows = cands.map((c) => ({ id: c.id, drop: c.val.drop, privacy: c.privacy ?? valPrivacy(c.val), informed: c.val.informed }));
+  if (!(maxDrop >= 0))
+    throw new RangeError(`chooseByBudget: 'maxDrop' must be a number of points >= 0, got ${maxDrop}`);
+  const rows = cands.map((c) => ({
+    id: c.id,
+    drop: c.val.drop,
+    privacy: c.privacy ?? valPrivacy(c.val),
+    informed: c.val.informed,
+  }));
   const pts = (x: number): string => `${(100 * x).toFixed(1)}`;
   const fits = rows.filter((r) => 100 * r.drop <= maxDrop + 1e-9);
   const byPrivacy = (a: (typeof rows)[number], b: (typeof rows)[number]): number =>
     (Number.isNaN(a.privacy) ? 1 : 0) - (Number.isNaN(b.privacy) ? 1 : 0) || a.privacy - b.privacy || a.drop - b.drop;
   if (fits.length) {
     const best = [...fits].sort(byPrivacy)[0]!;
-    return { maxTargetDrop: maxDrop, chosen: best.id, withinBudget: true, candidates: rows,
-      reason: `${fits.length} of ${rows.length} points keep T's validation drop within ${maxDrop} points; ${best.id} is the most private ` +
-        `of them (${measure} ${measure.includes('accuracy') ? `${pts(best.privacy)}%` : best.privacy.toFixed(4)}, T drop ${pts(best.drop)} points)` };
+    return {
+      maxTargetDrop: maxDrop,
+      chosen: best.id,
+      withinBudget: true,
+      candidates: rows,
+      reason:
+        `${fits.length} of ${rows.length} points keep T's validation drop within ${maxDrop} points; ${best.id} is the most private ` +
+        `of them (${measure} ${measure.includes('accuracy') ? `${pts(best.privacy)}%` : best.privacy.toFixed(4)}, T drop ${pts(best.drop)} points)`,
+    };
   }
   const best = [...rows].sort((a, b) => a.drop - b.drop)[0]!;
-  return { maxTargetDrop: maxDrop, chosen: best.id, withinBudget: false, candidates: rows,
-    reason: `no point keeps T's validation drop within ${maxDrop} points; ${best.id} has the smallest drop (${pts(best.drop)} points)` };
+  return {
+    maxTargetDrop: maxDrop,
+    chosen: best.id,
+    withinBudget: false,
+    candidates: rows,
+    reason: `no point keeps T's validation drop within ${maxDrop} points; ${best.id} has the smallest drop (${pts(best.drop)} points)`,
+  };
 }

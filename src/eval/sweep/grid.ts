@@ -47,15 +47,18 @@ const GRID_KEYS = Object.keys(SWEEP_GRID_DEFAULTS) as (keyof SweepGrid)[];
  * @example parseGrid({ lambdaP: [1, 3], window: [[32, 4]] }, 'grid.json')
  */
 export function parseGrid(v: unknown, where: string, defaults: SweepGrid = SWEEP_GRID_DEFAULTS): SweepGrid {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw gridError(where, 'the top level must be an object', v);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw gridError(where, 'the top level must be an object', v);
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!(GRID_KEYS as string[]).includes(k)) throw gridError(where, `unknown key '${k}'; known keys: ${GRID_KEYS.join(', ')}`, k);
+    if (!(GRID_KEYS as string[]).includes(k))
+      throw gridError(where, `unknown key '${k}'; known keys: ${GRID_KEYS.join(', ')}`, k);
   }
   const nums = (k: 'lambdaP' | 'width' | 'epochs', ok: (x: number) => boolean, want: string): number[] => {
     const x = o[k];
     if (x === undefined) return defaults[k];
-    if (!Array.isArray(x) || !x.every((e) => typeof e === 'number' && ok(e))) throw gridError(where, `'${k}' must be a list of ${want}`, x);
+    if (!Array.isArray(x) || !x.every((e) => typeof e === 'number' && ok(e)))
+      throw gridError(where, `'${k}' must be a list of ${want}`, x);
     return x as number[];
   };
   const window = o['window'] === undefined ? defaults.window : parseWindows(o['window'], where);
@@ -74,12 +77,23 @@ export function parseGrid(v: unknown, where: string, defaults: SweepGrid = SWEEP
 
 /** Windows as [W, M] pairs or { w, m } objects; W and W + 2M multiples of 4, M >= 0. */
 function parseWindows(x: unknown, where: string): SweepWindow[] {
-  const want = "a list of windows [W, M] or { \"w\": W, \"m\": M }: W >= 4 and W + 2M multiples of 4, M >= 0";
+  const want = 'a list of windows [W, M] or { "w": W, "m": M }: W >= 4 and W + 2M multiples of 4, M >= 0';
   if (!Array.isArray(x)) throw gridError(where, `'window' must be ${want}`, x);
   return x.map((e: unknown) => {
-    const pair = Array.isArray(e) ? e : e !== null && typeof e === 'object' ? [(e as SweepWindow).w, (e as SweepWindow).m] : [];
+    const pair = Array.isArray(e)
+      ? e
+      : e !== null && typeof e === 'object'
+        ? [(e as SweepWindow).w, (e as SweepWindow).m]
+        : [];
     const [w, m] = pair as number[];
-    const ok = pair.length === 2 && Number.isInteger(w) && Number.isInteger(m) && w! >= 4 && m! >= 0 && w! % 4 === 0 && (w! + 2 * m!) % 4 === 0;
+    const ok =
+      pair.length === 2 &&
+      Number.isInteger(w) &&
+      Number.isInteger(m) &&
+      w! >= 4 &&
+      m! >= 0 &&
+      w! % 4 === 0 &&
+      (w! + 2 * m!) % 4 === 0;
     if (!ok) throw gridError(where, `'window' must be ${want}`, e);
     return { w: w!, m: m! };
   });
@@ -108,10 +122,16 @@ export function readGridFile(file: string): SweepGrid {
 
 /** A comma-separated flag value as numbers ('0.1,0.3,1'); `flag` names it in errors. */
 export function parseNumberList(s: string, flag: string): number[] {
-  const parts = s.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = s
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   const out = parts.map(Number);
   if (!parts.length || out.some((x) => !Number.isFinite(x))) {
-    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${flag} must be a comma-separated list of numbers (e.g. 0.1,0.3,1), got '${s}'`);
+    throw new EarmarkError(
+      'EARMARK_BAD_ARGUMENT',
+      `--${flag} must be a comma-separated list of numbers (e.g. 0.1,0.3,1), got '${s}'`,
+    );
   }
   return out;
 }
@@ -119,7 +139,11 @@ export function parseNumberList(s: string, flag: string): number[] {
 /** Windows from a flag value 'W:M,W:M' (e.g. '128:16,32:4'). */
 export function parseWindowList(s: string, flag = 'window'): SweepWindow[] {
   const pairs = s.split(',').map((p) => p.trim().split(':').map(Number));
-  if (pairs.some((p) => p.length !== 2)) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${flag} must be W:M pairs separated by commas (e.g. 128:16,32:4), got '${s}'`);
+  if (pairs.some((p) => p.length !== 2))
+    throw new EarmarkError(
+      'EARMARK_BAD_ARGUMENT',
+      `--${flag} must be W:M pairs separated by commas (e.g. 128:16,32:4), got '${s}'`,
+    );
   return parseWindows(pairs, `--${flag}`);
 }
 
@@ -133,10 +157,21 @@ export function expandGrid(g: SweepGrid): SweepPoint[] {
     for (const epochs of or(g.epochs)) {
       for (const width of or(g.width)) {
         for (const lambdaP of or(g.lambdaP)) {
-          const id = [lambdaP === undefined ? '' : `lp${num(lambdaP)}`, width === undefined ? '' : `c${width}`,
-            epochs === undefined ? '' : `e${epochs}`, window === undefined ? '' : `w${window.w}m${window.m}`].filter(Boolean).join('-');
-          out.push({ id: id || 'base', ...(lambdaP === undefined ? {} : { lambdaP }), ...(width === undefined ? {} : { width }),
-            ...(epochs === undefined ? {} : { epochs }), ...(window === undefined ? {} : { window }) });
+          const id = [
+            lambdaP === undefined ? '' : `lp${num(lambdaP)}`,
+            width === undefined ? '' : `c${width}`,
+            epochs === undefined ? '' : `e${epochs}`,
+            window === undefined ? '' : `w${window.w}m${window.m}`,
+          ]
+            .filter(Boolean)
+            .join('-');
+          out.push({
+            id: id || 'base',
+            ...(lambdaP === undefined ? {} : { lambdaP }),
+            ...(width === undefined ? {} : { width }),
+            ...(epochs === undefined ? {} : { epochs }),
+            ...(window === undefined ? {} : { window }),
+          });
         }
       }
     }

@@ -3,6 +3,7 @@
 // this process or in child processes (worker.ts), at most `jobs` at a time.
 import { fork } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../optin/config.js';
@@ -37,7 +38,8 @@ function link(src: string, dst: string): number {
   if (statSync(src).isDirectory()) {
     mkdirSync(dst, { recursive: true });
     let n = 0;
-    for (const name of readdirSync(src)) if (!/\.tmp$/.test(name)) n += link(path.join(src, name), path.join(dst, name));
+    for (const name of readdirSync(src))
+      if (!/\.tmp$/.test(name)) n += link(path.join(src, name), path.join(dst, name));
     return n;
   }
   if (existsSync(dst)) return 0;
@@ -61,11 +63,17 @@ export async function runInProcess(job: SweepJob, log: (l: string) => void): Pro
   await runExperiment({ config: job.config, runDir: job.runDir, resume: true, log: (l) => log(`[${job.name}] ${l}`) });
 }
 
-/** Run one experiment in a child process (worker.ts); rejects with the child's last error line. */
-export function runInChild(job: SweepJob, log: (l: string) => void): Promise<void> {
+/** Run one experiment in a child process (worker.ts) with 1/jobs of the cores; rejects with the child's last error line. */
+export function runInChild(job: SweepJob, log: (l: string) => void, jobs = 1): Promise<void> {
   const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
+  // the cores shared out between the children, unless EARMARK_THREADS says otherwise
+  const threads = process.env['EARMARK_THREADS'] ?? String(Math.max(1, Math.floor(availableParallelism() / jobs)));
   return new Promise((resolve, reject) => {
-    const child = fork(worker, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    const child = fork(worker, [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+      env: { ...process.env, EARMARK_THREADS: threads },
+    });
     let lastError = '';
     const lines = (buf: Buffer, isErr: boolean): void => {
       for (const l of buf.toString('utf8').split(/\r?\n/)) {
@@ -79,7 +87,12 @@ export function runInChild(job: SweepJob, log: (l: string) => void): Promise<voi
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${job.name} (child process) ended with ${signal ?? `exit code ${code}`}${lastError ? `: ${lastError}` : ''}`));
+      else
+        reject(
+          new Error(
+            `${job.name} (child process) ended with ${signal ?? `exit code ${code}`}${lastError ? `: ${lastError}` : ''}`,
+          ),
+        );
     });
     child.send({ config: job.config, runDir: job.runDir });
   });

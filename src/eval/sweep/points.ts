@@ -46,9 +46,18 @@ export function testScores(r: Json): TestScores {
   if (r['version'] === 1) {
     const attackers: AttackerScore[] = [];
     for (const a of r['attacks'] ?? []) {
-      const base = { attribute: a.attribute, format: 'frames', protocol: 'closed-set', chance: chanceOf(a.clean), clean: a.clean };
-      attackers.push({ ...base, attacker: 'ignorant', score: a.ignorant }, { ...base, attacker: 'informed', score: a.informed },
-        { ...base, attacker: 'in-training', score: a.reconstruction });
+      const base = {
+        attribute: a.attribute,
+        format: 'frames',
+        protocol: 'closed-set',
+        chance: chanceOf(a.clean),
+        clean: a.clean,
+      };
+      attackers.push(
+        { ...base, attacker: 'ignorant', score: a.ignorant },
+        { ...base, attacker: 'informed', score: a.informed },
+        { ...base, attacker: 'in-training', score: a.reconstruction },
+      );
     }
     return { clean: r['target'].clean, target: { frames: r['target'].obfuscated }, attackers };
   }
@@ -59,7 +68,8 @@ export function testScores(r: Json): TestScores {
       attackers.push({ ...base, attacker: 'ignorant', score: f['ignorant'] });
       if (f['informed']) attackers.push({ ...base, attacker: 'informed', score: f['informed'] });
       if (f['inTraining']) attackers.push({ ...base, attacker: 'in-training', score: f['inTraining'] });
-      for (const [net, s] of Object.entries<ClassScores>(f['inversion'] ?? {})) attackers.push({ ...base, attacker: `inversion:${net}`, score: s });
+      for (const [net, s] of Object.entries<ClassScores>(f['inversion'] ?? {}))
+        attackers.push({ ...base, attacker: `inversion:${net}`, score: s });
     }
   }
   return { clean: r['target']?.clean, target: { ...(r['target']?.formats ?? {}) }, attackers };
@@ -72,19 +82,28 @@ export function validationOf(r: Json): PointValidation {
   if (sel < 0 || sel >= hist.length) {
     const last = r['config']?.obfuscatorTrain?.selection === 'last';
     sel = 0;
-    hist.forEach((e, i) => { if (last || e['valTargetAcc'] >= hist[sel]!['valTargetAcc']) sel = i; });
+    hist.forEach((e, i) => {
+      if (last || e['valTargetAcc'] >= hist[sel]!['valTargetAcc']) sel = i;
+    });
   }
   const e = hist[sel] ?? { valCleanAcc: NaN, valTargetAcc: NaN };
   const informed: Record<string, number> = {};
   const primary: string | undefined = r['protocols']?.primary;
   for (const a of r['attacks'] ?? []) {
     if (primary !== undefined && a.protocol !== primary) continue;
-    const histories: Json[][] = r['version'] === 1 ? [a.informedHistory ?? []]
-      : Object.values<Json>(a.formats ?? {}).map((f) => f['informedHistory'] ?? []);
+    const histories: Json[][] =
+      r['version'] === 1
+        ? [a.informedHistory ?? []]
+        : Object.values<Json>(a.formats ?? {}).map((f) => f['informedHistory'] ?? []);
     const best = Math.max(...histories.flat().map((h) => h['valAcc'] as number));
     if (Number.isFinite(best)) informed[a.attribute] = Math.max(informed[a.attribute] ?? -Infinity, best);
   }
-  return { cleanAcc: e['valCleanAcc'], targetAcc: e['valTargetAcc'], drop: e['valCleanAcc'] - e['valTargetAcc'], informed };
+  return {
+    cleanAcc: e['valCleanAcc'],
+    targetAcc: e['valTargetAcc'],
+    drop: e['valCleanAcc'] - e['valTargetAcc'],
+    informed,
+  };
 }
 
 /** A baseline (McAdams, ADR) of an experiment report, as test scores (T's accuracy on its output, its attackers). */
@@ -101,7 +120,10 @@ export function baselineScores(r: Json, system: 'mcadams' | 'adr'): TestScores |
   const attackers: AttackerScore[] = [];
   for (const a of (b['attacks'] ?? []) as Json[]) {
     const base = { attribute: a['attribute'], format, protocol, chance: chanceOf(a['clean']), clean: a['clean'] };
-    attackers.push({ ...base, attacker: 'ignorant', score: a['ignorant'] }, { ...base, attacker: 'informed', score: a['informed'] });
+    attackers.push(
+      { ...base, attacker: 'ignorant', score: a['ignorant'] },
+      { ...base, attacker: 'informed', score: a['informed'] },
+    );
   }
   return { clean: b['target'].clean, target: { [format]: b['target'].transformed }, attackers };
 }

@@ -12,10 +12,25 @@ import path from 'node:path';
 import { fingerprint, fingerprintDiff } from '../../config/fingerprint.js';
 import { EarmarkError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
-import type { ExperimentConfig } from '../optin/config.js';
+import { EXPERIMENTS, type ExperimentConfig } from '../optin/config.js';
 import { exportChoice } from './choice.js';
-import { attributeFrontier, chooseByBudget, frontierPoint, type AttributeFrontier, type BudgetChoice, type FrontierPoint } from './frontier.js';
-import { expandGrid, latencyMs, pointConfig, pointFingerprint, pointWindow, type SweepGrid, type SweepPoint } from './grid.js';
+import {
+  attributeFrontier,
+  chooseByBudget,
+  frontierPoint,
+  type AttributeFrontier,
+  type BudgetChoice,
+  type FrontierPoint,
+} from './frontier.js';
+import {
+  expandGrid,
+  latencyMs,
+  pointConfig,
+  pointFingerprint,
+  pointWindow,
+  type SweepGrid,
+  type SweepPoint,
+} from './grid.js';
 import { pool, runInChild, runInProcess, seedFolder, SHARED_FILES, type SweepJob } from './jobs.js';
 import { baselineScores, testScores, validationOf, type PointValidation, type TestScores } from './points.js';
 import { writeSweepHtml } from './report.js';
@@ -55,21 +70,37 @@ export interface SweepReport {
   format: 'earmark-sweep-report';
   version: 1;
   experiment: string;
+  /** The granted task T is trained for (the frontier's x axis). */
+  task: string;
   dataset: string;
   grid: SweepGrid;
   points: SweepPointRecord[];
   baselines: { id: string; dir: string; status: 'done' | 'failed' | 'reused'; error?: string; test?: TestScores }[];
   frontiers: AttributeFrontier[];
   /** Per deployed window: its latency and the point the budget picks among that window's points, with its test privacy. */
-  latency: { window: { w: number; m: number }; latencyMs: number; budget: number; chosen?: string; withinBudget?: boolean;
-    strongest: Record<string, number> }[];
+  latency: {
+    window: { w: number; m: number };
+    latencyMs: number;
+    budget: number;
+    chosen?: string;
+    withinBudget?: boolean;
+    strongest: Record<string, number>;
+  }[];
   choice?: BudgetChoice;
   createdAt: string;
 }
 
 /** The config keys every point shares (what the seed folder's files were made from). */
 function sharedFingerprint(c: ExperimentConfig): string {
-  const { obfuscator: _o, deobfuscator: _d, obfuscatorTrain: _t, baselines: _b, mcadams: _m, reportExamples: _r, ...rest } = c;
+  const {
+    obfuscator: _o,
+    deobfuscator: _d,
+    obfuscatorTrain: _t,
+    baselines: _b,
+    mcadams: _m,
+    reportExamples: _r,
+    ...rest
+  } = c;
   return fingerprint(rest);
 }
 
@@ -82,7 +113,14 @@ interface Planned extends SweepJob {
 }
 
 /** Plan one folder: reuse it when its point.json fingerprint matches, else (config changed) start it over. */
-function plan(name: string, kind: Planned['kind'], config: ExperimentConfig, runDir: string, log: (l: string) => void, point?: SweepPoint): Planned {
+function plan(
+  name: string,
+  kind: Planned['kind'],
+  config: ExperimentConfig,
+  runDir: string,
+  log: (l: string) => void,
+  point?: SweepPoint,
+): Planned {
   const fp = pointFingerprint(config);
   const file = path.join(runDir, 'point.json');
   let reused = false;
@@ -97,7 +135,16 @@ function plan(name: string, kind: Planned['kind'], config: ExperimentConfig, run
       rmSync(runDir, { recursive: true, force: true });
     }
   }
-  return { name, kind, config, runDir, fingerprint: fp, shared: sharedFingerprint(config), reused, ...(point ? { point } : {}) };
+  return {
+    name,
+    kind,
+    config,
+    runDir,
+    fingerprint: fp,
+    shared: sharedFingerprint(config),
+    reused,
+    ...(point ? { point } : {}),
+  };
 }
 
 /**
@@ -107,32 +154,68 @@ function plan(name: string, kind: Planned['kind'], config: ExperimentConfig, run
 export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
   const log = o.log ?? ((l: string) => console.error(l));
   const jobs = o.jobs ?? 1;
-  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`runSweep: 'jobs' must be an integer >= 1, got ${jobs}`);
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new RangeError(`runSweep: 'jobs' must be an integer >= 1, got ${jobs}`);
   const points = expandGrid(o.grid);
   if (!points.length) throw new EarmarkError('EARMARK_CONFIG', 'the sweep grid has no points');
   mkdirSync(o.outDir, { recursive: true });
   writeFileAtomicSync(path.join(o.outDir, 'sweep.json'), JSON.stringify({ grid: o.grid, config: o.config }, null, 2));
-  const planned = points.map((p) => plan(p.id, 'point', pointConfig(o.config, p), path.join(o.outDir, 'points', p.id), log, p));
+  const planned = points.map((p) =>
+    plan(p.id, 'point', pointConfig(o.config, p), path.join(o.outDir, 'points', p.id), log, p),
+  );
   const first = planned[0]!;
   const alphas = o.mcadamsAlphas ?? [0.5, 0.7, 0.9];
   const adr = o.adr ?? o.config.baselines.adr;
-  const baseJobs = alphas.map((alpha, i) => plan(`mcadams-${alpha}`, 'baseline', {
-    ...first.config, mcadams: { ...first.config.mcadams, alpha }, baselines: { mcadams: true, adr: adr && i === 0, verification: false },
-  }, path.join(o.outDir, 'baselines', `mcadams-${alpha}`), log));
+  const baseJobs = alphas.map((alpha, i) =>
+    plan(
+      `mcadams-${alpha}`,
+      'baseline',
+      {
+        ...first.config,
+        mcadams: { ...first.config.mcadams, alpha },
+        baselines: { mcadams: true, adr: adr && i === 0, verification: false },
+      },
+      path.join(o.outDir, 'baselines', `mcadams-${alpha}`),
+      log,
+    ),
+  );
   if (!alphas.length && adr) {
-    baseJobs.push(plan('adr', 'baseline', { ...first.config, baselines: { mcadams: false, adr: true, verification: false } },
-      path.join(o.outDir, 'baselines', 'adr'), log));
+    baseJobs.push(
+      plan(
+        'adr',
+        'baseline',
+        { ...first.config, baselines: { mcadams: false, adr: true, verification: false } },
+        path.join(o.outDir, 'baselines', 'adr'),
+        log,
+      ),
+    );
   }
 
-  const run = (j: Planned): Promise<void> => (jobs > 1 ? runInChild(j, log) : runInProcess(j, log));
-  const finish = (j: Planned): void => writeFileAtomicSync(path.join(j.runDir, 'point.json'),
-    JSON.stringify({ id: j.name, point: j.point, fingerprint: j.fingerprint, shared: j.shared, config: j.config, finishedAt: new Date().toISOString() }, null, 2));
+  const run = (j: Planned): Promise<void> => (jobs > 1 ? runInChild(j, log, jobs) : runInProcess(j, log));
+  const finish = (j: Planned): void =>
+    writeFileAtomicSync(
+      path.join(j.runDir, 'point.json'),
+      JSON.stringify(
+        {
+          id: j.name,
+          point: j.point,
+          fingerprint: j.fingerprint,
+          shared: j.shared,
+          config: j.config,
+          finishedAt: new Date().toISOString(),
+        },
+        null,
+        2,
+      ),
+    );
   const errors = new Map<Planned, Error>();
   // 1) the seed: a finished point made from the same shared config, else the first point, run alone
   let seed = planned.find((j) => j.reused && j.shared === first.shared);
   if (seed === undefined) {
     seed = first;
-    log(`[sweep] ${first.name}: training what every point shares (T, the clean classifiers, the features) with the first point`);
+    log(
+      `[sweep] ${first.name}: training what every point shares (T, the clean classifiers, the features) with the first point`,
+    );
     try {
       await run(first);
       finish(first);
@@ -144,12 +227,15 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
   // 2) the rest, `jobs` at a time
   const rest = [...planned, ...baseJobs].filter((j) => !j.reused && j !== seed);
   const seedDir = seed.runDir;
-  const results = await pool(rest.map((j) => async () => {
-    const n = seedFolder(seedDir, j.runDir, j.kind === 'point' ? SHARED_FILES : 'all');
-    log(`[${j.name}] starting (${n} shared files linked from ${path.relative(o.outDir, seedDir)})`);
-    await run(j);
-    finish(j);
-  }), jobs);
+  const results = await pool(
+    rest.map((j) => async () => {
+      const n = seedFolder(seedDir, j.runDir, j.kind === 'point' ? SHARED_FILES : 'all');
+      log(`[${j.name}] starting (${n} shared files linked from ${path.relative(o.outDir, seedDir)})`);
+      await run(j);
+      finish(j);
+    }),
+    jobs,
+  );
   rest.forEach((j, i) => {
     const e = results[i];
     if (e) {
@@ -168,16 +254,33 @@ function readReport(dir: string): Record<string, unknown> | undefined {
 }
 
 /** Read every finished folder's report and build the sweep's report, choice and HTML. */
-async function collect(o: RunSweepOptions, planned: Planned[], baseJobs: Planned[], errors: Map<Planned, Error>): Promise<SweepReport> {
-  const status = (j: Planned): 'done' | 'failed' | 'reused' => (errors.has(j) ? 'failed' : j.reused ? 'reused' : 'done');
+async function collect(
+  o: RunSweepOptions,
+  planned: Planned[],
+  baseJobs: Planned[],
+  errors: Map<Planned, Error>,
+): Promise<SweepReport> {
+  const status = (j: Planned): 'done' | 'failed' | 'reused' =>
+    errors.has(j) ? 'failed' : j.reused ? 'reused' : 'done';
   const err = (j: Planned): { error?: string } => (errors.has(j) ? { error: errors.get(j)!.message } : {});
   const records: SweepPointRecord[] = planned.map((j) => {
     const r = errors.has(j) ? undefined : readReport(j.runDir);
     const t = j.config.obfuscatorTrain;
     const window = pointWindow(j.config);
     return {
-      id: j.name, point: j.point!, status: status(j), ...err(j), dir: path.relative(o.outDir, j.runDir), fingerprint: j.fingerprint,
-      settings: { lambdaP: t.lambdaP, width: j.config.obfuscator.channels, epochs: t.epochs, window, latencyMs: latencyMs(window) },
+      id: j.name,
+      point: j.point!,
+      status: status(j),
+      ...err(j),
+      dir: path.relative(o.outDir, j.runDir),
+      fingerprint: j.fingerprint,
+      settings: {
+        lambdaP: t.lambdaP,
+        width: j.config.obfuscator.channels,
+        epochs: t.epochs,
+        window,
+        latencyMs: latencyMs(window),
+      },
       ...(r ? { val: validationOf(r), test: testScores(r) } : {}),
     };
   });
@@ -186,9 +289,23 @@ async function collect(o: RunSweepOptions, planned: Planned[], baseJobs: Planned
     const r = errors.has(j) ? undefined : readReport(j.runDir);
     const alpha = j.config.mcadams.alpha;
     const mc = r && j.config.baselines.mcadams ? baselineScores(r, 'mcadams') : undefined;
-    if (j.config.baselines.mcadams) baselines.push({ id: `McAdams α=${alpha}`, dir: path.relative(o.outDir, j.runDir), status: status(j), ...err(j), ...(mc ? { test: mc } : {}) });
+    if (j.config.baselines.mcadams)
+      baselines.push({
+        id: `McAdams α=${alpha}`,
+        dir: path.relative(o.outDir, j.runDir),
+        status: status(j),
+        ...err(j),
+        ...(mc ? { test: mc } : {}),
+      });
     const adr = r && j.config.baselines.adr ? baselineScores(r, 'adr') : undefined;
-    if (j.config.baselines.adr) baselines.push({ id: 'ADR', dir: path.relative(o.outDir, j.runDir), status: status(j), ...err(j), ...(adr ? { test: adr } : {}) });
+    if (j.config.baselines.adr)
+      baselines.push({
+        id: 'ADR',
+        dir: path.relative(o.outDir, j.runDir),
+        status: status(j),
+        ...err(j),
+        ...(adr ? { test: adr } : {}),
+      });
   }
   const judged = records.filter((p) => p.test && p.val);
   const attributes = [...new Set(judged.flatMap((p) => p.test!.attackers.map((a) => a.attribute)))];
@@ -205,10 +322,15 @@ async function collect(o: RunSweepOptions, planned: Planned[], baseJobs: Planned
     return { ...attributeFrontier(attr, pts), cleanTarget: judged[0]!.test!.clean.accuracy };
   });
   const budget = o.latencyBudget ?? o.maxTargetDrop ?? 3;
-  const windows = [...new Map(judged.map((p) => [`${p.settings.window.w}:${p.settings.window.m}`, p.settings.window])).values()];
+  const windows = [
+    ...new Map(judged.map((p) => [`${p.settings.window.w}:${p.settings.window.m}`, p.settings.window])).values(),
+  ];
   const latency = windows.map((w) => {
     const pts = judged.filter((p) => p.settings.window.w === w.w && p.settings.window.m === w.m);
-    const c = chooseByBudget(pts.map((p) => ({ id: p.id, val: p.val! })), budget);
+    const c = chooseByBudget(
+      pts.map((p) => ({ id: p.id, val: p.val! })),
+      budget,
+    );
     const chosen = pts.find((p) => p.id === c.chosen)!;
     const strongest: Record<string, number> = {};
     for (const f of frontiers) {
@@ -219,15 +341,30 @@ async function collect(o: RunSweepOptions, planned: Planned[], baseJobs: Planned
   });
   let choice: BudgetChoice | undefined;
   if (o.maxTargetDrop !== undefined && judged.length) {
-    choice = chooseByBudget(judged.map((p) => ({ id: p.id, val: p.val! })), o.maxTargetDrop);
+    choice = chooseByBudget(
+      judged.map((p) => ({ id: p.id, val: p.val! })),
+      o.maxTargetDrop,
+    );
     const chosen = planned.find((j) => j.name === choice!.chosen)!;
-    writeFileAtomicSync(path.join(o.outDir, 'choice.json'), JSON.stringify({ ...choice, dir: path.relative(o.outDir, chosen.runDir) }, null, 2));
+    writeFileAtomicSync(
+      path.join(o.outDir, 'choice.json'),
+      JSON.stringify({ ...choice, dir: path.relative(o.outDir, chosen.runDir) }, null, 2),
+    );
     exportChoice(chosen.runDir, path.join(o.outDir, 'obfuscator.onnx'), choice, chosen.config);
   }
   const report: SweepReport = {
-    format: 'earmark-sweep-report', version: 1, experiment: o.config.experiment,
-    dataset: o.config.dataset.manifest || o.config.dataset.root, grid: o.grid, points: records, baselines, frontiers, latency,
-    ...(choice ? { choice } : {}), createdAt: new Date().toISOString(),
+    format: 'earmark-sweep-report',
+    version: 1,
+    experiment: o.config.experiment,
+    task: String(EXPERIMENTS[o.config.experiment].task),
+    dataset: o.config.dataset.manifest || o.config.dataset.root,
+    grid: o.grid,
+    points: records,
+    baselines,
+    frontiers,
+    latency,
+    ...(choice ? { choice } : {}),
+    createdAt: new Date().toISOString(),
   };
   writeFileAtomicSync(path.join(o.outDir, 'report.json'), JSON.stringify(report, null, 1));
   await writeSweepHtml(path.join(o.outDir, 'report.html'), report);
