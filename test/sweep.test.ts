@@ -176,6 +176,7 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
     assert.match(html, /<svg/);
     assert.match(html, /lp0p3-w16m4[\s\S]*lp3-w16m4/);
     assert.match(html, /polyline|Pareto front: lp/);
+    assert.match(readFileSync(path.join(outDir, 'frontier.md'), 'utf8'), /\| lp3-w16m4 \| 3 \| 4 \| 1 \| 16:4 \|/);
     // the budget: choice.json, and the exported obfuscator carries the choice
     const choice = JSON.parse(readFileSync(path.join(outDir, 'choice.json'), 'utf8'));
     assert.equal(choice.chosen, r.choice!.chosen);

@@ -31,7 +31,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   epochs: { type: 'string', description: "obfuscator epochs, e.g. 4,8 (default: the preset's)" },
   window: {
     type: 'string',
-    description: 'deployed windows W:M (W kept frames, M context each side), e.g. 128:16,32:4,8:2',
+    description: 'deployed windows W:M (W kept frames, M context each side), e.g. 96:16,32:4,8:2 (96:16: the deployed windows of 128 frames)',
   },
   mcadams: {
     type: 'string',
@@ -42,7 +42,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
     min: 0,
     description: "utility budget: pick, on validation, the most private point within D points of T's accuracy",
   },
-  jobs: { type: 'int', min: 1, description: 'points run at once, each in a child process (default 1)', default: 1 },
+  jobs: { type: 'int', min: 1, description: 'points run at once, each in a child process', default: 1 },
 });
 
 const isExperiment = (name: string | undefined): name is ExperimentName => name !== undefined && name in EXPERIMENTS;

@@ -34,6 +34,7 @@ import {
 import { pool, runInChild, runInProcess, seedFolder, SHARED_FILES, type SweepJob } from './jobs.js';
 import { baselineScores, testScores, validationOf, type PointValidation, type TestScores } from './points.js';
 import { writeSweepHtml } from './report.js';
+import { frontierMarkdown } from './table.js';
 
 export interface RunSweepOptions {
   /** The base config (dataset, split, T, attackers); each point overrides the obfuscator's settings. */
@@ -368,5 +369,6 @@ async function collect(
   };
   writeFileAtomicSync(path.join(o.outDir, 'report.json'), JSON.stringify(report, null, 1));
   await writeSweepHtml(path.join(o.outDir, 'report.html'), report);
+  writeFileAtomicSync(path.join(o.outDir, 'frontier.md'), frontierMarkdown(report));
   return report;
 }

@@ -1,0 +1,66 @@
+// The sweep's frontier as a Markdown table (frontier.md, for results/ and closing notes): per point its
+// settings, T's validation drop, T's test accuracy on the output, and per attribute the strongest and the
+// informed attacker with 95% intervals, the Pareto front, the privacy bins and the budget's choice.
+import type { ClassScores } from '../metrics.js';
+import type { SweepReport } from './run.js';
+
+const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '–');
+const ci = (s: ClassScores | undefined): string =>
+  s ? `${pct(s.accuracy)} [${pct(s.accuracyCI.lo)}, ${pct(s.accuracyCI.hi)}]` : '–';
+
+/** The frontier table of a sweep report, in Markdown. */
+export function frontierMarkdown(r: SweepReport): string {
+  const attrs = r.frontiers.map((f) => f.attribute);
+  const head = ['system', 'λ_p', 'C', 'epochs', 'W:M', 'latency ms', 'val T drop', `T ${r.task} (test)`];
+  for (const a of attrs) head.push(`${a}: strongest`, `${a}: informed`);
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  const ids = [...r.points.map((p) => p.id), ...r.baselines.map((b) => b.id)];
+  for (const id of ids) {
+    const p = r.points.find((x) => x.id === id);
+    const s = p?.settings;
+    const cells = s
+      ? [
+          id,
+          String(s.lambdaP),
+          String(s.width),
+          String(s.epochs),
+          `${s.window.w}:${s.window.m}`,
+          s.latencyMs.toFixed(0),
+        ]
+      : [id, '', '', '', '', ''];
+    cells.push(p?.val ? (100 * p.val.drop).toFixed(1) : '');
+    let target: ClassScores | undefined;
+    const attackCells: string[] = [];
+    for (const f of r.frontiers) {
+      const fp = f.points.find((x) => x.id === id);
+      target ??= fp?.target;
+      const inf = fp?.attackers
+        .filter((a) => a.attacker === 'informed')
+        .sort((a, b) => b.score.accuracy - a.score.accuracy)[0];
+      attackCells.push(
+        fp ? `${ci(fp.strongest.score)} (${fp.strongest.attacker}/${fp.strongest.format})` : '–',
+        ci(inf?.score),
+      );
+    }
+    lines.push(`| ${[...cells, ci(target), ...attackCells].join(' | ')} |`);
+  }
+  const out = [
+    `# Sweep ${r.experiment} (${r.dataset})`,
+    '',
+    'Accuracies in %, 95% intervals in brackets.',
+    '',
+    ...lines,
+    '',
+  ];
+  for (const f of r.frontiers) {
+    out.push(
+      `- ${f.attribute} (chance ${pct(f.chance)}, clean classifier ${pct(f.cleanAttribute)}): Pareto front ` +
+        `${f.pareto.join(' → ') || '–'}; ` +
+        f.bins
+          .map((b) => `informed ≤ chance+${b.points}: ${b.best ? `${b.best.id} (T ${pct(b.best.target)})` : 'none'}`)
+          .join('; '),
+    );
+  }
+  if (r.choice) out.push(`- budget ${r.choice.maxTargetDrop} points: ${r.choice.chosen}: ${r.choice.reason}`);
+  return out.join('\n') + '\n';
+}
