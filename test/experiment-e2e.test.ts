@@ -20,7 +20,7 @@ import type { ExperimentReport } from '../src/eval/optin/schema.js';
 import { memory } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
 
-/** 4 speakers (2 female, 2 male) × 2 emotions × 5 sentences of harmonic tones, 0.5 s at 16 kHz; F1's first clip starts with 0.5 s of zeros. */
+/** 4 speakers (2 female, 2 male) × 2 emotions × 5 sentences of harmonic tones, 0.5 s at 16 kHz; F1's first clip starts with 0.5 s of exact zeros and 0.25 s of a 1-LSB floor. */
 function syntheticCorpus(dir: string): { manifest: string; rows: { id: string; speaker: string; sentence: string }[] } {
   const rows = ['path,speaker,gender,emotion,sentence'];
   const list: { id: string; speaker: string; sentence: string }[] = [];
@@ -29,9 +29,11 @@ function syntheticCorpus(dir: string): { manifest: string; rows: { id: string; s
   for (const [spk, gender, f0] of speakers) {
     for (const emotion of ['calm', 'tense']) {
       for (let s = 0; s < 5; s++) {
-        const silent = spk === 'f1' && emotion === 'calm' && s === 0 ? 8000 : 0; // digital silence, as a real FLAC can start
+        // digital silence, as a real FLAC can start, then 0.25 s of a 1-LSB noise floor (where an unguarded LPC diverges)
+        const silent = spk === 'f1' && emotion === 'calm' && s === 0 ? 12000 : 0;
         const n = 8000;
         const x = new Float32Array(silent + n);
+        for (let i = 8000; i < silent; i++) x[i] = (((i * 7919) % 3) - 1) / 32768;
         const vib = emotion === 'tense' ? 12 : 2;
         for (let i = 0; i < n; i++) {
           const t = i / 16000;

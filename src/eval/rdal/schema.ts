@@ -1,5 +1,6 @@
 // RDAL experiment's report schema: one record per trained run, the per-method summary, and report.json.
 import type { RdalConfig, RdalMethod } from '../../methods/rdal/config.js';
+import type { PairedComparison } from './paired.js';
 
 export interface RdalRunMetrics {
   method: RdalMethod;
@@ -43,6 +44,8 @@ export interface RdalReport {
   meta: Record<string, unknown>;
   summary: RdalSummaryRow[];
   runs: RdalRunMetrics[];
-  /** The paper's qualitative claims, checked on this report's means. */
+  /** Every pair of methods compared over the seeds both ran: mean ± std of the differences, paired t test. */
+  paired: PairedComparison[];
+  /** The paper's qualitative claims, checked on this report's means (and the paired test where it applies). */
   checks: { claim: string; holds: boolean | null; detail: string }[];
 }
