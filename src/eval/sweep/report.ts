@@ -5,7 +5,7 @@
 import { writeFileAtomic } from '../../util/atomic.js';
 import type { ClassScores } from '../metrics.js';
 import type { AttributeFrontier } from './frontier.js';
-import type { SweepReport } from './run.js';
+import type { SweepReport } from './schema.js';
 
 const esc = (s: string): string =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

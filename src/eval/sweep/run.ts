@@ -35,6 +35,9 @@ import { pool, runInChild, runInProcess, seedFolder, SHARED_FILES, type SweepJob
 import { baselineScores, testScores, validationOf, type PointValidation, type TestScores } from './points.js';
 import { writeSweepHtml } from './report.js';
 import { frontierMarkdown } from './table.js';
+import type { SweepPointRecord, SweepReport } from './schema.js';
+
+export type { SweepPointRecord, SweepReport } from './schema.js';
 
 export interface RunSweepOptions {
   /** The base config (dataset, split, T, attackers); each point overrides the obfuscator's settings. */
@@ -52,43 +55,6 @@ export interface RunSweepOptions {
   /** The budget the latency plot reads (default maxTargetDrop, else 3 points). */
   latencyBudget?: number;
   log?: (line: string) => void;
-}
-
-/** One point of the sweep as report.json lists it. */
-export interface SweepPointRecord {
-  id: string;
-  point: SweepPoint;
-  status: 'done' | 'failed' | 'reused';
-  error?: string;
-  dir: string;
-  fingerprint: string;
-  settings: { lambdaP: number; width: number; epochs: number; window: { w: number; m: number }; latencyMs: number };
-  val?: PointValidation;
-  test?: TestScores;
-}
-
-export interface SweepReport {
-  format: 'earmark-sweep-report';
-  version: 1;
-  experiment: string;
-  /** The granted task T is trained for (the frontier's x axis). */
-  task: string;
-  dataset: string;
-  grid: SweepGrid;
-  points: SweepPointRecord[];
-  baselines: { id: string; dir: string; status: 'done' | 'failed' | 'reused'; error?: string; test?: TestScores }[];
-  frontiers: AttributeFrontier[];
-  /** Per deployed window: its latency and the point the budget picks among that window's points, with its test privacy. */
-  latency: {
-    window: { w: number; m: number };
-    latencyMs: number;
-    budget: number;
-    chosen?: string;
-    withinBudget?: boolean;
-    strongest: Record<string, number>;
-  }[];
-  choice?: BudgetChoice;
-  createdAt: string;
 }
 
 /** The config keys every point shares (what the seed folder's files were made from). */

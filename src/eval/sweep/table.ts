@@ -2,7 +2,7 @@
 // settings, T's validation drop, T's test accuracy on the output, and per attribute the strongest and the
 // informed attacker with 95% intervals, the Pareto front, the privacy bins and the budget's choice.
 import type { ClassScores } from '../metrics.js';
-import type { SweepReport } from './run.js';
+import type { SweepReport } from './schema.js';
 
 const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '–');
 const ci = (s: ClassScores | undefined): string =>
