@@ -12,7 +12,7 @@
 // the script started again. The entries take about 15 min (demo), 20–30 min (each figure) and 30 min (RDAL)
 // on two idle cores: run them when the machine is free, and commit results/ with the README change.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -91,10 +91,15 @@ if (!readmeOnly) {
 }
 
 // the quoted numbers, from results/ alone
-const { syncResultsBlocks } = await dist('eval/results-readme.js');
+const { addMissingBlocks, syncResultsBlocks } = await dist('eval/results-readme.js');
+const have = existsSync(path.join(root, 'results'))
+  ? readdirSync(path.join(root, 'results')).filter((n) => existsSync(path.join(root, 'results', n, 'report.json')))
+  : [];
 for (const doc of ['README.md', path.join('docs', 'methods.md')]) {
   const file = path.join(root, doc);
-  const { text, changed } = syncResultsBlocks(readFileSync(file, 'utf8'), (name) =>
+  const before = readFileSync(file, 'utf8');
+  // every reference result is quoted in the README (a "Reference results" section for new ones)
+  const { text, changed } = syncResultsBlocks(doc === 'README.md' ? addMissingBlocks(before, have) : before, (name) =>
     JSON.parse(readFileSync(path.join(root, 'results', name, 'report.json'), 'utf8')));
   writeFileSync(file, text);
   console.error(`${doc}: ${changed.length ? `rewrote ${changed.join(', ')}` : 'up to date'}`);
