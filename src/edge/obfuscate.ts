@@ -6,10 +6,8 @@
 // training crop length), each normalised on its own:
 //   window k covers frames [k·S, k·S + W), S = W − 2M (M = look-ahead frames, default 16);
 //   its input is log1p|STFT| normalised per window ((S − mean)/std, unbiased std) — the per-window
-//   normalisation; its output is de-normalised with FIXED statistics (outputMean, outputStd: the training
-//   set's global mean and std of log1p|STFT|, stored in the exported model's metadata), never with the
-//   input window's own: those would hand every window the input's level (a voice-activity envelope that
-//   even an obfuscator outputting zeros leaks, issue 11);
+//   normalisation; its output is de-normalised with FIXED statistics (outputMean/outputStd, the training
+//   set's level in the model's metadata), never the input window's own (a level envelope leaks, issue 11);
 //   stitching: window k keeps frames [k·S + M, k·S + M + S) — the first window keeps from frame 0, the
 //   last (the first whose end reaches the utterance's N frames) keeps up to N and may be shorter than W.
 // Offline and streaming apply exactly this rule, so they agree everywhere; only float rounding differs
@@ -33,11 +31,7 @@ export interface WindowConfig {
   windowFrames: number;
   /** M: context frames on each side (default 16); needs W > 2M. */
   lookaheadFrames: number;
-  /**
-   * The fixed log1p|STFT| level every window's output is de-normalised with (y·outputStd + outputMean):
-   * the obfuscator's training set's global mean and std (the model's metadata; OUTPUT_LEVEL_DEFAULTS
-   * for a model without them). Never the input's statistics.
-   */
+  /** The fixed level outputs are de-normalised with (y·outputStd + outputMean; OUTPUT_LEVEL_DEFAULTS if absent). */
   outputMean?: number;
   outputStd?: number;
   /** Full windows run together in batches of this many offline (default 8; 1 when making audio). */
@@ -46,10 +40,7 @@ export interface WindowConfig {
 
 export const WINDOW_DEFAULTS: WindowConfig = { windowFrames: 128, lookaheadFrames: 16 };
 
-/**
- * The de-normalisation of models exported without training statistics: the global mean and std of
- * log1p|STFT| (DS2 front-end) of speech peaking near −8 dBFS (measured on the built-in corpus).
- */
+/** The level of models exported without one: log1p|STFT| of speech peaking near −8 dBFS (built-in corpus). */
 export const OUTPUT_LEVEL_DEFAULTS = { mean: 0.1, std: 0.27 } as const;
 
 /** The fixed (mean, std) a window config de-normalises with. */

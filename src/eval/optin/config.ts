@@ -206,4 +206,3 @@ function checkAttack(a: AttackConfig): void {
   check(Number.isInteger(a.workers) && a.workers >= 0, where, 'attack.workers', 'an integer >= 0', a.workers);
 }
 
-export type { AttackResult, ExperimentReport, FormatAttack, InversionRecord, StageRecord, Verdict } from './schema.js';

@@ -82,7 +82,7 @@ export function plotSvg(r: ExperimentReport, attribute: string): string {
     legend.push(`<text x="${W - R + 12}" y="${T + 14 + i * 18}" font-size="12" fill="${sys.colour}">${esc(sys.name)}</text>`);
     for (const [shape, s, onClean] of sys.points) {
       if (s === undefined) continue;
-      const x = sx(onClean ? sys.targetClean : sys.targetOut);
+      const x = sx(onClean ? sys.targetClean : sys.targetOut) + 4 * i; // systems at the same x side by side
       parts.push(`<line x1="${x}" y1="${sy(s.accuracyCI.lo)}" x2="${x}" y2="${sy(s.accuracyCI.hi)}" stroke="${sys.colour}"/>`);
       parts.push(marker(shape, x, sy(s.accuracy), sys.colour));
     }

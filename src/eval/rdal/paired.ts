@@ -4,22 +4,9 @@
 // two-sided Student t test (t = mean(d) / (sd(d) / √n), sd unbiased, n − 1 degrees of freedom) with its
 // p-value. With fewer than two seeds, or differences that are all equal, there is no test (p = null).
 import type { RdalMethod } from '../../methods/rdal/config.js';
-import type { RdalMetricKey, RdalRunMetrics } from './schema.js';
+import type { PairedComparison, RdalMetricKey, RdalRunMetrics } from './schema.js';
 
-export interface PairedComparison {
-  a: RdalMethod;
-  b: RdalMethod;
-  metric: RdalMetricKey;
-  /** The seeds both methods ran. */
-  seeds: number[];
-  /** Mean and population std of a − b over those seeds. */
-  meanDiff: number;
-  stdDiff: number;
-  t: number | null;
-  df: number;
-  /** Two-sided p-value of the paired t test (null: fewer than 2 seeds or zero spread). */
-  p: number | null;
-}
+export type { PairedComparison } from './schema.js';
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; about 15 digits). */
 function lnGamma(x: number): number {

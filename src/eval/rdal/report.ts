@@ -28,7 +28,8 @@ function medianRun(runs: RdalRunMetrics[]): RdalRunMetrics | undefined {
   return s[Math.floor((s.length - 1) / 2)];
 }
 
-function rocSvg(report: RdalReport): string {
+/** The fresh speech attackers' ROC curves of every method (one run each), as an SVG element. */
+export function rocSvg(report: RdalReport): string {
   const W = 320; const P = 40;
   const x = (v: number): number => P + v * (W - 2 * P);
   const y = (v: number): number => W - P - v * (W - 2 * P);

@@ -1,6 +1,5 @@
 // RDAL experiment's report schema: one record per trained run, the per-method summary, and report.json.
 import type { RdalConfig, RdalMethod } from '../../methods/rdal/config.js';
-import type { PairedComparison } from './paired.js';
 
 export interface RdalRunMetrics {
   method: RdalMethod;
@@ -48,4 +47,20 @@ export interface RdalReport {
   paired: PairedComparison[];
   /** The paper's qualitative claims, checked on this report's means (and the paired test where it applies). */
   checks: { claim: string; holds: boolean | null; detail: string }[];
+}
+
+/** Two methods compared paired over the seeds both ran (eval/rdal/paired.ts). */
+export interface PairedComparison {
+  a: RdalMethod;
+  b: RdalMethod;
+  metric: RdalMetricKey;
+  /** The seeds both methods ran. */
+  seeds: number[];
+  /** Mean and population std of a − b over those seeds. */
+  meanDiff: number;
+  stdDiff: number;
+  t: number | null;
+  df: number;
+  /** Two-sided p-value of the paired t test (null: fewer than 2 seeds or zero spread). */
+  p: number | null;
 }
