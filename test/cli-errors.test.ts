@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { errorMessage, exitCodeOf, reportError } from '../src/cli/report.js';
+import { GraphBuilder } from '../src/edge/builder.js';
+import { encodeModel } from '../src/edge/onnx.js';
 import { encodeRaw } from '../src/serialize/safetensors-format.js';
 import { repoRoot } from '../src/util/paths.js';
 import { systemErrorMessage } from '../src/util/sys-error.js';
@@ -46,6 +48,13 @@ before(async () => {
     encodeRaw(new Map([['w', { dtype: 'F32', shape: [1], data: new Uint8Array(4) }]])),
   );
   writeFileSync(at('store.json'), JSON.stringify({ version: 1, grants: [] }));
+  const ghz = tinyWav(300, 0.1);
+  new DataView(ghz.buffer, ghz.byteOffset).setUint32(24, 2_000_000_000, true); // the fmt chunk's sample rate
+  writeFileSync(at('ghz.wav'), ghz);
+  const b = new GraphBuilder();
+  b.node('Identity', [b.input('x', ['batch', 161, 'time'])], {}, 'id', 1, ['y']);
+  b.output('y', ['batch', 161, 'time']);
+  writeFileSync(at('obf.onnx'), encodeModel(b.model('stand-in obfuscator', {})));
   writeFileSync(at('afile'), 'x');
   mkdirSync(at('empty'));
   busy = createServer();
@@ -120,6 +129,15 @@ const ROWS: Row[] = [
     says: /unexpected argument 'stray': `earmark features` takes no positional arguments/,
     inProcess: true,
   },
+  {
+    argv: () => ['features', '--manifest', csv(), '--workers', 'two'],
+    says: /^earmark features: --workers must be an integer, got 'two'$/,
+  },
+  {
+    argv: () => ['train-target', csv(), '--task', 'speaker'],
+    says: /unexpected argument '.*labels\.csv': `earmark train-target` takes no positional arguments/,
+  },
+  { argv: () => ['demo', '--difficulty'], says: /^earmark demo: --difficulty needs a value \(an integer: /, inProcess: true },
   {
     argv: () => ['train-target', '--epoch', '3'],
     says: /unknown flag --epoch for `earmark train-target` \(did you mean --epochs\?\)/,
@@ -205,6 +223,24 @@ const ROWS: Row[] = [
   },
   { argv: () => obf('--format', 'frames'), says: /--format frames applies to stream mode \(--in -\)/, inProcess: true },
   { argv: () => obf(), says: /--model .*A0\.wav is a WAV file, not an ONNX model/ },
+  {
+    argv: () => ['obfuscate', '--model', at('obf.onnx'), '--in', at('ghz.wav'), '--out', at('o.wav')],
+    says: /^earmark obfuscate: --in .*ghz\.wav: its header says 2000000000 Hz, outside 1000–768000 Hz/,
+  },
+  {
+    argv: () => ['obfuscate', '--model', at('obf.onnx'), '--in', wav(), '--out', at('o.wav'), '--lookahead', '40'],
+    says: /--lookahead 40 is more than a quarter of the window \(W = 128 frames\)/,
+  },
+  {
+    argv: () => ['obfuscate', '--model', at('obf.onnx'), '--in', wav(), '--out', at('o.mp3')],
+    says: /o\.mp3.*unknown extension/,
+    inProcess: true,
+  },
+  {
+    argv: () => ['serve', '--source', `file:${at('ghz.wav')}`, '--tokens', at('store.json')],
+    says: /^earmark serve: --source .*ghz\.wav: its header says 2000000000 Hz/,
+    inProcess: true,
+  },
   { argv: () => ['serve', '--port', '99999'], says: /^earmark serve: --port must be from 0 to 65535, got 99999$/ },
   { argv: () => ['serve', '--threads', '0'], says: /--threads must be from 1 to 256, got 0/, inProcess: true },
   {

@@ -1,6 +1,8 @@
 // Input checks that read a little of a file before any work: that a --target is a checkpoint of a
-// trained target model (its safetensors header only, no tensors and no libtorch).
+// trained target model (its safetensors header only, no tensors and no libtorch), and that an input
+// audio file's header is plausible (a 2 GHz sample rate is refused by name, not met in the resampler).
 import { closeSync, openSync, readSync } from 'node:fs';
+import { probeAudio } from '../data/probe.js';
 import { usageError } from './flag-checks.js';
 
 /** What train-target's checkpoint keeps in its metadata (methods/checkpoint.ts, methods/classifier.ts). */
@@ -48,4 +50,24 @@ export function checkTargetCheckpoint(file: string, flag = '--target'): number {
       `${flag} ${file} is an earmark checkpoint but not of a target model (no DeepSpeech2 config); ${fix}`,
     );
   return numClasses;
+}
+
+/** Sample rates a recording may have; outside them the header is corrupt (and the resampler cannot reach 16 kHz). */
+export const SAMPLE_RATE_RANGE = [1000, 768_000] as const;
+
+/**
+ * An input audio file's header, where this probe reads one (WAV, FLAC): a plausible sample rate and at
+ * least one frame of audio. Other formats and damaged headers are left to the decoder, which names the file.
+ * @example checkAudioHeader('--in', 'talk.wav');
+ */
+export function checkAudioHeader(flag: string, file: string): void {
+  const h = probeAudio(file);
+  if (h === undefined) return;
+  const [lo, hi] = SAMPLE_RATE_RANGE;
+  const fix = 're-export it as 16 kHz mono WAV (e.g. `sox in.wav -r 16000 -c 1 out.wav`)';
+  if (h.sampleRate < lo || h.sampleRate > hi)
+    throw usageError(
+      `${flag} ${file}: its header says ${h.sampleRate} Hz, outside ${lo}–${hi} Hz, so the header is corrupt; ${fix}`,
+    );
+  if (h.channels === 0 || h.frames === 0) throw usageError(`${flag} ${file} holds no audio (0 frames); ${fix}`);
 }

@@ -4,6 +4,7 @@
 // the window it implies are checked before any audio is read.
 import type { PhaseMethod } from '../edge/synthesis.js';
 import { defineCommand, usageError } from './args.js';
+import { checkAudioHeader } from './checks.js';
 
 /** The phase methods a user may choose (edge/synthesis.ts's PHASE_METHODS but the unsafe one; a test keeps them equal). */
 export const SAFE_PHASE_METHODS = ['rtisi-la', 'rtpghi', 'gla'] as const satisfies readonly PhaseMethod[];
@@ -80,7 +81,10 @@ export const obfuscate = defineCommand({
     if (fileMode && o.out === '-')
       throw usageError('file mode writes a file: give --out <file.wav|.npy|.safetensors> (stdout is for --in -)');
     if (!fileMode && o.out !== '-') throw usageError('stream mode (--in -) writes to stdout: give --out -');
-    if (fileMode) io.outputFormat(o.out);
+    if (fileMode) {
+      io.outputFormat(o.out);
+      checkAudioHeader('--in', o.in);
+    }
     if (o.unsafeOriginalPhase && o.phase !== undefined)
       throw usageError(`--phase ${o.phase} and --unsafe-original-phase exclude each other; give one`);
     const { checkObfuscatorModel } = await import('../edge/model-check.js');

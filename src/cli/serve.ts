@@ -8,6 +8,7 @@ import type { AudioSource } from '../edge/sources.js';
 import { TokenStore } from '../edge/tokens.js';
 import { findSystemError } from '../util/sys-error.js';
 import { defineCommand, usageError } from './args.js';
+import { checkAudioHeader } from './checks.js';
 import { checkExists } from './flag-checks.js';
 import { TOKENS_FLAG } from './grant.js';
 
@@ -17,6 +18,7 @@ type SourceSpec = { kind: 'file'; path: string } | { kind: 'stdin' } | { kind: '
 async function parseSource(spec: string): Promise<SourceSpec> {
   if (spec.startsWith('file:')) {
     checkExists('--source', 'file', spec.slice(5));
+    checkAudioHeader('--source', spec.slice(5));
     return { kind: 'file', path: spec.slice(5) };
   }
   if (spec === 'stdin') return { kind: 'stdin' };
