@@ -175,6 +175,10 @@ test('system errors become sentences naming the path or port; unknown errors ask
     systemErrorMessage(sys('EACCES', { syscall: 'listen', address: '127.0.0.1', port: 80 }))!,
     /not allowed to listen on port 80 on 127\.0\.0\.1/,
   );
+  const unknownHost = sys('ENOTFOUND', { syscall: 'getaddrinfo', hostname: 'nosuch.invalid' });
+  assert.match(systemErrorMessage(unknownHost)!, /^nosuch\.invalid is not a known host name or address; use --host/);
+  assert.equal(exitCodeOf(unknownHost, 'work'), 2, 'a --host that is no address here is a usage error');
+  assert.equal(exitCodeOf(sys('EACCES', { syscall: 'open', path: '/x' }), 'work'), 1, 'EACCES on a file is not');
   const inUse = new Error('wrapped', {
     cause: sys('EADDRINUSE', { syscall: 'listen', address: '127.0.0.1', port: 8765 }),
   });

@@ -74,12 +74,15 @@ const SOUNDSCAPES_FLAGS = configFlags<SoundscapesConfig>()({
   },
   snr: {
     type: 'number',
+    min: -40,
+    max: 40,
     description: `speech-to-event SNR in dB (default ${SOUNDSCAPES_DEFAULTS.snrDb})`,
     config: 'snrDb',
   },
   snrSpread: {
     type: 'number',
     min: 0,
+    max: 40,
     config: 'snrSpreadDb',
     description: `SNR drawn uniformly from snr ± this (default ${SOUNDSCAPES_DEFAULTS.snrSpreadDb})`,
   },

@@ -93,6 +93,8 @@ export function checkFlag(name: string, spec: FlagSpec, v: string | number | boo
   } else if ((spec.type === 'number' || spec.type === 'int') && typeof v === 'number') {
     if (!Number.isFinite(v)) throw usageError(`--${name} must be a finite number, got ${v}`);
     if (spec.type === 'int' && !Number.isInteger(v)) throw usageError(`--${name} must be an integer, got '${v}'`);
+    if (spec.type === 'int' && !Number.isSafeInteger(v))
+      throw usageError(`--${name} must be an integer of at most 2^53 - 1 in size, got ${v}`);
     const { min, max } = spec;
     if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
       const range =

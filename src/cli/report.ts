@@ -23,12 +23,21 @@ export function errorMessage(e: unknown): string {
   return `internal error: ${String(e)}; run again with --debug and report it`;
 }
 
+/** listen()'s errors that only another --port or --host can cure: a usage error even once the work started. */
+const LISTEN_USAGE_CODES = ['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'ENOTFOUND', 'EAI_AGAIN'];
+
+/** `e` (or a cause) is a port in use, not ours to take, or a --host that is no address of this machine. */
+export function isListenUsageError(e: unknown): boolean {
+  const s = findSystemError(e);
+  if (s === undefined || !LISTEN_USAGE_CODES.includes(s.code)) return false;
+  return s.code !== 'EACCES' || s.syscall === 'listen' || s.syscall === 'bind';
+}
+
 /** 2 when the command line is at fault, else 1. */
 export function exitCodeOf(e: unknown, phase: Phase): number {
   if (phase === 'usage') return EXIT_USAGE;
   if (e instanceof EarmarkError && e.code === 'EARMARK_BAD_ARGUMENT') return EXIT_USAGE;
-  const code = findSystemError(e)?.code;
-  return code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' ? EXIT_USAGE : EXIT_FAILED;
+  return isListenUsageError(e) ? EXIT_USAGE : EXIT_FAILED;
 }
 
 /** `e`'s stack and those of its causes, for --debug. */

@@ -6,11 +6,11 @@ import { EarmarkError } from '../errors.js';
 import type { SourceStop } from '../edge/service.js';
 import type { AudioSource } from '../edge/sources.js';
 import { TokenStore } from '../edge/tokens.js';
-import { findSystemError } from '../util/sys-error.js';
 import { defineCommand, usageError } from './args.js';
 import { checkAudioHeader } from './checks.js';
 import { checkExists } from './flag-checks.js';
 import { TOKENS_FLAG } from './grant.js';
+import { isListenUsageError } from './report.js';
 
 type SourceSpec = { kind: 'file'; path: string } | { kind: 'stdin' } | { kind: 'arecord'; device: string | undefined };
 
@@ -106,8 +106,6 @@ export const serve = defineCommand({
   },
   async run(o, { checked }) {
     const host = o.host;
-    if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost')
-      console.error(`warning: binding to ${host} exposes the sensor beyond this device`);
     const { UNSAFE_ORIGINAL_PHASE_WARNING } = await import('../edge/obfuscate-io.js');
     const { PrivacySensor } = await import('../edge/service.js');
     const unsafe = o.unsafeOriginalPhase;
@@ -128,11 +126,11 @@ export const serve = defineCommand({
       log: (l) => console.error(l),
     }).catch((e: unknown) => {
       // a port in use or not ours to take is a --port (or --host) the command line cannot have
-      const code = findSystemError(e)?.code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
-        throw usageError((e as Error).message, e);
+      if (isListenUsageError(e)) throw usageError((e as Error).message, e);
       throw e;
     });
+    if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost')
+      console.error(`warning: bound to ${host}, which exposes the sensor beyond this device`);
     console.error(
       `privacy sensor on ${sensor.url} (health: http://${host}:${sensor.port}/health), source ${source.name}, ` +
         `audio phase ${sensor.synthesis.method}; Ctrl-C stops`,

@@ -2,8 +2,8 @@
 // and the sensor frame on two loopback ports (two origins), every asset local. The models and the
 // origins are checked before anything is built or bound.
 import { describeModel, findModels } from '../web/models.js';
-import { findSystemError } from '../util/sys-error.js';
 import { defineCommand, usageError } from './args.js';
+import { isListenUsageError } from './report.js';
 
 /** `http://localhost:5173` and the like: an origin has a scheme, a host, maybe a port, and nothing else. */
 function checkOrigin(o: string): void {
@@ -75,9 +75,7 @@ export const web = defineCommand({
       threads: o.threads,
       appOrigins: o.allowOrigin ?? [],
     }).catch((e: unknown) => {
-      const code = findSystemError(e)?.code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
-        throw usageError((e as Error).message, e);
+      if (isListenUsageError(e)) throw usageError((e as Error).message, e);
       throw e;
     });
     console.error(

@@ -107,6 +107,9 @@ export function systemErrorMessage(e: unknown): string | undefined {
       return `${port} is already in use (another earmark?); stop that process or choose another --port (0 = any free port)`;
     case 'EADDRNOTAVAIL':
       return `${s.address ?? 'the address'} is not an address of this machine; use --host 127.0.0.1`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `${(s as { hostname?: string }).hostname ?? 'the host'} is not a known host name or address; use --host 127.0.0.1`;
     case 'ECONNREFUSED':
       return `nothing is listening on ${port}; start it first or check --port`;
     case 'EPIPE':
