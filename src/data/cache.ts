@@ -181,12 +181,14 @@ export async function buildFeatureCache(corpus: Corpus, spec: FeatureSpec, opts:
     const u = utts[d.index]!;
     bar?.tick();
     if ('error' in d) {
+      // the reason without the path, which the listing and the message name once
+      const error = d.error.startsWith(`${u.path}: `) ? d.error.slice(u.path.length + 2) : d.error;
       if (opts.skipBad === true) {
-        skipped.push({ id: u.id, path: u.path, error: d.error });
+        skipped.push({ id: u.id, path: u.path, error });
         return true;
       }
       const code = (d.code?.startsWith('EARMARK_') ? d.code : 'EARMARK_DATASET') as EarmarkErrorCode;
-      failure = new EarmarkError(code, `cannot compute features for ${u.path} (utterance ${u.id}): ${d.error}; fix or remove the file, or pass --skip-bad to skip bad files and list them`);
+      failure = new EarmarkError(code, `cannot compute features for ${u.path} (utterance ${u.id}): ${error}; fix or remove the file, or pass --skip-bad to skip bad files and list them`);
       return false;
     }
     const bytes = new Uint8Array(d.item.data.buffer, d.item.data.byteOffset, d.item.data.byteLength);
