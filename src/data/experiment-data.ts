@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { buildFeatureCache } from './cache.js';
+import type { FeatureSpec } from './cache-file.js';
 import { ds2FeatureSpec } from './features-ds2.js';
 import { loadCorpus, type Layout } from './load.js';
 import { loadOrCreateSplits, type SplitSet, type Splits } from './splits.js';
@@ -43,6 +44,8 @@ export interface ExperimentData {
   stats: Map<string, { mean: number; std: number }>;
   /** Utterances the cache skipped as unreadable (with skipBad). */
   skipped: { id: string; path: string; error: string }[];
+  /** The spec of the cached features in `sets` (part of every stage's inputs, see methods/stage.ts). */
+  featureSpec: FeatureSpec;
 }
 
 /**
@@ -57,7 +60,8 @@ export async function loadExperimentData(o: DatasetOptions, workDir: string, pro
   const layout = o.manifest && o.layout === 'auto' ? 'csv' : o.layout;
   const corpus = loadCorpus({ layout, root: o.root || path.dirname(o.manifest), ...(o.manifest ? { manifest: o.manifest } : {}) });
   const splits = loadOrCreateSplits(path.join(workDir, 'splits.json'), corpus, { seed: o.splitSeed });
-  const built = await buildFeatureCache(corpus, ds2FeatureSpec(), { dir: path.join(workDir, 'features'), skipBad: o.skipBad, progress });
+  const featureSpec = ds2FeatureSpec();
+  const built = await buildFeatureCache(corpus, featureSpec, { dir: path.join(workDir, 'features'), skipBad: o.skipBad, progress });
   const cache = built.cache;
   const byId = new Map(corpus.utterances.map((u) => [u.id, u]));
   const stats = new Map<string, { mean: number; std: number }>();
@@ -78,7 +82,7 @@ export async function loadExperimentData(o: DatasetOptions, workDir: string, pro
   const fromSplit = (s: SplitSet): SplitSets => ({ train: toSet(s.train), val: toSet(s.val), test: toSet(s.test) });
   const data: ExperimentData = {
     corpus, splits, sets: fromSplit(splits.split), byId, stats,
-    skipped: built.skipped ?? [],
+    skipped: built.skipped ?? [], featureSpec,
   };
   if (splits.speakerId) data.speakerSets = fromSplit(splits.speakerId);
   cache.close();

@@ -2,11 +2,12 @@
 // optimiser's state under a prefix ("obfuscator.conv1.weight", "opt.obfuscator.0.momentum_buffer"),
 // with the resolved config and the loop's JSON state in the metadata. One file, written atomically,
 // so a checkpoint is either the previous one or the new one, never half.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { EarmarkError } from '../errors.js';
 import type { Module } from '../nn/index.js';
 import type { OptimizerMeta, OptimizerStateDict } from '../optim/index.js';
 import { loadSafetensorsSync, saveSafetensorsSync } from '../serialize/safetensors.js';
+import { MAX_HEADER_BYTES } from '../serialize/safetensors-format.js';
 import type { Tensor } from '../tensor/index.js';
 
 /** What a checkpoint needs of an optimiser. */
@@ -68,16 +69,27 @@ export function loadModuleWeights(path: string, name: string, m: Module): void {
   loadCheckpoint(path, { modules: { [name]: m } });
 }
 
-/** The JSON state alone, without touching any module. */
+/** The JSON state alone, read from the file's header (no tensor is loaded). */
 export function readCheckpointState<S = unknown>(path: string): S {
-  const file = loadSafetensorsSync(path);
+  const fd = openSync(path, 'r');
+  let header: { __metadata__?: Record<string, string> };
   try {
-    const raw = file.metadata?.[META_KEY];
-    if (raw === undefined) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is not an earmark checkpoint`);
-    return (JSON.parse(raw) as { state: S }).state;
+    const len = Buffer.alloc(8);
+    const n = readSync(fd, len, 0, 8, 0) === 8 ? Number(len.readBigUInt64LE(0)) : -1;
+    if (n < 0 || n > MAX_HEADER_BYTES) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is not a safetensors file (truncated or bad header length); delete it to retrain`);
+    const text = Buffer.alloc(n);
+    if (readSync(fd, text, 0, n, 8) !== n) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is truncated; delete it to retrain`);
+    try {
+      header = JSON.parse(text.toString('utf8')) as typeof header;
+    } catch (e) {
+      throw new EarmarkError('EARMARK_CHECKPOINT', `${path} has an unreadable header (${(e as Error).message}); delete it to retrain`);
+    }
   } finally {
-    for (const t of file.tensors.values()) t.dispose();
+    closeSync(fd);
   }
+  const raw = header.__metadata__?.[META_KEY];
+  if (raw === undefined) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is not an earmark checkpoint`);
+  return (JSON.parse(raw) as { state: S }).state;
 }
 
 function subDict(all: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
