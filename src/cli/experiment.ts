@@ -17,7 +17,8 @@ const FLAGS = configFlags<ExperimentConfig>()({
   seed: { type: 'int', description: 'seed of initialisation and crops', config: 'seed' },
   lambdaP: { type: 'number', description: 'weight λ_p of the privacy loss', config: 'obfuscatorTrain.lambdaP' },
   obfuscatorEpochs: { type: 'int', description: 'obfuscator training epochs', config: 'obfuscatorTrain.epochs' },
-  fresh: { type: 'boolean', description: 'ignore checkpoints in the run folder and start over', default: false },
+  fresh: { type: 'boolean', description: 'ignore every checkpoint in the run folder (T, obfuscator, attackers, x-vector extractors) and start over', default: false },
+  retrain: { type: 'boolean', description: 'retrain a stage whose checkpoint was made with other settings or data, naming the keys that differ; --no-retrain refuses instead', default: true },
 });
 
 const isExperiment = (name: string | undefined): name is ExperimentName => name !== undefined && name in EXPERIMENTS;
@@ -37,7 +38,7 @@ export const experiment = defineCommand({
     const dataset = config.dataset;
     const dsName = path.basename(dataset.manifest ? path.dirname(dataset.manifest) : dataset.root || 'data');
     const runDir = o.out ?? path.join('runs', `${name}-${dsName}`);
-    const report = await runExperiment({ config, runDir, resume: !o.fresh });
+    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain });
     console.log(`\n${summaryTable(report)}\n\nreport: ${path.resolve(runDir, 'report.html')}`);
     return 0;
   },

@@ -18,6 +18,7 @@ export const RDAL_FLAGS = configFlags<RdalConfig>()({
   period: { type: 'int', description: 'RDAL replacement period P in epochs', config: ['train.period', 'train.periodMask'] },
   momentum: { type: 'string', choices: ['keep', 'reset'], description: "D's SGD momentum after a replacement", config: 'train.momentumAfterReplace' },
   fresh: { type: 'boolean', description: 'ignore finished runs and checkpoints in --out and start over', default: false },
+  retrain: { type: 'boolean', description: 'retrain a run whose checkpoint or metrics was made with other settings or data, naming the keys that differ; --no-retrain refuses instead', default: true },
   quiet: { type: 'boolean', description: 'no progress bars', default: false },
 });
 
@@ -29,7 +30,7 @@ export async function runRdalCommand(o: RdalOptions, methods: RdalMethod[], defa
   const out = o.out ?? defaultOut;
   const report = await runRdalExperiment({
     data: o.data, methods, runs: o.runs, config, out,
-    resume: !o.fresh, quiet: o.quiet, meta: { preset: o.preset, configFile: o.config ?? null },
+    resume: !o.fresh, retrain: o.retrain, quiet: o.quiet, meta: { preset: o.preset, configFile: o.config ?? null },
     log: (s) => console.error(s),
   });
   printSummary(report, out);

@@ -10,12 +10,12 @@ export const rdal = defineCommand({
   summary: 'Train one RDAL method (baseline, naive = gradient reversal, rdal = adversary weights replaced every P epochs, rdal-m = rdal behind a speech mask) on a soundscape folder; evaluates fresh speech and gender attackers and writes report.json and report.html.',
   flags: {
     method: { type: 'string', choices: RDAL_METHODS, description: 'the method to train' },
-    out: { type: 'string', description: 'run folder (default runs/rdal-<method>)' },
+    out: { type: 'string', description: 'run folder (default runs/rdal-<preset>-<method>)' },
     ...RDAL_FLAGS,
     runs: { type: 'int', description: 'independent runs (seeds seed…seed+runs−1)', default: 1 },
   },
   async run(o) {
     if (o.method === undefined) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--method must be one of ${RDAL_METHODS.join(', ')}, got ''`);
-    return runRdalCommand(o, [o.method], path.join('runs', `rdal-${o.method}`));
+    return runRdalCommand(o, [o.method], path.join('runs', `rdal-${o.preset}-${o.method}`));
   },
 });

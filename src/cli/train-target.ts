@@ -14,6 +14,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   config: { type: 'string', description: 'JSON file of ExperimentConfig overrides (model, targetTrain)' },
   epochs: { type: 'int', description: 'training epochs', config: 'targetTrain.epochs' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
+  retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
 });
 
 export const trainTarget = defineCommand({
@@ -23,7 +24,7 @@ export const trainTarget = defineCommand({
   async run(o) {
     const c = experimentConfig(FLAGS, o);
     const task = taskFrom(o.task);
-    const r = await runTrainTarget({ task, dataset: c.dataset, model: c.model, train: c.targetTrain, out: o.out, resume: o.resume });
+    const r = await runTrainTarget({ task, dataset: c.dataset, model: c.model, train: c.targetTrain, out: o.out, resume: o.resume, retrain: o.retrain });
     console.log(`T (${task}): validation ${pct(r.val.accuracy)}, test ${pct(r.test.accuracy)} [${pct(r.test.accuracyCI.lo)}–${pct(r.test.accuracyCI.hi)}], chance ${pct(r.test.chanceUniform)}; best epoch ${r.bestEpoch + 1}\ncheckpoint: ${path.resolve(r.checkpoint)}`);
     return 0;
   },
