@@ -129,7 +129,8 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<Classi
     if (c.patience === 0 || st.stale < c.patience) o.log?.(resumeLine(o.name, st.epoch, c.epochs, o.checkpointPath!));
   }
   const batchesPerEpoch = Math.ceil(o.train.labels.length / c.batchSize);
-  const bar = o.quiet ? null : new Progress({ total: (c.epochs - st.epoch) * batchesPerEpoch, label: o.name });
+  const steps = (c.epochs - st.epoch) * batchesPerEpoch;
+  const bar = o.quiet || steps <= 0 ? null : new Progress({ total: steps, label: o.name });
 
   for (let epoch = st.epoch; epoch < c.epochs; epoch++) {
     if (c.patience > 0 && st.stale >= c.patience) break;

@@ -172,7 +172,8 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   }
   const n = o.train.specs.length;
   if (st.epoch === 0 && c.identityWarmupSteps > 0) identityWarmup(obf, optSigma, o.train, c, o.quiet ?? false);
-  const bar = o.quiet ? null : new Progress({ total: (c.epochs - st.epoch) * Math.ceil(n / c.batchSize), label: 'obfuscator' });
+  const steps = (c.epochs - st.epoch) * Math.ceil(n / c.batchSize);
+  const bar = o.quiet || steps <= 0 ? null : new Progress({ total: steps, label: 'obfuscator' });
 
   for (let epoch = st.epoch; epoch < c.epochs; epoch++) {
     const t0 = Date.now();
