@@ -1,6 +1,7 @@
 // A resumed experiment equals an uninterrupted one (issue 11): a tiny fig3b run in a child process is
 // killed with SIGKILL during T's training, again during the obfuscator's and again during an attacker's,
-// resumed each time, and its report.json is deep-equal to a straight run's once timings are removed.
+// resumed each time, and its report.json is deep-equal to a straight run's once timings are removed. Run
+// again with another λ_p, it retrains the obfuscator naming the key (or refuses with --no-retrain).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -77,6 +78,20 @@ test('an experiment killed with SIGKILL in three different stages and resumed wr
 
     const read = (out: string): unknown => timeless(JSON.parse(readFileSync(path.join(dir, out, 'report.json'), 'utf8')));
     assert.deepEqual(read('killed'), read('straight'), 'the resumed report equals the uninterrupted one, timings aside');
+
+    // another λ_p in the same folder: the obfuscator and what depends on it retrain, naming the key, or,
+    // with --no-retrain, the run refuses; T is reused
+    const refused = await experiment([...args('killed'), '--lambda-p', '3', '--no-retrain']);
+    assert.equal(refused.status, 1, refused.output);
+    assert.match(refused.output, /obfuscator\.safetensors was made with other settings or data \(differs: config\.train\.lambdaP\)/);
+    assert.doesNotMatch(refused.output, /\n\s+at /, 'no stack trace');
+    const other = await experiment([...args('killed'), '--lambda-p', '3']);
+    assert.equal(other.status, 0, other.output);
+    assert.match(other.output, /T gender: finished earlier/);
+    assert.match(other.output, /\(differs: config\.train\.lambdaP\); retraining/);
+    const report = JSON.parse(readFileSync(path.join(dir, 'killed', 'report.json'), 'utf8'));
+    assert.equal(report.config.obfuscatorTrain.lambdaP, 3);
+    assert.notDeepEqual(timeless(report), read('straight'), 'the report is the new obfuscator\'s');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
