@@ -22,7 +22,17 @@ const FLAGS = configFlags<ExperimentConfig>()({
     description: 'obfuscator training epochs',
     config: 'obfuscatorTrain.epochs',
   },
-  fresh: { type: 'boolean', description: 'ignore checkpoints in the run folder and start over', default: false },
+  fresh: {
+    type: 'boolean',
+    description: 'ignore every checkpoint in the run folder (T, obfuscator, attackers, x-vector extractors) and start over',
+    default: false,
+  },
+  retrain: {
+    type: 'boolean',
+    description:
+      'retrain a stage whose checkpoint was made with other settings or data, naming the keys that differ; --no-retrain refuses instead',
+    default: true,
+  },
 });
 
 export const experiment = defineCommand({
@@ -53,7 +63,7 @@ export const experiment = defineCommand({
   async run(o, { checked: { config, runDir } }) {
     const { runExperiment } = await import('../eval/optin/run.js');
     const { summaryTable } = await import('../eval/optin/summary.js');
-    const report = await runExperiment({ config, runDir, resume: !o.fresh });
+    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain });
     console.log(`\n${summaryTable(report)}\n\nreport: ${path.resolve(runDir, 'report.html')}`);
     return 0;
   },

@@ -53,6 +53,12 @@ export const RDAL_FLAGS = configFlags<RdalConfig>()({
     description: 'ignore finished runs and checkpoints in --out and start over',
     default: false,
   },
+  retrain: {
+    type: 'boolean',
+    description:
+      'retrain a stage whose checkpoint was made with other settings or data, naming the keys that differ; --no-retrain refuses instead',
+    default: true,
+  },
   quiet: { type: 'boolean', description: 'no progress bars', default: false },
 });
 
@@ -91,6 +97,7 @@ export async function runRdalCommand(
     config,
     out,
     resume: !o.fresh,
+    retrain: o.retrain,
     quiet: o.quiet,
     meta: { preset: o.preset, configFile: o.config ?? null },
     log: (s) => console.error(s),

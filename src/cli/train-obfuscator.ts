@@ -29,6 +29,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   lambdaT: { type: 'number', min: 0, description: 'weight of L_t', config: 'obfuscatorTrain.lambdaT' },
   lambdaP: { type: 'number', min: 0, description: 'weight of L_p', config: 'obfuscatorTrain.lambdaP' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
+  retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
 });
 
 export const trainObfuscator = defineCommand({
@@ -59,6 +60,7 @@ export const trainObfuscator = defineCommand({
       train: c.obfuscatorTrain,
       out: o.out,
       resume: o.resume,
+      retrain: o.retrain,
     });
     console.log(
       `obfuscator: T's validation accuracy ${pct(r.valTargetAcc)} on obfuscated audio (${pct(r.valCleanAcc)} clean)\ncheckpoint: ${path.resolve(r.checkpoint)}`,

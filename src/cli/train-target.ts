@@ -21,6 +21,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   },
   epochs: { type: 'int', min: 1, description: 'training epochs', config: 'targetTrain.epochs' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
+  retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
 });
 
 export const trainTarget = defineCommand({
@@ -42,6 +43,7 @@ export const trainTarget = defineCommand({
       train: c.targetTrain,
       out: o.out,
       resume: o.resume,
+      retrain: o.retrain,
     });
     console.log(
       `T (${o.task}): validation ${pct(r.val.accuracy)}, test ${pct(r.test.accuracy)} [${pct(r.test.accuracyCI.lo)}–${pct(r.test.accuracyCI.hi)}], chance ${pct(r.test.chanceUniform)}; best epoch ${r.bestEpoch + 1}\ncheckpoint: ${path.resolve(r.checkpoint)}`,

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { buildFeatureCache } from './cache.js';
+import type { FeatureSpec } from './cache-file.js';
 import { ds2FeatureSpec } from './features-ds2.js';
 import { loadCorpus, withoutSkipped, type Layout } from './load.js';
 import { loadOrCreateSplits, type SplitSet, type Splits } from './splits.js';
@@ -43,6 +44,8 @@ export interface ExperimentData {
   stats: Map<string, { mean: number; std: number }>;
   /** Files left out as unreadable (with skipBad): they cannot be opened or decoded; in no split. */
   skipped: { id: string; path: string; error: string }[];
+  /** The spec of the cached features in `sets` (part of every stage's inputs, see methods/stage.ts). */
+  featureSpec: FeatureSpec;
 }
 
 /**
@@ -66,7 +69,8 @@ export function loadDatasetCorpus(o: DatasetOptions): Corpus {
  */
 export async function loadExperimentData(o: DatasetOptions, workDir: string, progress = true): Promise<ExperimentData> {
   const listed = loadDatasetCorpus(o);
-  const built = await buildFeatureCache(listed, ds2FeatureSpec(), { dir: path.join(workDir, 'features'), skipBad: o.skipBad, progress });
+  const featureSpec = ds2FeatureSpec();
+  const built = await buildFeatureCache(listed, featureSpec, { dir: path.join(workDir, 'features'), skipBad: o.skipBad, progress });
   const corpus = withoutSkipped(listed, built.skipped);
   const splits = loadOrCreateSplits(path.join(workDir, 'splits.json'), corpus, { seed: o.splitSeed });
   const cache = built.cache;
@@ -89,7 +93,7 @@ export async function loadExperimentData(o: DatasetOptions, workDir: string, pro
   const fromSplit = (s: SplitSet): SplitSets => ({ train: toSet(s.train), val: toSet(s.val), test: toSet(s.test) });
   const data: ExperimentData = {
     corpus, splits, sets: fromSplit(splits.split), byId, stats,
-    skipped: corpus.skipped ?? [],
+    skipped: corpus.skipped ?? [], featureSpec,
   };
   if (splits.speakerId) data.speakerSets = fromSplit(splits.speakerId);
   cache.close();

@@ -2,8 +2,9 @@
 // obfuscator F_σ and the deobfuscator F_μ are trained jointly, alternating per batch (configurable):
 //   1) deobfuscator step: L_a = MSE(F_μ(X̃), X) on X̃ = F_σ(X) held constant;
 //   2) obfuscator step:   L_σ = λ_t·L_t − λ_p·L_p with T and F_μ frozen (F_γ(X) and T(X) under noGrad);
-// SGD lr 1e-2 momentum 0.9 for both (the paper), a checkpoint every epoch, --resume, per-epoch validation.
-import { existsSync } from 'node:fs';
+// SGD lr 1e-2 momentum 0.9 for both (the paper), a checkpoint every epoch (with the stage's identity: the
+// configs, the sets' ids, the frozen T's weights), --resume, per-epoch validation.
+import { stageSeed } from '../config/fingerprint.js';
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { CycleGanVc2Generator, type CycleGanVc2Config, type LatentStage } from '../models/cyclegan-vc2.js';
 import type { DeepSpeech2 } from '../models/deepspeech2.js';
@@ -15,6 +16,7 @@ import { batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } fr
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
+import { describeSet, moduleFingerprint, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
 
 export interface ObfuscatorTrainConfig {
   epochs: number;
@@ -107,9 +109,16 @@ export interface ObfuscatorRun {
   history: ObfuscatorEpoch[];
   /** The epoch whose networks were returned (see ObfuscatorTrainConfig.selection). */
   selectedEpoch: number;
+  /** The stage's fingerprint: what an attacker trained on this obfuscator's output names as its input. */
+  fingerprint: string;
 }
 
-export interface TrainObfuscatorOptions {
+/**
+ * `stage` (default 'obfuscator') seeds F_σ (stageSeed(seed, stage)) and F_μ (stageSeed(seed,
+ * `${stage}/deobfuscator`)); the identity holds both configs, the sets' ids and the frozen T's weights
+ * (hashed), plus `inputs` (e.g. the feature spec).
+ */
+export interface TrainObfuscatorOptions extends StageOptions {
   target: DeepSpeech2;
   obfuscatorConfig: CycleGanVc2Config;
   deobfuscatorConfig: CycleGanVc2Config;
@@ -128,6 +137,7 @@ interface ObfuscatorState {
   history: ObfuscatorEpoch[];
   bestEpoch: number;
   config: ObfuscatorTrainConfig;
+  stage: StageIdentity;
 }
 
 /**
@@ -138,7 +148,11 @@ interface ObfuscatorState {
 export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<ObfuscatorRun> {
   const c = o.config;
   const target = o.target.freeze();
+  const id = stageIdentity(o.stage ?? 'obfuscator', { train: c, obfuscator: o.obfuscatorConfig, deobfuscator: o.deobfuscatorConfig },
+    { train: describeSet(o.train), val: describeSet(o.val), target: moduleFingerprint(target), ...o.inputs });
+  manualSeed(stageSeed(c.seed, id.stage)); // each network's initial weights depend on (seed, stage) only
   const obf = new CycleGanVc2Generator(o.obfuscatorConfig);
+  manualSeed(stageSeed(c.seed, `${id.stage}/deobfuscator`));
   const deobf = new CycleGanVc2Generator(o.deobfuscatorConfig);
   const makeOpt = (ps: Tensor[]): SGD | Adam => (c.optimizer === 'adam' ? new Adam(ps, { lr: c.lr }) : new SGD(ps, { lr: c.lr, momentum: c.momentum }));
   const optSigma = makeOpt(obf.parameters());
@@ -150,13 +164,16 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
     modules: { obfuscator: obf, deobfuscator: deobf, bestObfuscator: bestObf, bestDeobfuscator: bestDeobf },
     optimizers: { obfuscator: optSigma, deobfuscator: optMu },
   };
-  let st: ObfuscatorState = { epoch: 0, history: [], bestEpoch: -1, config: c };
-  if (o.resume && o.checkpointPath !== undefined && existsSync(o.checkpointPath)) {
-    st = loadCheckpoint<ObfuscatorState>(o.checkpointPath, parts);
+  let st: ObfuscatorState = { epoch: 0, history: [], bestEpoch: -1, config: c, stage: id };
+  const epochs = { key: 'config.train.epochs', value: c.epochs };
+  if (usableCheckpoint(o.checkpointPath, id, { ...o, label: 'obfuscator', epochs }) !== undefined) {
+    st = { ...loadCheckpoint<ObfuscatorState>(o.checkpointPath!, parts), config: c, stage: id };
+    o.log?.(resumeLine('obfuscator', st.epoch, c.epochs, o.checkpointPath!));
   }
   const n = o.train.specs.length;
   if (st.epoch === 0 && c.identityWarmupSteps > 0) identityWarmup(obf, optSigma, o.train, c, o.quiet ?? false);
-  const bar = o.quiet ? null : new Progress({ total: (c.epochs - st.epoch) * Math.ceil(n / c.batchSize), label: 'obfuscator' });
+  const steps = (c.epochs - st.epoch) * Math.ceil(n / c.batchSize);
+  const bar = o.quiet || steps <= 0 ? null : new Progress({ total: steps, label: 'obfuscator' });
 
   for (let epoch = st.epoch; epoch < c.epochs; epoch++) {
     const t0 = Date.now();
@@ -223,7 +240,7 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   optMu.dispose();
   obf.dispose();
   deobf.dispose();
-  return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch };
+  return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch, fingerprint: id.fingerprint };
 }
 
 /** Fit F_σ to the identity for `identityWarmupSteps` steps (see ObfuscatorTrainConfig). */

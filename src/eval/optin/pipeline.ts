@@ -8,6 +8,7 @@ import { DeepSpeech2, resolveDeepSpeech2Config, type DeepSpeech2Config } from '.
 import { loadCheckpoint, readCheckpointState } from '../../methods/checkpoint.js';
 import { predict, trainClassifier, type ClassifierTrainConfig } from '../../methods/classifier.js';
 import { trainObfuscator, type ObfuscatorTrainConfig } from '../../methods/obfuscator.js';
+import { experimentInputs } from '../../methods/stage.js';
 import type { CycleGanVc2Config } from '../../models/cyclegan-vc2.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { labelled, loadExperimentData, setsFor, type DatasetOptions } from '../../data/experiment-data.js';
@@ -20,6 +21,8 @@ export interface TrainTargetOptions {
   train: ClassifierTrainConfig;
   out: string;
   resume: boolean;
+  /** With resume, a checkpoint made with other settings or data: retrain (default) or refuse (false). */
+  retrain?: boolean;
 }
 
 export interface TrainTargetResult {
@@ -38,7 +41,8 @@ export async function runTrainTarget(o: TrainTargetOptions): Promise<TrainTarget
   const modelConfig = resolveDeepSpeech2Config({ ...o.model, numClasses: train.numClasses });
   const checkpoint = path.join(o.out, 'target.safetensors');
   const run = await trainClassifier({
-    name: `T ${o.task}`, modelConfig, train, val, config: o.train, checkpointPath: checkpoint, resume: o.resume,
+    name: `T ${o.task}`, stage: 'target', modelConfig, train, val, config: o.train, checkpointPath: checkpoint, resume: o.resume,
+    inputs: experimentInputs(data), retrain: o.retrain ?? true, log: (l) => console.error(l),
     onEpoch: (e) => console.error(`  epoch ${e.epoch + 1}/${o.train.epochs}: loss ${e.trainLoss.toFixed(3)}, val ${(100 * e.valAcc).toFixed(1)}%`),
   });
   const result: TrainTargetResult = {
@@ -47,7 +51,8 @@ export async function runTrainTarget(o: TrainTargetOptions): Promise<TrainTarget
     test: scoreClassification(predict(run.model, test.set), test.labels, test.numClasses),
     bestEpoch: run.bestEpoch,
   };
-  writeFileAtomicSync(path.join(o.out, 'target.json'), JSON.stringify({ task: o.task, modelConfig, train: o.train, dataset: o.dataset, ...result, history: run.history }, null, 2));
+  writeFileAtomicSync(path.join(o.out, 'target.json'), JSON.stringify({ task: o.task, modelConfig, train: o.train, dataset: o.dataset, ...result,
+    fingerprint: run.fingerprint, history: run.history }, null, 2));
   run.model.dispose();
   return result;
 }
@@ -70,6 +75,8 @@ export interface TrainObfuscatorOptions {
   train: ObfuscatorTrainConfig;
   out: string;
   resume: boolean;
+  /** With resume, a checkpoint made with other settings, data or target: retrain (default) or refuse (false). */
+  retrain?: boolean;
 }
 
 /** Train F_σ and F_μ against a frozen target checkpoint. */
@@ -84,11 +91,12 @@ export async function runTrainObfuscator(o: TrainObfuscatorOptions): Promise<{ c
   const checkpoint = path.join(o.out, 'obfuscator.safetensors');
   const run = await trainObfuscator({
     target, obfuscatorConfig: o.obfuscator, deobfuscatorConfig: o.deobfuscator, train: data.sets.train, val, config: o.train,
-    checkpointPath: checkpoint, resume: o.resume,
+    checkpointPath: checkpoint, resume: o.resume, inputs: experimentInputs(data), retrain: o.retrain ?? true, log: (l) => console.error(l),
     onEpoch: (e) => console.error(`  epoch ${e.epoch + 1}/${o.train.epochs}: L_a ${e.la.toFixed(3)} L_t ${e.lt.toFixed(3)} L_p ${e.lp.toFixed(3)}; val T ${(100 * e.valTargetAcc).toFixed(1)}% obfuscated, ${(100 * e.valCleanAcc).toFixed(1)}% clean`),
   });
   const last = run.history[run.history.length - 1];
-  writeFileAtomicSync(path.join(o.out, 'obfuscator.json'), JSON.stringify({ target: o.target, task: o.task, obfuscator: o.obfuscator, deobfuscator: o.deobfuscator, train: o.train, dataset: o.dataset, history: run.history }, null, 2));
+  writeFileAtomicSync(path.join(o.out, 'obfuscator.json'), JSON.stringify({ target: o.target, task: o.task, obfuscator: o.obfuscator, deobfuscator: o.deobfuscator, train: o.train, dataset: o.dataset,
+    fingerprint: run.fingerprint, history: run.history }, null, 2));
   for (const m of [target, run.obfuscator, run.deobfuscator]) m.dispose();
   return { checkpoint, valTargetAcc: last?.valTargetAcc ?? NaN, valCleanAcc: last?.valCleanAcc ?? NaN };
 }

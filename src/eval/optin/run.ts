@@ -31,6 +31,11 @@ export interface RunExperimentOptions {
   runDir: string;
   /** Continue from the checkpoints in runDir (default true: finished stages are never redone). */
   resume?: boolean;
+  /**
+   * A checkpoint made with another config or other inputs than this run's: retrain that stage with a log
+   * line naming the keys that differ (true, the default), or refuse with an error naming them (false).
+   */
+  retrain?: boolean;
   log?: (line: string) => void;
 }
 
@@ -48,7 +53,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const attacks = await attackStage(run, data, obf, obfSets);
   const edge = await edgeStage(run, data, target, obf, attacks);
   for (const a of Object.values(attacks.informed)) a.model.dispose();
-  const baselines = await baselineStage(run, data, target.model, obfSets, attacks.clean);
+  const baselines = await baselineStage(run, data, target.model, obfSets, attacks.clean, obf.fingerprint);
   for (const m of Object.values(attacks.clean)) m.dispose();
   const report = await reportStage(run, data, target, targetScores, obf, attacks.results, baselines, edge);
   target.model.dispose();
@@ -62,7 +67,7 @@ function startRun(o: RunExperimentOptions): RunContext {
   mkdirSync(o.runDir, { recursive: true });
   writeFileAtomicSync(path.join(o.runDir, 'config.json'), JSON.stringify(config, null, 2));
   return {
-    config, spec: EXPERIMENTS[config.experiment], runDir: o.runDir, resume: o.resume ?? true,
+    config, spec: EXPERIMENTS[config.experiment], runDir: o.runDir, resume: o.resume ?? true, retrain: o.retrain ?? true,
     log: o.log ?? ((l: string) => console.error(l)), seconds: {},
   };
 }

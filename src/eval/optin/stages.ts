@@ -9,6 +9,7 @@ import { int8Cost, type Int8Cost } from '../../deploy/int8-cost.js';
 import { resolveDeepSpeech2Config, type DeepSpeech2, type DeepSpeech2Config } from '../../models/deepspeech2.js';
 import { predict, trainOrLoadClassifier, type EpochRecord } from '../../methods/classifier.js';
 import { trainObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
+import { experimentInputs, featureInputs } from '../../methods/stage.js';
 import { trainCleanXVector } from '../../methods/xvector.js';
 import { manualSeed, type Tensor } from '../../tensor/index.js';
 import { Progress } from '../../util/progress.js';
@@ -24,6 +25,8 @@ export interface RunContext {
   readonly spec: (typeof EXPERIMENTS)[ExperimentName];
   readonly runDir: string;
   readonly resume: boolean;
+  /** A checkpoint made with other settings or data: retrain that stage (true) or refuse (false, --no-retrain). */
+  readonly retrain: boolean;
   readonly log: (line: string) => void;
   /** Seconds per timed step, in the order the steps ran (report.json's `seconds`). */
   readonly seconds: Record<string, number>;
@@ -64,6 +67,7 @@ export interface TargetStage {
   /** The task's test set, scored clean and obfuscated by the report. */
   test: LabelledSet;
   val: LabelledSet;
+  fingerprint: string;
 }
 
 /** T: the permitted task's model, trained on clean training data. */
@@ -72,7 +76,8 @@ export async function targetStage(run: RunContext, data: ExperimentData): Promis
   run.log(`[2/5] target model T (${task})`);
   const { train, val, test } = labelledSplits(data, task);
   const t = await timed(run, 'target', () => trainOrLoadClassifier({ runDir: run.runDir, name: 'target', label: `T ${task}`,
-    modelConfig: modelConfig(run, train.numClasses), train, val, config: run.config.targetTrain, resume: run.resume, log: run.log }));
+    modelConfig: modelConfig(run, train.numClasses), train, val, config: run.config.targetTrain, resume: run.resume, log: run.log,
+    inputs: experimentInputs(data), retrain: run.retrain }));
   return { ...t, test, val };
 }
 
@@ -83,6 +88,7 @@ export async function obfuscatorStage(run: RunContext, data: ExperimentData, tar
   return timed(run, 'obfuscator', () => trainObfuscator({
     target: target.model, obfuscatorConfig: c.obfuscator, deobfuscatorConfig: c.deobfuscator, train: data.sets.train, val: target.val,
     config: { ...c.obfuscatorTrain, seed: c.seed }, checkpointPath: path.join(run.runDir, 'obfuscator.safetensors'), resume: run.resume,
+    inputs: experimentInputs(data), retrain: run.retrain, log: run.log,
     onEpoch: (e) => run.log(`  obfuscator epoch ${e.epoch + 1}: L_a ${e.la.toFixed(3)}  L_t ${e.lt.toFixed(3)}  L_p ${e.lp.toFixed(3)}  ` +
       `val T acc obfuscated ${(100 * e.valTargetAcc).toFixed(1)}% (clean ${(100 * e.valCleanAcc).toFixed(1)}%)`),
   }));
@@ -131,10 +137,12 @@ export async function attackStage(run: RunContext, data: ExperimentData, obf: Ob
     const { train, val, test } = labelledSplits(data, attr);
     const k = train.numClasses;
     const clean = await timed(run, `clean-${attr}`, () => trainOrLoadClassifier({ runDir: run.runDir, name: `clean-${attr}`, label: `clean ${attr}`,
-      modelConfig: modelConfig(run, k), train, val, config: c.attackerTrain, resume: run.resume, log: run.log }));
+      modelConfig: modelConfig(run, k), train, val, config: c.attackerTrain, resume: run.resume, log: run.log,
+      inputs: experimentInputs(data), retrain: run.retrain }));
     const informed = await timed(run, `informed-${attr}`, () => trainOrLoadClassifier({ runDir: run.runDir, name: `informed-${attr}`, label: `informed ${attr}`,
       modelConfig: modelConfig(run, k), train: { ...train, set: twinSubset(obfSets, sets.train, train.set) },
-      val: { ...val, set: twinSubset(obfSets, sets.val, val.set) }, config: c.attackerTrain, resume: run.resume, log: run.log }));
+      val: { ...val, set: twinSubset(obfSets, sets.val, val.set) }, config: c.attackerTrain, resume: run.resume, log: run.log,
+      inputs: experimentInputs(data, { obfuscator: obf.fingerprint }), retrain: run.retrain }));
     const obfTest = twinSubset(obfSets, sets.test, test.set);
     out.results.push({
       attribute: String(attr),
@@ -174,8 +182,8 @@ export async function edgeStage(run: RunContext, data: ExperimentData, target: T
  * x-vectors (x-vector classifiers), and VoicePrivacy-style speaker verification for audio systems.
  */
 export async function baselineStage(run: RunContext, data: ExperimentData, target: DeepSpeech2, obfSets: Map<SpecSet, SpecSet>,
-  cleanAttackers: Record<string, DeepSpeech2>): Promise<{ baselines: ExperimentReport['baselines']; verification: VerificationResult[] }> {
-  const { config: c, spec, runDir, resume, log } = run;
+  cleanAttackers: Record<string, DeepSpeech2>, obfFingerprint: string): Promise<{ baselines: ExperimentReport['baselines']; verification: VerificationResult[] }> {
+  const { config: c, spec, runDir, resume, retrain, log } = run;
   const baselines: ExperimentReport['baselines'] = {};
   const verification: VerificationResult[] = [];
   let mcSets: AnonymisedSets | undefined;
@@ -183,24 +191,27 @@ export async function baselineStage(run: RunContext, data: ExperimentData, targe
     log('[baselines] McAdams anonymisation judged by T and the DS2 attackers');
     mcSets = await timed(run, 'mcadams-features', () => mcadamsSpecSets(data, { ...c.mcadams, seed: c.mcadams.seed ?? c.seed }, path.join(runDir, 'features')));
     const twin = mcSets.twin;
+    const inputs = { mcadams: featureInputs(mcSets.spec) };
     baselines.mcadams = await timed(run, 'mcadams', () => evaluateSpecSystem({
       data, system: 'mcadams', task: spec.task, attacks: spec.attacks, target, twin, model: c.model,
-      attackerTrain: c.attackerTrain, cleanAttackers, runDir, resume, seed: c.seed, log,
+      attackerTrain: c.attackerTrain, cleanAttackers, runDir, resume, seed: c.seed, log, inputs, retrain,
     }));
   }
   if (c.baselines.adr || c.baselines.verification) {
     log('[baselines] clean x-vector extractor');
-    const xv = await timed(run, 'xvector', () => trainCleanXVector(data, c.verification, runDir, log));
+    const xv = await timed(run, 'xvector', () => trainCleanXVector(data, c.verification, { runDir, log, resume, retrain, inputs: experimentInputs(data) }));
     if (c.baselines.adr) {
       log(`[baselines] ADR (opt-out, told to hide ${c.adr.hide}) judged on x-vectors`);
       baselines.adr = await timed(run, 'adr', () => evaluateAdr({ data, task: spec.task, attacks: spec.attacks, extractor: xv.model, config: c.adr, log }));
     }
     if (c.baselines.verification) {
       log('[baselines] speaker verification: ignorant, lazy-informed and informed attackers');
-      const judge = (system: string, output: { train: SpecSet; test: SpecSet }): Promise<VerificationResult> => timed(run, `verification-${system}`,
-        () => evaluateVerification({ data, system, output, clean: xv.model, config: c.verification, runDir, resume, log }));
-      verification.push(await judge('obfuscator', { train: twinSubset(obfSets, data.sets.train, data.sets.train), test: twinSubset(obfSets, data.sets.test, data.sets.test) }));
-      if (mcSets) verification.push(await judge('mcadams', { train: mcSets.sets.train, test: mcSets.sets.test }));
+      const judge = (system: string, output: { train: SpecSet; test: SpecSet }, inputs: Record<string, unknown>): Promise<VerificationResult> =>
+        timed(run, `verification-${system}`, () => evaluateVerification({ data, system, output, clean: xv.model, config: c.verification, runDir, resume, retrain, log,
+          inputs: experimentInputs(data, inputs) }));
+      verification.push(await judge('obfuscator', { train: twinSubset(obfSets, data.sets.train, data.sets.train), test: twinSubset(obfSets, data.sets.test, data.sets.test) },
+        { obfuscator: obfFingerprint }));
+      if (mcSets) verification.push(await judge('mcadams', { train: mcSets.sets.train, test: mcSets.sets.test }, { mcadams: featureInputs(mcSets.spec) }));
     }
     xv.model.dispose();
   }

@@ -9,10 +9,13 @@
 //             BCE of D^τ (speech hardest to detect), stop after `patiencePeriods` periods without gain.
 //   rdal-m    rdal (period `periodMask`) on inputs masked by a pre-trained, frozen speech-masking U-Net.
 //
-// One explicit loop (trainRdal), one checkpoint per epoch (resumable), randomness derived from
-// (seed, epoch) so a resumed run repeats the same batches.
-import { existsSync, mkdirSync } from 'node:fs';
+// One explicit loop (trainRdal), one checkpoint per epoch (resumable under the same stage identity: config
+// and clips), models built right after seeding from (seed, stage), randomness derived from (seed, epoch)
+// so a resumed run repeats the same batches.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { stageSeed } from '../../config/fingerprint.js';
+import { RDAL_LOGMEL } from '../../audio/functional.js';
 import { gatherClips, type SoundscapeSet } from '../../data/soundscape-set.js';
 import { EventHead, SedEncoder, SpeechMlp } from '../../models/sed-cnn.js';
 import { bceWithLogits, crossEntropy, type Module } from '../../nn/index.js';
@@ -21,6 +24,7 @@ import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/inde
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { describeSoundscapes, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from '../stage.js';
 import { encodeSet, floatLabels, replaceAdversary, trainAttacker } from './adversary.js';
 import { alphaSchedule, type RdalConfig, type RdalMethod } from './config.js';
 
@@ -65,9 +69,12 @@ export interface RdalRun {
   bestEpoch: number;
   bestScore: number;
   epochsRun: number;
+  /** The run's stage fingerprint (config and clips). */
+  fingerprint: string;
 }
 
-export interface TrainRdalOptions {
+/** The stage is the method; `inputs` adds to the clips of `train` and `val` and the log-mel spec. */
+export interface TrainRdalOptions extends Omit<StageOptions, 'stage'> {
   method: RdalMethod;
   config: RdalConfig;
   /** Train and validation sets (for rdal-m: already masked by applyMask). */
@@ -89,6 +96,20 @@ interface LoopState {
   stopped: boolean;
   method: RdalMethod;
   config: RdalConfig;
+  stage: StageIdentity;
+}
+
+/**
+ * What made a run of `method`: the parts of the config it uses (the mask's only for rdal-m, the
+ * attacker's only where D is replaced) and its clips. The mask is a function of these, so rdal-m's
+ * masked sets need no input of their own.
+ */
+export function rdalIdentity(method: RdalMethod, c: RdalConfig, sets: Record<string, SoundscapeSet>, inputs: Record<string, unknown> = {}): StageIdentity {
+  const replacing = method === 'rdal' || method === 'rdal-m';
+  const config = { method, model: c.model, train: c.train, ...(replacing ? { attacker: c.attacker } : {}),
+    ...(method === 'rdal-m' ? { mask: c.mask, maskTrain: c.maskTrain } : {}) };
+  const clips = Object.fromEntries(Object.entries(sets).map(([k, s]) => [k, describeSoundscapes(s)]));
+  return stageIdentity(method, config, { ...clips, logmel: RDAL_LOGMEL, ...inputs });
 }
 
 /**
@@ -102,9 +123,14 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   const replacing = o.method === 'rdal' || o.method === 'rdal-m';
   const period = o.method === 'rdal-m' ? t.periodMask : t.period;
   const d = c.model.latent;
-  manualSeed(t.seed); // initial weights depend on the run's seed
+  const id = rdalIdentity(o.method, c, { train: o.train, val: o.val }, o.inputs);
+  // initial weights depend on (seed, stage) only; the stages do not name the method, so the methods
+  // of one seed start from the same F and C (the comparison over seeds is paired)
+  manualSeed(stageSeed(t.seed, 'rdal-encoder'));
   const encoder = new SedEncoder(c.model);
+  manualSeed(stageSeed(t.seed, 'rdal-head'));
   const head = new EventHead(d, c.model.numClasses);
+  manualSeed(stageSeed(t.seed, 'rdal-adversary'));
   const adversary = new SpeechMlp(d, { grl: true });
   const best = { encoder: new SedEncoder(c.model), head: new EventHead(d, c.model.numClasses), adversary: new SpeechMlp(d, { grl: true }) };
   const nFC = encoder.parameters().length + head.parameters().length;
@@ -117,8 +143,12 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   const alphas = alphaSchedule(t.maxEpochs, t.alphaZeroEpochs, t.alphaGamma);
   const ckpt = o.dir === undefined ? undefined : path.join(o.dir, 'checkpoint.safetensors');
   if (o.dir !== undefined) mkdirSync(o.dir, { recursive: true });
-  let st: LoopState = { epoch: 0, history: [], bestEpoch: -1, bestScore: o.method === 'baseline' ? Infinity : -Infinity, bad: 0, stopped: false, method: o.method, config: c };
-  if (o.resume && ckpt !== undefined && existsSync(ckpt)) st = loadCheckpoint<LoopState>(ckpt, parts);
+  let st: LoopState = { epoch: 0, history: [], bestEpoch: -1, bestScore: o.method === 'baseline' ? Infinity : -Infinity, bad: 0, stopped: false,
+    method: o.method, config: c, stage: id };
+  if (usableCheckpoint(ckpt, id, { ...o, label: o.method }) !== undefined) {
+    st = loadCheckpoint<LoopState>(ckpt!, parts);
+    if (!st.stopped) o.log?.(resumeLine(o.method, st.epoch, t.maxEpochs, ckpt!));
+  }
   const bar = o.quiet ? null : new Progress({ total: Math.max(1, t.maxEpochs - st.epoch), label: o.method });
 
   try {
@@ -201,7 +231,7 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   for (const m of drop) m.dispose();
   out.encoder.eval(); out.head.eval(); out.adversary.eval();
   return { method: o.method, encoder: out.encoder, head: out.head, adversary: out.adversary, history: st.history,
-    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch };
+    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch, fingerprint: id.fingerprint };
 }
 
 function validate(encoder: SedEncoder, head: EventHead, adversary: SpeechMlp, s: SoundscapeSet): Omit<RdalEpochRecord, 'epoch' | 'alpha' | 'trainCe' | 'trainBce' | 'seconds'> {
