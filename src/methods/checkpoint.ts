@@ -34,7 +34,14 @@ export function saveCheckpoint(path: string, parts: CheckpointParts, state: obje
     for (const [k, t] of sd.tensors) tensors.set(`opt.${name}.${k}`, t); // the optimiser's own tensors
     optMeta[name] = sd.meta;
   }
-  saveSafetensorsSync(path, tensors, { [META_KEY]: JSON.stringify({ state, optimizers: optMeta }) });
+  // always from host copies (the same path on CPU and CUDA): a checkpoint of a GPU run loads on CPU, and the reverse
+  const host = new Map<string, Tensor>();
+  try {
+    for (const [k, t] of tensors) host.set(k, t.to('cpu', { copy: true }));
+    saveSafetensorsSync(path, host, { [META_KEY]: JSON.stringify({ state, optimizers: optMeta }) });
+  } finally {
+    for (const t of host.values()) t.dispose();
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { DeepSpeech2, voteCount, type DeepSpeech2Config } from '../models/deepspeech2.js';
 import { crossEntropy } from '../nn/index.js';
 import { AdamW, SGD, clipGradNorm_ } from '../optim/index.js';
-import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { batchTo, deviceOf, manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
@@ -195,8 +195,9 @@ function labelsPerStep(labels: number[], steps: number): Tensor {
 export function predict(model: DeepSpeech2, set: SpecSet, transform?: (x: Tensor) => Tensor): number[] {
   const wasTraining = model.training;
   model.eval();
+  const device = deviceOf(model.parameters()[0]!); // utterances go to the model's device
   const out = noGrad(() => set.specs.map((_, i) => tidy(() => {
-    const x = utterance(set, i);
+    const x = batchTo(utterance(set, i), device);
     return voteCount(model.forward(transform ? transform(x) : x))[0]!;
   })));
   model.train(wasTraining);
