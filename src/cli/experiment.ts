@@ -8,6 +8,7 @@ import { summaryTable } from '../eval/optin/summary.js';
 import { defineCommand } from './args.js';
 import { DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
+import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 import { experimentRdal } from './experiment-rdal.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
@@ -19,6 +20,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   obfuscatorEpochs: { type: 'int', description: 'obfuscator training epochs', config: 'obfuscatorTrain.epochs' },
   fresh: { type: 'boolean', description: 'ignore every checkpoint in the run folder (T, obfuscator, attackers, x-vector extractors) and start over', default: false },
   retrain: { type: 'boolean', description: 'retrain a stage whose checkpoint was made with other settings or data, naming the keys that differ; --no-retrain refuses instead', default: true },
+  ...DEVICE_FLAGS,
 });
 
 const isExperiment = (name: string | undefined): name is ExperimentName => name !== undefined && name in EXPERIMENTS;
@@ -38,7 +40,8 @@ export const experiment = defineCommand({
     const dataset = config.dataset;
     const dsName = path.basename(dataset.manifest ? path.dirname(dataset.manifest) : dataset.root || 'data');
     const runDir = o.out ?? path.join('runs', `${name}-${dsName}`);
-    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain });
+    const { device, amp } = await placementFromFlags(o, `experiment ${name}`, false);
+    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain, device, amp });
     console.log(`\n${summaryTable(report)}\n\nreport: ${path.resolve(runDir, 'report.html')}`);
     return 0;
   },

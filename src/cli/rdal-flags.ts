@@ -7,6 +7,7 @@ import { RDAL_PRESETS, resolveRdalPreset, type RdalConfig, type RdalMethod, type
 import type { FlagValues } from './args.js';
 import { readConfigFile } from './common.js';
 import { configFlags, configOverrides, mergeOverrides } from './config-flags.js';
+import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 
 export const RDAL_FLAGS = configFlags<RdalConfig>()({
   data: { type: 'string', description: 'soundscape folder with labels.csv (built-in: `earmark corpus soundscapes`; or buildFsd50kMix output)', default: 'data/builtin/soundscapes-0' },
@@ -20,6 +21,7 @@ export const RDAL_FLAGS = configFlags<RdalConfig>()({
   fresh: { type: 'boolean', description: 'ignore finished runs and checkpoints in --out and start over', default: false },
   retrain: { type: 'boolean', description: 'retrain a run whose checkpoint or metrics was made with other settings or data, naming the keys that differ; --no-retrain refuses instead', default: true },
   quiet: { type: 'boolean', description: 'no progress bars', default: false },
+  ...DEVICE_FLAGS,
 });
 
 type RdalOptions = FlagValues<typeof RDAL_FLAGS> & { out?: string | undefined };
@@ -28,7 +30,9 @@ type RdalOptions = FlagValues<typeof RDAL_FLAGS> & { out?: string | undefined };
 export async function runRdalCommand(o: RdalOptions, methods: RdalMethod[], defaultOut: string): Promise<number> {
   const config = resolveRdalPreset(o.preset, mergeOverrides(readConfigFile(o.config), configOverrides(RDAL_FLAGS, o)));
   const out = o.out ?? defaultOut;
+  const { device, amp } = await placementFromFlags(o, 'rdal', false);
   const report = await runRdalExperiment({
+    device, amp,
     data: o.data, methods, runs: o.runs, config, out,
     resume: !o.fresh, retrain: o.retrain, quiet: o.quiet, meta: { preset: o.preset, configFile: o.config ?? null },
     log: (s) => console.error(s),

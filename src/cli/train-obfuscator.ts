@@ -7,6 +7,7 @@ import { runTrainObfuscator } from '../eval/optin/pipeline.js';
 import { defineCommand } from './args.js';
 import { DATASET_FLAGS, experimentConfig, pct, PRESET_FLAGS, taskFrom } from './common.js';
 import { configFlags } from './config-flags.js';
+import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
   ...DATASET_FLAGS,
@@ -20,6 +21,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   lambdaP: { type: 'number', description: 'weight of L_p', config: 'obfuscatorTrain.lambdaP' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
   retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
+  ...DEVICE_FLAGS,
 });
 
 export const trainObfuscator = defineCommand({
@@ -29,11 +31,12 @@ export const trainObfuscator = defineCommand({
   async run(o) {
     if (o.target === undefined) throw new EarmarkError('EARMARK_BAD_ARGUMENT', '--target <target.safetensors> is required (run `earmark train-target` first)');
     const c = experimentConfig(FLAGS, o);
+    const place = await placementFromFlags(o, 'train-obfuscator');
     const r = await runTrainObfuscator({
       target: o.target, task: taskFrom(o.task), dataset: c.dataset, obfuscator: c.obfuscator, deobfuscator: c.deobfuscator,
-      train: c.obfuscatorTrain, out: o.out, resume: o.resume, retrain: o.retrain,
-    });
-    console.log(`obfuscator: T's validation accuracy ${pct(r.valTargetAcc)} on obfuscated audio (${pct(r.valCleanAcc)} clean)\ncheckpoint: ${path.resolve(r.checkpoint)}`);
+      train: c.obfuscatorTrain, out: o.out, resume: o.resume, retrain: o.retrain, ...place,
+    }).finally(() => place.close());
+    if (place.rank === 0) console.log(`obfuscator: T's validation accuracy ${pct(r.valTargetAcc)} on obfuscated audio (${pct(r.valCleanAcc)} clean)\ncheckpoint: ${path.resolve(r.checkpoint)}`);
     return 0;
   },
 });

@@ -5,6 +5,7 @@ import { runTrainTarget } from '../eval/optin/pipeline.js';
 import { defineCommand } from './args.js';
 import { DATASET_FLAGS, experimentConfig, pct, PRESET_FLAGS, taskFrom } from './common.js';
 import { configFlags } from './config-flags.js';
+import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
   ...DATASET_FLAGS,
@@ -15,6 +16,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   epochs: { type: 'int', description: 'training epochs', config: 'targetTrain.epochs' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
   retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
+  ...DEVICE_FLAGS,
 });
 
 export const trainTarget = defineCommand({
@@ -24,8 +26,10 @@ export const trainTarget = defineCommand({
   async run(o) {
     const c = experimentConfig(FLAGS, o);
     const task = taskFrom(o.task);
-    const r = await runTrainTarget({ task, dataset: c.dataset, model: c.model, train: c.targetTrain, out: o.out, resume: o.resume, retrain: o.retrain });
-    console.log(`T (${task}): validation ${pct(r.val.accuracy)}, test ${pct(r.test.accuracy)} [${pct(r.test.accuracyCI.lo)}–${pct(r.test.accuracyCI.hi)}], chance ${pct(r.test.chanceUniform)}; best epoch ${r.bestEpoch + 1}\ncheckpoint: ${path.resolve(r.checkpoint)}`);
+    const place = await placementFromFlags(o, 'train-target');
+    const r = await runTrainTarget({ task, dataset: c.dataset, model: c.model, train: c.targetTrain, out: o.out, resume: o.resume, retrain: o.retrain,
+      ...place }).finally(() => place.close());
+    if (place.rank === 0) console.log(`T (${task}): validation ${pct(r.val.accuracy)}, test ${pct(r.test.accuracy)} [${pct(r.test.accuracyCI.lo)}–${pct(r.test.accuracyCI.hi)}], chance ${pct(r.test.chanceUniform)}; best epoch ${r.bestEpoch + 1}\ncheckpoint: ${path.resolve(r.checkpoint)}`);
     return 0;
   },
 });
