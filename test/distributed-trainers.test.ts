@@ -52,7 +52,7 @@ async function run(name: string, nproc: number, cfg: object): Promise<Run> {
 }
 const w = (r: Run, rank = 0): string => path.join(r.out, `rank${rank}.safetensors`);
 
-// 12 utterances, global batch 4: one epoch is 3 steps (2 × 2 samples per step in 2 processes)
+// 12 utterances, global batch 4: one identity warm-up step, then 3 steps per epoch (2 × 2 samples per step in 2 processes)
 const ckpt = path.join(dir, 'two.ckpt');
 
 test('trainObfuscator in 2 Gloo processes gives the networks of 1 process with the same global batch (3 steps, 1e-5)', { timeout: 120_000 }, async () => {

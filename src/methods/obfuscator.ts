@@ -11,7 +11,7 @@ import { stageSeed } from '../config/fingerprint.js';
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { CycleGanVc2Generator, type CycleGanVc2Config, type LatentStage } from '../models/cyclegan-vc2.js';
 import type { DeepSpeech2 } from '../models/deepspeech2.js';
-import { Adam, SGD, clipGradNorm_, type GradScalerState } from '../optim/index.js';
+import { Adam, SGD, type GradScalerState } from '../optim/index.js';
 import { broadcastParameters } from '../distributed/index.js';
 import { batchTo, deviceOf, manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { Progress } from '../util/progress.js';
@@ -20,7 +20,7 @@ import { cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/sp
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
-import { amp, cropRng, meanOverRanks, onDevice, onRank0Only, rank0Log, rankBatches, resolvePlacement, scalerFor, syncedStep,
+import { amp, cropRng, meanOverRanks, onDevice, onRank0Only, perRankBatch, rank0Log, rankBatches, resolvePlacement, scalerFor, syncedStep,
   type Placement, type PlacementOptions } from './placement.js';
 import { describeSet, moduleFingerprint, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
 
@@ -186,9 +186,8 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   const scalerSigma = scalerFor(P, st.scalers?.obfuscator);
   const n = o.train.specs.length;
   const quiet = (o.quiet ?? false) || P.rank !== 0;
-  // identity warm-up: replicated (the same steps on the same data on every rank), before the broadcast
-  if (st.epoch === 0 && c.identityWarmupSteps > 0) identityWarmup(obf, optSigma, o.train, c, quiet, P);
   await broadcastParameters([obf, deobf], P.pg); // every replica starts from rank 0's networks
+  if (st.epoch === 0 && c.identityWarmupSteps > 0) await identityWarmup(obf, optSigma, o.train, c, quiet, P);
   const bar = quiet ? null : new Progress({ total: (c.epochs - st.epoch) * Math.ceil(n / c.batchSize), label: 'obfuscator' });
 
   for (let epoch = st.epoch; epoch < c.epochs; epoch++) {
@@ -261,23 +260,33 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch, fingerprint: id.fingerprint };
 }
 
-/** Fit F_σ to the identity for `identityWarmupSteps` steps (see ObfuscatorTrainConfig). */
-function identityWarmup(obf: CycleGanVc2Generator, opt: { zeroGrad(): void; step(): void }, train: SpecSet, c: ObfuscatorTrainConfig, quiet: boolean,
-  P: Placement): void {
+/**
+ * Fit F_σ to the identity for `identityWarmupSteps` steps (see ObfuscatorTrainConfig). Data-parallel like
+ * the epochs: every rank draws the same global batch and takes its share of it, each sample cropped from
+ * its own stream (the same crops whatever the world size).
+ */
+async function identityWarmup(obf: CycleGanVc2Generator, opt: SGD | Adam, train: SpecSet, c: ObfuscatorTrainConfig, quiet: boolean,
+  P: Placement): Promise<void> {
   const rng = new Rng(c.seed).derive('identity-warmup');
   manualSeed(c.seed * 1000 + 999);
   const bar = quiet ? null : new Progress({ total: c.identityWarmupSteps, label: 'obfuscator identity warm-up' });
+  const scaler = scalerFor(P);
+  const share = perRankBatch(P, c.batchSize);
   obf.train();
   for (let step = 0; step < c.identityWarmupSteps; step++) {
-    const idx = Array.from({ length: c.batchSize }, () => rng.int(train.specs.length));
+    const all = Array.from({ length: c.batchSize }, () => rng.int(train.specs.length)); // the global batch, on every rank
+    const slots = Array.from({ length: share }, (_, j) => P.rank * share + j); // this rank's positions in it
+    const crops = (slot: number): Rng => new Rng(c.seed).derive(`identity-warmup/step${step}/slot${slot}`);
+    const host = cropBatch({ ...train, specs: slots.map((j) => train.specs[all[j]!]!), frames: slots.map((j) => train.frames[all[j]!]!) },
+      slots.map((_, b) => b), c.cropFrames, (b) => crops(slots[b]!));
+    const x = onDevice(P, host);
     tidy(() => {
-      const x = batchTo(cropBatch(train, idx, c.cropFrames, rng), P.device);
-      const l = lossA(obf.forward(x), x); // same MSE as L_a, towards X̃ = X (float32)
+      const l = amp(P, () => lossA(obf.forward(x), x)); // same MSE as L_a, towards X̃ = X (float32)
       opt.zeroGrad();
-      l.backward();
-      if (c.maxNorm > 0) clipGradNorm_(obf.parameters(), c.maxNorm);
-      opt.step();
+      scaler.scale(l).backward();
     });
+    x.dispose();
+    await syncedStep(P, obf.parameters(), opt, scaler, c.maxNorm);
     bar?.tick();
   }
   bar?.done();

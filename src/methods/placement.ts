@@ -90,12 +90,17 @@ export async function syncedStep(P: Placement, params: Tensor[], opt: ScalableOp
  * order for the same seed and epoch).
  */
 export function rankBatches(P: Placement, n: number, batchSize: number, seed: number, epoch: number): number[][] {
+  const sampler = new DistributedSampler({ size: n, rank: P.rank, worldSize: P.worldSize, seed });
+  return sampler.batches(epoch, perRankBatch(P, batchSize));
+}
+
+/** batchSize / W, or an error naming the sizes when the global batch does not split over the ranks. */
+export function perRankBatch(P: Placement, batchSize: number): number {
   if (batchSize % P.worldSize !== 0) {
     throw new EarmarkError('EARMARK_DISTRIBUTED', `the global batch size ${batchSize} does not split over WORLD_SIZE=${P.worldSize} ` +
       `processes; choose a batch size that is a multiple of ${P.worldSize} (each rank takes batchSize / WORLD_SIZE)`);
   }
-  const sampler = new DistributedSampler({ size: n, rank: P.rank, worldSize: P.worldSize, seed });
-  return sampler.batches(epoch, batchSize / P.worldSize);
+  return batchSize / P.worldSize;
 }
 
 /** The crop stream of sample `i` in `epoch`, the same on whichever rank draws it. */

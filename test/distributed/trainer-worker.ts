@@ -56,7 +56,8 @@ async function main(): Promise<void> {
     manualSeed(7); // the frozen target: the same on every rank
     const target = new DeepSpeech2(ds2);
     const gen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
-    const config = resolveObfuscatorTrainConfig({ epochs: cfg.epochs, batchSize: cfg.batchSize, cropFrames: 16, selection: 'last', seed: 5 });
+    const config = resolveObfuscatorTrainConfig({ epochs: cfg.epochs, batchSize: cfg.batchSize, cropFrames: 16, selection: 'last', seed: 5,
+      identityWarmupSteps: 1 }); // the data-parallel identity warm-up too
     const run = await trainObfuscator({ ...common, target, obfuscatorConfig: gen, deobfuscatorConfig: gen, train: specSet(12, 0), val: labelled(specSet(2, 1)), config });
     save(out, { obfuscator: run.obfuscator, deobfuscator: run.deobfuscator });
     for (const m of [target, run.obfuscator, run.deobfuscator]) m.dispose();
