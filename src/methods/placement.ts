@@ -10,7 +10,15 @@
 import { EarmarkError } from '../errors.js';
 import { allReduceGradients, DistributedSampler, onRank0, sampleRng, type ProcessGroup } from '../distributed/index.js';
 import { GradScaler, clipGradNorm_, type GradScalerState, type ScalableOptimizer } from '../optim/index.js';
-import { autocast, batchTo, defaultDevice, resolveDevice, tensor, type AmpDtype, type Tensor } from '../tensor/index.js';
+import {
+  autocast,
+  batchTo,
+  defaultDevice,
+  resolveDevice,
+  tensor,
+  type AmpDtype,
+  type Tensor,
+} from '../tensor/index.js';
 import type { Rng } from '../util/rng.js';
 
 /** What a training function accepts about where it runs (each has a default). */
@@ -40,10 +48,15 @@ export function resolvePlacement(o: PlacementOptions): Placement {
   const device = resolveDevice(o.device ?? defaultDevice(), 'device (--device)');
   const amp = o.amp ?? null;
   if (amp !== null && amp !== 'bfloat16' && amp !== 'float16')
-    throw new TypeError(`'amp' (--amp) must be 'bfloat16' (bf16), 'float16' (fp16) or null (off), got '${String(amp)}'`);
+    throw new TypeError(
+      `'amp' (--amp) must be 'bfloat16' (bf16), 'float16' (fp16) or null (off), got '${String(amp)}'`,
+    );
   if (amp === 'float16' && device === 'cpu') {
-    throw new EarmarkError('EARMARK_DEVICE', "'--amp fp16' needs a CUDA device but '--device' is 'cpu': libtorch's CPU " +
-      'autocast runs bfloat16 only. Use --amp bf16 on CPU, or --device cuda on a GPU machine');
+    throw new EarmarkError(
+      'EARMARK_DEVICE',
+      "'--amp fp16' needs a CUDA device but '--device' is 'cpu': libtorch's CPU " +
+        'autocast runs bfloat16 only. Use --amp bf16 on CPU, or --device cuda on a GPU machine',
+    );
   }
   const pg = o.processGroup ?? null;
   return { device, amp, pg, rank: pg?.rank ?? 0, worldSize: pg?.worldSize ?? 1 };
@@ -75,7 +88,13 @@ export function scalerFor(P: Placement, saved?: GradScalerState): GradScaler {
  * update the scale. Outside any tidy() (it awaits the all-reduce).
  * @returns whether the optimiser stepped (false: an fp16 step with inf/NaN gradients was skipped)
  */
-export async function syncedStep(P: Placement, params: Tensor[], opt: ScalableOptimizer, scaler: GradScaler, maxNorm: number): Promise<boolean> {
+export async function syncedStep(
+  P: Placement,
+  params: Tensor[],
+  opt: ScalableOptimizer,
+  scaler: GradScaler,
+  maxNorm: number,
+): Promise<boolean> {
   await allReduceGradients(params, P.pg);
   scaler.unscale_(opt);
   if (maxNorm > 0) clipGradNorm_(params, maxNorm);
@@ -97,8 +116,11 @@ export function rankBatches(P: Placement, n: number, batchSize: number, seed: nu
 /** batchSize / W, or an error naming the sizes when the global batch does not split over the ranks. */
 export function perRankBatch(P: Placement, batchSize: number): number {
   if (batchSize % P.worldSize !== 0) {
-    throw new EarmarkError('EARMARK_DISTRIBUTED', `the global batch size ${batchSize} does not split over WORLD_SIZE=${P.worldSize} ` +
-      `processes; choose a batch size that is a multiple of ${P.worldSize} (each rank takes batchSize / WORLD_SIZE)`);
+    throw new EarmarkError(
+      'EARMARK_DISTRIBUTED',
+      `the global batch size ${batchSize} does not split over WORLD_SIZE=${P.worldSize} ` +
+        `processes; choose a batch size that is a multiple of ${P.worldSize} (each rank takes batchSize / WORLD_SIZE)`,
+    );
   }
   return batchSize / P.worldSize;
 }
@@ -126,6 +148,9 @@ export function onRank0Only<T>(P: Placement, fn: () => T, what: string): Promise
 }
 
 /** A log callback that prints on rank 0 only. */
-export function rank0Log(P: Placement, log: ((line: string) => void) | undefined): ((line: string) => void) | undefined {
+export function rank0Log(
+  P: Placement,
+  log: ((line: string) => void) | undefined,
+): ((line: string) => void) | undefined {
   return P.rank === 0 ? log : undefined;
 }

@@ -47,7 +47,11 @@ async function main(): Promise<void> {
   const rank = pg?.rank ?? 0;
   const history: unknown[] = [];
   const common = {
-    device: 'cpu', amp: cfg.amp ?? null, processGroup: pg, resume: cfg.resume ?? false, quiet: true,
+    device: 'cpu',
+    amp: cfg.amp ?? null,
+    processGroup: pg,
+    resume: cfg.resume ?? false,
+    quiet: true,
     onEpoch: (e: unknown) => history.push(e),
     ...(cfg.checkpoint === undefined ? {} : { checkpointPath: cfg.checkpoint }),
   };
@@ -56,14 +60,42 @@ async function main(): Promise<void> {
     manualSeed(7); // the frozen target: the same on every rank
     const target = new DeepSpeech2(ds2);
     const gen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
-    const config = resolveObfuscatorTrainConfig({ epochs: cfg.epochs, batchSize: cfg.batchSize, cropFrames: 16, selection: 'last', seed: 5,
-      identityWarmupSteps: 1 }); // the data-parallel identity warm-up too
-    const run = await trainObfuscator({ ...common, target, obfuscatorConfig: gen, deobfuscatorConfig: gen, train: specSet(12, 0), val: labelled(specSet(2, 1)), config });
+    const config = resolveObfuscatorTrainConfig({
+      epochs: cfg.epochs,
+      batchSize: cfg.batchSize,
+      cropFrames: 16,
+      selection: 'last',
+      seed: 5,
+      identityWarmupSteps: 1,
+    }); // the data-parallel identity warm-up too
+    const run = await trainObfuscator({
+      ...common,
+      target,
+      obfuscatorConfig: gen,
+      deobfuscatorConfig: gen,
+      train: specSet(12, 0),
+      val: labelled(specSet(2, 1)),
+      config,
+    });
     save(out, { obfuscator: run.obfuscator, deobfuscator: run.deobfuscator });
     for (const m of [target, run.obfuscator, run.deobfuscator]) m.dispose();
   } else {
-    const config = resolveClassifierTrainConfig({ epochs: cfg.epochs, batchSize: cfg.batchSize, cropFrames: 16, optimizer: 'sgd', lr: 1e-2, seed: 5 });
-    const run = await trainClassifier({ ...common, name: 'T', modelConfig: ds2, train: labelled(specSet(12, 0)), val: labelled(specSet(3, 1)), config });
+    const config = resolveClassifierTrainConfig({
+      epochs: cfg.epochs,
+      batchSize: cfg.batchSize,
+      cropFrames: 16,
+      optimizer: 'sgd',
+      lr: 1e-2,
+      seed: 5,
+    });
+    const run = await trainClassifier({
+      ...common,
+      name: 'T',
+      modelConfig: ds2,
+      train: labelled(specSet(12, 0)),
+      val: labelled(specSet(3, 1)),
+      config,
+    });
     save(out, { model: run.model });
     run.model.dispose();
   }
