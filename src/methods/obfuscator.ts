@@ -15,13 +15,13 @@ import { Adam, SGD, type GradScalerState } from '../optim/index.js';
 import { broadcastParameters } from '../distributed/index.js';
 import { batchTo, deviceOf, manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { Progress } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
 import { cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
-import { amp, cropRng, meanOverRanks, onDevice, onRank0Only, perRankBatch, rank0Log, rankBatches, resolvePlacement, scalerFor, syncedStep,
-  type Placement, type PlacementOptions } from './placement.js';
+import { identityWarmup } from './identity-warmup.js';
+import { amp, cropRng, meanOverRanks, onDevice, onRank0Only, rank0Log, rankBatches, resolvePlacement, scalerFor, syncedStep,
+  type PlacementOptions } from './placement.js';
 import { describeSet, moduleFingerprint, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
 
 export interface ObfuscatorTrainConfig {
@@ -260,37 +260,6 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch, fingerprint: id.fingerprint };
 }
 
-/**
- * Fit F_σ to the identity for `identityWarmupSteps` steps (see ObfuscatorTrainConfig). Data-parallel like
- * the epochs: every rank draws the same global batch and takes its share of it, each sample cropped from
- * its own stream (the same crops whatever the world size).
- */
-async function identityWarmup(obf: CycleGanVc2Generator, opt: SGD | Adam, train: SpecSet, c: ObfuscatorTrainConfig, quiet: boolean,
-  P: Placement): Promise<void> {
-  const rng = new Rng(c.seed).derive('identity-warmup');
-  manualSeed(c.seed * 1000 + 999);
-  const bar = quiet ? null : new Progress({ total: c.identityWarmupSteps, label: 'obfuscator identity warm-up' });
-  const scaler = scalerFor(P);
-  const share = perRankBatch(P, c.batchSize);
-  obf.train();
-  for (let step = 0; step < c.identityWarmupSteps; step++) {
-    const all = Array.from({ length: c.batchSize }, () => rng.int(train.specs.length)); // the global batch, on every rank
-    const slots = Array.from({ length: share }, (_, j) => P.rank * share + j); // this rank's positions in it
-    const crops = (slot: number): Rng => new Rng(c.seed).derive(`identity-warmup/step${step}/slot${slot}`);
-    const host = cropBatch({ ...train, specs: slots.map((j) => train.specs[all[j]!]!), frames: slots.map((j) => train.frames[all[j]!]!) },
-      slots.map((_, b) => b), c.cropFrames, (b) => crops(slots[b]!));
-    const x = onDevice(P, host);
-    tidy(() => {
-      const l = amp(P, () => lossA(obf.forward(x), x)); // same MSE as L_a, towards X̃ = X (float32)
-      opt.zeroGrad();
-      scaler.scale(l).backward();
-    });
-    x.dispose();
-    await syncedStep(P, obf.parameters(), opt, scaler, c.maxNorm);
-    bar?.tick();
-  }
-  bar?.done();
-}
 
 /**
  * The obfuscator's objective on one batch: L_σ = λ_t·L_t − λ_p·L_p, where T(X) and F_γ(X) are computed
