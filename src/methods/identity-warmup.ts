@@ -9,8 +9,16 @@ import { manualSeed, tidy } from '../tensor/index.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { lossA } from './losses.js';
-import type { ObfuscatorTrainConfig } from './obfuscator.js';
 import { amp, onDevice, perRankBatch, scalerFor, syncedStep, type Placement } from './placement.js';
+
+/** The parts of ObfuscatorTrainConfig the warm-up reads. */
+export type WarmupConfig = {
+  seed: number;
+  batchSize: number;
+  cropFrames: number;
+  identityWarmupSteps: number;
+  maxNorm: number;
+};
 
 /**
  * Fit F_σ to the identity for `identityWarmupSteps` steps (see ObfuscatorTrainConfig). Data-parallel like
@@ -21,7 +29,7 @@ export async function identityWarmup(
   obf: CycleGanVc2Generator,
   opt: SGD | Adam,
   train: SpecSet,
-  c: ObfuscatorTrainConfig,
+  c: WarmupConfig,
   quiet: boolean,
   P: Placement,
 ): Promise<void> {
