@@ -5,6 +5,7 @@ import type { ExperimentConfig, ExperimentName } from '../eval/optin/config.js';
 import { defineCommand } from './args.js';
 import { checkDataset, DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
+import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 import { experimentRdal } from './experiment-rdal.js';
 
 /** The experiments' names (eval/optin/config.ts's EXPERIMENTS; a test keeps the two equal). */
@@ -33,6 +34,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
       'retrain a stage whose checkpoint was made with other settings or data, naming the keys that differ; --no-retrain refuses instead',
     default: true,
   },
+  ...DEVICE_FLAGS,
 });
 
 export const experiment = defineCommand({
@@ -63,7 +65,8 @@ export const experiment = defineCommand({
   async run(o, { checked: { config, runDir } }) {
     const { runExperiment } = await import('../eval/optin/run.js');
     const { summaryTable } = await import('../eval/optin/summary.js');
-    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain });
+    const { device, amp } = await placementFromFlags(o, `experiment ${config.experiment}`, false);
+    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain, device, amp });
     console.log(`\n${summaryTable(report)}\n\nreport: ${path.resolve(runDir, 'report.html')}`);
     return 0;
   },

@@ -12,6 +12,7 @@ import { configFlags, configOverrides } from './config-flags.js';
 /** RDAL's methods and presets (methods/rdal/config.ts's RDAL_METHODS and RDAL_PRESETS; a test keeps them equal). */
 export const RDAL_METHOD_NAMES = ['baseline', 'naive', 'rdal', 'rdal-m'] as const satisfies readonly RdalMethod[];
 export const RDAL_PRESET_NAMES = ['cpu', 'paper'] as const satisfies readonly RdalPreset[];
+import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 
 export const RDAL_FLAGS = configFlags<RdalConfig>()({
   data: {
@@ -60,6 +61,7 @@ export const RDAL_FLAGS = configFlags<RdalConfig>()({
     default: true,
   },
   quiet: { type: 'boolean', description: 'no progress bars', default: false },
+  ...DEVICE_FLAGS,
 });
 
 type RdalOptions = FlagValues<typeof RDAL_FLAGS> & { out?: string | undefined };
@@ -90,7 +92,10 @@ export async function runRdalCommand(
   { config, out }: RdalChecked,
 ): Promise<number> {
   const { runRdalExperiment } = await import('../eval/rdal/run.js');
+  const { device, amp } = await placementFromFlags(o, 'rdal', false);
   const report = await runRdalExperiment({
+    device,
+    amp,
     data: o.data,
     methods,
     runs: o.runs,

@@ -7,6 +7,7 @@ import { defineCommand, usageError } from './args.js';
 import { checkTargetCheckpoint } from './checks.js';
 import { checkDataset, DATASET_FLAGS, experimentConfig, pct, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
+import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
   ...DATASET_FLAGS,
@@ -30,6 +31,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   lambdaP: { type: 'number', min: 0, description: 'weight of L_p', config: 'obfuscatorTrain.lambdaP' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
   retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
+  ...DEVICE_FLAGS,
 });
 
 export const trainObfuscator = defineCommand({
@@ -51,6 +53,7 @@ export const trainObfuscator = defineCommand({
   },
   async run(o, { checked: c }) {
     const { runTrainObfuscator } = await import('../eval/optin/pipeline.js');
+    const place = await placementFromFlags(o, 'train-obfuscator');
     const r = await runTrainObfuscator({
       target: o.target,
       task: o.task,
@@ -61,8 +64,10 @@ export const trainObfuscator = defineCommand({
       out: o.out,
       resume: o.resume,
       retrain: o.retrain,
-    });
-    console.log(
+      ...place,
+    }).finally(() => place.close());
+    if (place.rank === 0)
+      console.log(
       `obfuscator: T's validation accuracy ${pct(r.valTargetAcc)} on obfuscated audio (${pct(r.valCleanAcc)} clean)\ncheckpoint: ${path.resolve(r.checkpoint)}`,
     );
     return 0;

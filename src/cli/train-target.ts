@@ -4,6 +4,7 @@ import type { ExperimentConfig } from '../eval/optin/config.js';
 import { defineCommand } from './args.js';
 import { checkDataset, DATASET_FLAGS, experimentConfig, pct, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
+import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
   ...DATASET_FLAGS,
@@ -22,6 +23,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   epochs: { type: 'int', min: 1, description: 'training epochs', config: 'targetTrain.epochs' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
   retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
+  ...DEVICE_FLAGS,
 });
 
 export const trainTarget = defineCommand({
@@ -36,6 +38,7 @@ export const trainTarget = defineCommand({
   },
   async run(o, { checked: c }) {
     const { runTrainTarget } = await import('../eval/optin/pipeline.js');
+    const place = await placementFromFlags(o, 'train-target');
     const r = await runTrainTarget({
       task: o.task,
       dataset: c.dataset,
@@ -44,8 +47,10 @@ export const trainTarget = defineCommand({
       out: o.out,
       resume: o.resume,
       retrain: o.retrain,
-    });
-    console.log(
+      ...place,
+    }).finally(() => place.close());
+    if (place.rank === 0)
+      console.log(
       `T (${o.task}): validation ${pct(r.val.accuracy)}, test ${pct(r.test.accuracy)} [${pct(r.test.accuracyCI.lo)}–${pct(r.test.accuracyCI.hi)}], chance ${pct(r.test.chanceUniform)}; best epoch ${r.bestEpoch + 1}\ncheckpoint: ${path.resolve(r.checkpoint)}`,
     );
     return 0;

@@ -42,7 +42,14 @@ export function saveCheckpoint(path: string, parts: CheckpointParts, state: obje
   const [timeless, seconds] = splitSeconds(state);
   // the times first: a crash between the two writes leaves times for one epoch too many, never too few
   if (seconds !== undefined) writeFileAtomicSync(secondsPath(path), JSON.stringify(seconds));
-  saveSafetensorsSync(path, tensors, { [META_KEY]: JSON.stringify({ state: timeless, optimizers: optMeta }) });
+  // always from host copies (the same path on CPU and CUDA): a checkpoint of a GPU run loads on CPU, and the reverse
+  const host = new Map<string, Tensor>();
+  try {
+    for (const [k, t] of tensors) host.set(k, t.to('cpu', { copy: true }));
+    saveSafetensorsSync(path, host, { [META_KEY]: JSON.stringify({ state: timeless, optimizers: optMeta }) });
+  } finally {
+    for (const t of host.values()) t.dispose();
+  }
 }
 
 /** Where a checkpoint's wall-clock times live: `x.safetensors` → `x.seconds.json`. */

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { classNames, type ExperimentData } from '../../data/experiment-data.js';
 import type { ObfuscatorRun } from '../../methods/obfuscator.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
+import type { AmpDtype } from '../../tensor/index.js';
 import type { VerificationResult } from '../verification.js';
 import { EXPERIMENTS, type AttackResult, type ExperimentConfig, type ExperimentReport } from './config.js';
 import { writeReportHtml } from './report.js';
@@ -37,6 +38,10 @@ export interface RunExperimentOptions {
    */
   retrain?: boolean;
   log?: (line: string) => void;
+  /** Where T, the obfuscator and the attackers train: 'cpu', 'cuda', 'cuda:N' (default: cuda if present, else cpu). */
+  device?: string;
+  /** Mixed precision of those trainers ('bfloat16', 'float16' on CUDA; default off). */
+  amp?: AmpDtype | null;
 }
 
 /**
@@ -68,7 +73,7 @@ function startRun(o: RunExperimentOptions): RunContext {
   writeFileAtomicSync(path.join(o.runDir, 'config.json'), JSON.stringify(config, null, 2));
   return {
     config, spec: EXPERIMENTS[config.experiment], runDir: o.runDir, resume: o.resume ?? true, retrain: o.retrain ?? true,
-    log: o.log ?? ((l: string) => console.error(l)), seconds: {},
+    log: o.log ?? ((l: string) => console.error(l)), seconds: {}, placement: { device: o.device, amp: o.amp ?? null },
   };
 }
 

@@ -11,7 +11,7 @@ import { predict, trainOrLoadClassifier, type EpochRecord } from '../../methods/
 import { trainObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
 import { experimentInputs, featureInputs } from '../../methods/stage.js';
 import { trainCleanXVector } from '../../methods/xvector.js';
-import { manualSeed, type Tensor } from '../../tensor/index.js';
+import { manualSeed, type AmpDtype, type Tensor } from '../../tensor/index.js';
 import { Progress } from '../../util/progress.js';
 import { evaluateAdr, evaluateSpecSystem } from '../baselines.js';
 import { scoreClassification } from '../metrics.js';
@@ -28,6 +28,8 @@ export interface RunContext {
   /** A checkpoint made with other settings or data: retrain that stage (true) or refuse (false, --no-retrain). */
   readonly retrain: boolean;
   readonly log: (line: string) => void;
+  /** Where the trainers run (--device, --amp); one process. */
+  readonly placement?: { device?: string | undefined; amp?: AmpDtype | null | undefined };
   /** Seconds per timed step, in the order the steps ran (report.json's `seconds`). */
   readonly seconds: Record<string, number>;
 }
@@ -77,7 +79,7 @@ export async function targetStage(run: RunContext, data: ExperimentData): Promis
   const { train, val, test } = labelledSplits(data, task);
   const t = await timed(run, 'target', () => trainOrLoadClassifier({ runDir: run.runDir, name: 'target', label: `T ${task}`,
     modelConfig: modelConfig(run, train.numClasses), train, val, config: run.config.targetTrain, resume: run.resume, log: run.log,
-    inputs: experimentInputs(data), retrain: run.retrain }));
+    inputs: experimentInputs(data), retrain: run.retrain, ...run.placement }));
   return { ...t, test, val };
 }
 
@@ -88,7 +90,7 @@ export async function obfuscatorStage(run: RunContext, data: ExperimentData, tar
   return timed(run, 'obfuscator', () => trainObfuscator({
     target: target.model, obfuscatorConfig: c.obfuscator, deobfuscatorConfig: c.deobfuscator, train: data.sets.train, val: target.val,
     config: { ...c.obfuscatorTrain, seed: c.seed }, checkpointPath: path.join(run.runDir, 'obfuscator.safetensors'), resume: run.resume,
-    inputs: experimentInputs(data), retrain: run.retrain, log: run.log,
+    inputs: experimentInputs(data), retrain: run.retrain, log: run.log, ...run.placement,
     onEpoch: (e) => run.log(`  obfuscator epoch ${e.epoch + 1}: L_a ${e.la.toFixed(3)}  L_t ${e.lt.toFixed(3)}  L_p ${e.lp.toFixed(3)}  ` +
       `val T acc obfuscated ${(100 * e.valTargetAcc).toFixed(1)}% (clean ${(100 * e.valCleanAcc).toFixed(1)}%)`),
   }));
@@ -138,11 +140,11 @@ export async function attackStage(run: RunContext, data: ExperimentData, obf: Ob
     const k = train.numClasses;
     const clean = await timed(run, `clean-${attr}`, () => trainOrLoadClassifier({ runDir: run.runDir, name: `clean-${attr}`, label: `clean ${attr}`,
       modelConfig: modelConfig(run, k), train, val, config: c.attackerTrain, resume: run.resume, log: run.log,
-      inputs: experimentInputs(data), retrain: run.retrain }));
+      inputs: experimentInputs(data), retrain: run.retrain, ...run.placement }));
     const informed = await timed(run, `informed-${attr}`, () => trainOrLoadClassifier({ runDir: run.runDir, name: `informed-${attr}`, label: `informed ${attr}`,
       modelConfig: modelConfig(run, k), train: { ...train, set: twinSubset(obfSets, sets.train, train.set) },
       val: { ...val, set: twinSubset(obfSets, sets.val, val.set) }, config: c.attackerTrain, resume: run.resume, log: run.log,
-      inputs: experimentInputs(data, { obfuscator: obf.fingerprint }), retrain: run.retrain }));
+      inputs: experimentInputs(data, { obfuscator: obf.fingerprint }), retrain: run.retrain, ...run.placement }));
     const obfTest = twinSubset(obfSets, sets.test, test.set);
     out.results.push({
       attribute: String(attr),

@@ -12,6 +12,7 @@ import { encodeSet, mlpProbabilities, trainAttacker, type LatentSet } from '../.
 import { resolveRdalConfig, type RdalConfig, type RdalMethod } from '../../methods/rdal/config.js';
 import { applyMask, trainOrLoadMask } from '../../methods/rdal/mask.js';
 import { rdalIdentity, trainRdal, type RdalRun } from '../../methods/rdal/train.js';
+import type { AmpDtype } from '../../tensor/index.js';
 import { readStageJson, stageIdentity, writeStageJson } from '../../methods/stage.js';
 import type { MaskUNet } from '../../models/sed-cnn.js';
 import { noGrad, tensor, tidy } from '../../tensor/index.js';
@@ -123,6 +124,10 @@ export interface RdalExperimentOptions {
   /** Extra provenance stored in report.json (e.g. the preset name). */
   meta?: Record<string, unknown>;
   log?: (line: string) => void;
+  /** Where F, C and D train: 'cpu', 'cuda', 'cuda:N' (default: cuda if present, else cpu). */
+  device?: string;
+  /** Mixed precision of that training ('bfloat16', 'float16' on CUDA; default off). */
+  amp?: AmpDtype | null;
 }
 
 /**
@@ -163,7 +168,8 @@ export async function runRdalExperiment(o: RdalExperimentOptions): Promise<RdalR
         if (m.trained) log(`${method} run ${r}: mask U-Net val L1 ${m.trained.bestValL1.toFixed(4)} after ${m.trained.epochs} epochs`);
         sets = { train: applyMask(mask, data.train), val: applyMask(mask, data.val), eval: applyMask(mask, data.eval) };
       }
-      const run = trainRdal({ method, config: rc, train: sets.train, val: sets.val, dir, resume: o.resume, quiet: o.quiet, ...stage });
+      const run = trainRdal({ method, config: rc, train: sets.train, val: sets.val, dir, resume: o.resume, quiet: o.quiet, ...stage,
+        device: o.device, amp: o.amp });
       const m = evaluateRdal(run, sets, rc, seed);
       const seconds = (Date.now() - start) / 1000;
       const rec: RdalRunMetrics = { method, run: r, seed, ...m, bestEpoch: run.bestEpoch, epochsRun: run.epochsRun, seconds };

@@ -6,7 +6,7 @@ import { SpeechMlp, type SedEncoder } from '../../models/sed-cnn.js';
 import { bceWithLogits } from '../../nn/index.js';
 import { SGD, type OptimizerStateDict } from '../../optim/index.js';
 import { stageSeed } from '../../config/fingerprint.js';
-import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { batchTo, deviceOf, manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
 import type { Rng } from '../../util/rng.js';
 import type { AttackerTrainConfig } from './config.js';
 
@@ -26,7 +26,8 @@ export function encodeSet(encoder: SedEncoder, s: SoundscapeSet, batch = 64): Fl
   noGrad(() => {
     for (let i = 0; i < s.n; i += batch) {
       const idx = Array.from({ length: Math.min(batch, s.n - i) }, (_, j) => i + j);
-      out.set(tidy(() => encoder.forward(gatherClips(s, 'logmel', idx)).contiguous().toFloat32Array()), i * d);
+      const x = (): Tensor => batchTo(gatherClips(s, 'logmel', idx), deviceOf(encoder.parameters()[0]!)); // to F's device
+      out.set(tidy(() => encoder.forward(x()).float().contiguous().toFloat32Array()), i * d);
     }
   });
   encoder.train(was);

@@ -11,7 +11,9 @@
 //
 // One explicit loop (trainRdal), one checkpoint per epoch (resumable under the same stage identity: config
 // and clips), models built right after seeding from (seed, stage), randomness derived from (seed, epoch)
-// so a resumed run repeats the same batches.
+// so a resumed run repeats the same batches. F, C and D train on `device` (optionally under autocast);
+// D^τ is fitted on the host from cached latents (a small MLP) and copied into D; one process (no process
+// group: the per-period attacker and the stop rule would have to be agreed between ranks).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { stageSeed } from '../../config/fingerprint.js';
@@ -20,7 +22,8 @@ import { gatherClips, type SoundscapeSet } from '../../data/soundscape-set.js';
 import { EventHead, SedEncoder, SpeechMlp } from '../../models/sed-cnn.js';
 import { bceWithLogits, crossEntropy, type Module } from '../../nn/index.js';
 import { Adam, SGD, clipGradValue_ } from '../../optim/index.js';
-import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { batchTo, deviceOf, manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { amp, resolvePlacement, scalerFor, type PlacementOptions } from '../placement.js';
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
@@ -74,7 +77,7 @@ export interface RdalRun {
 }
 
 /** The stage is the method; `inputs` adds to the clips of `train` and `val` and the log-mel spec. */
-export interface TrainRdalOptions extends Omit<StageOptions, 'stage'> {
+export interface TrainRdalOptions extends Omit<StageOptions, 'stage'>, Omit<PlacementOptions, 'processGroup'> {
   method: RdalMethod;
   config: RdalConfig;
   /** Train and validation sets (for rdal-m: already masked by applyMask). */
@@ -119,6 +122,7 @@ export function rdalIdentity(method: RdalMethod, c: RdalConfig, sets: Record<str
 export function trainRdal(o: TrainRdalOptions): RdalRun {
   const c = o.config;
   const t = c.train;
+  const P = resolvePlacement({ ...o, processGroup: null });
   const adversarial = o.method !== 'baseline';
   const replacing = o.method === 'rdal' || o.method === 'rdal-m';
   const period = o.method === 'rdal-m' ? t.periodMask : t.period;
@@ -127,11 +131,12 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   // initial weights depend on (seed, stage) only; the stages do not name the method, so the methods
   // of one seed start from the same F and C (the comparison over seeds is paired)
   manualSeed(stageSeed(t.seed, 'rdal-encoder'));
-  const encoder = new SedEncoder(c.model);
+  const encoder = new SedEncoder(c.model).to(P.device);
   manualSeed(stageSeed(t.seed, 'rdal-head'));
-  const head = new EventHead(d, c.model.numClasses);
+  const head = new EventHead(d, c.model.numClasses).to(P.device);
   manualSeed(stageSeed(t.seed, 'rdal-adversary'));
-  const adversary = new SpeechMlp(d, { grl: true });
+  const adversary = new SpeechMlp(d, { grl: true }).to(P.device); // all three before the optimiser
+  const scaler = scalerFor(P); // fp16 only; its scale restarts at 2^16 on resume (a few skipped steps at most)
   const best = { encoder: new SedEncoder(c.model), head: new EventHead(d, c.model.numClasses), adversary: new SpeechMlp(d, { grl: true }) };
   const nFC = encoder.parameters().length + head.parameters().length;
   const params = [...encoder.parameters(), ...head.parameters(), ...(adversarial ? adversary.parameters() : [])];
@@ -164,15 +169,20 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
       let ceSum = 0; let bceSum = 0; let nb = 0;
       for (const idx of pairBatches(o.train, t.batchPairs, rng)) {
         const [ce, bce] = tidy(() => {
-          const z = encoder.forward(gatherClips(o.train, 'logmel', idx)); // (B, latent)
-          const lCe = crossEntropy(head.forward(z), longLabels(idx.map((i) => o.train.event[i]!)));
-          const lBce = adversarial ? bceWithLogits(adversary.forward(z), floatLabels(idx.map((i) => o.train.speech[i]!))) : null;
-          const loss = lBce === null ? lCe : lCe.add(lBce);
+          const dev = (x: Tensor): Tensor => batchTo(x, P.device);
+          const [lCe, lBce] = amp(P, () => {
+            const z = encoder.forward(dev(gatherClips(o.train, 'logmel', idx))); // (B, latent)
+            const ceT = crossEntropy(head.forward(z).float(), dev(longLabels(idx.map((i) => o.train.event[i]!))));
+            return [ceT, adversarial ? bceWithLogits(adversary.forward(z).float(), dev(floatLabels(idx.map((i) => o.train.speech[i]!)))) : null];
+          });
+          const loss = lBce === null ? lCe! : lCe!.add(lBce);
           opt.zeroGrad();
-          loss.backward();
+          scaler.scale(loss).backward();
+          scaler.unscale_(opt); // clip the true gradients
           if (replacing && t.clipD > 0) clipGradValue_(adversary.parameters(), t.clipD);
-          opt.step();
-          return [lCe.item(), lBce?.item() ?? 0];
+          scaler.step(opt);
+          scaler.update();
+          return [lCe!.item(), lBce?.item() ?? 0];
         });
         ceSum += ce; bceSum += bce; nb++;
       }
@@ -229,7 +239,7 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   const out = selected ? best : { encoder, head, adversary };
   const drop: Module[] = selected ? [encoder, head, adversary] : [best.encoder, best.head, best.adversary];
   for (const m of drop) m.dispose();
-  out.encoder.eval(); out.head.eval(); out.adversary.eval();
+  out.encoder.eval().to('cpu'); out.head.eval().to('cpu'); out.adversary.eval().to('cpu'); // returned on the host
   return { method: o.method, encoder: out.encoder, head: out.head, adversary: out.adversary, history: st.history,
     bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch, fingerprint: id.fingerprint };
 }
@@ -242,9 +252,10 @@ function validate(encoder: SedEncoder, head: EventHead, adversary: SpeechMlp, s:
     for (let i = 0; i < s.n; i += 64) {
       const idx = all.slice(i, i + 64);
       tidy(() => {
-        const z = encoder.forward(gatherClips(s, 'logmel', idx));
-        const logits = head.forward(z);
-        const adv = adversary.forward(z); // (B, 1)
+        const device = deviceOf(encoder.parameters()[0]!);
+        const z = encoder.forward(batchTo(gatherClips(s, 'logmel', idx), device));
+        const logits = head.forward(z).to('cpu');
+        const adv = adversary.forward(z).to('cpu'); // (B, 1)
         ce += crossEntropy(logits, longLabels(idx.map((j) => s.event[j]!))).item() * idx.length;
         bce += bceWithLogits(adv, floatLabels(idx.map((j) => s.speech[j]!))).item() * idx.length;
         const pred = logits.argmax(1).float().toFloat32Array();
