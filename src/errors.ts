@@ -9,6 +9,10 @@ export type EarmarkErrorCode =
   | 'EARMARK_IO'
   | 'EARMARK_AUDIO'
   | 'EARMARK_DATASET'
+  /** A feature transform (McAdams, a spectrogram) failed on audio that decodes: the transform's fault, not the file's. */
+  | 'EARMARK_TRANSFORM'
+  /** A stage of an experiment failed; report.json marks it and keeps the other stages' results. */
+  | 'EARMARK_STAGE'
   | 'EARMARK_CHECKPOINT'
   | 'EARMARK_DEVICE'
   | 'EARMARK_DISTRIBUTED';

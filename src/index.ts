@@ -64,6 +64,7 @@ export * from './eval/roc.js';
 export * from './eval/baselines.js';
 export * from './eval/verification.js';
 export * from './eval/optin/config.js';
+export type { AttackResult, ExperimentReport, FormatAttack, InversionRecord, StageRecord, Verdict } from './eval/optin/schema.js';
 export { runExperiment, type RunExperimentOptions } from './eval/optin/run.js';
 export { summaryTable, verdicts } from './eval/optin/summary.js';
 export { writeReportHtml } from './eval/optin/report.js';

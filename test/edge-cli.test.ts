@@ -12,7 +12,7 @@ import { revoke } from '../src/cli/revoke.js';
 import { obfuscate } from '../src/cli/obfuscate.js';
 import { EarmarkError } from '../src/errors.js';
 import { exportGenerator } from '../src/edge/export-obfuscator.js';
-import { obfuscateOffline } from '../src/edge/obfuscate.js';
+import { OUTPUT_LEVEL_DEFAULTS, obfuscateOffline } from '../src/edge/obfuscate.js';
 import { obfuscatePcmStream, windowFromModel } from '../src/edge/obfuscate-io.js';
 import { encodeModel } from '../src/edge/onnx.js';
 import { encodePcm16 } from '../src/edge/pcm.js';
@@ -51,7 +51,8 @@ async function* bytesOf(b: Uint8Array, chunk: number): AsyncIterable<Uint8Array>
 
 test('obfuscate file → .wav, .npy and .safetensors equal the offline windowed rule (window from the model metadata)', async () => {
   const w = windowFromModel(session);
-  assert.deepEqual(w, { windowFrames: 64, lookaheadFrames: 8 });
+  // (a model exported without training statistics: the documented default output level)
+  assert.deepEqual(w, { windowFrames: 64, lookaheadFrames: 8, outputMean: OUTPUT_LEVEL_DEFAULTS.mean, outputStd: OUTPUT_LEVEL_DEFAULTS.std });
   const want = await obfuscateOffline((a) => session.run(a), x, w);
   for (const ext of ['wav', 'npy', 'safetensors']) {
     const out = path.join(dir, `out.${ext}`);

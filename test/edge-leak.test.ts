@@ -1,8 +1,10 @@
-// What ships carries no more than the obfuscated magnitude (issue 11, deliverables 1 and 8). An exported
-// obfuscator whose last convolution is zeroed outputs, per window, a constant magnitude (the window's
-// mean level): it carries nothing within a window. Its audio, re-analysed as an app would (16-bit PCM →
-// DS2 front-end), must then not correlate with the input's log1p|STFT|, through `earmark obfuscate` to a
-// WAV and to stdout PCM, and through the sensor's WebSocket `pcm` format. The unsafe original phase is
+// What ships carries no more than the obfuscated magnitude (issue 11, deliverables 1, 5 and 8). An
+// exported obfuscator whose last convolution is zeroed outputs a constant: with the windowed rule's fixed
+// output level (never the input window's mean and std) its magnitude carries nothing, not even the
+// input's level. Its audio, re-analysed as an app would (16-bit PCM → DS2 front-end), must then not
+// correlate with the input's log1p|STFT| (|r| < 0.05), through `earmark obfuscate` to a WAV and to stdout
+// PCM, and through the sensor's WebSocket `pcm` format, on a pause-free paragraph and on ordinary speech
+// with pauses (where a per-window level would be a voice-activity envelope). The unsafe original phase is
 // the control: the same model's audio then correlates ~0.3 with the input (the leak these tests catch).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,8 +32,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'earmark-leak-'));
 const model = path.join(dir, 'zeroed.onnx');
 const wav = path.join(dir, 'speech.wav');
 const cli = fileURLToPath(new URL('../../bin/earmark.js', import.meta.url));
+const pausedWav = path.join(dir, 'paused.wav');
+/** The pause-free paragraph, and sentences with pauses (0.5 s of silence before, between and after them). */
 let speech: Float32Array = new Float32Array(0);
-let inputLog: Float32Array = new Float32Array(0);
+let paused: Float32Array = new Float32Array(0);
+const inputLogs = new Map<Float32Array, Float32Array>();
 
 /** Pearson correlation over all values. */
 function corr(a: ArrayLike<number>, b: ArrayLike<number>, n = Math.min(a.length, b.length)): number {
@@ -69,11 +74,28 @@ function withinWindowCorr(a: Float32Array, b: Float32Array, frames: number): num
 }
 
 /** Both correlations of re-analysed 16-bit audio with the input speech (over the input's frames). */
-function leak(pcm: Uint8Array | Float32Array): { plain: number; within: number } {
+function leak(pcm: Uint8Array | Float32Array, input: Float32Array): { plain: number; within: number } {
   const r = reanalyzePcm(pcm);
+  const inputLog = inputLogs.get(input)!;
   assert.equal(r.frames, inputLog.length / 161, 'the output has as many frames as the input');
   return { plain: corr(inputLog, r.logMag), within: withinWindowCorr(inputLog, r.logMag, r.frames) };
 }
+
+/** espeak-ng's 16 kHz rendering of `text`, trimmed of leading and trailing silence. */
+async function espeak(text: string, name: string): Promise<Float32Array> {
+  const tts = path.join(dir, `${name}.wav`);
+  const r = spawnSync('espeak-ng', ['-s', '150', '-w', tts, text], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `espeak-ng failed: ${r.stderr}`);
+  const a = (await loadAudio(tts, { sampleRate: 16000, mono: true })).samples;
+  let first = 0;
+  let last = a.length - 1;
+  while (first < a.length && Math.abs(a[first]!) < 0.01) first++;
+  while (last > first && Math.abs(a[last]!) < 0.01) last--;
+  return a.subarray(first, last + 1);
+}
+
+/** On the 16-bit grid, so that the WAV file and the PCM stream carry the same samples. */
+const grid = (a: Float32Array): Float32Array => Float32Array.from(a, (v) => Math.round(v * 32767) / 32768);
 
 function assertNoLeak(what: string, l: { plain: number; within: number }, t?: { diagnostic(m: string): void }): void {
   t?.diagnostic(`${what}: correlation ${l.plain.toFixed(4)}, within windows ${l.within.toFixed(4)}`);
@@ -83,20 +105,16 @@ function assertNoLeak(what: string, l: { plain: number; within: number }, t?: { 
 
 before(async () => {
   // a spoken paragraph (espeak-ng, a declared dependency), trimmed of leading and trailing silence
-  const tts = path.join(dir, 'tts.wav');
-  const text = 'Please call Stella. Ask her to bring these things with her from the store: six spoons of fresh snow peas, five thick slabs of blue cheese.';
-  const r = spawnSync('espeak-ng', ['-s', '150', '-w', tts, text], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `espeak-ng failed: ${r.stderr}`);
-  const a = (await loadAudio(tts, { sampleRate: 16000, mono: true })).samples;
-  let first = 0;
-  let last = a.length - 1;
-  while (first < a.length && Math.abs(a[first]!) < 0.01) first++;
-  while (last > first && Math.abs(a[last]!) < 0.01) last--;
-  // on the 16-bit grid, so that the WAV file and the PCM stream carry the same samples
-  speech = Float32Array.from(a.subarray(first, last + 1), (v) => Math.round(v * 32767) / 32768);
+  speech = grid(await espeak('Please call Stella. Ask her to bring these things with her from the store: six spoons of fresh snow peas, five thick slabs of blue cheese.', 'tts'));
   assert.ok(speech.length > 16000 * 5, `speech is ${speech.length / 16000} s`);
   writeFileSync(wav, encodeWav(speech, 16000));
-  inputLog = new Ds2Frontend().analyze(speech).logMag;
+  // ordinary speech with pauses: three sentences with half a second of digital silence around each
+  const gap = new Float32Array(8000);
+  const parts: Float32Array[] = [gap];
+  for (const [i, text] of ['The train leaves at nine.', 'Bring the blue folder, please.', 'We will meet at the harbour.'].entries()) parts.push(await espeak(text, `s${i}`), gap);
+  paused = grid(Float32Array.from(parts.flatMap((p) => Array.from(p))));
+  writeFileSync(pausedWav, encodeWav(paused, 16000));
+  for (const x of [speech, paused]) inputLogs.set(x, new Ds2Frontend().analyze(x).logMag);
 
   const tensors = memory().numTensors;
   manualSeed(11);
@@ -125,30 +143,31 @@ function earmark(args: string[], stdin?: Uint8Array): Promise<{ code: number | n
   });
 }
 
-test('`earmark obfuscate` to a WAV: the zeroed model\'s audio does not correlate with the input; the unsafe flag warns and leaks', async (t) => {
+test('`earmark obfuscate` to a WAV: the zeroed model\'s audio does not correlate with the input, with or without pauses; the unsafe flag warns and leaks', async (t) => {
   const out = path.join(dir, 'out.wav');
-  const r = await earmark(['obfuscate', '--model', model, '--in', wav, '--out', out]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /WARNING/);
-  const y = decodeWav(readFileSync(out)).channels[0]!;
-  assertNoLeak('WAV', leak(y), t);
+  for (const [name, file, x] of [['paragraph', wav, speech], ['speech with pauses', pausedWav, paused]] as const) {
+    const r = await earmark(['obfuscate', '--model', model, '--in', file, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /WARNING/);
+    assertNoLeak(`WAV, ${name}`, leak(decodeWav(readFileSync(out)).channels[0]!, x), t);
+  }
   // control: the original phase carries the input whatever the magnitude says
   const u = await earmark(['obfuscate', '--model', model, '--in', wav, '--out', out, '--unsafe-original-phase']);
   assert.equal(u.code, 0, u.stderr);
   assert.match(u.stderr, /WARNING: --unsafe-original-phase/);
-  const l = leak(decodeWav(readFileSync(out)).channels[0]!);
+  const l = leak(decodeWav(readFileSync(out)).channels[0]!, speech);
   t.diagnostic(`unsafe original phase: correlation ${l.plain.toFixed(4)}, within windows ${l.within.toFixed(4)}`);
   assert.ok(l.plain > 0.2 && l.within > 0.2, `the unsafe original phase should leak (correlation ${l.plain.toFixed(3)}, within ${l.within.toFixed(3)})`);
 });
 
-test('`earmark obfuscate --in - --out -`: the stdout PCM does not correlate with the input', async (t) => {
-  const r = await earmark(['obfuscate', '--model', model, '--in', '-', '--out', '-'], encodePcm16(speech));
+test('`earmark obfuscate --in - --out -`: the stdout PCM of speech with pauses does not correlate with the input', async (t) => {
+  const r = await earmark(['obfuscate', '--model', model, '--in', '-', '--out', '-'], encodePcm16(paused));
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.length, 2 * speech.length);
-  assertNoLeak('stdout PCM', leak(new Uint8Array(r.stdout)), t);
+  assert.equal(r.stdout.length, 2 * paused.length);
+  assertNoLeak('stdout PCM', leak(new Uint8Array(r.stdout), paused), t);
 });
 
-test('the sensor\'s WebSocket pcm: the served stream does not correlate with the input, and ends with the source', async (t) => {
+test('the sensor\'s WebSocket pcm: the served stream of speech with pauses does not correlate with the input, and ends with the source', async (t) => {
   const store = new TokenStore(path.join(dir, 'tokens.json'));
   const { token } = store.grant('speaker', model);
   let go: () => void = () => undefined;
@@ -158,7 +177,7 @@ test('the sensor\'s WebSocket pcm: the served stream does not correlate with the
     name: 'speech once',
     async *chunks() {
       await started;
-      for (let i = 0; i < speech.length; i += 1600) yield speech.slice(i, i + 1600);
+      for (let i = 0; i < paused.length; i += 1600) yield paused.slice(i, i + 1600);
     },
   };
   const sensor = await PrivacySensor.start({ source, tokens: store, port: 0 });
@@ -177,8 +196,8 @@ test('the sensor\'s WebSocket pcm: the served stream does not correlate with the
     const c = await bounded(closed, 'the close at the source\'s end');
     assert.deepEqual(c, { code: 1000, reason: 'source ended' });
     const pcm = Buffer.concat([...parts.keys()].sort((a, b) => a - b).map((k) => parts.get(k)!));
-    assert.equal(pcm.length, 2 * speech.length, 'the served stream covers the whole source, its end included');
-    assertNoLeak('WebSocket pcm', leak(new Uint8Array(pcm)), t);
+    assert.equal(pcm.length, 2 * paused.length, 'the served stream covers the whole source, its end included');
+    assertNoLeak('WebSocket pcm', leak(new Uint8Array(pcm), paused), t);
     assert.deepEqual(await bounded(sensor.stopped, 'stopped'), { state: 'ended' });
   } finally {
     await sensor.close();

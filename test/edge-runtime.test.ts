@@ -82,13 +82,24 @@ test('the TypeScript DS2 spectrogram equals libtorch ds2Spectrogram within 1e-5,
   assert.equal(memory().numTensors, before);
 });
 
-test('the unsafe original-phase path still rebuilds the waveform (identity obfuscator); the default synthesis does not use that phase', async () => {
+/** Pearson correlation of two equally long signals. */
+function corr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let [ma, mb, ab, aa, bb] = [0, 0, 0, 0, 0];
+  for (let i = 0; i < n; i++) { ma += a[i]! / n; mb += b[i]! / n; }
+  for (let i = 0; i < n; i++) { ab += (a[i]! - ma) * (b[i]! - mb); aa += (a[i]! - ma) ** 2; bb += (b[i]! - mb) ** 2; }
+  return ab / Math.sqrt(aa * bb);
+}
+
+test('the unsafe original-phase path still carries the waveform (identity obfuscator); the default synthesis does not use that phase', async () => {
   const x = synth(0.83, 5);
   const identity = async (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => ({ data: a.data.slice(), dims: a.dims });
   const win = { windowFrames: 32, lookaheadFrames: 4 };
+  // the windowed rule de-normalises with a fixed level, so even the identity does not return the input's
+  // magnitudes; with the input's own phase, the waveform comes back all the same
   const unsafe = await obfuscateOffline(identity, x, win, true, { method: 'unsafe-original-phase' });
   assert.equal(unsafe.audio!.length, x.length);
-  assert.ok(maxAbs(unsafe.audio!, x) < 1e-4, `max |Δ| ${maxAbs(unsafe.audio!, x)}`);
+  assert.ok(corr(unsafe.audio!, x) > 0.9, `correlation with the input ${corr(unsafe.audio!, x)}`);
   // phase-free: the magnitude is matched (spectral convergence), the waveform is not the input's
   const free = await obfuscateOffline(identity, x, win);
   assert.equal(free.audio!.length, x.length);
@@ -127,8 +138,9 @@ test('phase-free streaming equals offline bit for bit (batch 1) for every method
   g.dispose();
   assert.equal(memory().numTensors, before);
   const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => session.run(a);
-  const x = synth(2.3, 7).map((v) => 100 * v); // far beyond full scale: the synthesis must limit
-  const win = { windowFrames: 32, lookaheadFrames: 4, batch: 1 };
+  const x = synth(2.3, 7);
+  // a model whose output level (its fixed de-normalisation) is far beyond full scale: the synthesis must limit
+  const win = { windowFrames: 32, lookaheadFrames: 4, batch: 1, outputMean: 4, outputStd: 1 };
   for (const method of ['rtisi-la', 'rtpghi', 'gla', 'unsafe-original-phase'] as const) {
     const off = await obfuscateOffline(forward, x, win, true, { method });
     assert.ok(off.audio!.every((v) => Math.abs(v) < 1), `${method}: a sample at or beyond full scale`);

@@ -1,6 +1,10 @@
-// A tiny end-to-end run of the opt-in method on a synthetic corpus (CSV manifest layout): train T,
-// train the obfuscator, train and run every attacker, write report.json and report.html; a second
-// run resumes from the checkpoints instead of retraining.
+// Tiny end-to-end runs of the opt-in method on a synthetic corpus (CSV manifest layout): train T and the
+// obfuscator, export it, make what ships (frames and phase-free PCM re-analysed), train and run every
+// attacker per protocol and format, the fresh inversion networks and the baselines, and write report.json
+// and report.html. Read back from report.json: attacker training and test ids are disjoint, speaker-
+// disjoint under that protocol, and no source take crosses the splits. One clip starts with 0.5 s of
+// exact zeros and every stage runs, McAdams included. A second run resumes instead of retraining; a
+// failing stage is marked failed, the others still run and their results stay readable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -8,98 +12,138 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeWav } from '../src/audio/io.js';
 import { resolveExperimentConfig } from '../src/eval/optin/config.js';
-import { runExperiment } from '../src/eval/optin/run.js';
+import { attackerSet } from '../src/eval/optin/attacker-set.js';
+import { createRunContext, ExperimentStageError, runExperiment } from '../src/eval/optin/run.js';
+import { dataStage, targetStage } from '../src/eval/optin/stages.js';
+import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
+import type { ExperimentReport } from '../src/eval/optin/schema.js';
 import { memory } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
 
-/** 4 speakers (2 female, 2 male) × 2 emotions × 5 sentences of harmonic tones, 0.5 s at 16 kHz. */
-function syntheticCorpus(dir: string): string {
+/** 4 speakers (2 female, 2 male) × 2 emotions × 5 sentences of harmonic tones, 0.5 s at 16 kHz; F1's first clip starts with 0.5 s of exact zeros and 0.25 s of a 1-LSB floor. */
+function syntheticCorpus(dir: string): { manifest: string; rows: { id: string; speaker: string; sentence: string }[] } {
   const rows = ['path,speaker,gender,emotion,sentence'];
+  const list: { id: string; speaker: string; sentence: string }[] = [];
   const speakers = [['f1', 'female', 220], ['f2', 'female', 260], ['m1', 'male', 110], ['m2', 'male', 130]] as const;
   mkdirSync(path.join(dir, 'wav'), { recursive: true });
   for (const [spk, gender, f0] of speakers) {
     for (const emotion of ['calm', 'tense']) {
       for (let s = 0; s < 5; s++) {
+        // digital silence, as a real FLAC can start, then 0.25 s of a 1-LSB noise floor (where an unguarded LPC diverges)
+        const silent = spk === 'f1' && emotion === 'calm' && s === 0 ? 12000 : 0;
         const n = 8000;
-        const x = new Float32Array(n);
+        const x = new Float32Array(silent + n);
+        for (let i = 8000; i < silent; i++) x[i] = (((i * 7919) % 3) - 1) / 32768;
         const vib = emotion === 'tense' ? 12 : 2;
         for (let i = 0; i < n; i++) {
           const t = i / 16000;
           const f = f0 * (1 + 0.02 * s) + vib * Math.sin(2 * Math.PI * 5 * t);
-          for (let h = 1; h <= 6; h++) x[i]! += (0.3 / h) * Math.sin(2 * Math.PI * f * h * t + s);
+          for (let h = 1; h <= 6; h++) x[silent + i]! += (0.3 / h) * Math.sin(2 * Math.PI * f * h * t + s);
         }
         const rel = `wav/${spk}_${emotion}_${s}.wav`;
         writeFileSync(path.join(dir, rel), encodeWav(x, 16000));
         rows.push(`${rel},${spk},${gender},${emotion},s${s}`);
+        list.push({ id: `wav/${spk}_${emotion}_${s}`, speaker: spk, sentence: `s${s}` });
       }
     }
   }
   writeFileSync(path.join(dir, 'labels.csv'), rows.join('\n') + '\n');
-  return path.join(dir, 'labels.csv');
+  return { manifest: path.join(dir, 'labels.csv'), rows: list };
 }
 
-test('fig4 end to end on a tiny corpus writes a complete report and resumes from checkpoints', async () => {
+const tiny = { epochs: 2, batchSize: 4, cropFrames: 24, lr: 3e-3 };
+const TINY_MODELS = {
+  model: { convChannels: 2, rnnLayers: 1, hiddenSize: 8 },
+  targetTrain: tiny, attackerTrain: tiny,
+  obfuscator: { channels: 4, residualBlocks: 1 }, deobfuscator: { channels: 4, residualBlocks: 1 },
+  inversion: { formats: ['frames', 'pcm'], networks: [{ name: 'same', channels: 0, residualBlocks: 0 }, { name: 'wide', channels: 8, residualBlocks: 1 }],
+    train: { epochs: 1, batchSize: 4, cropFrames: 24, lr: 1e-3, maxNorm: 10 } },
+};
+
+/** Every protocol's attacker train/val ids are disjoint from its test ids, by utterance and (speaker-disjoint) by speaker. */
+function assertProtocolsDisjoint(json: ExperimentReport, speakerOf: Map<string, string>): void {
+  const splits = json.protocols!.splits;
+  assert.deepEqual(Object.keys(splits).sort(), ['closed-set', 'speaker-disjoint']);
+  for (const s of Object.values(splits)) {
+    const train = new Set([...s!.train, ...s!.val]);
+    assert.ok(s!.train.length > 0 && s!.test.length > 0, `${s!.protocol}: empty part`);
+    assert.deepEqual(s!.test.filter((id) => train.has(id)), [], `${s!.protocol}: a test utterance is attacker training data`);
+    if (s!.protocol !== 'speaker-disjoint') continue;
+    const trainSpk = new Set([...train].map((id) => speakerOf.get(id)));
+    assert.deepEqual(s!.test.map((id) => speakerOf.get(id)).filter((x) => trainSpk.has(x)), [], 'a test speaker is in attacker training data');
+    assert.deepEqual([...new Set(s!.test.map((id) => speakerOf.get(id)))].sort(), s!.heldOutSpeakers);
+  }
+}
+
+test('fig4 end to end on a tiny corpus: every format, protocol and attacker, disjoint ids, a clip of leading zeros, and a resume', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'earmark-e2e-'));
   try {
-    const manifest = syntheticCorpus(path.join(dir, 'corpus'));
-    const tiny = { epochs: 2, batchSize: 4, cropFrames: 24, lr: 3e-3 };
+    const corpus = syntheticCorpus(path.join(dir, 'corpus'));
     const config = resolveExperimentConfig('cpu', {
-      experiment: 'fig4', reportExamples: 1,
-      dataset: { layout: 'csv', manifest, root: '', splitSeed: 0, skipBad: false },
-      model: { convChannels: 2, rnnLayers: 1, hiddenSize: 8 },
-      targetTrain: tiny, attackerTrain: tiny,
-      obfuscator: { channels: 4, residualBlocks: 1 }, deobfuscator: { channels: 4, residualBlocks: 1 },
+      experiment: 'fig4', reportExamples: 1, ...TINY_MODELS,
+      dataset: { layout: 'csv', manifest: corpus.manifest, root: '', splitSeed: 0, skipBad: false },
       obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 },
       adr: { adrTrain: { preEpochs: 2, epochs: 3, batchSize: 8 }, classifier: { epochs: 3, hidden: 16 } },
       verification: { xvector: { channels: 8, poolChannels: 16, embedDim: 16 }, train: { epochs: 2, batchSize: 4, cropFrames: 24 } },
     });
     const runDir = path.join(dir, 'run');
     const before = memory().numTensors;
-    const logs: string[] = [];
-    const r = await runExperiment({ config, runDir, log: (l) => logs.push(l) });
+    const r = await runExperiment({ config, runDir, log: () => undefined });
     assert.equal(memory().numTensors, before, 'no tensors outlive the experiment');
-    for (const f of ['report.json', 'report.html', 'config.json', 'splits.json', 'target.safetensors', 'obfuscator.safetensors',
-      'clean-gender.safetensors', 'informed-gender.safetensors', 'clean-emotion.safetensors', 'informed-emotion.safetensors',
-      'mcadams-informed-gender.safetensors', 'xvector-clean.safetensors']) {
+    const json = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as ExperimentReport;
+    assert.equal(json.version, 2);
+    assert.deepEqual(json.stages.map((s) => [s.name, s.status]), ['data', 'target', 'obfuscator', 'deploy', 'outputs', 'attacks', 'inversion', 'edge', 'mcadams', 'xvector-baselines'].map((n) => [n, 'done']));
+    for (const f of ['report.html', 'splits.json', 'target.safetensors', 'obfuscator.safetensors', 'obfuscator.onnx', 'clean-gender-closed-set.safetensors',
+      'clean-gender-speaker-disjoint.safetensors', 'informed-gender-pcm-speaker-disjoint.safetensors', 'informed-emotion-frames-closed-set.safetensors',
+      'inversion-wide-pcm.safetensors', 'mcadams-informed-gender-speaker-disjoint.safetensors', 'xvector-clean.safetensors']) {
       assert.ok(existsSync(path.join(runDir, f)), `${f} written`);
     }
-    const json = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8'));
-    assert.deepEqual(json.attacks.map((a: { attribute: string }) => a.attribute), ['gender', 'emotion']);
-    assert.deepEqual(json.target.classes, ['f1', 'f2', 'm1', 'm2']);
-    for (const a of r.attacks) {
-      for (const s of [a.clean, a.ignorant, a.informed, a.reconstruction]) {
-        assert.ok(s.accuracy >= 0 && s.accuracy <= 1 && s.accuracyCI.lo <= s.accuracy && s.accuracy <= s.accuracyCI.hi);
-        assert.equal(s.chanceUniform, 0.5);
+    // ids read from report.json: attackers never train on a test utterance; speaker-disjoint: never on a test speaker
+    const speakerOf = new Map(corpus.rows.map((x) => [x.id, x.speaker]));
+    assertProtocolsDisjoint(json, speakerOf);
+    // no (speaker, sentence) take crosses the main split (the corpus renders both emotions from one "take")
+    const splits = JSON.parse(readFileSync(path.join(runDir, 'splits.json'), 'utf8')) as { config: { groupBy: string[] }; split: Record<string, string[]> };
+    assert.deepEqual(splits.config.groupBy, ['speaker', 'sentence']);
+    const take = new Map(corpus.rows.map((x) => [x.id, `${x.speaker}/${x.sentence}`]));
+    const where = new Map<string, string>();
+    for (const [part, ids] of Object.entries(splits.split)) for (const id of ids) {
+      assert.ok(!where.has(take.get(id)!) || where.get(take.get(id)!) === part, `take ${take.get(id)} is in ${where.get(take.get(id)!)} and ${part}`);
+      where.set(take.get(id)!, part);
+    }
+    // T and every attacker on both formats, each protocol; gender is a function of the speaker on the closed set
+    assert.deepEqual(Object.keys(json.target!.formats), ['frames', 'pcm']);
+    assert.deepEqual(json.attacks!.map((a) => `${a.attribute}/${a.protocol}/${a.functionOfTask}`),
+      ['gender/speaker-disjoint/true', 'gender/closed-set/true', 'emotion/speaker-disjoint/false', 'emotion/closed-set/false']);
+    for (const a of r.attacks!) {
+      for (const f of ['frames', 'pcm'] as const) {
+        const fa = a.formats[f]!;
+        for (const s of [a.clean, fa.ignorant, fa.informed!, fa.inTraining, fa.inversion['same']!, fa.inversion['wide']!]) {
+          assert.ok(s.accuracy >= 0 && s.accuracy <= 1 && s.accuracyCI.lo <= s.accuracy && s.accuracy <= s.accuracyCI.hi);
+          assert.equal(s.chanceUniform, 0.5);
+        }
       }
     }
-    // T, then per attribute: ignorant ≈ chance, informed < clean, and opt-in vs ADR and vs McAdams
-    assert.equal(r.verdicts.length, 1 + 2 * 4);
-    assert.deepEqual(r.baselines.mcadams!.attacks.map((a) => a.attribute), ['gender', 'emotion']);
-    assert.deepEqual(r.baselines.adr!.attacks.map((a) => a.attribute), ['gender', 'emotion']);
-    assert.deepEqual(r.verification.map((v) => v.system), ['obfuscator', 'mcadams']);
-    // the edge stage: ONNX float32 and int8 obfuscators judged by T and the informed attackers
-    assert.ok(existsSync(path.join(runDir, 'obfuscator.onnx')) && existsSync(path.join(runDir, 'obfuscator.int8-static.onnx')));
-    assert.deepEqual(Object.keys(r.edge!.attacks), ['gender', 'emotion']);
-    for (const c of [r.edge!.target, ...Object.values(r.edge!.attacks)]) assert.ok(c.fp32 >= 0 && c.fp32 <= 1 && c.int8 >= 0 && c.int8 <= 1 && c.meanAbsDiff >= 0);
-    for (const v of r.verification) for (const k of ['original', 'ignorant', 'lazyInformed', 'informed'] as const) {
-      const e = v[k]['all']!.eer;
-      assert.ok(e >= 0 && e <= 1, `${v.system} ${k} EER ${e}`);
-    }
-    assert.equal(json.config.obfuscatorTrain.identityWarmupSteps, 2, 'the resolved config is stored with the report');
+    assert.deepEqual(json.inversion!.map((n) => `${n.name}/${n.format}/${n.protocol}`), ['same/frames/speaker-disjoint', 'wide/frames/speaker-disjoint', 'same/pcm/speaker-disjoint', 'wide/pcm/speaker-disjoint']);
+    // verdicts: every informed attacker (format × protocol) against chance; closed-set gender shown, not judged
+    const informedVerdicts = json.verdicts.filter((v) => /^the informed .* is near chance$/.test(v.claim));
+    assert.equal(informedVerdicts.length, 8);
+    assert.ok(json.verdicts.filter((v) => v.attribute === 'gender' && v.protocol === 'closed-set').every((v) => !v.judged));
+    assert.ok(json.notes.some((n) => /gender is a function of the granted speaker/.test(n)));
+    // ADR hides the protected gender; McAdams per protocol (the clip of leading zeros included); EERs
+    assert.equal(json.baselines!.adr!.hidden, 'gender');
+    assert.deepEqual(Object.keys(json.baselines!.mcadams!), ['speaker-disjoint', 'closed-set']);
+    assert.deepEqual(json.verification!.map((v) => v.system), ['obfuscator', 'mcadams']);
+    assert.deepEqual(Object.keys(json.edge!.attacks), ['gender', 'emotion']);
+    assert.ok(json.deployed!.outputStd > 0 && Number.isFinite(json.deployed!.outputMean));
     const html = readFileSync(path.join(runDir, 'report.html'), 'utf8');
-    assert.match(html, /<svg/);
-    assert.match(html, /data:audio\/wav;base64,/);
-    assert.match(html, /data:image\/png;base64,/);
-    assert.match(html, /ONNX float32 and int8/);
+    for (const re of [/<svg/, /data:audio\/wav;base64,/, /data:image\/png;base64,/, /phase-free/, /in-training \(optimistic\)/]) assert.match(html, re);
 
     // resume: every stage is finished, so nothing retrains and the numbers are the same
     const mtime = statSync(path.join(runDir, 'target.safetensors')).mtimeMs;
-    const logs2: string[] = [];
-    const r2 = await runExperiment({ config, runDir, log: (l) => logs2.push(l) });
+    const r2 = await runExperiment({ config, runDir, log: () => undefined });
     assert.equal(statSync(path.join(runDir, 'target.safetensors')).mtimeMs, mtime, 'T was not retrained');
-    assert.ok(logs2.some((l) => /finished earlier/.test(l)));
-    assert.equal(r2.target.clean.accuracy, r.target.clean.accuracy);
-    assert.equal(r2.attacks[0]!.informed.accuracy, r.attacks[0]!.informed.accuracy);
+    assert.deepEqual(r2.attacks, r.attacks);
+    assert.deepEqual(r2.target!.formats, r.target!.formats);
     assert.equal(memory().numTensors, before);
   } finally {
     keepOutput(path.join(dir, 'run'), 'fig4');
@@ -107,29 +151,56 @@ test('fig4 end to end on a tiny corpus writes a complete report and resumes from
   }
 });
 
-test('fig3b end to end: target gender, the attacked attribute is the speaker', async () => {
+test('fig3b end to end: the speaker is attacked on the closed set only, ADR is not told to hide the granted gender, and a failing stage is marked while the others run', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'earmark-e2e3b-'));
   try {
-    const manifest = syntheticCorpus(path.join(dir, 'corpus'));
-    const tiny = { epochs: 1, batchSize: 4, cropFrames: 24, lr: 3e-3 };
+    const corpus = syntheticCorpus(path.join(dir, 'corpus'));
     const config = resolveExperimentConfig('cpu', {
-      experiment: 'fig3b', reportExamples: 0,
-      dataset: { layout: 'csv', manifest, root: '', splitSeed: 1, skipBad: false },
-      model: { convChannels: 2, rnnLayers: 1, hiddenSize: 8 },
-      targetTrain: tiny, attackerTrain: tiny,
-      obfuscator: { channels: 4, residualBlocks: 1 }, deobfuscator: { channels: 4, residualBlocks: 1 },
+      experiment: 'fig3b', reportExamples: 0, ...TINY_MODELS,
+      dataset: { layout: 'csv', manifest: corpus.manifest, root: '', splitSeed: 1, skipBad: false },
+      targetTrain: { ...tiny, epochs: 1 }, attackerTrain: { ...tiny, epochs: 1 },
       obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24 },
-      baselines: { adr: false, mcadams: false, verification: false }, edge: { int8: 'none' },
+      attack: { formats: ['frames'], informed: { 'speaker-disjoint': ['frames'], 'closed-set': ['frames'] } },
+      // an odd width is refused by the generator when the stage builds it: the inversion stage fails
+      inversion: { formats: ['frames'], networks: [{ name: 'odd', channels: 3, residualBlocks: 1 }], train: TINY_MODELS.inversion.train },
+      baselines: { adr: true, mcadams: false, verification: false }, edge: { int8: 'none' },
+      adr: { adrTrain: { preEpochs: 1, epochs: 1, batchSize: 8 }, classifier: { epochs: 1, hidden: 8 } },
+      verification: { xvector: { channels: 8, poolChannels: 16, embedDim: 16 }, train: { epochs: 1, batchSize: 4, cropFrames: 24 } },
     });
+    assert.throws(() => resolveExperimentConfig('cpu', { experiment: 'fig3b', adr: { hide: 'gender' } }), /never the granted task 'gender'/);
     const before = memory().numTensors;
-    const r = await runExperiment({ config, runDir: path.join(dir, 'run'), log: () => undefined });
+    const runDir = path.join(dir, 'run');
+    await assert.rejects(runExperiment({ config, runDir, log: () => undefined }),
+      (e: unknown) => e instanceof ExperimentStageError && /stage inversion failed: .*channels/.test(e.message));
     assert.equal(memory().numTensors, before);
-    assert.deepEqual(r.target.classes, ['female', 'male']);
-    assert.deepEqual(r.attacks.map((a) => [a.attribute, a.classes.length]), [['speaker', 4]]);
-    assert.equal(r.attacks[0]!.clean.chanceUniform, 0.25);
-    assert.equal(r.edge, undefined);
-    assert.deepEqual(r.baselines, {});
-    assert.equal(r.verdicts.length, 3);
+    const r = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as ExperimentReport;
+    const inv = r.stages.find((s) => s.name === 'inversion')!;
+    assert.equal(inv.status, 'failed');
+    assert.match(inv.error!, /channels/);
+    assert.equal(r.stages.find((s) => s.name === 'xvector-baselines')!.status, 'done', 'a later independent stage still ran');
+    assert.deepEqual(r.target!.classes, ['female', 'male']);
+    assert.deepEqual(r.attacks!.map((a) => [a.attribute, a.protocol, a.classes.length]), [['speaker', 'closed-set', 4]]);
+    assert.equal(r.protocols!.unavailable['speaker-disjoint'], 'the only protected attribute is the speaker, which needs the closed set');
+    assert.equal(r.baselines!.adr, undefined, 'ADR cannot hide the 4-valued speaker and is not told to hide the granted gender');
+    assert.ok(r.baselines!.notes.some((n) => /ADR is not run: .*not binary.*granted gender/.test(n)));
+    assert.match(readFileSync(path.join(runDir, 'report.html'), 'utf8'), /failed/);
+
+    // the attacker set of another obfuscator (what a sweep calls): its own files, the run's clean attackers reused
+    const cleanFile = path.join(runDir, 'clean-speaker-closed-set.safetensors');
+    const mtime = statSync(cleanFile).mtimeMs;
+    const run = createRunContext({ config, runDir, log: () => undefined });
+    const d = await dataStage(run);
+    const target = await targetStage(run, d);
+    const other = { obfuscator: new CycleGanVc2Generator(resolveCycleGanVc2Config(config.obfuscator)), deobfuscator: new CycleGanVc2Generator(resolveCycleGanVc2Config(config.deobfuscator)) };
+    const set = await attackerSet(run, d, target, other, { prefix: 'sweep/random/', inversion: false });
+    for (const m of [target.model, other.obfuscator, other.deobfuscator]) m.dispose();
+    assert.equal(memory().numTensors, before);
+    assert.equal(statSync(cleanFile).mtimeMs, mtime, 'the clean attacker was loaded, not retrained');
+    for (const f of ['obfuscator.onnx', 'informed-speaker-frames-closed-set.safetensors']) assert.ok(existsSync(path.join(runDir, 'sweep/random', f)), `sweep/random/${f}`);
+    assert.deepEqual(set.attacks.map((a) => [a.attribute, a.protocol, Object.keys(a.formats)]), [['speaker', 'closed-set', ['frames']]]);
+    assert.deepEqual(set.attacks[0]!.clean, r.attacks![0]!.clean, 'the same clean classifier on the same test ids');
+    assert.ok(set.target.frames!.n === r.target!.formats.frames!.n && set.verdicts.some((v) => /informed speaker attacker on frames/.test(v.claim)));
+    assert.deepEqual(JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')), r, "the run's report is unchanged");
   } finally {
     keepOutput(path.join(dir, 'run'), 'fig3b');
     rmSync(dir, { recursive: true, force: true });

@@ -67,7 +67,9 @@ test('every method end to end: report.json, report.html, no leaked tensors', asy
       assert.equal(r.speechProb.length, 8);
       assert.equal(r.advAcc === null, r.method === 'baseline');
     }
-    assert.equal(report.checks.length, 4);
+    assert.equal(report.checks.length, 5); // the four on the means and the paired test (n/a with one run)
+    assert.equal(report.checks.find((c) => /paired t test/.test(c.claim))!.holds, null);
+    assert.equal(report.paired.length, 6 * 3); // every pair of the 4 methods × 3 metrics
     const json = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as RdalReport;
     assert.deepEqual(json.config, report.config); // the resolved config is stored
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');

@@ -24,8 +24,10 @@ test('earmark web: two origins, the sensor CSP, models.json and model bytes; eve
   manualSeed(1);
   const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 2, residualBlocks: 1 }));
   const bytes = encodeModel(
-    exportGenerator(g.config, plainStateDict(g), { features: { windowFrames: 64, lookaheadFrames: 8 } }),
+    exportGenerator(g.config, plainStateDict(g), { features: { windowFrames: 64, lookaheadFrames: 8, outputMean: 0.2, outputStd: 0.3 } }),
   );
+  // the window and the fixed output level, as stored in the model's metadata
+  const window = { windowFrames: 64, lookaheadFrames: 8, outputMean: 0.2, outputStd: 0.3 };
   g.dispose();
   assert.equal(memory().numTensors, before);
   for (const [run, task] of [
@@ -41,8 +43,8 @@ test('earmark web: two origins, the sensor CSP, models.json and model bytes; eve
   assert.deepEqual(
     models.map(({ id, name, task, window }) => ({ id, name, task, window })),
     [
-      { id: 'm0', name: 'fig4', task: 'speaker', window: { windowFrames: 64, lookaheadFrames: 8 } },
-      { id: 'm1', name: 'plain', task: 'task', window: { windowFrames: 64, lookaheadFrames: 8 } },
+      { id: 'm0', name: 'fig4', task: 'speaker', window },
+      { id: 'm1', name: 'plain', task: 'task', window },
     ],
   );
   await assert.rejects(

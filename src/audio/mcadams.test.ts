@@ -140,3 +140,29 @@ test('per-utterance alpha is reproducible, in range, and order-independent; bad 
   assert.throws(() => mcadams(new Float32Array(400), { alpha: -1 }), /'alpha'/);
   assert.deepEqual(mcadams(new Float32Array(100), { alpha: 0.8 }), new Float32Array(100)); // shorter than a window
 });
+
+test('digitally silent and near-silent frames pass through with no NaN (a clip that starts with 0.5 s of exact zeros), and so do pure tones', () => {
+  const speech = vowel(16000, [600, 1700, 2600]);
+  const x = new Float32Array(8000 + speech.length); // 0.5 s of exact zeros, then a vowel
+  x.set(speech, 8000);
+  const y = mcadams(x, { alpha: 0.7 });
+  assert.ok(y.every(Number.isFinite), `${y.filter((v) => !Number.isFinite(v)).length} non-finite samples`);
+  // the silent half stays silent (pass-through of zeros: at most the reference's eps), the vowel is anonymised
+  const peak = (a: Float32Array, from: number, to: number): number => a.subarray(from, to).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(peak(y, 0, 7800) < 1e-6, `silence became ${peak(y, 0, 7800)}`);
+  let diff = 0;
+  for (let i = 9000; i < x.length - 320; i++) diff = Math.max(diff, Math.abs(y[i]! - x[i]!));
+  assert.ok(diff > 0.01 && peak(y, 9000, x.length) < 2, `the vowel is anonymised (max |Δ| ${diff}) at a sane level`);
+  // 1-LSB dither and a pure tone (poles on the unit circle, where the all-pole refilter can diverge)
+  const dither = Float32Array.from({ length: 8000 }, (_, i) => (((i * 7919) % 3) - 1) / 32768);
+  const tone = Float32Array.from({ length: 8000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000 * i) / SR));
+  for (const [name, s] of [['dither', dither], ['tone', tone]] as const) {
+    const out = mcadams(s, { alpha: 0.7 });
+    assert.ok(out.every(Number.isFinite) && peak(out, 0, out.length) < 50 * (peak(s, 0, s.length) + 1e-4), `${name}: finite and bounded`);
+  }
+  // the stream agrees on the same input
+  const st = new McAdamsStream({ alpha: 0.7 });
+  const parts = [st.push(x.subarray(0, 5000)), st.push(x.subarray(5000)), st.flush()];
+  const streamed = Float32Array.from(parts.flatMap((p) => Array.from(p)));
+  assert.deepEqual(streamed, y);
+});

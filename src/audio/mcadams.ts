@@ -11,7 +11,12 @@
 //    reproduces the input (away from the first and last 10 ms) to floating-point precision;
 //  - no per-file peak normalisation (a stream cannot know its peak); `peakNormalize` from
 //    src/audio/io.ts does it for files when wanted;
-//  - the arithmetic is float64 throughout (the reference is float64 too), output float32.
+//  - the arithmetic is float64 throughout (the reference is float64 too), output float32;
+//  - digitally silent and near-silent frames (below −120 dBFS) pass through unchanged, as α = 1 would
+//    (the reference's LPC of a constant frame is singular and returns NaN: a FLAC that starts with exact
+//    zeros ended a run), and so does any frame whose LPC or refiltering is not finite or blows up (a
+//    pure tone's poles sit on the unit circle, where the all-pole refilter can diverge: output peak
+//    above MCADAMS_MAX_GAIN × the frame's peak).
 // Streaming: `McAdamsStream` emits every sample as soon as the last frame covering it is done
 // (latency: one 20 ms window); its concatenated output equals `mcadams()` on the whole signal exactly.
 import { Rng, hashString } from '../util/rng.js';
@@ -237,14 +242,32 @@ function framing(o: McAdamsOptions): Framing {
   return { win, hop, order, window: hann.map((v) => Math.sqrt(v / k)) };
 }
 
-/** One analysis frame x (already + eps) → its windowed resynthesis. */
+/** Frames whose mean square (after the window, eps removed) is below this (−120 dBFS) pass through. */
+export const MCADAMS_SILENCE_POWER = 1e-12;
+
+/** A frame whose resynthesis peaks above this multiple of its own peak is unstable and passes through. */
+export const MCADAMS_MAX_GAIN = 100;
+
+/** One analysis frame x (already + eps) → its windowed resynthesis; silent or singular frames pass through. */
 function processFrame(x: Float64Array, fr: Framing, alpha: number): Float64Array {
   const frame = x.map((v, i) => v * fr.window[i]!);
+  const passThrough = (): Float64Array => frame.map((v, i) => v * fr.window[i]!); // what α = 1 returns
+  let power = 0;
+  for (let i = 0; i < frame.length; i++) power += ((x[i]! - EPS32) * fr.window[i]!) ** 2;
+  if (power / frame.length < MCADAMS_SILENCE_POWER) return passThrough();
   const a = lpcBurg(frame.map((v) => v + EPS32), fr.order);
+  if (!a.every(Number.isFinite)) return passThrough();
   const aNew = warpLpc(a, alpha);
+  if (!aNew.every(Number.isFinite)) return passThrough();
   const y = refilter(frame, a, aNew);
-  for (let i = 0; i < y.length; i++) y[i] = y[i]! * fr.window[i]!;
-  return y;
+  let peakIn = 0;
+  let peakOut = 0;
+  for (let i = 0; i < y.length; i++) {
+    y[i] = y[i]! * fr.window[i]!;
+    peakIn = Math.max(peakIn, Math.abs(frame[i]!));
+    peakOut = Math.max(peakOut, Math.abs(y[i]!)); // NaN never raises the max: checked below
+  }
+  return y.every(Number.isFinite) && peakOut <= MCADAMS_MAX_GAIN * peakIn ? y : passThrough();
 }
 
 /**

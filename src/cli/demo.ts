@@ -1,6 +1,7 @@
 // `earmark demo` (what `npm start` runs): build the built-in speech corpus if it is missing, then run the
 // fig4 experiment with the CPU preset (train T for speaker ID, train the obfuscator, attack gender and
 // emotion), print the summary table and where the HTML report is, and time the exported obfuscator.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildSpeechCorpus, defaultSpeechOut } from '../data/builtin/speech.js';
 import { MAX_DIFFICULTY } from '../data/builtin/voices.js';
@@ -62,12 +63,15 @@ export const demo = defineCommand({
         ? `  re-using ${speech.out} (${speech.clips} clips)`
         : `  built ${speech.out}: ${speech.clips} clips in ${speech.seconds.toFixed(0)} s`,
     );
-    const { runExperiment } = await import('../eval/optin/run.js');
+    const { ExperimentStageError, runExperiment } = await import('../eval/optin/run.js');
     const { summaryTable } = await import('../eval/optin/summary.js');
     const report = await runExperiment({
       config: config(path.join(speech.out, 'labels.csv')),
       runDir,
       resume: !o.fresh,
+    }).catch((e: unknown) => {
+      if (e instanceof ExperimentStageError) console.log(`\n${summaryTable(e.report)}\n`); // what the other stages computed
+      throw e;
     });
     console.log(`\n${summaryTable(report)}\n\nHTML report: ${path.resolve(runDir, 'report.html')}`);
     // the edge step: the trained obfuscator as ONNX, timed with onnxruntime alone
@@ -76,12 +80,12 @@ export const demo = defineCommand({
   },
 });
 
-/** Export the obfuscator to `<dir>/obfuscator.onnx` and time it with onnxruntime on one thread; a printable line. */
+/** Time `<dir>/obfuscator.onnx` (the run's export, with its output level; exported here if missing) on one thread; a printable line. */
 async function exportAndMeasure(obfuscator: string, dir: string): Promise<string> {
   const { exportObfuscator } = await import('../deploy/export.js');
   const { edgeSpeed } = await import('../edge/speed.js');
   const file = path.join(dir, 'obfuscator.onnx');
-  exportObfuscator(obfuscator, file);
+  if (!existsSync(file)) exportObfuscator(obfuscator, file);
   const s = await edgeSpeed(file, 1);
   return (
     `edge: ${file} (onnxruntime, no libtorch) obfuscates 1 s of audio in ${s.msPerSecond.toFixed(1)} ms on 1 thread ` +

@@ -63,10 +63,13 @@ export const experiment = defineCommand({
     return { config, runDir };
   },
   async run(o, { checked: { config, runDir } }) {
-    const { runExperiment } = await import('../eval/optin/run.js');
+    const { ExperimentStageError, runExperiment } = await import('../eval/optin/run.js');
     const { summaryTable } = await import('../eval/optin/summary.js');
     const { device, amp } = await placementFromFlags(o, `experiment ${config.experiment}`, false);
-    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain, device, amp });
+    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain, device, amp }).catch((e: unknown) => {
+      if (e instanceof ExperimentStageError) console.log(`\n${summaryTable(e.report)}\n`); // what the other stages computed
+      throw e;
+    });
     console.log(`\n${summaryTable(report)}\n\nreport: ${path.resolve(runDir, 'report.html')}`);
     return 0;
   },

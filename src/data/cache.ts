@@ -188,7 +188,9 @@ export async function buildFeatureCache(corpus: Corpus, spec: FeatureSpec, opts:
         return true;
       }
       const code = (d.code?.startsWith('EARMARK_') ? d.code : 'EARMARK_DATASET') as EarmarkErrorCode;
-      failure = new EarmarkError(code, `cannot compute features for ${u.path} (utterance ${u.id}): ${error}; fix or remove the file, or pass --skip-bad to skip bad files and list them`);
+      // a transform that fails on audio that decodes is not the file's fault: do not ask to remove it
+      failure = new EarmarkError(code, code === 'EARMARK_TRANSFORM' ? `feature '${spec.name}' failed on utterance ${u.id} (${u.path} decodes): ${error}`
+        : `cannot compute features for ${u.path} (utterance ${u.id}): ${error}; fix or remove the file, or pass --skip-bad to skip bad files and list them`);
       return false;
     }
     const bytes = new Uint8Array(d.item.data.buffer, d.item.data.byteOffset, d.item.data.byteLength);

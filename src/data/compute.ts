@@ -49,7 +49,10 @@ export function checkFeatureItem(item: unknown, who: string): FeatureItem {
   const numel = it.shape.reduce((a, b) => a * b, 1);
   if (numel !== it.data.length) throw new TypeError(`${who} returned shape [${it.shape.join(', ')}] (${numel} values) but ${it.data.length} data values`);
   for (let i = 0; i < it.data.length; i++) {
-    if (!Number.isFinite(it.data[i]!)) throw new RangeError(`${who} returned a non-finite value (${it.data[i]}) at index ${i}`);
+    if (!Number.isFinite(it.data[i]!)) {
+      // the audio decoded (the function got as far as returning features): the transform is at fault
+      throw new EarmarkError('EARMARK_TRANSFORM', `${who} returned a non-finite value (${it.data[i]}) at index ${i}; the feature transform is at fault, not the audio file`);
+    }
   }
   if (it.stats !== undefined) {
     for (const [k, v] of Object.entries(it.stats)) if (typeof v !== 'number') throw new TypeError(`${who} returned stats.${k} = ${JSON.stringify(v)}; stats must be numbers`);

@@ -135,3 +135,25 @@ export function labelled(data: ExperimentData, set: SpecSet, key: LabelKey): Lab
     numClasses: names.length,
   };
 }
+
+/**
+ * The global mean and (population) std of log1p|STFT| over the utterances of `set`, from each utterance's
+ * normalisation statistics (its features are (log1p|STFT| − mean)/std, std unbiased): the fixed level
+ * the deployed windowed rule de-normalises the obfuscator's output with.
+ * @example const { mean, std } = log1pLevel(data, data.sets.train);
+ */
+export function log1pLevel(data: ExperimentData, set: SpecSet): { mean: number; std: number } {
+  let n = 0;
+  let sum = 0;
+  let sq = 0;
+  set.ids.forEach((id, i) => {
+    const st = data.stats.get(id) ?? { mean: 0, std: 1 };
+    const m = set.nFreq * set.frames[i]!;
+    sum += st.mean * m;
+    sq += st.std * st.std * Math.max(1, m - 1) + st.mean * st.mean * m; // Σx² = (m − 1)·s² + m·μ²
+    n += m;
+  });
+  if (n === 0) throw new EarmarkError('EARMARK_DATASET', 'log1pLevel: the set is empty');
+  const mean = sum / n;
+  return { mean, std: Math.sqrt(Math.max(sq / n - mean * mean, 1e-12)) };
+}

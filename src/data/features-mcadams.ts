@@ -34,9 +34,17 @@ export function mcadamsAlphaFor(o: McAdamsFeatureOptions, uttId: string): number
  */
 export async function mcadamsDs2Features(utt: Utterance, options: unknown): Promise<FeatureItem> {
   const o = resolveConfig('McAdamsFeatureOptions', MCADAMS_FEATURE_DEFAULTS, options ?? {});
-  const audio = await loadAudio(utt.path, { mono: true, sampleRate: DS2_SPECTROGRAM.sampleRate });
+  const audio = await loadAudio(utt.path, { mono: true, sampleRate: DS2_SPECTROGRAM.sampleRate }); // a decode failure is the file's
   const alpha = mcadamsAlphaFor(o, utt.id);
-  const anon = mcadams(audio.samples, { alpha, sampleRate: audio.sampleRate });
+  let anon: Float32Array;
+  try {
+    anon = mcadams(audio.samples, { alpha, sampleRate: audio.sampleRate });
+    const bad = anon.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new RangeError(`sample ${bad} of ${anon.length} is ${anon[bad]}`);
+  } catch (e) {
+    throw new EarmarkError('EARMARK_TRANSFORM', `McAdams (α = ${alpha.toFixed(3)}) failed on audio that decodes (${audio.samples.length} samples at ${audio.sampleRate} Hz): ` +
+      `${(e as Error).message}; this is the transform's fault, not the file's: keep the file and report the failure`, { cause: e });
+  }
   return tidy(() => {
     const f = ds2Spectrogram(tensor(anon, [anon.length]), hammingWindow(DS2_SPECTROGRAM.nFft), DS2_SPECTROGRAM); // (161, frames)
     return {

@@ -3,7 +3,13 @@
 //  - 'stratified': utterance level, same speakers in every split, each stratum (by default
 //    speaker × emotion) divided in the requested proportions. EmoV-DB and RAVDESS.
 //  - 'speaker-disjoint': whole speakers go to one split, drawn per gender so every split keeps the
-//    gender balance. LibriSpeech and VoxCeleb2 when their official train and test subsets are not both there.
+//    gender balance (and, where a gender has enough speakers, at least one of them in every split).
+//    LibriSpeech and VoxCeleb2 when their official train and test subsets are not both there.
+// Groups (`groupBy`, issue 11): utterances that share a source recording never cross splits. The
+// built-in corpus renders all five emotions of a (speaker, sentence) from ONE neutral TTS take, so a CSV
+// corpus with a `sentence` column is grouped by (speaker, sentence) by default; an explicit `source` or
+// `group` column names the take instead. RAVDESS, EmoV-DB, LibriSpeech and VoxCeleb2 files are separate
+// recordings (no grouping).
 //  - 'official': the corpus's own subsets (LibriSpeech train-clean-100/360 → train, test-clean → test;
 //    VoxCeleb2 dev → train, test → test); val speakers are drawn from the train speakers.
 // For speaker-disjoint splits, closed-set speaker ID cannot be scored on speakers the classifier never
@@ -16,13 +22,12 @@ import { EarmarkError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { Rng } from '../util/rng.js';
 import { compareStrings, labelOf, type Corpus, type LabelKey, type Utterance } from './types.js';
+import { dealGroups, groupBy, sortedIds, speakerDisjointSplit, SPLIT_NAMES, stratifiedSplit, type Fractions, type SplitName, type SplitSet } from './split-methods.js';
 
-export const SPLIT_NAMES = ['train', 'val', 'test'] as const;
-export type SplitName = (typeof SPLIT_NAMES)[number];
+export { SPLIT_NAMES, speakerDisjointSplit, stratifiedSplit, takeKey, type Fractions, type SplitName, type SplitSet } from './split-methods.js';
+
 export const SPLIT_METHODS = ['stratified', 'speaker-disjoint', 'official'] as const;
 export type SplitMethod = (typeof SPLIT_METHODS)[number];
-
-export interface Fractions { train: number; val: number; test: number }
 
 export interface SplitConfig {
   method: SplitMethod;
@@ -35,10 +40,12 @@ export interface SplitConfig {
   subsetMap: Record<string, SplitName>;
   /** Speaker-ID protocol proportions over the test speakers' utterances (speaker-disjoint and official only). */
   speakerIdFractions: Fractions;
+  /**
+   * Labels whose combined value names an utterance's source take: utterances with equal values stay in
+   * one split (stratified and speaker-ID splits deal whole groups). [] = every file is its own recording.
+   */
+  groupBy: LabelKey[];
 }
-
-/** Utterance ids per split, each list sorted. */
-export interface SplitSet { train: string[]; val: string[]; test: string[] }
 
 /** What splits.json holds. */
 export interface Splits {
@@ -71,6 +78,20 @@ export function defaultMethod(corpus: Corpus): SplitMethod {
   return mapped.has('train') && mapped.has('test') && !mapped.has(undefined) ? 'official' : 'speaker-disjoint';
 }
 
+/** Corpora whose files are separate recordings (their `sentence` is a prompt, not a shared take). */
+const SEPARATE_RECORDINGS = new Set(['ravdess', 'emovdb', 'librispeech', 'voxceleb2']);
+
+/**
+ * The default source-take key: an explicit `source` or `group` column (every utterance has it), else
+ * (speaker, sentence) for a CSV corpus whose every row names its sentence (the built-in corpus renders
+ * all emotions of a sentence from one take), else none.
+ */
+export function defaultGroupBy(corpus: Corpus): LabelKey[] {
+  for (const k of ['source', 'group']) if (corpus.utterances.every((u) => (u.labels?.[k] ?? '') !== '')) return [k];
+  if (SEPARATE_RECORDINGS.has(corpus.name)) return [];
+  return corpus.utterances.every((u) => u.sentence !== undefined && u.speaker !== '') ? ['speaker', 'sentence'] : [];
+}
+
 /**
  * Fills in defaults and validates a split config. Unknown keys are refused by name.
  *
@@ -78,7 +99,7 @@ export function defaultMethod(corpus: Corpus): SplitMethod {
  * resolveSplitConfig(corpus, { seed: 1 }) // method from the corpus, fractions 0.7/0.1/0.2
  */
 export function resolveSplitConfig(corpus: Corpus, partial: Partial<SplitConfig> = {}): SplitConfig {
-  const keys = ['method', 'seed', 'fractions', 'stratifyBy', 'subsetMap', 'speakerIdFractions'];
+  const keys = ['method', 'seed', 'fractions', 'stratifyBy', 'subsetMap', 'speakerIdFractions', 'groupBy'];
   for (const k of Object.keys(partial)) {
     if (!keys.includes(k)) throw new EarmarkError('EARMARK_CONFIG', `unknown split option '${k}'; expected one of ${keys.join(', ')}`);
   }
@@ -92,7 +113,11 @@ export function resolveSplitConfig(corpus: Corpus, partial: Partial<SplitConfig>
   const speakerIdFractions = checkFractions(partial.speakerIdFractions ?? DEFAULT_FRACTIONS, 'speakerIdFractions');
   const stratifyBy = partial.stratifyBy ?? (corpus.labelNames.includes('emotion') ? ['speaker', 'emotion'] : ['speaker']);
   const subsetMap = partial.subsetMap ?? OFFICIAL_SUBSETS;
-  return { method, seed, fractions, stratifyBy, subsetMap, speakerIdFractions };
+  const groups = partial.groupBy ?? defaultGroupBy(corpus);
+  if (!Array.isArray(groups) || groups.some((k) => typeof k !== 'string' || k === '')) {
+    throw new EarmarkError('EARMARK_CONFIG', `split groupBy must be a list of label names (e.g. ['speaker', 'sentence'], or [] for none), got ${JSON.stringify(groups)}`);
+  }
+  return { method, seed, fractions, stratifyBy, subsetMap, speakerIdFractions, groupBy: groups };
 }
 
 function checkFractions(f: Fractions, name: string): Fractions {
@@ -101,97 +126,6 @@ function checkFractions(f: Fractions, name: string): Fractions {
     throw new EarmarkError('EARMARK_CONFIG', `split ${name} must be three non-negative numbers summing to 1, got ${JSON.stringify(f)}; e.g. { train: 0.7, val: 0.1, test: 0.2 }`);
   }
   return { train: f.train, val: f.val, test: f.test };
-}
-
-/**
- * Divides `n` items into counts per split: each count is floor or ceil of n·fraction (so every
- * stratum keeps its proportions to within one item), and the +1s go where the running total is most
- * behind its target (so the overall sizes stay close to the fractions too).
- */
-function allocate(n: number, fractions: Fractions, totals: Record<SplitName, number>, seen: number): Record<SplitName, number> {
-  const counts = { train: 0, val: 0, test: 0 };
-  let left = n;
-  for (const s of SPLIT_NAMES) {
-    counts[s] = Math.floor(n * fractions[s] + 1e-9);
-    left -= counts[s];
-  }
-  const deficit = (s: SplitName) => (seen + n) * fractions[s] - (totals[s] + counts[s]);
-  while (left > 0) {
-    const open = SPLIT_NAMES.filter((s) => fractions[s] > 0 && counts[s] < Math.ceil(n * fractions[s] - 1e-9));
-    const pool = open.length ? open : SPLIT_NAMES.filter((s) => fractions[s] > 0);
-    const best = pool.reduce((a, b) => (deficit(b) > deficit(a) + 1e-12 ? b : a));
-    counts[best]++;
-    left--;
-  }
-  return counts;
-}
-
-/** Groups items by key (groups in sorted key order, items in input order). */
-function groupBy<T>(items: readonly T[], key: (t: T) => string): [string, T[]][] {
-  const groups = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    let g = groups.get(k);
-    if (g === undefined) groups.set(k, (g = []));
-    g.push(it);
-  }
-  return [...groups].sort((a, b) => compareStrings(a[0], b[0]));
-}
-
-/** Shuffles each group with the seed and deals it out by `allocate`. */
-function dealGroups<T>(groups: [string, T[]][], fractions: Fractions, rng: Rng): Record<SplitName, T[]> {
-  const out: Record<SplitName, T[]> = { train: [], val: [], test: [] };
-  const totals = { train: 0, val: 0, test: 0 };
-  let seen = 0;
-  for (const [, members] of groups) {
-    const shuffled = rng.shuffle([...members]);
-    const c = allocate(shuffled.length, fractions, totals, seen);
-    let at = 0;
-    for (const s of SPLIT_NAMES) {
-      out[s].push(...shuffled.slice(at, at + c[s]));
-      at += c[s];
-      totals[s] += c[s];
-    }
-    seen += shuffled.length;
-  }
-  return out;
-}
-
-const sortedIds = (us: readonly Utterance[]): string[] => us.map((u) => u.id).sort(compareStrings);
-
-/**
- * Utterance-level split stratified by the values of `keys` (each stratum within one item of the fractions).
- *
- * @example
- * stratifiedSplit(corpus.utterances, ['speaker', 'emotion'], { train: 0.8, val: 0, test: 0.2 }, new Rng(0))
- */
-export function stratifiedSplit(utterances: readonly Utterance[], keys: LabelKey[], fractions: Fractions, rng: Rng): SplitSet {
-  const groups = groupBy(utterances, (u) => keys.map((k) => labelOf(u, k) ?? '').join('\u0000'));
-  const parts = dealGroups(groups, fractions, rng);
-  return { train: sortedIds(parts.train), val: sortedIds(parts.val), test: sortedIds(parts.test) };
-}
-
-/**
- * Speaker-disjoint split: speakers dealt per gender; a split with a non-zero fraction never ends empty
- * (when there are enough speakers).
- *
- * @example
- * speakerDisjointSplit(corpus.utterances, { train: 0.7, val: 0.1, test: 0.2 }, new Rng(0)).test // ids
- */
-export function speakerDisjointSplit(utterances: readonly Utterance[], fractions: Fractions, rng: Rng): SplitSet {
-  const bySpeaker = groupBy(utterances, (u) => u.speaker);
-  const speakers = bySpeaker.map(([spk, us]) => ({ spk, gender: us[0]!.gender ?? 'unknown' }));
-  const parts = dealGroups(groupBy(speakers, (s) => s.gender), fractions, rng);
-  // tiny sets: move one speaker from the biggest split into each empty non-zero split
-  for (const s of SPLIT_NAMES) {
-    if (fractions[s] > 0 && parts[s].length === 0) {
-      const donor = SPLIT_NAMES.reduce((a, b) => (parts[b].length > parts[a].length ? b : a));
-      if (parts[donor].length > 1) parts[s].push(parts[donor].pop()!);
-    }
-  }
-  const members = new Map(bySpeaker);
-  const ids = (ss: { spk: string }[]) => sortedIds(ss.flatMap((x) => members.get(x.spk)!));
-  return { train: ids(parts.train), val: ids(parts.val), test: ids(parts.test) };
 }
 
 /** The corpus's own subsets; val speakers drawn from train when no subset maps to val. */
@@ -230,7 +164,7 @@ export function idsHash(corpus: Corpus): string {
 export function makeSplits(corpus: Corpus, config: SplitConfig): Splits {
   const rng = new Rng(config.seed);
   let split: SplitSet;
-  if (config.method === 'stratified') split = stratifiedSplit(corpus.utterances, config.stratifyBy, config.fractions, rng.derive('stratified'));
+  if (config.method === 'stratified') split = stratifiedSplit(corpus.utterances, config.stratifyBy, config.fractions, rng.derive('stratified'), config.groupBy);
   else if (config.method === 'speaker-disjoint') split = speakerDisjointSplit(corpus.utterances, config.fractions, rng.derive('speakers'));
   else split = officialSplit(corpus, config, rng.derive('official'));
   const out: Splits = {
@@ -243,7 +177,7 @@ export function makeSplits(corpus: Corpus, config: SplitConfig): Splits {
   if (config.method !== 'stratified') {
     const testIds = new Set(split.test);
     const testUtts = corpus.utterances.filter((u) => testIds.has(u.id));
-    out.speakerId = stratifiedSplit(testUtts, ['speaker'], config.speakerIdFractions, rng.derive('speaker-id'));
+    out.speakerId = stratifiedSplit(testUtts, ['speaker'], config.speakerIdFractions, rng.derive('speaker-id'), config.groupBy);
   }
   return out;
 }

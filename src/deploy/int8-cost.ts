@@ -4,6 +4,7 @@
 import type { LabelledSet, SpecSet } from '../data/spec-set.js';
 import { obfuscateSpectrogram, WINDOW_DEFAULTS, type WindowConfig } from '../edge/obfuscate.js';
 import { OnnxSession } from '../edge/runtime.js';
+import { normalizeInPlace } from '../edge/spectrogram.js';
 import { accuracy, predict } from '../methods/classifier.js';
 import type { DeepSpeech2 } from '../models/deepspeech2.js';
 
@@ -16,7 +17,7 @@ export interface Int8Cost {
   int8: number;
   /** Utterances whose decision differs between fp32- and int8-obfuscated inputs. */
   changed: number;
-  /** Mean |fp32 − int8| of the obfuscated spectrograms (normalised units). */
+  /** Mean |fp32 − int8| of the obfuscated spectrograms (per-utterance normalised units). */
   meanAbsDiff: number;
 }
 
@@ -31,7 +32,11 @@ export async function int8Cost(target: DeepSpeech2, fp32Onnx: string, int8Onnx: 
   try {
     const mapAll = async (s: OnnxSession): Promise<SpecSet> => {
       const specs: Float32Array[] = [];
-      for (let i = 0; i < data.set.specs.length; i++) specs.push(await obfuscateSpectrogram((x) => s.run(x), data.set.specs[i]!, data.set.nFreq, data.set.frames[i]!, window));
+      for (let i = 0; i < data.set.specs.length; i++) {
+        const served = await obfuscateSpectrogram((x) => s.run(x), data.set.specs[i]!, data.set.nFreq, data.set.frames[i]!, window);
+        normalizeInPlace(served); // what an app feeds a DS2 model: the served log1p|STFT| normalised per utterance
+        specs.push(served);
+      }
       return { ...data.set, specs };
     };
     const fp = await mapAll(a);

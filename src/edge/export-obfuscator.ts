@@ -7,6 +7,7 @@
 // Inputs (batch, nFreq, time) with dynamic batch and time; time is zero-padded to a multiple of 4
 // inside the graph and the output cropped back, exactly as the libtorch forward.
 import { GraphBuilder, concat, weight, type Weights } from './builder.js';
+import { OUTPUT_LEVEL_DEFAULTS } from './obfuscate.js';
 import type { OnnxModel } from './onnx.js';
 
 /** The generator's shape parameters (CycleGanVc2Config, restated so src/edge needs no libtorch import). */
@@ -30,11 +31,17 @@ export interface EdgeFeatureConfig {
   windowFrames: number;
   /** Context frames on each side of a window's kept centre (M; the stream's look-ahead). */
   lookaheadFrames: number;
+  /** The output is de-normalised with fixed statistics (never the input window's own: they leak its level). */
+  denormalize: 'fixed';
+  /** That fixed level: the training set's global mean and std of log1p|STFT| (obfuscate.ts OUTPUT_LEVEL_DEFAULTS when unknown). */
+  outputMean: number;
+  outputStd: number;
 }
 
 export const EDGE_FEATURES_DEFAULTS: EdgeFeatureConfig = {
   sampleRate: 16000, nFft: 320, hopLength: 160, window: 'hamming-periodic', center: true, padMode: 'reflect',
   normalize: 'per-window', windowFrames: 128, lookaheadFrames: 16,
+  denormalize: 'fixed', outputMean: OUTPUT_LEVEL_DEFAULTS.mean, outputStd: OUTPUT_LEVEL_DEFAULTS.std,
 };
 
 export interface ObfuscatorExportOptions {
@@ -144,7 +151,8 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
     'earmark.kind': 'obfuscator',
     'earmark.model': JSON.stringify({ architecture: 'CycleGAN-VC2 generator', ...cfg }),
     'earmark.features': JSON.stringify(features),
-    'earmark.io': `input 'spectrogram' (batch, ${nFreq}, time): log1p|STFT| normalised per window; output 'obfuscated' in the same units`,
+    'earmark.io': `input 'spectrogram' (batch, ${nFreq}, time): log1p|STFT| normalised per window; output 'obfuscated' in the same ` +
+      'normalised units, de-normalised by the windowed rule with the fixed outputMean/outputStd of earmark.features',
     ...opts.metadata,
   }, 'earmark obfuscator F_σ (Wang et al. 2022), CycleGAN-VC2 generator');
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { loadAudio, writeWav } from '../audio/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { StreamingObfuscator, algorithmicLatency, checkWindow, obfuscateOffline, type WindowConfig } from './obfuscate.js';
+import { OUTPUT_LEVEL_DEFAULTS, StreamingObfuscator, algorithmicLatency, checkWindow, obfuscateOffline, type WindowConfig } from './obfuscate.js';
 import { PHASE_METHODS, type SynthesisConfig } from './synthesis.js';
 import { PcmDecoder, encodeNpy, encodePcm16, encodeSafetensorsF32 } from './pcm.js';
 import { OnnxSession } from './runtime.js';
@@ -18,7 +18,11 @@ export function storedWindow(session: OnnxSession): WindowConfig {
   try {
     stored = JSON.parse(session.metadata['earmark.features'] ?? '{}') as Partial<WindowConfig>;
   } catch { /* a model without earmark metadata: defaults */ }
-  return { windowFrames: stored.windowFrames ?? 128, lookaheadFrames: stored.lookaheadFrames ?? 16 };
+  // a model exported before the fixed output level: the documented defaults (never the input's level)
+  return {
+    windowFrames: stored.windowFrames ?? 128, lookaheadFrames: stored.lookaheadFrames ?? 16,
+    outputMean: stored.outputMean ?? OUTPUT_LEVEL_DEFAULTS.mean, outputStd: stored.outputStd ?? OUTPUT_LEVEL_DEFAULTS.std,
+  };
 }
 
 /** The window config stored in an exported obfuscator's metadata, overridden by explicit values. */
@@ -27,6 +31,8 @@ export function windowFromModel(session: OnnxSession, overrides: Partial<WindowC
   const w = {
     windowFrames: overrides.windowFrames ?? stored.windowFrames,
     lookaheadFrames: overrides.lookaheadFrames ?? stored.lookaheadFrames,
+    outputMean: overrides.outputMean ?? stored.outputMean!,
+    outputStd: overrides.outputStd ?? stored.outputStd!,
   };
   try {
     checkWindow(w);

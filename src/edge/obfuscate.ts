@@ -6,7 +6,8 @@
 // training crop length), each normalised on its own:
 //   window k covers frames [k·S, k·S + W), S = W − 2M (M = look-ahead frames, default 16);
 //   its input is log1p|STFT| normalised per window ((S − mean)/std, unbiased std) — the per-window
-//   normalisation; its output is de-normalised with the same mean and std (obfuscated log1p|STFT|);
+//   normalisation; its output is de-normalised with FIXED statistics (outputMean/outputStd, the training
+//   set's level in the model's metadata), never the input window's own (a level envelope leaks, issue 11);
 //   stitching: window k keeps frames [k·S + M, k·S + M + S) — the first window keeps from frame 0, the
 //   last (the first whose end reaches the utterance's N frames) keeps up to N and may be shorter than W.
 // Offline and streaming apply exactly this rule, so they agree everywhere; only float rounding differs
@@ -30,16 +31,29 @@ export interface WindowConfig {
   windowFrames: number;
   /** M: context frames on each side (default 16); needs W > 2M. */
   lookaheadFrames: number;
+  /** The fixed level outputs are de-normalised with (y·outputStd + outputMean; OUTPUT_LEVEL_DEFAULTS if absent). */
+  outputMean?: number;
+  outputStd?: number;
   /** Full windows run together in batches of this many offline (default 8; 1 when making audio). */
   batch?: number;
 }
 
 export const WINDOW_DEFAULTS: WindowConfig = { windowFrames: 128, lookaheadFrames: 16 };
 
+/** The level of models exported without one: log1p|STFT| of speech peaking near −8 dBFS (built-in corpus). */
+export const OUTPUT_LEVEL_DEFAULTS = { mean: 0.1, std: 0.27 } as const;
+
+/** The fixed (mean, std) a window config de-normalises with. */
+export function outputLevel(w: WindowConfig): { mean: number; std: number } {
+  return { mean: w.outputMean ?? OUTPUT_LEVEL_DEFAULTS.mean, std: w.outputStd ?? OUTPUT_LEVEL_DEFAULTS.std };
+}
+
 export function checkWindow(w: WindowConfig): void {
   const { windowFrames: W, lookaheadFrames: M } = w;
   if (!Number.isInteger(W) || W < 4) throw new RangeError(`'windowFrames' must be an integer >= 4, got ${W}`);
   if (!Number.isInteger(M) || M < 0 || W - 2 * M < 1) throw new RangeError(`'lookaheadFrames' must be an integer with 0 <= M < W/2 = ${W / 2}, got ${M}`);
+  const { mean, std } = outputLevel(w);
+  if (!Number.isFinite(mean) || !(std > 0 && Number.isFinite(std))) throw new RangeError(`'outputMean'/'outputStd' must be finite with outputStd > 0, got ${mean}/${std}`);
 }
 
 /** Worst-case algorithmic latency in samples for a chunk size (see the file header). */
@@ -97,7 +111,8 @@ export interface ObfuscatedUtterance {
 /**
  * The windowed rule on a spectrogram already computed: `spec` (nFreq, frames) row-major in any affine
  * units (log1p|STFT|, or DS2's per-utterance normalised features: per-window normalisation removes
- * the difference); returns the obfuscated spectrogram in the same units.
+ * the difference); returns the obfuscated log1p|STFT| (de-normalised with the fixed output level), what
+ * the sensor serves. Normalise it per utterance (as an app does) before a DS2 model.
  * @example const y = await obfuscateSpectrogram((x) => session.run(x), spec, 161, frames);
  */
 export async function obfuscateSpectrogram(forward: ForwardFn, spec: Float32Array, nFreq: number, n: number, w: WindowConfig = WINDOW_DEFAULTS): Promise<Float32Array> {
@@ -118,20 +133,20 @@ export async function obfuscateWindowed(forward: ForwardFn, spec: Float32Array, 
   const groups = new Map<number, number[]>();
   plan.forEach((s, i) => groups.set(s.end - s.start, [...(groups.get(s.end - s.start) ?? []), i]));
   const batch = w.batch ?? 8;
+  checkWindow(w);
+  const { mean, std } = outputLevel(w);
   for (const [len, spans] of groups) {
     for (let i = 0; i < spans.length; i += batch) {
       const part = spans.slice(i, i + batch);
       const x = new Float32Array(part.length * nFreq * len);
-      const stats = part.map((k, b) => {
+      part.forEach((k, b) => {
         const block = sliceFrames(spec, nFreq, n, plan[k]!.start, plan[k]!.end);
-        const st = normalizeInPlace(block);
+        normalizeInPlace(block); // the input's statistics stay here: they never reach the output
         x.set(block, b * nFreq * len);
-        return st;
       });
       const y = await forward({ data: x, dims: [part.length, nFreq, len] });
       part.forEach((k, b) => {
         const s = plan[k]!;
-        const { mean, std } = stats[b]!;
         const at = (f: number, t: number): number => y.data[b * nFreq * len + f * len + (t - s.start)]! * std + mean;
         for (let f = 0; f < nFreq; f++) for (let t = s.keepFrom; t < s.keepTo; t++) out[f * n + t] = at(f, t);
         for (let t = s.keepTo; t < Math.min(s.end, s.keepTo + contextFrames); t++) contexts[k]!.push(Float32Array.from({ length: nFreq }, (_, f) => at(f, t)));
@@ -306,7 +321,8 @@ export class StreamingObfuscator {
         const col = this.#logMag[start + t - this.#frameBase]!;
         for (let f = 0; f < nFreq; f++) block[f * len + t] = col[f]!;
       }
-      const { mean, std } = normalizeInPlace(block);
+      normalizeInPlace(block); // the input's statistics stay here: they never reach the output
+      const { mean, std } = outputLevel(this.config);
       const y = await this.#forward({ data: block, dims: [1, nFreq, len] });
       const keepFrom = this.#k === 0 ? 0 : start + M;
       const keepTo = last ? have : start + M + S;

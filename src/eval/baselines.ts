@@ -5,7 +5,8 @@
 //    exactly as for the obfuscator:
 //    clean classifier on clean audio (circles), ignorant (clean classifier on anonymised audio),
 //    informed (classifier trained on anonymised training audio);
-//  - ADR (opt-out, outputs x-vectors, told to hide gender): classifiers on x-vectors — clean, ignorant
+//  - ADR (opt-out, outputs x-vectors, told to hide one binary protected attribute — the experiment's,
+//    never its granted task): classifiers on x-vectors — clean, ignorant
 //    (clean classifier on ADR x-vectors), informed (trained on ADR-transformed training x-vectors) — for
 //    the target task and every attacked attribute (fig4: emotion, which ADR was not told about).
 // Speaker-verification EERs of spectrogram/audio systems live in verification.ts.
@@ -50,6 +51,13 @@ export interface EvaluateSpecSystemOptions {
   attackerTrain: ClassifierTrainConfig;
   /** Clean attackers already trained (e.g. by the obfuscator experiment), by attribute; trained here when absent. */
   cleanAttackers?: Partial<Record<string, DeepSpeech2>>;
+  /**
+   * The attackers' clean labelled sets of an attribute (default: setsFor, the split the paper uses);
+   * an experiment passes its protocol's (closed-set or speaker-disjoint) so the baseline is attacked alike.
+   */
+  attackSets?: (attr: LabelKey) => { train: LabelledSet; val: LabelledSet; test: LabelledSet };
+  /** Appended to the informed checkpoints' names (<system>-informed-<attr><tag>), e.g. '-speaker-disjoint'. */
+  tag?: string;
   runDir?: string;
   resume?: boolean;
   seed?: number;
@@ -81,20 +89,28 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
     transformed: scoreClassification(predict(o.target, twinSubset(o.twin, taskSets.test, tTest.set)), tTest.labels, tTest.numClasses, seed),
   };
   const attacks: AttackScores[] = [];
+  // the system's output of the same utterances, looked up by id in the twins of every split set
+  const byId = new Map<string, Float32Array>();
+  for (const [clean, t] of o.twin) clean.ids.forEach((id, i) => byId.set(id, t.specs[i]!));
+  const twinOf = (s: SpecSet): SpecSet => {
+    const missing = s.ids.find((id) => !byId.has(id));
+    if (missing !== undefined) throw new RangeError(`evaluateSpecSystem: the ${o.system} output of '${missing}' is missing`);
+    return { ...s, specs: s.ids.map((id) => byId.get(id)!) };
+  };
   for (const attr of o.attacks) {
     const sets = setsFor(o.data, attr);
-    const train = labelled(o.data, sets.train, attr);
-    const val = labelled(o.data, sets.val, attr);
-    const test = labelled(o.data, sets.test, attr);
+    const given3 = o.attackSets?.(attr);
+    const train = given3?.train ?? labelled(o.data, sets.train, attr);
+    const val = given3?.val ?? labelled(o.data, sets.val, attr);
+    const test = given3?.test ?? labelled(o.data, sets.test, attr);
     const k = train.numClasses;
     const given = o.cleanAttackers?.[String(attr)];
     const stage = { resume, log: o.log, ...(o.retrain === undefined ? {} : { retrain: o.retrain }) };
-    const clean = given ? { model: given } : await trainOrLoadClassifier({ runDir: o.runDir, name: `clean-${attr}`, modelConfig: mc(k), train, val, config: o.attackerTrain,
-      ...stage, inputs: experimentInputs(o.data) });
-    const informed = await trainOrLoadClassifier({ runDir: o.runDir, name: `${o.system}-informed-${attr}`, modelConfig: mc(k),
-      train: { ...train, set: twinSubset(o.twin, sets.train, train.set) }, val: { ...val, set: twinSubset(o.twin, sets.val, val.set) }, config: o.attackerTrain,
-      ...stage, inputs: experimentInputs(o.data, o.inputs) });
-    const anonTest = twinSubset(o.twin, sets.test, test.set);
+    const clean = given ? { model: given } : await trainOrLoadClassifier({ runDir: o.runDir, name: `clean-${attr}${o.tag ?? ''}`, modelConfig: mc(k), train, val,
+      config: o.attackerTrain, ...stage, inputs: experimentInputs(o.data) });
+    const informed = await trainOrLoadClassifier({ runDir: o.runDir, name: `${o.system}-informed-${attr}${o.tag ?? ''}`, modelConfig: mc(k),
+      train: { ...train, set: twinOf(train.set) }, val: { ...val, set: twinOf(val.set) }, config: o.attackerTrain, ...stage, inputs: experimentInputs(o.data, o.inputs) });
+    const anonTest = twinOf(test.set);
     attacks.push({
       attribute: String(attr),
       classes: classNames(o.data, attr),
@@ -118,7 +134,10 @@ export interface AdrEvalConfig {
   adrTrain: AdrTrainConfig;
   /** Classifiers on x-vectors (target model and attackers). */
   classifier: VectorClassifierConfig;
-  /** The one attribute ADR is told to hide (binary). */
+  /**
+   * The one binary attribute ADR is told to hide: a protected attribute of the experiment, never its
+   * granted task ('' = the experiment's first binary protected attribute, resolved by the experiment).
+   */
   hide: string;
   /**
    * Standardise x-vectors with the training split's mean and std, then length-normalise, before ADR and
@@ -134,7 +153,7 @@ export const ADR_EVAL_DEFAULTS: AdrEvalConfig = {
   standardize: true,
   adrTrain: resolveAdrTrainConfig({}),
   classifier: VECTOR_CLASSIFIER_DEFAULTS,
-  hide: 'gender',
+  hide: '',
   seed: 0,
 };
 
@@ -207,12 +226,18 @@ export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
     extractXVectors(o.extractor, todo).forEach((v, i) => clean.set(todo.ids[i]!, v));
   }
   if (c.standardize) standardizeInPlace(clean, data.sets.train.ids);
-  const hideNames = classNames(data, c.hide);
-  if (hideNames.length !== 2) throw new EarmarkError('EARMARK_DATASET', `ADR hides one binary attribute; '${c.hide}' has ${hideNames.length} values (${hideNames.join(', ')})`);
-  const trainIds = data.sets.train.ids.filter((id) => labelOf(data.byId.get(id)!, c.hide) !== undefined);
-  o.log?.(`  ADR: training on ${trainIds.length} x-vectors to hide ${c.hide}`);
+  // '' = the first binary protected attribute; never the granted task
+  const hide = c.hide !== '' ? c.hide : String(o.attacks.find((a) => a !== o.task && classNames(data, a).length === 2) ?? '');
+  if (hide === '' || hide === String(o.task)) {
+    throw new EarmarkError('EARMARK_CONFIG', `evaluateAdr: 'hide' must name a binary protected attribute (one of ${o.attacks.join(', ')}), ` +
+      `never the granted task '${o.task}'; got '${c.hide}'`);
+  }
+  const hideNames = classNames(data, hide);
+  if (hideNames.length !== 2) throw new EarmarkError('EARMARK_DATASET', `ADR hides one binary attribute; '${hide}' has ${hideNames.length} values (${hideNames.join(', ')})`);
+  const trainIds = data.sets.train.ids.filter((id) => labelOf(data.byId.get(id)!, hide) !== undefined);
+  o.log?.(`  ADR: training on ${trainIds.length} x-vectors to hide ${hide}`);
   const adr = trainAdr({
-    x: trainIds.map((id) => clean.get(id)!), y: trainIds.map((id) => hideNames.indexOf(labelOf(data.byId.get(id)!, c.hide)!)),
+    x: trainIds.map((id) => clean.get(id)!), y: trainIds.map((id) => hideNames.indexOf(labelOf(data.byId.get(id)!, hide)!)),
     modelConfig: c.adr, config: { ...c.adrTrain, seed: c.seed },
     onEpoch: (e) => { if ((e.epoch + 1) % Math.max(1, Math.floor(c.adrTrain.epochs / 10)) === 0) o.log?.(`  ADR epoch ${e.epoch + 1}: adversary BCE ${e.adversaryLoss.toFixed(3)} acc ${(100 * e.adversaryAcc).toFixed(1)}%  cos ${e.cosine.toFixed(3)}`); },
   });
@@ -245,7 +270,7 @@ export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
   const list = makeTrialList(data, data.sets.test, c.seed);
   return {
     system: 'adr',
-    hidden: c.hide,
+    hidden: hide,
     target: { task: String(o.task), classes: classNames(data, o.task), ...t },
     attacks,
     verification: { original: scoreTrials(list, clean, clean), ignorant: scoreTrials(list, clean, anon), lazyInformed: scoreTrials(list, anon, anon) },

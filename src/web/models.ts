@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
+import { OUTPUT_LEVEL_DEFAULTS } from '../edge/obfuscate.js';
 import { decodeModel } from '../edge/onnx.js';
 import type { SensorWindow } from './protocol.js';
 
@@ -26,7 +27,10 @@ function windowOf(meta: Record<string, string>): SensorWindow {
   } catch {
     /* no earmark metadata: defaults */
   }
-  return { windowFrames: stored.windowFrames ?? 128, lookaheadFrames: stored.lookaheadFrames ?? 16 };
+  return {
+    windowFrames: stored.windowFrames ?? 128, lookaheadFrames: stored.lookaheadFrames ?? 16,
+    outputMean: stored.outputMean ?? OUTPUT_LEVEL_DEFAULTS.mean, outputStd: stored.outputStd ?? OUTPUT_LEVEL_DEFAULTS.std,
+  };
 }
 
 /** The task of a run folder's report.json (experiments write target.task), if any. */

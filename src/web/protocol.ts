@@ -13,6 +13,9 @@ export type SensorFormat = 'frames' | 'pcm';
 export interface SensorWindow {
   windowFrames: number;
   lookaheadFrames: number;
+  /** The fixed log1p|STFT| level of the output (the model's metadata; never the input's). */
+  outputMean: number;
+  outputStd: number;
 }
 
 /** First message after the user grants the task (the WebSocket sensor's hello, plus the model and backend). */

@@ -1,17 +1,21 @@
-// The opt-in experiments' configuration and report schema (Wang et al. 2022 §8): what each experiment
-// permits and attacks, ExperimentConfig with its presets and resolver, and the shape of report.json.
+// The opt-in experiments' configuration (Wang et al. 2022 §8): what each experiment permits and attacks,
+// ExperimentConfig with its presets and resolver (report.json's shape is schema.ts). Issue 11's evidence:
+// every output format an app can receive is attacked (`attack.formats`), under the closed-set and the
+// speaker-disjoint protocol (`attack.protocols`), by informed attackers retrained on that format's
+// training output (`attack.informed`, the cost knob) and by fresh inversion networks (`inversion`).
 import { resolveConfig } from '../../config/resolve.js';
 import { DATASET_DEFAULTS, type DatasetOptions } from '../../data/experiment-data.js';
 import { MCADAMS_FEATURE_DEFAULTS, type McAdamsFeatureOptions } from '../../data/features-mcadams.js';
 import type { LabelKey } from '../../data/index.js';
-import type { Int8Cost } from '../../deploy/int8-cost.js';
+import { ATTACK_PROTOCOLS, type AttackProtocol } from '../../data/protocols.js';
+import { resolveSynthesisConfig, SYNTHESIS_DEFAULTS, type SynthesisConfig } from '../../edge/synthesis.js';
+import { check, checkPosInt } from '../../config/resolve.js';
 import { resolveCycleGanVc2Config, CYCLEGAN_VC2_PRESETS, type CycleGanVc2Config } from '../../models/cyclegan-vc2.js';
 import { resolveDeepSpeech2Config, DS2_PRESETS, type DeepSpeech2Config } from '../../models/deepspeech2.js';
-import { resolveClassifierTrainConfig, type ClassifierTrainConfig, type EpochRecord } from '../../methods/classifier.js';
-import { resolveObfuscatorTrainConfig, type ObfuscatorEpoch, type ObfuscatorTrainConfig } from '../../methods/obfuscator.js';
-import { resolveAdrEvalConfig, ADR_EVAL_PRESETS, type AdrEvalConfig, type AdrReport, type SpecSystemReport } from '../baselines.js';
-import type { AttackScores, ClassScores } from '../metrics.js';
-import { resolveVerificationConfig, VERIFICATION_PRESETS, type VerificationConfig, type VerificationResult } from '../verification.js';
+import { resolveClassifierTrainConfig, type ClassifierTrainConfig } from '../../methods/classifier.js';
+import { resolveObfuscatorTrainConfig, type ObfuscatorTrainConfig } from '../../methods/obfuscator.js';
+import { resolveAdrEvalConfig, ADR_EVAL_PRESETS, type AdrEvalConfig } from '../baselines.js';
+import { resolveVerificationConfig, VERIFICATION_PRESETS, type VerificationConfig } from '../verification.js';
 
 export type ExperimentName = 'fig3a' | 'fig3b' | 'fig4';
 
@@ -21,6 +25,50 @@ export const EXPERIMENTS: Record<ExperimentName, { task: LabelKey; attacks: Labe
   fig3b: { task: 'gender', attacks: ['speaker'], title: 'Fig. 3b: target gender, protect speaker ID' },
   fig4: { task: 'speaker', attacks: ['gender', 'emotion'], title: 'Fig. 4: target speaker ID, attack gender and emotion' },
 };
+
+/** What an app can receive from the sensor: obfuscated log1p|STFT| frames, or phase-free 16-bit PCM. */
+export type OutputFormat = 'frames' | 'pcm';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['frames', 'pcm'];
+
+/** Which attackers run on what (the attacker set's cost is set here). */
+export interface AttackConfig {
+  /** The formats T and every attacker are judged on. */
+  formats: OutputFormat[];
+  /** The protocols of the attribute attackers; the first available one is primary (judged first, plotted). */
+  protocols: AttackProtocol[];
+  /** The formats whose informed attackers are retrained, per protocol (each is one classifier training). */
+  informed: Record<AttackProtocol, OutputFormat[]>;
+  /** Share of each class's speakers held out for the speaker-disjoint protocol on utterance-level splits. */
+  heldOutFraction: number;
+  /** Worker threads that make the shipped outputs (0: the feature cache's default, all cores). */
+  workers: number;
+}
+
+/** A fresh inversion network; channels/residualBlocks 0 take the deobfuscator's. */
+export interface InversionNetwork {
+  name: string;
+  channels: number;
+  residualBlocks: number;
+}
+
+export interface InversionTrainConfig {
+  epochs: number;
+  batchSize: number;
+  /** Crop length in frames, a multiple of 4. */
+  cropFrames: number;
+  /** Adam learning rate. */
+  lr: number;
+  /** Gradient-norm clipping; 0 disables. */
+  maxNorm: number;
+}
+
+/** Fresh inversion attackers: new networks trained on (F_σ(X) as shipped, X) from the public training split. */
+export interface InversionConfig {
+  /** The formats they attack ([] turns them off). */
+  formats: OutputFormat[];
+  networks: InversionNetwork[];
+  train: InversionTrainConfig;
+}
 
 export interface ExperimentConfig {
   experiment: ExperimentName;
@@ -43,7 +91,15 @@ export interface ExperimentConfig {
   verification: VerificationConfig;
   /** The edge stage: export the obfuscator to ONNX and measure what int8 costs T and the informed attackers ('none' skips it). */
   edge: { int8: 'static' | 'weights' | 'dynamic' | 'none' };
+  attack: AttackConfig;
+  inversion: InversionConfig;
+  /** How the `pcm` format's audio is made from the obfuscated magnitude (the sensor's default). */
+  synthesis: SynthesisConfig;
 }
+
+const ALL_INFORMED: Record<AttackProtocol, OutputFormat[]> = { 'speaker-disjoint': ['frames', 'pcm'], 'closed-set': ['frames', 'pcm'] };
+const ATTACK_DEFAULTS: AttackConfig = { formats: ['frames', 'pcm'], protocols: ['speaker-disjoint', 'closed-set'], informed: ALL_INFORMED, heldOutFraction: 0.25, workers: 0 };
+const INVERSION_TRAIN_DEFAULTS: InversionTrainConfig = { epochs: 30, batchSize: 16, cropFrames: 128, lr: 1e-3, maxNorm: 10 };
 
 const { numClasses: _k, ...MODEL_DEFAULTS } = resolveDeepSpeech2Config({});
 
@@ -58,6 +114,12 @@ export const EXPERIMENT_PRESETS: Record<'paper' | 'cpu', Partial<ExperimentConfi
     obfuscatorTrain: resolveObfuscatorTrainConfig({ epochs: 100, batchSize: 16 }),
     adr: ADR_EVAL_PRESETS.paper,
     verification: VERIFICATION_PRESETS.paper,
+    attack: ATTACK_DEFAULTS,
+    inversion: {
+      formats: ['frames', 'pcm'],
+      networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }, { name: 'larger', channels: 192, residualBlocks: 9 }],
+      train: INVERSION_TRAIN_DEFAULTS,
+    },
   },
   cpu: {
     model: { ...MODEL_DEFAULTS, ...DS2_PRESETS.cpu },
@@ -71,6 +133,14 @@ export const EXPERIMENT_PRESETS: Record<'paper' | 'cpu', Partial<ExperimentConfi
     obfuscatorTrain: resolveObfuscatorTrainConfig({ epochs: 8, batchSize: 16, cropFrames: 96, optimizer: 'adam', lr: 1e-3, identityWarmupSteps: 150 }),
     adr: ADR_EVAL_PRESETS.cpu,
     verification: VERIFICATION_PRESETS.cpu,
+    attack: ATTACK_DEFAULTS,
+    // the fresh inversion attackers on frames only at this preset (PCM re-analysed is one flag away:
+    // `inversion.formats`), a few epochs each: their cost is stated in report.json's seconds
+    inversion: {
+      formats: ['frames'],
+      networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }, { name: 'larger', channels: 64, residualBlocks: 4 }],
+      train: { epochs: 4, batchSize: 16, cropFrames: 96, lr: 1e-3, maxNorm: 10 },
+    },
   },
 };
 
@@ -90,6 +160,9 @@ export const EXPERIMENT_DEFAULTS: ExperimentConfig = {
   adr: ADR_EVAL_PRESETS.cpu,
   mcadams: MCADAMS_FEATURE_DEFAULTS,
   verification: VERIFICATION_PRESETS.cpu,
+  attack: ATTACK_DEFAULTS,
+  inversion: { formats: ['frames'], networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }], train: INVERSION_TRAIN_DEFAULTS },
+  synthesis: SYNTHESIS_DEFAULTS,
   ...EXPERIMENT_PRESETS.cpu,
 };
 
@@ -105,40 +178,31 @@ export function resolveExperimentConfig(preset: 'cpu' | 'paper', overrides: unkn
   resolveCycleGanVc2Config(c.deobfuscator);
   resolveAdrEvalConfig('cpu', c.adr);
   resolveVerificationConfig('cpu', c.verification);
+  const spec = EXPERIMENTS[c.experiment];
+  check(c.adr.hide === '' || spec.attacks.includes(c.adr.hide), 'ExperimentConfig', 'adr.hide',
+    `'' (the experiment's first binary protected attribute) or one of its protected attributes (${spec.attacks.join(', ')}), never the granted task '${spec.task}'`, c.adr.hide);
+  checkAttack(c.attack);
+  const inv = c.inversion;
+  for (const f of inv.formats) check(OUTPUT_FORMATS.includes(f), 'ExperimentConfig', 'inversion.formats', `a list of ${OUTPUT_FORMATS.join(', ')}`, inv.formats);
+  check(inv.networks.every((n) => typeof n.name === 'string' && /^[a-z0-9-]+$/.test(n.name) && Number.isInteger(n.channels) && Number.isInteger(n.residualBlocks)),
+    'ExperimentConfig', 'inversion.networks', "a list of { name (a-z, 0-9, '-'), channels, residualBlocks } (0: the deobfuscator's)", inv.networks);
+  check(new Set(inv.networks.map((n) => n.name)).size === inv.networks.length, 'ExperimentConfig', 'inversion.networks', 'networks with distinct names', inv.networks);
+  for (const k of ['epochs', 'batchSize', 'cropFrames'] as const) checkPosInt('ExperimentConfig.inversion.train', k, inv.train[k]);
+  check(inv.train.cropFrames % 4 === 0 && inv.train.lr > 0, 'ExperimentConfig', 'inversion.train', 'cropFrames a multiple of 4 and lr > 0', inv.train);
+  c.synthesis = resolveSynthesisConfig(c.synthesis);
+  check(c.synthesis.method !== 'unsafe-original-phase', 'ExperimentConfig', 'synthesis.method', 'a phase-free method (the experiments attack what ships)', c.synthesis.method);
   return c;
 }
 
-/**
- * The obfuscator judged on one attribute: the scores every system gets (clean classifier, ignorant and
- * informed attackers), plus the reconstruction attacker and the clean classifier's training curve.
- */
-export interface AttackResult extends AttackScores {
-  /** Clean classifier on the deobfuscator's reconstruction of the obfuscated test audio. */
-  reconstruction: ClassScores;
-  cleanHistory: EpochRecord[];
+function checkAttack(a: AttackConfig): void {
+  const where = 'ExperimentConfig';
+  const formats = (v: unknown): boolean => Array.isArray(v) && v.every((f) => OUTPUT_FORMATS.includes(f as OutputFormat));
+  check(formats(a.formats) && a.formats.length > 0, where, 'attack.formats', `a non-empty list of ${OUTPUT_FORMATS.join(', ')}`, a.formats);
+  check(a.protocols.length > 0 && a.protocols.every((p) => ATTACK_PROTOCOLS.includes(p)), where, 'attack.protocols', `a non-empty list of ${ATTACK_PROTOCOLS.join(', ')}`, a.protocols);
+  for (const p of ATTACK_PROTOCOLS) {
+    check(formats(a.informed[p]) && a.informed[p].every((f) => a.formats.includes(f)), where, `attack.informed.${p}`, 'a list of the judged formats', a.informed[p]);
+  }
+  check(a.heldOutFraction > 0 && a.heldOutFraction < 1, where, 'attack.heldOutFraction', 'in (0, 1)', a.heldOutFraction);
+  check(Number.isInteger(a.workers) && a.workers >= 0, where, 'attack.workers', 'an integer >= 0', a.workers);
 }
 
-export interface ExperimentReport {
-  format: 'earmark-experiment-report';
-  version: 1;
-  experiment: ExperimentName;
-  title: string;
-  dataset: { name: string; root: string; counts: Record<string, number>; skipped: number };
-  config: ExperimentConfig;
-  target: { task: string; classes: string[]; clean: ClassScores; obfuscated: ClassScores; history: EpochRecord[] };
-  obfuscator: { parameters: number; deobfuscatorParameters: number; history: ObfuscatorEpoch[] };
-  attacks: AttackResult[];
-  /** Systems judged beside the obfuscator with the same attackers (absent when switched off). */
-  baselines: { adr?: AdrReport; mcadams?: SpecSystemReport };
-  /** Speaker-verification EERs (VoicePrivacy style) of every system that outputs spectrograms. */
-  verification: VerificationResult[];
-  /**
-   * The deployed obfuscator (ONNX, windowed rule) in float32 and int8: T's accuracy on the task's test set
-   * and each informed attacker's on its attribute's test set. Absent when the edge stage is off.
-   */
-  edge?: { int8: string; onnx: string; int8Onnx: string; target: Int8Cost; attacks: Record<string, Int8Cost> };
-  /** The paper's expectations checked against these numbers, in words. */
-  verdicts: { claim: string; holds: boolean; detail: string }[];
-  seconds: Record<string, number>;
-  createdAt: string;
-}

@@ -1,31 +1,23 @@
 // The paper's experiments (Wang et al. 2022 §8): fig3a (target speaker ID, protect gender), fig3b
 // (target gender, protect speaker ID), fig4 (target speaker ID, attack gender and emotion), run as a list
-// of named stages over one run context. Each stage resumes from its checkpoints in the run folder:
-//   data        corpus → splits → cached DS2 features
-//   target      T, the permitted task's model, on clean training audio
-//   obfuscator  F_σ and F_μ against the frozen T
-//   obfuscate   every split set through F_σ
-//   attacks     per non-permitted attribute: a clean classifier (the paper's circles), the ignorant
-//               attacker (clean model on obfuscated audio), the informed attacker (trained on obfuscated
-//               training audio) and a reconstruction attacker (clean model on F_μ's output)
-//   edge        the obfuscator as deployed (ONNX, windowed rule) and what int8 costs T and the attackers
-//   baselines   McAdams and ADR judged by the same attackers; speaker-verification EERs
-//   report      report.json and report.html
-// Every attacker has T's architecture.
+// of named stages over one run context (stages.ts, attacks.ts, inversion.ts, baseline-stage.ts). After
+// EVERY stage report.json and report.html are rewritten, so a run that fails keeps what it computed: a
+// failed stage is marked failed with its error; the stages that need it are not run; independent ones
+// (inversion, edge, each baseline) still are. Each stage resumes from its checkpoints in the run folder.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { classNames, type ExperimentData } from '../../data/experiment-data.js';
-import type { ObfuscatorRun } from '../../methods/obfuscator.js';
-import { writeFileAtomicSync } from '../../util/atomic.js';
+import { EarmarkError } from '../../errors.js';
 import type { AmpDtype } from '../../tensor/index.js';
-import type { VerificationResult } from '../verification.js';
-import { EXPERIMENTS, type AttackResult, type ExperimentConfig, type ExperimentReport } from './config.js';
-import { writeReportHtml } from './report.js';
-import {
-  attackStage, baselineStage, dataStage, edgeStage, obfuscateStage, obfuscatorStage, scoreTarget, targetStage,
-  type RunContext, type TargetScores, type TargetStage,
-} from './stages.js';
-import { verdicts } from './summary.js';
+import { writeFileAtomicSync } from '../../util/atomic.js';
+import { disposeAttacks, attackStage, type AttackStage } from './attacks.js';
+import { mcadamsStage, xvectorStage } from './baseline-stage.js';
+import { EXPERIMENTS, type ExperimentConfig } from './config.js';
+import type { RunContext } from './context.js';
+import { inversionStage } from './inversion.js';
+import { writeReportHtml, type ReportAssets } from './report.js';
+import type { ExperimentReport, StageRecord } from './schema.js';
+import { dataStage, deployStage, edgeStage, obfuscatorStage, targetOnOutputs, targetStage } from './stages.js';
+import { protocolNotes, verdicts } from './verdicts.js';
 
 export interface RunExperimentOptions {
   config: ExperimentConfig;
@@ -44,66 +36,108 @@ export interface RunExperimentOptions {
   amp?: AmpDtype | null;
 }
 
+/** The first error of a run whose stages failed (report.json marks each; the other results are kept). */
+export class ExperimentStageError extends EarmarkError {
+  readonly report: ExperimentReport;
+  constructor(report: ExperimentReport, failed: StageRecord[], options?: { cause?: unknown }) {
+    const cause = (options?.cause ?? {}) as { code?: string };
+    const code = typeof cause.code === 'string' && cause.code.startsWith('EARMARK_') ? (cause.code as EarmarkError['code']) : 'EARMARK_STAGE';
+    super(code, `stage${failed.length > 1 ? 's' : ''} ${failed.map((s) => s.name).join(', ')} failed: ${failed[0]!.error}; ` +
+      'the results of the other stages are in report.json and report.html', options);
+    this.report = report;
+  }
+}
+
 /**
- * Run one experiment end to end and write report.json and report.html into runDir.
+ * Run one experiment end to end; report.json and report.html are written into runDir after every stage.
  * @example const r = await runExperiment({ config: resolveExperimentConfig('cpu', { experiment: 'fig4', dataset }), runDir: 'runs/fig4' });
  */
 export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentReport> {
-  const run = startRun(o);
-  const data = await dataStage(run);
-  const target = await targetStage(run, data);
-  const obf = await obfuscatorStage(run, data, target);
-  const obfSets = await obfuscateStage(run, data, obf);
-  const targetScores = scoreTarget(run, target, obf);
-  const attacks = await attackStage(run, data, obf, obfSets);
-  const edge = await edgeStage(run, data, target, obf, attacks);
-  for (const a of Object.values(attacks.informed)) a.model.dispose();
-  const baselines = await baselineStage(run, data, target.model, obfSets, attacks.clean, obf.fingerprint);
-  for (const m of Object.values(attacks.clean)) m.dispose();
-  const report = await reportStage(run, data, target, targetScores, obf, attacks.results, baselines, edge);
-  target.model.dispose();
-  obf.obfuscator.dispose();
-  obf.deobfuscator.dispose();
-  return report;
+  const run = createRunContext(o);
+  const stageNotes = run.report.notes;
+  let assets: ReportAssets | undefined;
+  const write = async (final = false): Promise<void> => {
+    const r = run.report;
+    r.notes = [...stageNotes];
+    r.notes.push(...protocolNotes(r));
+    r.verdicts = verdicts(r);
+    r.createdAt = new Date().toISOString();
+    writeFileAtomicSync(path.join(run.runDir, 'report.json'), JSON.stringify(r, null, 1));
+    await writeReportHtml(path.join(run.runDir, 'report.html'), r, final ? assets : undefined);
+    r.notes = stageNotes;
+  };
+  const failed: StageRecord[] = [];
+  let firstError: unknown;
+  /** Run one stage, record it, write the report; a failure is recorded and rethrown only when `required`. */
+  const stage = async <T>(name: string, f: () => Promise<T> | T, required = true): Promise<T | undefined> => {
+    const t0 = Date.now();
+    const rec: StageRecord = { name, status: 'done', seconds: 0 };
+    try {
+      return await f();
+    } catch (e) {
+      rec.status = 'failed';
+      rec.error = (e as Error).message ?? String(e);
+      failed.push(rec);
+      firstError ??= e;
+      run.log(`[${name}] FAILED: ${rec.error}`);
+      if (required) throw e;
+      return undefined;
+    } finally {
+      rec.seconds = (Date.now() - t0) / 1000;
+      run.report.stages.push(rec);
+      await write();
+    }
+  };
+  const must = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => (await stage(name, f)) as T;
+
+  let attacks: AttackStage | undefined;
+  const models: { dispose(): void }[] = [];
+  try {
+    const d = await must('data', () => dataStage(run));
+    const target = await must('target', () => targetStage(run, d));
+    models.push(target.model);
+    const obf = await must('obfuscator', () => obfuscatorStage(run, d, target));
+    models.push(obf.obfuscator, obf.deobfuscator);
+    const dep = await must('deploy', () => deployStage(run, d, obf));
+    const r = run.report.deployed!;
+    assets = { data: d.data, onnx: dep.onnx, window: { windowFrames: 128, lookaheadFrames: 16, outputMean: r.outputMean, outputStd: r.outputStd },
+      synthesis: run.config.synthesis, deobfuscator: obf.deobfuscator, examples: run.config.reportExamples };
+    await must('outputs', () => targetOnOutputs(run, target, dep));
+    attacks = await must('attacks', () => attackStage(run, d, dep, obf));
+    const a = attacks;
+    if (run.config.inversion.formats.length && run.config.inversion.networks.length) await stage('inversion', () => inversionStage(run, d, dep, a), false);
+    await stage('edge', () => edgeStage(run, d, target, obf, dep, a.informed), false);
+    const c = run.config.baselines;
+    if (c.mcadams || c.adr || c.verification) run.report.baselines = { notes: [] };
+    const mc = c.mcadams ? await stage('mcadams', () => mcadamsStage(run, d, target.model, a), false) : undefined;
+    if (c.adr || c.verification) await stage('xvector-baselines', () => xvectorStage(run, d, dep, mc), false);
+    await write(true);
+  } catch (e) {
+    if (failed.length === 0) throw e; // not a stage's failure: nothing was marked
+  } finally {
+    if (attacks) disposeAttacks(attacks);
+    for (const m of models) m.dispose();
+  }
+  if (failed.length) throw new ExperimentStageError(run.report, failed, { cause: firstError });
+  return run.report;
 }
 
-function startRun(o: RunExperimentOptions): RunContext {
+/**
+ * The context every stage runs in: the run folder (created, with config.json), the log, the timings and an
+ * empty report. runExperiment makes one; a sweep makes one to call the stages and attackerSet itself.
+ */
+export function createRunContext(o: RunExperimentOptions): RunContext {
   const config = o.config;
   mkdirSync(o.runDir, { recursive: true });
   writeFileAtomicSync(path.join(o.runDir, 'config.json'), JSON.stringify(config, null, 2));
-  return {
-    config, spec: EXPERIMENTS[config.experiment], runDir: o.runDir, resume: o.resume ?? true, retrain: o.retrain ?? true,
-    log: o.log ?? ((l: string) => console.error(l)), seconds: {}, placement: { device: o.device, amp: o.amp ?? null },
-  };
-}
-
-/** report.json (the numbers, the resolved config, the verdicts) and report.html (plots, examples). */
-async function reportStage(run: RunContext, data: ExperimentData, target: TargetStage, targetScores: TargetScores, obf: ObfuscatorRun,
-  attacks: AttackResult[], b: { baselines: ExperimentReport['baselines']; verification: VerificationResult[] },
-  edge: ExperimentReport['edge']): Promise<ExperimentReport> {
-  const { config: c, spec } = run;
+  const spec = EXPERIMENTS[config.experiment];
+  const seconds: Record<string, number> = {};
   const report: ExperimentReport = {
-    format: 'earmark-experiment-report',
-    version: 1,
-    experiment: c.experiment,
-    title: spec.title,
-    dataset: {
-      name: data.corpus.name, root: data.corpus.root, skipped: data.skipped.length,
-      counts: { train: data.sets.train.ids.length, val: data.sets.val.ids.length, test: data.sets.test.ids.length },
-    },
-    config: c,
-    target: { task: String(spec.task), classes: classNames(data, spec.task), ...targetScores, history: target.history },
-    obfuscator: { parameters: obf.obfuscator.numParameters(), deobfuscatorParameters: obf.deobfuscator.numParameters(), history: obf.history },
-    attacks,
-    baselines: b.baselines,
-    verification: b.verification,
-    ...(edge ? { edge } : {}),
-    verdicts: verdicts(targetScores, attacks, b.baselines),
-    seconds: run.seconds,
-    createdAt: new Date().toISOString(),
+    format: 'earmark-experiment-report', version: 2, experiment: config.experiment, title: spec.title,
+    dataset: { name: '', root: '', counts: {}, skipped: 0 }, config, stages: [], notes: [], verdicts: [], seconds, createdAt: new Date().toISOString(),
   };
-  writeFileAtomicSync(path.join(run.runDir, 'report.json'), JSON.stringify(report, null, 2));
-  await writeReportHtml(path.join(run.runDir, 'report.html'), report,
-    { data, target: target.model, obfuscator: obf.obfuscator, deobfuscator: obf.deobfuscator, examples: c.reportExamples });
-  return report;
+  return {
+    config, spec, runDir: o.runDir, resume: o.resume ?? true, retrain: o.retrain ?? true, log: o.log ?? ((l: string) => console.error(l)),
+    placement: { device: o.device, amp: o.amp ?? null }, seconds, report,
+  };
 }

@@ -28,7 +28,8 @@ function medianRun(runs: RdalRunMetrics[]): RdalRunMetrics | undefined {
   return s[Math.floor((s.length - 1) / 2)];
 }
 
-function rocSvg(report: RdalReport): string {
+/** The fresh speech attackers' ROC curves of every method (one run each), as an SVG element. */
+export function rocSvg(report: RdalReport): string {
   const W = 320; const P = 40;
   const x = (v: number): number => P + v * (W - 2 * P);
   const y = (v: number): number => W - P - v * (W - 2 * P);
@@ -87,6 +88,10 @@ Mean ± population std over runs; eval split; attackers are fresh MLPs trained o
 <table><tr><th>method</th><th>runs</th>${head}</tr>
 ${rows}</table>
 <h2>The paper's qualitative result</h2><ul>${checks}</ul>
+<h3>Paired over seeds</h3><p>Run r of every method has the same seed; differences a − b per seed, mean ± population std, paired two-sided t test.</p>
+<table><tr><th>a − b</th><th>metric</th><th>seeds</th><th>difference</th><th>t (df)</th><th>p</th></tr>
+${(report.paired ?? []).map((c) => `<tr><td>${esc(NAMES[c.a])} − ${esc(NAMES[c.b])}</td><td>${esc(c.metric)}</td><td>${c.seeds.length}</td>` +
+  `<td>${c.meanDiff.toFixed(3)} ± ${c.stdDiff.toFixed(3)}</td><td>${c.t === null ? '—' : `${c.t.toFixed(2)} (${c.df})`}</td><td>${c.p === null ? '—' : c.p.toFixed(3)}</td></tr>`).join('\n')}</table>
 <h2>Fresh speech attacker</h2>${rocSvg(report)}
 <h3>Attacker probabilities</h3>${hists}
 <h2>Runs</h2><table><tr><th>method</th><th>run</th><th>seed</th><th>event acc</th><th>adversary acc</th><th>attacker acc</th><th>AUC</th><th>gender acc</th><th>epochs</th><th>best epoch</th><th>s</th></tr>

@@ -19,6 +19,7 @@ import { noGrad, tensor, tidy } from '../../tensor/index.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { Rng } from '../../util/rng.js';
 import { rocAuc } from '../roc.js';
+import { pairedComparison, pairedComparisons } from './paired.js';
 import { renderRdalReport } from './report.js';
 import { METRIC_KEYS, type RdalReport, type RdalRunMetrics, type RdalSummaryRow } from './schema.js';
 
@@ -201,12 +202,12 @@ function buildReport(o: RdalExperimentOptions, c: RdalConfig, data: SoundscapeDa
     title: 'RDAL: speech privacy for sound-event classification (Gharib et al., OJSP 2024)',
     created: new Date().toISOString(), data: path.resolve(o.data), classes: data.classes,
     sizes: { train: data.train.n, val: data.val.n, eval: data.eval.n }, config: c, meta: o.meta ?? {}, summary, runs,
-    checks: qualitativeChecks(summary),
+    paired: pairedComparisons(runs, o.methods), checks: qualitativeChecks(summary, runs),
   };
 }
 
-/** The paper's qualitative result, stated as checks on the means (null: a method is missing). */
-export function qualitativeChecks(summary: RdalSummaryRow[]): RdalReport['checks'] {
+/** The paper's qualitative result, stated as checks on the means and, over seeds, the paired test (null: a method is missing). */
+export function qualitativeChecks(summary: RdalSummaryRow[], runs: readonly RdalRunMetrics[] = []): RdalReport['checks'] {
   const get = (m: RdalMethod): RdalSummaryRow | undefined => summary.find((s) => s.method === m);
   const b = get('baseline');
   const n = get('naive');
@@ -223,6 +224,10 @@ export function qualitativeChecks(summary: RdalSummaryRow[]): RdalReport['checks
     const sd = Math.max(n.metrics.speechAuc.std, r.metrics.speechAuc.std);
     out.push({ claim: 'fresh-attacker AUC clearly lower for RDAL than for NaiveAdv (by > 0.05 and > 2 std)', holds: gap > 0.05 && gap > 2 * sd,
       detail: `NaiveAdv ${f(n.metrics.speechAuc.mean)} vs RDAL ${f(r.metrics.speechAuc.mean)} (difference ${gap.toFixed(3)}, largest std ${sd.toFixed(3)})` });
+    const pc = pairedComparison(runs, 'naive', 'rdal', 'speechAuc');
+    out.push({ claim: 'fresh-attacker AUC lower for RDAL than for NaiveAdv in a paired t test over seeds (p < 0.05)', holds: pc.p === null ? null : pc.p < 0.05 && pc.meanDiff > 0,
+      detail: pc.p === null ? `needs at least 2 seeds run by both with some spread (${pc.seeds.length} seed(s))`
+        : `NaiveAdv − RDAL ${pc.meanDiff.toFixed(3)} ± ${pc.stdDiff.toFixed(3)} over seeds ${pc.seeds.join(', ')}: t(${pc.df}) = ${pc.t!.toFixed(2)}, p = ${pc.p.toFixed(3)}` });
   }
   if (b && n) {
     const gap = Math.abs(b.metrics.speechAuc.mean - n.metrics.speechAuc.mean);

@@ -43,6 +43,24 @@ export interface RdalReport {
   meta: Record<string, unknown>;
   summary: RdalSummaryRow[];
   runs: RdalRunMetrics[];
-  /** The paper's qualitative claims, checked on this report's means. */
+  /** Every pair of methods compared over the seeds both ran: mean ± std of the differences, paired t test. */
+  paired: PairedComparison[];
+  /** The paper's qualitative claims, checked on this report's means (and the paired test where it applies). */
   checks: { claim: string; holds: boolean | null; detail: string }[];
+}
+
+/** Two methods compared paired over the seeds both ran (eval/rdal/paired.ts). */
+export interface PairedComparison {
+  a: RdalMethod;
+  b: RdalMethod;
+  metric: RdalMetricKey;
+  /** The seeds both methods ran. */
+  seeds: number[];
+  /** Mean and population std of a − b over those seeds. */
+  meanDiff: number;
+  stdDiff: number;
+  t: number | null;
+  df: number;
+  /** Two-sided p-value of the paired t test (null: fewer than 2 seeds or zero spread). */
+  p: number | null;
 }

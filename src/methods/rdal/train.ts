@@ -58,6 +58,8 @@ export interface RdalEpochRecord {
   valAdvAcc: number;
   /** RDAL: the fresh D^τ's best validation BCE at this epoch's verification. */
   verifyBce?: number;
+  /** RDAL: D's weights were replaced by D^τ's at the end of this epoch. */
+  replaced?: boolean;
   seconds: number;
 }
 
@@ -74,6 +76,8 @@ export interface RdalRun {
   epochsRun: number;
   /** The run's stage fingerprint (config and clips). */
   fingerprint: string;
+  /** How many times D's weights were replaced by a fresh classifier's (RDAL, RDAL+M; 0 otherwise). */
+  replacements: number;
 }
 
 /** The stage is the method; `inputs` adds to the clips of `train` and `val` and the log-mel spec. */
@@ -88,6 +92,8 @@ export interface TrainRdalOptions extends Omit<StageOptions, 'stage'>, Omit<Plac
   resume?: boolean;
   quiet?: boolean;
   onEpoch?: (r: RdalEpochRecord) => void;
+  /** Called right after each weight replacement with D and the fresh D^τ it copied (tests check they are equal). */
+  onReplace?: (epoch: number, adversary: SpeechMlp, fresh: SpeechMlp) => void;
 }
 
 interface LoopState {
@@ -215,7 +221,11 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
           if (fresh.bestValBce > st.bestScore) save(fresh.bestValBce);
           else if (++st.bad > t.patiencePeriods) st.stopped = true;
         }
-        if (alpha > 0) replaceAdversary(adversary, fresh.model, opt as SGD, nFC, t.momentumAfterReplace);
+        if (alpha > 0) {
+          replaceAdversary(adversary, fresh.model, opt as SGD, nFC, t.momentumAfterReplace);
+          rec.replaced = true;
+          o.onReplace?.(epoch, adversary, fresh.model);
+        }
         fresh.model.dispose();
       }
 
@@ -241,7 +251,8 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   for (const m of drop) m.dispose();
   out.encoder.eval().to('cpu'); out.head.eval().to('cpu'); out.adversary.eval().to('cpu'); // returned on the host
   return { method: o.method, encoder: out.encoder, head: out.head, adversary: out.adversary, history: st.history,
-    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch, fingerprint: id.fingerprint };
+    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch, fingerprint: id.fingerprint,
+    replacements: st.history.filter((h) => h.replaced).length };
 }
 
 function validate(encoder: SedEncoder, head: EventHead, adversary: SpeechMlp, s: SoundscapeSet): Omit<RdalEpochRecord, 'epoch' | 'alpha' | 'trainCe' | 'trainBce' | 'seconds'> {

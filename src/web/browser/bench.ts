@@ -2,11 +2,12 @@
 // origin starts the sensor Worker and exposes window.earmarkBench.run(repeats), which times the Worker's
 // obfuscateOffline on speechLike(seconds) (the session is loaded once), so the bench can alternate
 // browser and Node rounds.
+import type { SensorWindow } from '../protocol.js';
 import type { BenchResult, FrameToWorker, WorkerToFrame } from './internal.js';
 
 interface ModelInfo {
   id: string;
-  window: { windowFrames: number; lookaheadFrames: number };
+  window: SensorWindow;
 }
 
 const q = new URLSearchParams(location.search);

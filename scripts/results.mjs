@@ -1,0 +1,106 @@
+// Regenerates results/ (issue 11, deliverable 9): the reference report.json and main plot (PNG) of the demo
+// and of each CPU-preset experiment on the built-in corpora, then the results blocks of README.md and
+// docs/methods.md (src/eval/results-readme.ts; test/results-readme.test.ts checks they match).
+//
+// Usage (after `npx tsc -p tsconfig.json`):
+//   node scripts/results.mjs                    run (or resume) every entry, copy, plot, rewrite the blocks
+//   node scripts/results.mjs demo fig4          only these entries
+//   node scripts/results.mjs --no-run [names]   copy and plot from the run folders as they are (a partial
+//                                               report.json is fine: it is rewritten after every stage)
+//   node scripts/results.mjs --readme-only      only rewrite the README/docs blocks from results/
+// Runs go to runs/results/<name> and resume from their checkpoints; a long entry can be interrupted and
+// the script started again. The entries take about 15 min (demo), 20–30 min (each figure) and 30 min (RDAL)
+// on two idle cores: run them when the machine is free, and commit results/ with the README change.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (p) => import(path.join(root, 'dist', 'src', p));
+const speech = 'data/builtin/speech-0-0/labels.csv'; // `earmark demo` builds it (difficulty 0, seed 0)
+const csv = ['--layout', 'csv', '--manifest', speech, '--preset', 'cpu'];
+
+/** Every entry: the command that makes its run folder (resumable) and the folder. */
+const ENTRIES = {
+  demo: { args: ['demo', '--preset', 'cpu'] },
+  fig3a: { args: ['experiment', 'fig3a', ...csv] },
+  fig3b: { args: ['experiment', 'fig3b', ...csv] },
+  fig4: { args: ['experiment', 'fig4', ...csv] },
+  rdal: { args: ['experiment', 'rdal', '--preset', 'cpu', '--quiet'], before: ['corpus', 'soundscapes'] },
+};
+
+const argv = process.argv.slice(2);
+const noRun = argv.includes('--no-run');
+const readmeOnly = argv.includes('--readme-only');
+const names = argv.filter((a) => !a.startsWith('--'));
+for (const n of names) if (!(n in ENTRIES)) throw new Error(`results.mjs: unknown entry '${n}' (one of ${Object.keys(ENTRIES).join(', ')})`);
+const todo = names.length ? names : Object.keys(ENTRIES);
+
+function earmark(args) {
+  console.error(`$ earmark ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'earmark.js'), ...args], { cwd: root, stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+/** The main plot of one report as an HTML page of SVGs (one per attacked attribute, or RDAL's ROC curves). */
+async function plotPage(report) {
+  if (report.format === 'earmark-experiment-report') {
+    const { plotSvg } = await dist('eval/optin/report-plot.js');
+    const attrs = [...new Set((report.attacks ?? []).map((a) => a.attribute))];
+    return { html: attrs.map((a) => plotSvg(report, a)).join('<br>'), width: 780, height: 410 * Math.max(1, attrs.length) + 10 };
+  }
+  const { rocSvg } = await dist('eval/rdal/report.js');
+  return { html: rocSvg(report), width: 340, height: 340 };
+}
+
+async function writePng(file, page) {
+  const { launchChromium } = await dist('web/chromium.js');
+  const browser = await launchChromium();
+  try {
+    const p = await browser.newPage({ viewport: { width: page.width, height: page.height } });
+    await p.setContent(`<!doctype html><body style="margin:0;background:#fff">${page.html}</body>`);
+    await p.screenshot({ path: file, fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
+
+if (!readmeOnly) {
+  for (const name of todo) {
+    const e = ENTRIES[name];
+    const runDir = path.join('runs', 'results', name);
+    if (!noRun) {
+      if (e.before && earmark(e.before) !== 0) throw new Error(`results.mjs: earmark ${e.before.join(' ')} failed`);
+      const code = earmark([...e.args, '--out', runDir]);
+      if (code !== 0) console.error(`results.mjs: ${name} exited ${code}; its report.json keeps the stages that finished`);
+    }
+    const src = path.join(root, runDir, 'report.json');
+    if (!existsSync(src)) {
+      console.error(`results.mjs: ${src} is missing; skipped`);
+      continue;
+    }
+    const out = path.join(root, 'results', name);
+    mkdirSync(out, { recursive: true });
+    copyFileSync(src, path.join(out, 'report.json'));
+    const report = JSON.parse(readFileSync(src, 'utf8'));
+    const page = await plotPage(report);
+    await writePng(path.join(out, 'plot.png'), page);
+    console.error(`results/${name}: report.json, plot.png`);
+  }
+}
+
+// the quoted numbers, from results/ alone
+const { addMissingBlocks, syncResultsBlocks } = await dist('eval/results-readme.js');
+const have = existsSync(path.join(root, 'results'))
+  ? readdirSync(path.join(root, 'results')).filter((n) => existsSync(path.join(root, 'results', n, 'report.json')))
+  : [];
+for (const doc of ['README.md', path.join('docs', 'methods.md')]) {
+  const file = path.join(root, doc);
+  const before = readFileSync(file, 'utf8');
+  // every reference result is quoted in the README (a "Reference results" section for new ones)
+  const { text, changed } = syncResultsBlocks(doc === 'README.md' ? addMissingBlocks(before, have) : before, (name) =>
+    JSON.parse(readFileSync(path.join(root, 'results', name, 'report.json'), 'utf8')));
+  writeFileSync(file, text);
+  console.error(`${doc}: ${changed.length ? `rewrote ${changed.join(', ')}` : 'up to date'}`);
+}

@@ -1,0 +1,100 @@
+// The attackers of every protected attribute, per protocol and per shipped format (issue 11):
+//   clean      a classifier trained on clean training audio, on clean test audio (the paper's circles)
+//   ignorant   that clean classifier on the shipped test output
+//   informed   a classifier retrained on the shipped TRAINING output of the same format (frames, or PCM
+//              re-analysed), on the shipped test output — per protocol, for the formats `attack.informed` lists
+//   in-training  the co-trained deobfuscator F_μ on the shipped output, then the clean classifier: F_σ was
+//              trained to fool exactly this network, so it is optimistic (the fresh inversion attackers of
+//              inversion.ts are the honest version)
+// Every attacker has T's architecture. Test utterances are never attacker training data (checked), and
+// under 'speaker-disjoint' no test speaker is (data/protocols.ts).
+import path from 'node:path';
+import { classNames } from '../../data/experiment-data.js';
+import { isFunctionOf, type AttackProtocol } from '../../data/protocols.js';
+import type { LabelledSet } from '../../data/spec-set.js';
+import { predict } from '../../methods/classifier.js';
+import type { ObfuscatorRun } from '../../methods/obfuscator.js';
+import type { DeepSpeech2 } from '../../models/deepspeech2.js';
+import type { Tensor } from '../../tensor/index.js';
+import { scoreClassification, type ClassScores } from '../metrics.js';
+import { classifier, labelledOf, timed, withSource, type RunContext } from './context.js';
+import type { AttackResult, FormatAttack } from './schema.js';
+import type { DataStage, DeployStage } from './stages.js';
+
+/** The clean classifier of one (attribute, protocol) and its labelled test set, kept for later stages. */
+export interface CleanAttacker {
+  attribute: string;
+  protocol: AttackProtocol;
+  model: DeepSpeech2;
+  test: LabelledSet;
+}
+
+export interface AttackStage {
+  /** By `${attribute}/${protocol}`. */
+  clean: Map<string, CleanAttacker>;
+  /** The primary protocol's frames informed attackers by attribute (the edge stage scores int8 with them). */
+  informed: Record<string, { model: DeepSpeech2; test: LabelledSet }>;
+}
+
+export const attackKey = (attribute: string, protocol: AttackProtocol): string => `${attribute}/${protocol}`;
+
+/** The attribute's (train, val, test) labelled sets of one protocol from the clean features. */
+export function protocolSets(d: DataStage, attr: string, protocol: AttackProtocol): { train: LabelledSet; val: LabelledSet; test: LabelledSet } {
+  const s = d.plan.splits[protocol]!;
+  return { train: labelledOf(d.data, d.clean, s.train, attr), val: labelledOf(d.data, d.clean, s.val, attr), test: labelledOf(d.data, d.clean, s.test, attr) };
+}
+
+/** Scores of `model` on `l` (vote counting over whole utterances; `transform` first when given). */
+export function score(run: RunContext, model: DeepSpeech2, l: LabelledSet, transform?: (x: Tensor) => Tensor): ClassScores {
+  return scoreClassification(predict(model, l.set, transform), l.labels, l.numClasses, run.config.seed);
+}
+
+/**
+ * Every attacker of every protected attribute (not the speaker alone: see protocols). The clean classifiers
+ * are shared by every obfuscator of a run; the informed ones' checkpoint names start with `prefix`.
+ */
+export async function attackStage(run: RunContext, d: DataStage, dep: DeployStage, obf: Pick<ObfuscatorRun, 'deobfuscator'>,
+  prefix = ''): Promise<AttackStage> {
+  const { config: c, spec } = run;
+  const out: AttackStage = { clean: new Map(), informed: {} };
+  run.report.attacks = [];
+  const inTraining = (x: Tensor): Tensor => obf.deobfuscator.forward(x);
+  for (const attr of spec.attacks.map(String)) {
+    for (const protocol of d.protocols) {
+      if (attr === 'speaker' && protocol !== 'closed-set') continue;
+      run.log(`[attacks] ${attr}, ${protocol}`);
+      const sets = protocolSets(d, attr, protocol);
+      const tag = `${attr}-${protocol}`;
+      const clean = await timed(run, `clean-${tag}`, () => classifier(run, `clean-${tag}`, `clean ${attr} (${protocol})`, sets.train, sets.val));
+      const split = d.plan.splits[protocol]!;
+      const r: AttackResult = {
+        attribute: attr, classes: classNames(d.data, attr), protocol, clean: score(run, clean.model, sets.test), cleanHistory: clean.history, formats: {},
+        functionOfTask: isFunctionOf([...split.train, ...split.test].map((id) => d.data.byId.get(id)!), attr, spec.task),
+      };
+      run.report.attacks.push(r);
+      out.clean.set(attackKey(attr, protocol), { attribute: attr, protocol, model: clean.model, test: sets.test });
+      for (const f of c.attack.formats) {
+        const shipped = dep.shipped[f]!;
+        const test = withSource(sets.test, shipped);
+        const fa: FormatAttack = { ignorant: score(run, clean.model, test), inTraining: score(run, clean.model, test, inTraining), inversion: {} };
+        r.formats[f] = fa;
+        if (!c.attack.informed[protocol].includes(f)) continue;
+        const name = `${prefix}informed-${attr}-${f}-${protocol}`;
+        const informed = await timed(run, name, () => classifier(run, name, `informed ${attr} (${f}, ${protocol})`, withSource(sets.train, shipped),
+          withSource(sets.val, shipped), c.attackerTrain, { shipped: path.basename(dep.cacheFile), format: f }));
+        fa.informed = score(run, informed.model, test);
+        fa.informedHistory = informed.history;
+        const keep = prefix === '' && protocol === d.protocols[0] && f === 'frames' && c.edge.int8 !== 'none';
+        if (keep) out.informed[attr] = { model: informed.model, test: sets.test };
+        else informed.model.dispose();
+      }
+    }
+  }
+  return out;
+}
+
+/** Free the attack stage's models. */
+export function disposeAttacks(a: AttackStage): void {
+  for (const x of a.clean.values()) x.model.dispose();
+  for (const x of Object.values(a.informed)) x.model.dispose();
+}
