@@ -38,4 +38,9 @@ export const TINY_CONFIG = {
   deobfuscator: { channels: 4, residualBlocks: 1 },
   obfuscatorTrain: { epochs: 2, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 },
   verification: { xvector: { channels: 8, poolChannels: 16, embedDim: 16 }, train: { epochs: 2, batchSize: 4, cropFrames: 24 } },
+  inversion: {
+    formats: ['frames'],
+    networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }],
+    train: { epochs: 2, batchSize: 4, cropFrames: 24, lr: 1e-3, maxNorm: 10 },
+  },
 };

@@ -113,7 +113,7 @@ export async function deployStage(run: RunContext, d: DataStage, obf: Pick<Obfus
   const level = log1pLevel(d.data, d.data.sets.train);
   const onnx = inRun(run, `${prefix}obfuscator.onnx`);
   exportObfuscator(obf.obfuscator, onnx, { features: { outputMean: level.mean, outputStd: level.std } });
-  run.report.deployed = { onnx, outputMean: level.mean, outputStd: level.std, synthesis: c.synthesis.method };
+  run.report.deployed = { onnx: path.relative(run.runDir, onnx), outputMean: level.mean, outputStd: level.std, synthesis: c.synthesis.method };
   run.log(`[deploy] ${onnx} (output level ${level.mean.toFixed(3)} ± ${level.std.toFixed(3)}): ${c.attack.formats.join(' and ')} of every utterance (${c.synthesis.method} synthesis for pcm)`);
   const window = { windowFrames: 128, lookaheadFrames: 16, outputMean: level.mean, outputStd: level.std };
   const out = await timed(run, `${prefix}deploy`, () => shippedOutputs(d.data, { onnx, window, synthesis: c.synthesis, formats: c.attack.formats }, path.join(run.runDir, 'features'), c.attack.workers));
@@ -140,6 +140,6 @@ export async function edgeStage(run: RunContext, d: DataStage, target: TargetSta
     await exportObfuscatorInt8(obf.obfuscator, int8Onnx, mode, d.data.sets.train, { features: { outputMean: r.outputMean, outputStd: r.outputStd } });
     const attacks: Record<string, Int8Cost> = {};
     for (const [attr, a] of Object.entries(informed)) attacks[attr] = await int8Cost(a.model, dep.onnx, int8Onnx, a.test);
-    run.report.edge = { int8: mode, onnx: dep.onnx, int8Onnx, target: await int8Cost(target.model, dep.onnx, int8Onnx, target.test), attacks };
+    run.report.edge = { int8: mode, onnx: path.relative(run.runDir, dep.onnx), int8Onnx: path.relative(run.runDir, int8Onnx), target: await int8Cost(target.model, dep.onnx, int8Onnx, target.test), attacks };
   });
 }
