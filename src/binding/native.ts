@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { repoRoot } from '../util/paths.js';
 
-/** An opaque native tensor handle (a tagged JS external). */
+/** An opaque native tensor handle (a BigInt naming a slot of the addon's per-thread tensor table). */
 export type Handle = { readonly __earmarkHandle: unique symbol };
 
 export interface NativeAddon {
@@ -20,6 +20,8 @@ export interface NativeAddon {
   item(h: Handle): number | boolean;
   dispose(h: Handle): void;
   isLive(h: Handle): boolean;
+  /** Free `h` when `owner` is garbage collected (once per handle; see src/tensor/scope.ts). */
+  adopt(owner: object, h: Handle): void;
   memory(): { numTensors: number; numBytes: number };
   backward(h: Handle, grad: Handle | null, retainGraph: boolean): void;
   grad(h: Handle): Handle | null;

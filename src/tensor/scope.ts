@@ -1,6 +1,8 @@
 // Visible memory: every Tensor joins the innermost tidy() scope; when the scope ends, every tensor
 // created in it is disposed except what the callback returns and what was keep()-ed.
-import { native } from '../binding/native.js';
+// A tensor outside every scope (made there, returned by the outermost tidy(), or keep()-ed) is owned
+// by V8's GC instead: a native finalizer frees it when its Tensor object is collected.
+import { native, type Handle } from '../binding/native.js';
 
 export interface Disposable {
   dispose(): void;
@@ -14,6 +16,36 @@ const kept = new WeakSet<Disposable>();
 export function track(t: Disposable): void {
   const s = scopes[scopes.length - 1];
   if (s !== undefined) s.add(t);
+  else toGc(t);
+}
+
+// ---- GC ownership, given lazily (hot path: every op made outside tidy() passes through toGc) ----
+// Attaching a finalizer costs ~0.6 µs, more than a tiny op, and most unscoped tensors are disposed
+// moments after they are made (`a.add(b).dispose()`). So they wait in `unowned`, held strongly (none is
+// collected early), and those still live at the next sweep (every SWEEP_EVERY of them, or the next
+// event-loop turn) are adopted by the GC. A tensor in a tidy() scope needs no finalizer: the scope holds
+// it strongly anyway and disposes it when it ends.
+const SWEEP_EVERY = 64;
+const unowned = new Array<Disposable | undefined>(SWEEP_EVERY).fill(undefined); // fixed: no regrowth
+let numUnowned = 0;
+let sweepQueued = false;
+
+function toGc(t: Disposable): void {
+  unowned[numUnowned++] = t;
+  if (numUnowned === SWEEP_EVERY) sweep();
+  else if (!sweepQueued) {
+    sweepQueued = true;
+    setImmediate(() => { sweepQueued = false; sweep(); }).unref();
+  }
+}
+
+function sweep(): void {
+  for (let i = 0; i < numUnowned; i++) {
+    const t = unowned[i]!;
+    unowned[i] = undefined;
+    if (!t.isDisposed && 'handle' in t) native.adopt(t, (t as { handle: Handle }).handle);
+  }
+  numUnowned = 0;
 }
 
 /**
@@ -44,7 +76,8 @@ export function tidy<T>(fn: () => T): T {
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
     if (survivors.has(t)) {
-      parent?.add(t);
+      if (parent !== undefined) parent.add(t);
+      else toGc(t);
     } else if (kept.has(t)) {
       // kept tensors leave every scope
     } else {
@@ -72,7 +105,9 @@ function collect(x: unknown, out: Set<Disposable>): void {
  */
 export function keep<T extends Disposable>(t: T): T {
   kept.add(t);
-  for (const s of scopes) s.delete(t);
+  let scoped = false;
+  for (const s of scopes) scoped = s.delete(t) || scoped;
+  if (scoped) toGc(t); // (an unscoped tensor is already on its way to the GC)
   return t;
 }
 
