@@ -21,11 +21,11 @@ uint64_t encode(const EnvData& d, uint32_t i, uint32_t gen) {
 // The slot a handle names if it is one of this environment's, else nullptr. `live` says whether
 // its generation is current (false: the handle was disposed).
 Slot* decode(EnvData& d, uint64_t bits, bool* live, uint32_t* index = nullptr) {
-  if ((bits >> 56) != kMagic || ((bits >> 48) & 0xFF) != d.tag) return nullptr;
   auto i = static_cast<uint32_t>(bits & kMask24);
-  if (i >= d.numSlots) return nullptr;
+  auto gen = static_cast<uint32_t>((bits >> 24) & kMask24);
+  if ((bits >> 56) != kMagic || ((bits >> 48) & 0xFF) != d.tag || gen == 0 || i >= d.numSlots) return nullptr;
   Slot& s = d.slot(i);
-  *live = s.live && s.gen == ((bits >> 24) & kMask24);
+  *live = s.live && s.gen == gen;
   if (index) *index = i;
   return &s;
 }

@@ -36,6 +36,10 @@ export interface NativeAddon {
   cudaAvailable(): boolean;
   version(): string;
   parallelInfo(): string;
+  /** The cache of large CPU blocks (native/src/cpu_allocator.cc): bytes held, limit, hits and misses. */
+  cpuCache(): { cachedBytes: number; limit: number; hits: number; misses: number; liveBlocks: number };
+  /** Return the cached CPU blocks to the system; the bytes freed. */
+  emptyCpuCache(): number;
 }
 
 // EARMARK_ADDON overrides the location (e.g. a build against another libtorch)
