@@ -146,13 +146,14 @@ c10::IValue convertList(napi_env env, EnvData& d, const std::string& op, const A
       return c10::IValue(std::move(out));
     }
     case Kind::OptTensorList: {
-      c10::List<c10::optional<at::Tensor>> out;
+      // a list typed Tensor?[] without naming the optional type (c10::optional in 1.13, std::optional in 2.x)
+      c10::impl::GenericList out(c10::OptionalType::create(c10::TensorType::get()));
       out.reserve(n);
       for (uint32_t i = 0; i < n; i++) {
         napi_value x = at(i);
         napi_valuetype xt = typeOf(env, x);
-        if (xt == napi_null || xt == napi_undefined) out.push_back(c10::nullopt);
-        else out.push_back(unwrap(d, env, x, a.name.c_str()));
+        if (xt == napi_null || xt == napi_undefined) out.push_back(c10::IValue());
+        else out.push_back(c10::IValue(unwrap(d, env, x, a.name.c_str())));
       }
       return c10::IValue(std::move(out));
     }

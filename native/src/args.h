@@ -1,8 +1,9 @@
 // Schema arguments of a boxed ATen op, read once when the op is resolved (ArgSpec), and the
 // conversion of one JS value to the IValue that argument takes. Calls then only switch on a small
 // kind per argument: no schema walk, type-pointer chasing or string building per call.
-// Source-compatible with libtorch 1.13 and 2.x: SymInt and SymInt[] take plain integers (2.x's
-// boxed wrappers accept int lists for SymIntArrayRef), and c10::optional is std::optional there.
+// Source-compatible with libtorch 1.13 and 2.x: SymInt and SymInt[] take plain integers (2.x's boxed
+// wrappers accept int lists for SymIntArrayRef), and no optional type is named (c10::optional in 1.13 is
+// std::optional in 2.x): Tensor?[] lists are built as generic lists typed Optional[Tensor].
 #pragma once
 #include "handle.h"
 #include <ATen/core/function_schema.h>

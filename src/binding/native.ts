@@ -50,6 +50,9 @@ function load(): NativeAddon {
   // with other work (CI runs two test files at once) spinning threads starve each other (measured:
   // conv2d 20 → 91+ GFLOP/s under load). Must be set before libgomp loads with the addon.
   process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
+  // The same for OpenBLAS's own threads, which otherwise spin in sched_yield for 2^28 cycles after each
+  // GEMM (measured: a DS2 training step spent 12% of its CPU time in sched_yield); 2^4 cycles instead.
+  process.env['OPENBLAS_THREAD_TIMEOUT'] ??= '4';
   if (!existsSync(addonPath)) {
     throw new EarmarkError('EARMARK_NATIVE_MISSING',
       `earmark's native addon is not built (${addonPath} is missing). Run \`bash scripts/bootstrap.sh\` ` +
