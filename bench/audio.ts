@@ -1,11 +1,13 @@
 // Audio front-end throughput in seconds of audio per second of compute (× real time), on one
-// libtorch thread: DS2 spectrogram (target ≥ 1000×), RDAL log-mel, Griffin-Lim, libsamplerate
-// resampling, WAV decoding.
+// libtorch thread: aten::stft and the DS2 spectrogram (target ≥ 1000×) beside PyTorch's figures
+// (bench/peers/audio.py), RDAL log-mel, Griffin-Lim, libsamplerate resampling, WAV decoding.
 import type { BenchRow } from './types.js';
-import { getNumThreads, setNumThreads, stack, tensor, tidy } from '../src/tensor/index.js';
+import { getNumThreads, hammingWindow, setNumThreads, stack, tensor, tidy } from '../src/tensor/index.js';
 import { Ds2Spectrogram, RdalLogMel } from '../src/audio/transforms.js';
 import { decodeWav, encodeWav, resample } from '../src/audio/io.js';
 import { testSignal } from '../src/audio/testing.js';
+import { formatValue } from './format.js';
+import { rateRow, versus } from './peer.js';
 
 /** Run `fn` (after one warm-up) until at least `minSeconds` have passed; seconds per call. */
 async function timeIt(fn: () => unknown, minSeconds = 0.6): Promise<number> {
@@ -30,12 +32,24 @@ export async function benchAudio(): Promise<BenchRow[]> {
   const threads = getNumThreads();
   setNumThreads(1);
   try {
-    // DS2: 10 s at 16 kHz → (161, 1001); waveform to tensor included, features copied back to JS
+    // aten::stft alone (issue 15: 4.6-4.9 ms through the addon against 0.47-0.51 ms from PyTorch)
     const ds2 = new Ds2Spectrogram();
     const x16 = testSignal(160000, 16000, 1);
-    row('DS2 spectrogram (10 s clip, 1 thread)', 10, await timeIt(() => tidy(() => {
-      ds2.forward(tensor(x16)).spectrogram.toFloat32Array();
-    })), '>= 1000', 'STFT 320/160 + log1p + mean/std, incl. copies in and out');
+    const clip = tensor(x16);
+    const window = hammingWindow(320, true);
+    const stft = await versus(() => tidy(() => {
+      clip.stft(320, { hopLength: 160, window, center: true, padMode: 'reflect', onesided: true });
+    }), { case: 'audio.stft', args: { n: 160000, n_fft: 320, hop: 160 }, grad: false }, { warmup: 5, repeats: 9, iters: 20 });
+    rows.push(rateRow('audio', 'aten::stft 320/160 (10 s clip, float32, 1 thread)', 10, stft, '× real time',
+      { note: `${formatValue(stft.earmark.median * 1e3)} ms per call` +
+        (stft.peer ? `, PyTorch ${formatValue(stft.peer.median * 1e3)} ms (torch.stft, return_complex)` : '') }));
+    clip.dispose();
+    window.dispose();
+    // DS2: 10 s at 16 kHz → (161, 1001); waveform to tensor included, features copied back to JS
+    const front = await versus(() => tidy(() => { ds2.forward(tensor(x16)).spectrogram.toFloat32Array(); }),
+      { case: 'audio.ds2_spectrogram', args: { n: 160000, n_fft: 320, hop: 160 }, grad: false }, { warmup: 3, repeats: 9, iters: 10 });
+    rows.push(rateRow('audio', 'DS2 spectrogram (10 s clip, 1 thread)', 10, front, '× real time',
+      { target: '>= 1000', note: 'STFT 320/160 + log1p + mean/std, incl. copies in and out' }));
     const clips16 = Array.from({ length: 16 }, (_, i) => testSignal(16000, 16000, i));
     row('DS2 spectrogram (batch 16 × 1 s, 1 thread)', 16, await timeIt(() => tidy(() => {
       ds2.forward(stack(clips16.map((c) => tensor(c)))).spectrogram.toFloat32Array();

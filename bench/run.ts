@@ -1,6 +1,7 @@
 // `npm run bench`: runs every section below in one process and prints one table.
 // A section is `async function benchX(): Promise<BenchRow[]>` in bench/<x>.ts; add it to SECTIONS.
 // Threads: 2 (the reference machine's cores), or EARMARK_THREADS. `--json` prints the rows as JSON.
+// Rows with a PyTorch twin (bench/peers/*.py) print its figure and the time ratio from this same run.
 import os from 'node:os';
 import { native } from '../src/binding/native.js';
 import { getNumThreads, libtorchVersion, setNumThreads } from '../src/tensor/index.js';
@@ -9,10 +10,17 @@ import { benchCorpus } from './corpus.js';
 import { benchEdge } from './edge.js';
 import { benchEngine } from './engine.js';
 import { benchObfuscator } from './obfuscator.js';
+import { benchTarget } from './target.js';
 import { formatTable } from './format.js';
+import { closePytorch, Peer, PEER_MALLOC, pytorch } from './peer.js';
 import type { BenchRow } from './types.js';
 
-const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [benchEngine, benchAudio, benchObfuscator, benchEdge, benchCorpus];
+const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [
+  benchEngine, benchAudio, benchObfuscator, benchTarget,
+  // ---- distributed (issue 15 part 3, helper `dist`): the "obfuscator step, 1 versus 2 Gloo processes"
+  // section goes here, e.g. `benchDistributed` from bench/distributed.ts ----
+  benchEdge, benchCorpus,
+];
 
 function backend(): string {
   // "ATen parallel backend: OpenMP" from at::get_parallel_info()
@@ -29,7 +37,13 @@ async function main(): Promise<void> {
   // throughput on two cores collapses when other processes compete for them: say so beside the numbers
   const load = os.loadavg()[0]!;
   const busy = load > 1.5 ? ` · load average ${load.toFixed(1)}: other processes share the cores, expect lower numbers` : '';
-  if (!json) console.log(header + busy + '\n');
+  const peer = await pytorch();
+  const peerLine = peer instanceof Peer
+    ? `PyTorch peer: torch ${peer.torch} (bench/peers/peer.py), same threads, OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT, ` +
+      `${PEER_MALLOC.GLIBC_TUNABLES === undefined ? "glibc's default malloc" : `GLIBC_TUNABLES=${PEER_MALLOC.GLIBC_TUNABLES}`}; ` +
+      'time/PyTorch = median of per-repetition time ratios (below 1: earmark faster)'
+    : `PyTorch peer: not run: ${peer}. The table shows earmark's figures alone.`;
+  if (!json) console.log(`${header}${busy}\n${peerLine}\n`);
   const rows: BenchRow[] = [];
   const took: string[] = [];
   for (const section of SECTIONS) {
@@ -38,7 +52,8 @@ async function main(): Promise<void> {
     rows.push(...(await section()));
     took.push(`${section.name} ${((Date.now() - t0) / 1e3).toFixed(1)} s`);
   }
-  if (json) console.log(JSON.stringify({ header, loadAverage: load, rows }, null, 1));
+  await closePytorch();
+  if (json) console.log(JSON.stringify({ header, peer: peerLine, loadAverage: load, rows }, null, 1));
   else console.log(`${formatTable(rows)}\n\nsections: ${took.join(', ')}`);
 }
 
