@@ -15,6 +15,7 @@ import time
 # as earmark's addon (src/binding/native.ts): OpenMP threads sleep between parallel regions
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 import torch  # noqa: E402
 
