@@ -3,7 +3,7 @@
 // torch package folder; the C++ ABI is read from libc10.so's symbols, never assumed. The resolved compiler
 // and linker flags are checked here on small fake libtorch trees (tiny libc10.so built with each ABI); the
 // full addon builds against the Python torch folder and a zip of Debian's files are opt-in
-// (EARMARK_BUILD_TESTS=1: two builds of ~3 min each on 2 cores, too slow for CI).
+// (EARMARK_BUILD_TESTS=1: two builds of 1-3 min each on 2 cores, too slow for CI).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -142,10 +142,10 @@ test('unusable LIBTORCH values fail with the path and the fix', { skip: hasGxx ?
 // ---- opt-in: full builds of the addon against other layouts of this machine's libtorch ----
 
 const buildSkip = process.env.EARMARK_BUILD_TESTS === '1' ? false
-  : 'set EARMARK_BUILD_TESTS=1 to build the addon against the Python torch folder and a libtorch zip (~3 min each)';
+  : 'set EARMARK_BUILD_TESTS=1 to build the addon against the Python torch folder and a libtorch zip (1-3 min each)';
 
-/** Build the addon from a copy of native/ with `env`, load it in a child process and run one op. */
-function buildAndRun(name: string, env: Record<string, string>): string {
+/** Build the addon from a copy of native/ with `env`, check its rpath, load it in a child process and run one op. */
+function buildAndRun(name: string, env: Record<string, string>, libdir: RegExp): string {
   const dir = path.join(tmp, `build-${name}`);
   for (const f of ['src', 'binding.gyp', 'libtorch.cjs']) cpSync(path.join(root, 'native', f), path.join(dir, f), { recursive: true });
   const nodedir = path.dirname(path.dirname(process.execPath));
@@ -154,6 +154,8 @@ function buildAndRun(name: string, env: Record<string, string>): string {
     { cwd: dir, env: { ...process.env, ...env, NODE_PATH: path.join(root, 'node_modules') }, encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr.slice(-4000));
   const addon = path.join(dir, 'build/Release/earmark.node');
+  const dyn = spawnSync('readelf', ['-d', addon], { encoding: 'utf8' }).stdout;
+  assert.match(dyn, new RegExp(`(RUNPATH|RPATH).*${libdir.source}`), 'the addon must find that libtorch through its rpath');
   const script = `import('${path.join(root, 'dist/src/tensor/index.js')}').then((T) => {
     const x = T.tensor([1, 2, 3]).mul(2).add(1); console.log(JSON.stringify({ v: x.toArray(), version: T.libtorchVersion() })); })`;
   const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, EARMARK_ADDON: addon }, encoding: 'utf8' });
@@ -162,7 +164,8 @@ function buildAndRun(name: string, env: Record<string, string>): string {
 }
 
 test('opt-in build: against the Python torch package folder', { skip: buildSkip || (existsSync(PY_TORCH) ? false : 'no Python torch') }, () => {
-  assert.deepEqual(JSON.parse(buildAndRun('python', { LIBTORCH: PY_TORCH })), { v: [3, 5, 7], version: '1.13.0' });
+  const out = buildAndRun('python', { LIBTORCH: PY_TORCH }, /\/dist-packages\/torch\/lib/);
+  assert.deepEqual(JSON.parse(out), { v: [3, 5, 7], version: '1.13.0' });
 });
 
 test('opt-in build: against a libtorch zip made from the same files', { skip: buildSkip || (python ? false : 'needs python3') }, () => {
@@ -174,6 +177,7 @@ test('opt-in build: against a libtorch zip made from the same files', { skip: bu
   const zip = path.join(tmp, 'libtorch-debian-1.13.zip');
   const z = spawnSync('zip', ['-q', '-r', '-y', zip, 'libtorch'], { cwd: path.dirname(src) });
   assert.equal(z.status, 0, 'needs zip (apt-get install zip) to store the links');
-  const out = JSON.parse(buildAndRun('zip', { LIBTORCH: zip, EARMARK_CACHE: path.join(tmp, 'cache-full') }));
+  const out = JSON.parse(buildAndRun('zip', { LIBTORCH: zip, EARMARK_CACHE: path.join(tmp, 'cache-full') },
+    /cache-full\/libtorch\/libtorch-debian-1\.13-\d+\/libtorch\/lib/));
   assert.deepEqual(out, { v: [3, 5, 7], version: '1.13.0' });
 });
