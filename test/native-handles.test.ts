@@ -116,3 +116,18 @@ test('emptyCpuCache() returns every cached block to the system', () => {
   assert.ok(freed >= 4 << 18);
   assert.equal(native.cpuCache().cachedBytes, 0);
 });
+
+test("data() of a large tensor is a copy: writing either side leaves the other alone", () => {
+  const before = memory().numTensors;
+  const x = zeros([1 << 16]); // 256 KiB: a cached block
+  const a = x.data() as Float32Array;
+  a[0] = 5;
+  x.add_(1);
+  assert.equal(a[0], 5);
+  assert.equal(a[1], 0);
+  assert.deepEqual(tidy(() => x.narrow(0, 0, 2).toArray()), [1, 1]);
+  const t = tidy(() => x.reshape([256, 256]).transpose(0, 1).data()); // a non-contiguous source copies once
+  assert.equal(t.length, 1 << 16);
+  x.dispose();
+  assert.equal(memory().numTensors, before);
+});

@@ -168,7 +168,7 @@ c10::IValue convert(napi_env env, EnvData& d, const std::string& op, const ArgSp
   if (a.optional && (t == napi_null || t == napi_undefined)) return c10::IValue();
   switch (a.kind) {
     case Kind::Tensor:
-      return c10::IValue(unwrap(d, env, v, a.name.c_str()));
+      return c10::IValue(unwrap(d, env, v, t, a.name.c_str()));
     case Kind::Int:
       if (t != napi_number) badArg(env, op, a, "an integer");
       return c10::IValue(toInt(env, v));

@@ -162,9 +162,17 @@ Napi::Value wrap(Napi::Env env, at::Tensor t) {
 }
 
 const at::Tensor& unwrap(EnvData& d, napi_env env, napi_value v, const char* what) {
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, v, &t);
+  return unwrap(d, env, v, t, what);
+}
+
+const at::Tensor& unwrap(EnvData& d, napi_env env, napi_value v, napi_valuetype type, const char* what) {
   uint64_t bits = 0;
   bool live = false;
-  Slot* s = bigintOf(env, v, &bits) ? decode(d, bits, &live) : nullptr;
+  bool lossless = false;
+  Slot* s = type == napi_bigint && napi_get_value_bigint_uint64(env, v, &bits, &lossless) == napi_ok && lossless
+                ? decode(d, bits, &live) : nullptr;
   if (s == nullptr) throw Napi::TypeError::New(env, std::string("'") + what + "' must be a tensor handle");
   if (!live) {
     throw Napi::Error::New(env, std::string("'") + what + "' is a disposed tensor; keep() it or use it before tidy() ends");

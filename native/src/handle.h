@@ -71,6 +71,8 @@ napi_value wrap(EnvData& d, napi_env env, at::Tensor t);
 // The tensor behind a JS value; throws TypeError naming `what` if it is not a handle, Error if disposed.
 const at::Tensor& unwrap(const Napi::Value& v, const char* what);
 const at::Tensor& unwrap(EnvData& d, napi_env env, napi_value v, const char* what);
+// the same, for a value whose JS type the caller has already read
+const at::Tensor& unwrap(EnvData& d, napi_env env, napi_value v, napi_valuetype type, const char* what);
 bool isHandle(const Napi::Value& v);
 
 // "[2, 3] float32" style description used in error messages.

@@ -31,9 +31,10 @@ let numUnowned = 0;
 let sweepQueued = false;
 
 function toGc(t: Disposable): void {
-  unowned[numUnowned++] = t;
+  // sweep the full batch before adding `t`: the newest tensor is usually about to be disposed
   if (numUnowned === SWEEP_EVERY) sweep();
-  else if (!sweepQueued) {
+  unowned[numUnowned++] = t;
+  if (!sweepQueued) {
     sweepQueued = true;
     setImmediate(() => { sweepQueued = false; sweep(); }).unref();
   }
