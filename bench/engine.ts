@@ -28,7 +28,7 @@ async function benchConv2d(): Promise<BenchRow> {
     y.backward(gradOut);
     for (const p of [x, weight, bias]) p.setGrad(null);
   });
-  const v = await versus(step, { case: 'engine.conv2d', args: { n, cin, h, w, cout, k } }, { warmup: 2, repeats: 7 });
+  const v = await versus(step, { case: 'engine.conv2d', args: { n, cin, h, w, cout, k } }, { warmup: 2, repeats: 9, iters: 3 });
   for (const p of [x, weight, bias, gradOut]) p.dispose();
   // one pass is 2·N·Cout·H·W·Cin·k² FLOPs; backward costs two more (grad input, grad weight)
   const gflop = (3 * 2 * n * cout * h * w * cin * k * k) / 1e9;
