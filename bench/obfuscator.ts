@@ -33,14 +33,16 @@ async function step(s: StepSpec): Promise<BenchRow[]> {
   const deobf = new CycleGanVc2Generator(resolveCycleGanVc2Config(CYCLEGAN_VC2_PRESETS[s.deobf]));
   // Adam 1e-3 (the CPU preset's choice) or SGD 1e-2 with momentum 0.9 (the paper's)
   const lr = s.optimizer === 'adam' ? 1e-3 : 1e-2;
-  const make = (ps: Tensor[]): Adam | SGD => (s.optimizer === 'adam' ? new Adam(ps, { lr }) : new SGD(ps, { lr, momentum: 0.9 }));
+  const make = (ps: Tensor[]): Adam | SGD =>
+    s.optimizer === 'adam' ? new Adam(ps, { lr }) : new SGD(ps, { lr, momentum: 0.9 });
   const optS = make(obf.parameters());
   const optM = make(deobf.parameters());
   const x = randn([BATCH, 161, FRAMES]);
   const cfg = { lambdaT: 1, lambdaP: 1, latentStage: 'conv2dto1d' as const };
   const once = (): void => {
     const xt = noGrad(() => tidy(() => obf.forward(x)));
-    tidy(() => { // 1) deobfuscator step
+    tidy(() => {
+      // 1) deobfuscator step
       const la = lossA(deobf.forward(xt), x);
       optM.zeroGrad();
       la.backward();
@@ -50,7 +52,8 @@ async function step(s: StepSpec): Promise<BenchRow[]> {
     });
     xt.dispose();
     deobf.requiresGrad_(false);
-    tidy(() => { // 2) obfuscator step
+    tidy(() => {
+      // 2) obfuscator step
       const { ls, lt, lp } = obfuscatorObjective(target, obf, deobf, x, cfg);
       optS.zeroGrad();
       ls.backward();
@@ -60,8 +63,20 @@ async function step(s: StepSpec): Promise<BenchRow[]> {
     });
     deobf.requiresGrad_(true);
   };
-  const peerCase = { case: 'training.optin_step',
-    args: { obf: s.obf, deobf: s.deobf, ds2: s.ds2, optimizer: s.optimizer, lr, momentum: 0.9, max_norm: MAX_NORM, batch: BATCH, frames: FRAMES } };
+  const peerCase = {
+    case: 'training.optin_step',
+    args: {
+      obf: s.obf,
+      deobf: s.deobf,
+      ds2: s.ds2,
+      optimizer: s.optimizer,
+      lr,
+      momentum: 0.9,
+      max_norm: MAX_NORM,
+      batch: BATCH,
+      frames: FRAMES,
+    },
+  };
   const v = await versus(once, peerCase, { warmup: 1, repeats: s.repeats });
   for (const m of [target, obf, deobf]) m.dispose();
   optS.dispose();
@@ -69,8 +84,14 @@ async function step(s: StepSpec): Promise<BenchRow[]> {
   x.dispose();
   const audio = BATCH * 1.28;
   return [
-    timeRow('obfuscator', `training step, 16 × 128 frames (${s.label}, ${s.optimizer === 'adam' ? 'Adam' : 'SGD'})`, v, 'ms', 1e3,
-      { note: `best ${formatValue(v.earmark.best * 1e3)} ms; ${formatValue(audio / v.earmark.median)} s audio / s` }),
+    timeRow(
+      'obfuscator',
+      `training step, 16 × 128 frames (${s.label}, ${s.optimizer === 'adam' ? 'Adam' : 'SGD'})`,
+      v,
+      'ms',
+      1e3,
+      { note: `best ${formatValue(v.earmark.best * 1e3)} ms; ${formatValue(audio / v.earmark.median)} s audio / s` },
+    ),
   ];
 }
 
@@ -79,10 +100,21 @@ export async function benchObfuscator(): Promise<BenchRow[]> {
   const paper = 'paper sizes: obf C=32 R=3, deobf C=128 R=6, DS2 5×64';
   const rows: BenchRow[] = [];
   for (const optimizer of ['adam', 'sgd'] as const) {
-    rows.push(...(await step({ label: cpu, obf: 'cpu-obfuscator', deobf: 'cpu-deobfuscator', ds2: 'cpu', optimizer, repeats: 5 })));
+    rows.push(
+      ...(await step({
+        label: cpu,
+        obf: 'cpu-obfuscator',
+        deobf: 'cpu-deobfuscator',
+        ds2: 'cpu',
+        optimizer,
+        repeats: 5,
+      })),
+    );
   }
   for (const optimizer of ['adam', 'sgd'] as const) {
-    rows.push(...(await step({ label: paper, obf: 'obfuscator', deobf: 'deobfuscator', ds2: 'paper', optimizer, repeats: 3 })));
+    rows.push(
+      ...(await step({ label: paper, obf: 'obfuscator', deobf: 'deobfuscator', ds2: 'paper', optimizer, repeats: 3 })),
+    );
   }
   return rows;
 }

@@ -19,7 +19,11 @@ export interface PeerCase {
   grad?: boolean;
 }
 
-interface Reply { id: number; seconds?: number; error?: string }
+interface Reply {
+  id: number;
+  seconds?: number;
+  error?: string;
+}
 
 export class Peer {
   readonly #child: ChildProcessWithoutNullStreams;
@@ -81,15 +85,20 @@ export class Peer {
  * 32 MiB stay in the heap), so that rows compare the engines, not glibc's luck. EARMARK_PEER_MALLOC=default
  * runs the peer with glibc's defaults instead.
  */
-export const PEER_MALLOC: Record<string, string> = process.env.EARMARK_PEER_MALLOC === 'default' ? {}
-  : { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456' };
+export const PEER_MALLOC: Record<string, string> =
+  process.env.EARMARK_PEER_MALLOC === 'default'
+    ? {}
+    : { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456' };
 
 let shared: Promise<Peer | string> | undefined;
 
 /** The bench's peer, started on first use (earmark's thread wait policies; threads are set per request). */
 export function pytorch(): Promise<Peer | string> {
-  shared ??= Peer.open({ ...PEER_MALLOC, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
-    OPENBLAS_THREAD_TIMEOUT: process.env.OPENBLAS_THREAD_TIMEOUT ?? '4' });
+  shared ??= Peer.open({
+    ...PEER_MALLOC,
+    OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
+    OPENBLAS_THREAD_TIMEOUT: process.env.OPENBLAS_THREAD_TIMEOUT ?? '4',
+  });
   return shared;
 }
 
@@ -111,18 +120,25 @@ export interface Versus {
  * Time `fn` and the peer's `c` alternately, `repeats` times each (which goes first alternates too).
  * @example const v = await versus(() => { a.matmul(b).dispose(); }, { case: 'engine.matmul' }, { iters: 3 });
  */
-export async function versus(fn: () => void, c: PeerCase | null, opts: TimingOptions = {}, peer = pytorch()):
-  Promise<Versus> {
+export async function versus(
+  fn: () => void,
+  c: PeerCase | null,
+  opts: TimingOptions = {},
+  peer = pytorch(),
+): Promise<Versus> {
   const { warmup = 2, repeats = 7, iters = 1 } = opts;
   const p = c === null ? 'no PyTorch peer for this row' : await peer;
   // earmark's side runs under noGrad exactly where the peer's runs under torch.no_grad()
   const mode = c?.grad === false ? noGrad : <T>(f: () => T): T => f();
-  const timeEarmark = (): number => mode(() => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < iters; i++) fn();
-    return Number(process.hrtime.bigint() - t0) / 1e9 / iters;
+  const timeEarmark = (): number =>
+    mode(() => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iters; i++) fn();
+      return Number(process.hrtime.bigint() - t0) / 1e9 / iters;
+    });
+  mode(() => {
+    for (let i = 0; i < warmup; i++) fn();
   });
-  mode(() => { for (let i = 0; i < warmup; i++) fn(); });
   const e: number[] = [];
   const q: number[] = [];
   let missing = typeof p === 'string' ? p : undefined;
@@ -150,15 +166,27 @@ export async function versus(fn: () => void, c: PeerCase | null, opts: TimingOpt
 }
 
 /** A row in `unit`, `scale` converting seconds (1e3 for ms, 1e6 for µs), with PyTorch's figure where there is one. */
-export function timeRow(section: string, name: string, v: Versus, unit: string, scale: number,
-  extra: Partial<BenchRow> = {}): BenchRow {
+export function timeRow(
+  section: string,
+  name: string,
+  v: Versus,
+  unit: string,
+  scale: number,
+  extra: Partial<BenchRow> = {},
+): BenchRow {
   const peer = v.peer === undefined ? {} : { peer: v.peer.median * scale, ratio: v.ratio };
   return { section, name, value: v.earmark.median * scale, unit, ...peer, ...extra };
 }
 
 /** A throughput row: `work` units per second at the median, with PyTorch's figure where there is one. */
-export function rateRow(section: string, name: string, work: number, v: Versus, unit: string,
-  extra: Partial<BenchRow> = {}): BenchRow {
+export function rateRow(
+  section: string,
+  name: string,
+  work: number,
+  v: Versus,
+  unit: string,
+  extra: Partial<BenchRow> = {},
+): BenchRow {
   const peer = v.peer === undefined ? {} : { peer: work / v.peer.median, ratio: v.ratio };
   return { section, name, value: work / v.earmark.median, unit, ...peer, ...extra };
 }

@@ -16,10 +16,14 @@ import { closePytorch, Peer, PEER_MALLOC, pytorch } from './peer.js';
 import type { BenchRow } from './types.js';
 
 const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [
-  benchEngine, benchAudio, benchObfuscator, benchTarget,
+  benchEngine,
+  benchAudio,
+  benchObfuscator,
+  benchTarget,
   // ---- distributed (issue 15 part 3, helper `dist`): the "obfuscator step, 1 versus 2 Gloo processes"
   // section goes here, e.g. `benchDistributed` from bench/distributed.ts ----
-  benchEdge, benchCorpus,
+  benchEdge,
+  benchCorpus,
 ];
 
 function backend(): string {
@@ -32,17 +36,20 @@ async function main(): Promise<void> {
   setNumThreads(threads);
   const json = process.argv.includes('--json');
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const header = `earmark bench · libtorch ${libtorchVersion()} · ${getNumThreads()} threads (${backend()}) · ` +
+  const header =
+    `earmark bench · libtorch ${libtorchVersion()} · ${getNumThreads()} threads (${backend()}) · ` +
     `${cpu}, ${os.cpus().length} cores · node ${process.version}`;
   // throughput on two cores collapses when other processes compete for them: say so beside the numbers
   const load = os.loadavg()[0]!;
-  const busy = load > 1.5 ? ` · load average ${load.toFixed(1)}: other processes share the cores, expect lower numbers` : '';
+  const busy =
+    load > 1.5 ? ` · load average ${load.toFixed(1)}: other processes share the cores, expect lower numbers` : '';
   const peer = await pytorch();
-  const peerLine = peer instanceof Peer
-    ? `PyTorch peer: torch ${peer.torch} (bench/peers/peer.py), same threads, OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT, ` +
-      `${PEER_MALLOC.GLIBC_TUNABLES === undefined ? "glibc's default malloc" : `GLIBC_TUNABLES=${PEER_MALLOC.GLIBC_TUNABLES}`}; ` +
-      'time/PyTorch = median of per-repetition time ratios (below 1: earmark faster)'
-    : `PyTorch peer: not run: ${peer}. The table shows earmark's figures alone.`;
+  const peerLine =
+    peer instanceof Peer
+      ? `PyTorch peer: torch ${peer.torch} (bench/peers/peer.py), same threads, OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT, ` +
+        `${PEER_MALLOC.GLIBC_TUNABLES === undefined ? "glibc's default malloc" : `GLIBC_TUNABLES=${PEER_MALLOC.GLIBC_TUNABLES}`}; ` +
+        'time/PyTorch = median of per-repetition time ratios (below 1: earmark faster)'
+      : `PyTorch peer: not run: ${peer}. The table shows earmark's figures alone.`;
   if (!json) console.log(`${header}${busy}\n${peerLine}\n`);
   const rows: BenchRow[] = [];
   const took: string[] = [];

@@ -17,23 +17,38 @@ export async function benchTarget(): Promise<BenchRow[]> {
   const opt = new AdamW(params, { lr: 1e-3, weightDecay: 1e-5 }); // CLASSIFIER_TRAIN_DEFAULTS
   const x = randn([batch, 161, frames]);
   const labels = Array.from({ length: batch }, (_, i) => (i * 7) % numClasses);
-  const once = (): void => void tidy(() => {
-    const logits = model.forward(x); // (B, T', K)
-    const [b, t, k] = logits.shape as [number, number, number];
-    const y = tensor(BigInt64Array.from({ length: b * t }, (_, j) => BigInt(labels[Math.floor(j / t)]!)), [b * t]);
-    const l = crossEntropy(logits.reshape([b * t, k]), y);
-    opt.zeroGrad();
-    l.backward();
-    clipGradNorm_(params, 400);
-    opt.step();
-    voteCount(logits.detach());
-    return l.item();
-  });
-  const v = await versus(once, { case: 'training.ds2_step', args: { preset: 'paper', num_classes: numClasses, batch, frames } },
-    { warmup: 2, repeats: 7 });
+  const once = (): void =>
+    void tidy(() => {
+      const logits = model.forward(x); // (B, T', K)
+      const [b, t, k] = logits.shape as [number, number, number];
+      const y = tensor(
+        BigInt64Array.from({ length: b * t }, (_, j) => BigInt(labels[Math.floor(j / t)]!)),
+        [b * t],
+      );
+      const l = crossEntropy(logits.reshape([b * t, k]), y);
+      opt.zeroGrad();
+      l.backward();
+      clipGradNorm_(params, 400);
+      opt.step();
+      voteCount(logits.detach());
+      return l.item();
+    });
+  const v = await versus(
+    once,
+    { case: 'training.ds2_step', args: { preset: 'paper', num_classes: numClasses, batch, frames } },
+    { warmup: 2, repeats: 7 },
+  );
   model.dispose();
   opt.dispose();
   x.dispose();
-  return [timeRow('target', `DS2 target step, 16 × 128 frames (paper size ${DS2_PRESETS.paper.rnnLayers ?? 5}×64, AdamW)`, v, 'ms', 1e3,
-    { note: `best ${formatValue(v.earmark.best * 1e3)} ms` })];
+  return [
+    timeRow(
+      'target',
+      `DS2 target step, 16 × 128 frames (paper size ${DS2_PRESETS.paper.rnnLayers ?? 5}×64, AdamW)`,
+      v,
+      'ms',
+      1e3,
+      { note: `best ${formatValue(v.earmark.best * 1e3)} ms` },
+    ),
+  ];
 }

@@ -95,7 +95,8 @@ function unpackZip(zip, env) {
   fs.mkdirSync(tmp, { recursive: true });
   process.stderr.write(`earmark: unpacking ${zip} into ${dest}\n`);
   let r = spawnSync('unzip', ['-q', '-o', zip, '-d', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.error) { // no unzip: Python's zipfile (drops symlinks, which official zips do not use)
+  if (r.error) {
+    // no unzip: Python's zipfile (drops symlinks, which official zips do not use)
     const py = ['python3', '/usr/bin/python3'].find((p) => !spawnSync(p, ['-c', '1']).error);
     if (py === undefined) throw new LibtorchError(`cannot unpack ${zip}: install unzip (apt-get install unzip)`);
     r = spawnSync(py, ['-m', 'zipfile', '-e', zip, tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -110,17 +111,26 @@ function unpackZip(zip, env) {
 // ---- layouts ----
 
 function debian() {
-  const libdir = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib']
-    .find((d) => exists(path.join(d, 'libc10.so')));
+  const libdir = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].find((d) =>
+    exists(path.join(d, 'libc10.so')),
+  );
   if (libdir === undefined || !exists('/usr/include/torch')) {
-    throw new LibtorchError("Debian's libtorch-dev is not installed (no /usr/include/torch or libc10.so): " +
-      '`apt-get install libtorch-dev`, or set LIBTORCH to a libtorch folder, zip or Python torch package');
+    throw new LibtorchError(
+      "Debian's libtorch-dev is not installed (no /usr/include/torch or libc10.so): " +
+        '`apt-get install libtorch-dev`, or set LIBTORCH to a libtorch folder, zip or Python torch package',
+    );
   }
   const api = '/usr/include/torch/csrc/api/include';
   return {
-    kind: 'debian', root: '/usr', libdir, version: versionOf(api),
-    abi: abiFromSymbols(path.join(libdir, 'libc10.so')), abiSource: `${path.join(libdir, 'libc10.so')} symbols`,
-    include: ['/usr/include', api], rpath: false, cuda: false,
+    kind: 'debian',
+    root: '/usr',
+    libdir,
+    version: versionOf(api),
+    abi: abiFromSymbols(path.join(libdir, 'libc10.so')),
+    abiSource: `${path.join(libdir, 'libc10.so')} symbols`,
+    include: ['/usr/include', api],
+    rpath: false,
+    cuda: false,
   };
 }
 
@@ -132,8 +142,10 @@ function folder(spec, env) {
     root = unpackZip(root, env);
     kind = 'zip';
   } else if (!isDir(root)) {
-    throw new LibtorchError(`LIBTORCH=${spec} does not exist; point it at a libtorch folder, an official libtorch ` +
-      ".zip or a Python torch package folder (python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')");
+    throw new LibtorchError(
+      `LIBTORCH=${spec} does not exist; point it at a libtorch folder, an official libtorch ` +
+        ".zip or a Python torch package folder (python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')",
+    );
   }
   if (!exists(path.join(root, 'include/torch')) && exists(path.join(root, 'libtorch/include/torch'))) {
     root = path.join(root, 'libtorch'); // an official zip unpacks to libtorch/
@@ -142,21 +154,31 @@ function folder(spec, env) {
   const lib = path.join(root, 'lib');
   const missing = [api, path.join(lib, 'libc10.so'), path.join(lib, 'libtorch_cpu.so')].filter((p) => !exists(p));
   if (missing.length) {
-    throw new LibtorchError(`LIBTORCH=${spec} is not a usable libtorch: missing ${missing.join(', ')}` +
-      (exists(path.join(root, '__init__.py')) ? ' (this torch package ships no C++ headers or libraries)' : ''));
+    throw new LibtorchError(
+      `LIBTORCH=${spec} is not a usable libtorch: missing ${missing.join(', ')}` +
+        (exists(path.join(root, '__init__.py')) ? ' (this torch package ships no C++ headers or libraries)' : ''),
+    );
   }
   if (kind === 'libtorch' && exists(path.join(root, '__init__.py'))) kind = 'python';
   const abi = abiFromSymbols(path.join(lib, 'libc10.so'));
   const cmake = abiFromCmake(root);
   if (cmake !== null && cmake.abi !== abi) {
-    throw new LibtorchError(`${cmake.file} says _GLIBCXX_USE_CXX11_ABI=${cmake.abi} but ${path.join(lib, 'libc10.so')} ` +
-      `was built with ${abi}; this libtorch is inconsistent, use another`);
+    throw new LibtorchError(
+      `${cmake.file} says _GLIBCXX_USE_CXX11_ABI=${cmake.abi} but ${path.join(lib, 'libc10.so')} ` +
+        `was built with ${abi}; this libtorch is inconsistent, use another`,
+    );
   }
   const has = (name) => exists(path.join(lib, `lib${name}.so`));
   return {
-    kind, root, libdir: lib, version: versionOf(api), abi,
+    kind,
+    root,
+    libdir: lib,
+    version: versionOf(api),
+    abi,
     abiSource: `${path.join(lib, 'libc10.so')} symbols` + (cmake ? `, agreeing with ${cmake.file}` : ''),
-    include: [path.join(root, 'include'), api], rpath: true, cuda: has('torch_cuda'),
+    include: [path.join(root, 'include'), api],
+    rpath: true,
+    cuda: has('torch_cuda'),
     cudaLibs: ['torch_cuda', 'c10_cuda'].filter(has),
   };
 }
@@ -172,7 +194,9 @@ function settings(t) {
   const cuda = (t.cudaLibs || []).map((n) => `-l${n}`);
   return {
     include: t.include,
-    libs: t.rpath ? [`-L${t.libdir}`, `-Wl,-rpath,${t.libdir}`, '-Wl,--no-as-needed', ...cuda, ...base, '-Wl,--as-needed'] : base,
+    libs: t.rpath
+      ? [`-L${t.libdir}`, `-Wl,-rpath,${t.libdir}`, '-Wl,--no-as-needed', ...cuda, ...base, '-Wl,--as-needed']
+      : base,
     defines: [`_GLIBCXX_USE_CXX11_ABI=${t.abi}`, ...(t.cuda ? ['EARMARK_WITH_CUDA=1'] : [])],
   };
 }
@@ -183,10 +207,12 @@ function main() {
     const t = resolve();
     const s = settings(t);
     if (what === 'describe') process.stdout.write(`${JSON.stringify({ ...t, ...s }, null, 1)}\n`);
-    else if (what === 'summary') process.stdout.write(`${t.kind} libtorch ${t.version} at ${t.root}, C++ ABI ${t.abi}${t.cuda ? ', CUDA' : ''}\n`);
+    else if (what === 'summary')
+      process.stdout.write(`${t.kind} libtorch ${t.version} at ${t.root}, C++ ABI ${t.abi}${t.cuda ? ', CUDA' : ''}\n`);
     else if (what === 'prepare') process.stdout.write(`${t.root}\n`);
     else if (what in s) process.stdout.write(s[what].join(' '));
-    else throw new LibtorchError(`usage: node libtorch.cjs include|libs|defines|describe|summary|prepare (got ${what})`);
+    else
+      throw new LibtorchError(`usage: node libtorch.cjs include|libs|defines|describe|summary|prepare (got ${what})`);
   } catch (e) {
     if (!(e instanceof LibtorchError)) throw e;
     process.stderr.write(`earmark: ${e.message}\n`);

@@ -56,7 +56,10 @@ test('tensors returned by the outermost tidy() and then dropped are freed by GC'
 test('tensors keep()-ed inside tidy() and then dropped are freed by GC', needsGc, async () => {
   await collect();
   const before = memory();
-  for (let i = 0; i < 300; i++) tidy(() => { keep(randn([100])); });
+  for (let i = 0; i < 300; i++)
+    tidy(() => {
+      keep(randn([100]));
+    });
   assert.ok(memory().numTensors >= before.numTensors + 100);
   await collect();
   assert.deepEqual(memory(), before);
@@ -81,7 +84,10 @@ test('a freed large CPU block is reused by the next allocation of its size class
   const s1 = native.cpuCache();
   assert.equal(s1.misses, s0.misses, 'the second allocation of that size should come from the cache');
   assert.equal(s1.hits, s0.hits + 1);
-  assert.equal(tidy(() => a.sum().item()), 0); // a reused block is filled like a new one
+  assert.equal(
+    tidy(() => a.sum().item()),
+    0,
+  ); // a reused block is filled like a new one
   const b = zeros([n - 1000]); // same size class (within an eighth of the power of two)
   assert.equal(native.cpuCache().misses, s0.misses + 1, 'a live block is not handed out twice');
   a.dispose();
@@ -95,9 +101,12 @@ test('stft of a 10 s clip takes no fresh memory from the system after its first 
   const before = memory().numTensors;
   const x = randn([160000]);
   const w = hammingWindow(320, true);
-  const once = (): void => noGrad(() => tidy(() => {
-    x.stft(320, { hopLength: 160, window: w, center: true, padMode: 'reflect', onesided: true });
-  }));
+  const once = (): void =>
+    noGrad(() =>
+      tidy(() => {
+        x.stft(320, { hopLength: 160, window: w, center: true, padMode: 'reflect', onesided: true });
+      }),
+    );
   once();
   const s0 = native.cpuCache();
   for (let i = 0; i < 5; i++) once();
@@ -117,7 +126,7 @@ test('emptyCpuCache() returns every cached block to the system', () => {
   assert.equal(native.cpuCache().cachedBytes, 0);
 });
 
-test("data() of a large tensor is a copy: writing either side leaves the other alone", () => {
+test('data() of a large tensor is a copy: writing either side leaves the other alone', () => {
   const before = memory().numTensors;
   const x = zeros([1 << 16]); // 256 KiB: a cached block
   const a = x.data() as Float32Array;
@@ -125,7 +134,10 @@ test("data() of a large tensor is a copy: writing either side leaves the other a
   x.add_(1);
   assert.equal(a[0], 5);
   assert.equal(a[1], 0);
-  assert.deepEqual(tidy(() => x.narrow(0, 0, 2).toArray()), [1, 1]);
+  assert.deepEqual(
+    tidy(() => x.narrow(0, 0, 2).toArray()),
+    [1, 1],
+  );
   const t = tidy(() => x.reshape([256, 256]).transpose(0, 1).data()); // a non-contiguous source copies once
   assert.equal(t.length, 1 << 16);
   x.dispose();

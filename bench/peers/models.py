@@ -28,7 +28,9 @@ class DownSample(nn.Module):
 
     def __init__(self, cin, cout):
         super().__init__()
-        branch = lambda: nn.Sequential(nn.Conv2d(cin, cout, 5, stride=2, padding=2), nn.InstanceNorm2d(cout, affine=True))
+        def branch():
+            return nn.Sequential(nn.Conv2d(cin, cout, 5, stride=2, padding=2), nn.InstanceNorm2d(cout, affine=True))
+
         self.convLayer = branch()
         self.convLayer_gates = branch()
 
@@ -41,7 +43,9 @@ class ResidualLayer(nn.Module):
 
     def __init__(self, c):
         super().__init__()
-        branch = lambda cin, cout: nn.Sequential(nn.Conv1d(cin, cout, 3, padding=1), nn.InstanceNorm1d(cout, affine=True))
+        def branch(cin, cout):
+            return nn.Sequential(nn.Conv1d(cin, cout, 3, padding=1), nn.InstanceNorm1d(cout, affine=True))
+
         self.conv1d_layer = branch(c, 2 * c)
         self.conv_layer_gates = branch(c, 2 * c)
         self.conv1d_out_layer = branch(2 * c, c)
@@ -55,7 +59,8 @@ class UpSample(nn.Sequential):
     """Conv2d → PixelShuffle(2) → IN → SiLU."""
 
     def __init__(self, cin, cout):
-        super().__init__(nn.Conv2d(cin, cout, 5, padding=2), nn.PixelShuffle(2), nn.InstanceNorm2d(cout // 4, affine=True))
+        super().__init__(nn.Conv2d(cin, cout, 5, padding=2), nn.PixelShuffle(2),
+                         nn.InstanceNorm2d(cout // 4, affine=True))
 
     def forward(self, x):
         return F.silu(super().forward(x))

@@ -175,7 +175,8 @@ const at::Tensor& unwrap(EnvData& d, napi_env env, napi_value v, napi_valuetype 
                 ? decode(d, bits, &live) : nullptr;
   if (s == nullptr) throw Napi::TypeError::New(env, std::string("'") + what + "' must be a tensor handle");
   if (!live) {
-    throw Napi::Error::New(env, std::string("'") + what + "' is a disposed tensor; keep() it or use it before tidy() ends");
+    throw Napi::Error::New(env, std::string("'") + what +
+                                    "' is a disposed tensor; keep() it or use it before tidy() ends");
   }
   return s->t;
 }

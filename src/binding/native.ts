@@ -36,7 +36,7 @@ export interface NativeAddon {
   cudaAvailable(): boolean;
   version(): string;
   parallelInfo(): string;
-  /** The CPU block cache (native/src/cpu_allocator.cc): bytes held, limit; hits, misses and live blocks of >= 128 KiB. */
+  /** The CPU block cache (native/src/cpu_allocator.cc): bytes held, limit; hits, misses, live blocks >= 128 KiB. */
   cpuCache(): { cachedBytes: number; limit: number; hits: number; misses: number; liveBlocks: number };
   /** Return the cached CPU blocks to the system; the bytes freed. */
   emptyCpuCache(): number;
