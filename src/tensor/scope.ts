@@ -14,8 +14,9 @@ const kept = new WeakSet<Disposable>();
 
 /** Called by the Tensor constructor. */
 export function track(t: Disposable): void {
-  const s = scopes[scopes.length - 1];
-  if (s !== undefined) s.add(t);
+  // (not scopes[scopes.length - 1]: with no scope that reads index -1, a property lookup off V8's fast path)
+  const n = scopes.length;
+  if (n > 0) scopes[n - 1]!.add(t);
   else toGc(t);
 }
 
@@ -74,7 +75,7 @@ export function tidy<T>(fn: () => T): T {
   }
   const survivors = new Set<Disposable>();
   collect(result, survivors);
-  const parent = scopes[scopes.length - 1];
+  const parent = scopes.length > 0 ? scopes[scopes.length - 1] : undefined;
   for (const t of scope) {
     if (survivors.has(t)) {
       if (parent !== undefined) parent.add(t);
