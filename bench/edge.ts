@@ -12,7 +12,7 @@ import { encodeModel, type OnnxModel } from '../src/edge/onnx.js';
 import { calibrate, quantizeStaticInt8, quantizeWeightsInt8 } from '../src/edge/quantize.js';
 import { Ds2Frontend, normalizeInPlace } from '../src/edge/spectrogram.js';
 import { OnnxSession, type GraphOptimizationLevel } from '../src/edge/runtime.js';
-import { plainStateDict } from '../src/methods/export.js';
+import { plainStateDict } from '../src/deploy/export.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { getNumThreads, keep, manualSeed, noGrad, randn, setNumThreads, tensor, tidy } from '../src/tensor/index.js';
 import { formatValue, median, type Timing } from './format.js';

@@ -7,10 +7,12 @@ import { native } from '../src/binding/native.js';
 import { getNumThreads, libtorchVersion, setNumThreads } from '../src/tensor/index.js';
 import { benchAudio } from './audio.js';
 import { benchCorpus } from './corpus.js';
+import { benchDistributed } from './distributed.js';
 import { benchEdge } from './edge.js';
 import { benchEngine } from './engine.js';
 import { benchObfuscator } from './obfuscator.js';
 import { benchTarget } from './target.js';
+import { benchWeb } from './web.js';
 import { formatTable } from './format.js';
 import { closePytorch, Peer, PEER_MALLOC, pytorch } from './peer.js';
 import type { BenchRow } from './types.js';
@@ -20,9 +22,9 @@ const SECTIONS: ReadonlyArray<() => Promise<BenchRow[]>> = [
   benchAudio,
   benchObfuscator,
   benchTarget,
-  // ---- distributed (issue 15 part 3, helper `dist`): the "obfuscator step, 1 versus 2 Gloo processes"
-  // section goes here, e.g. `benchDistributed` from bench/distributed.ts ----
+  benchDistributed, // the opt-in step, 1 versus 2 Gloo processes (issue 15 part 3)
   benchEdge,
+  benchWeb,
   benchCorpus,
 ];
 

@@ -45,3 +45,11 @@ fi
 
 # 4. TypeScript (incremental, so a no-op when nothing changed)
 npx --no-install tsc -p tsconfig.json
+
+# 5. the browser sensor: type-check src/web/browser and emit earmark/web's declarations, then bundle (esbuild)
+web_stamp=dist/web/types/.tsbuildinfo
+if [ ! -f "$web_stamp" ] || [ -n "$(find src/web src/edge src/errors.ts tsconfig.web.json -newer "$web_stamp" 2>/dev/null | head -1)" ]; then
+  npx --no-install tsc -p tsconfig.web.json
+  touch "$web_stamp"
+fi
+node scripts/build-web.mjs

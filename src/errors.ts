@@ -9,7 +9,9 @@ export type EarmarkErrorCode =
   | 'EARMARK_IO'
   | 'EARMARK_AUDIO'
   | 'EARMARK_DATASET'
-  | 'EARMARK_CHECKPOINT';
+  | 'EARMARK_CHECKPOINT'
+  | 'EARMARK_DEVICE'
+  | 'EARMARK_DISTRIBUTED';
 
 export class EarmarkError extends Error {
   readonly code: EarmarkErrorCode;

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Corpus, Splits, Utterance } from '../src/data/index.js';
-import type { ExperimentData } from '../src/eval/dataset.js';
-import { evaluateVerification, extractXVectors, makeTrialList, resolveVerificationConfig, scoreTrials, trainCleanXVector } from '../src/eval/verification.js';
+import type { ExperimentData } from '../src/data/experiment-data.js';
+import { evaluateVerification, extractXVectors, makeTrialList, resolveVerificationConfig, scoreTrials } from '../src/eval/verification.js';
+import { trainCleanXVector } from '../src/methods/xvector.js';
 import { resolveXVectorConfig, statsPooling, XVector, XVECTOR_MIN_FRAMES } from '../src/models/xvector.js';
-import type { SpecSet } from '../src/methods/batches.js';
+import type { SpecSet } from '../src/data/spec-set.js';
 import { memory, randn, tensor, tidy } from '../src/tensor/index.js';
 
 test('x-vector shapes, unit length, parameter count of the paper size, and the context check', () => {

@@ -1,5 +1,6 @@
 // The device runtime without libtorch: the TypeScript DS2 spectrogram and inversion equal libtorch's;
-// streaming obfuscation equals the offline (windowed) obfuscation on a 10 s signal for every chunk size;
+// streaming obfuscation equals the offline (windowed) obfuscation on a 10 s signal for every chunk size, and
+// the phase-free synthesis of every method equals offline bit for bit;
 // bad streams end with clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,9 @@ import { StreamingObfuscator, obfuscateOffline, windowPlan, algorithmicLatency }
 import { encodeModel } from '../src/edge/onnx.js';
 import { OnnxSession } from '../src/edge/runtime.js';
 import { Ds2Frontend, Fft, OverlapAdd, ds2SpectrogramTs } from '../src/edge/spectrogram.js';
-import { plainStateDict } from '../src/methods/export.js';
+import { RealFft } from '../src/edge/real-fft.js';
+import { spectralConvergence, synthesizeLogMagnitude } from '../src/edge/synthesis.js';
+import { plainStateDict } from '../src/deploy/export.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { hammingWindow, manualSeed, memory, tensor, tidy } from '../src/tensor/index.js';
 
@@ -79,12 +82,75 @@ test('the TypeScript DS2 spectrogram equals libtorch ds2Spectrogram within 1e-5,
   assert.equal(memory().numTensors, before);
 });
 
-test('TS overlap-add inversion with the original phase rebuilds the waveform (identity obfuscator)', async () => {
+test('the unsafe original-phase path still rebuilds the waveform (identity obfuscator); the default synthesis does not use that phase', async () => {
   const x = synth(0.83, 5);
   const identity = async (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => ({ data: a.data.slice(), dims: a.dims });
-  const off = await obfuscateOffline(identity, x, { windowFrames: 32, lookaheadFrames: 4 });
-  assert.equal(off.audio!.length, x.length);
-  assert.ok(maxAbs(off.audio!, x) < 1e-4, `max |Δ| ${maxAbs(off.audio!, x)}`);
+  const win = { windowFrames: 32, lookaheadFrames: 4 };
+  const unsafe = await obfuscateOffline(identity, x, win, true, { method: 'unsafe-original-phase' });
+  assert.equal(unsafe.audio!.length, x.length);
+  assert.ok(maxAbs(unsafe.audio!, x) < 1e-4, `max |Δ| ${maxAbs(unsafe.audio!, x)}`);
+  // phase-free: the magnitude is matched (spectral convergence), the waveform is not the input's
+  const free = await obfuscateOffline(identity, x, win);
+  assert.equal(free.audio!.length, x.length);
+  const sc = spectralConvergence(free.logMag, free.audio!);
+  assert.ok(sc < 0.15, `spectral convergence ${sc}`);
+  assert.ok(maxAbs(free.audio!, x) > 0.05, 'the phase-free audio equals the input: the original phase leaked in');
+  // from the stitched spectrogram alone (contexts = the following frames): as close to the magnitude
+  // (the waveforms may differ: after a quiet passage the retrieved phase's sign is arbitrary, so a
+  // last-bit difference of the context can flip it)
+  const again = synthesizeLogMagnitude(free.logMag, 161, free.frames, x.length, {}, win);
+  assert.equal(again.audio.length, x.length);
+  assert.ok(Math.abs(spectralConvergence(free.logMag, again.audio) - sc) < 0.03, `synthesizeLogMagnitude: spectral convergence ${spectralConvergence(free.logMag, again.audio)} vs ${sc}`);
+});
+
+test('the real FFT equals the complex FFT and inverts exactly (n = 320, 12, 2)', () => {
+  for (const n of [320, 12, 2]) {
+    const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.9) + (i % 4) - 1);
+    const re = x.slice();
+    const im = new Float64Array(n);
+    new Fft(n).transform(re, im);
+    const f = new RealFft(n);
+    const [r2, i2] = [new Float64Array(n / 2 + 1), new Float64Array(n / 2 + 1)];
+    f.forward(x, r2, i2);
+    assert.ok(maxAbs(r2, re.subarray(0, n / 2 + 1)) < 1e-9 && maxAbs(i2, im.subarray(0, n / 2 + 1)) < 1e-9, `forward n=${n}`);
+    const back = new Float64Array(n);
+    f.inverse(r2, i2, back);
+    assert.ok(maxAbs(back, x) < 1e-12, `inverse n=${n}`);
+  }
+});
+
+test('phase-free streaming equals offline bit for bit (batch 1) for every method, and the level control scales loud audio below full scale', async () => {
+  manualSeed(3);
+  const before = memory().numTensors;
+  const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 }));
+  const session = await OnnxSession.load(encodeModel(exportGenerator(g.config, plainStateDict(g))));
+  g.dispose();
+  assert.equal(memory().numTensors, before);
+  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => session.run(a);
+  const x = synth(2.3, 7).map((v) => 100 * v); // far beyond full scale: the synthesis must limit
+  const win = { windowFrames: 32, lookaheadFrames: 4, batch: 1 };
+  for (const method of ['rtisi-la', 'rtpghi', 'gla', 'unsafe-original-phase'] as const) {
+    const off = await obfuscateOffline(forward, x, win, true, { method });
+    assert.ok(off.audio!.every((v) => Math.abs(v) < 1), `${method}: a sample at or beyond full scale`);
+    assert.ok(off.gainDb! < -6, `${method}: not scaled down on a signal far beyond full scale (${off.gainDb} dB)`);
+    for (const chunk of [37, 1600]) {
+      const s = new StreamingObfuscator(forward, win, { synthesis: { method } });
+      const audio: Float32Array[] = [];
+      let limited = 0;
+      for (let i = 0; i < x.length; i += chunk) {
+        const o = await s.push(x.subarray(i, i + chunk));
+        audio.push(o.audio);
+        limited += o.limitedSamples;
+      }
+      const o = await s.end();
+      audio.push(o.audio);
+      limited += o.limitedSamples;
+      assert.deepEqual(Float32Array.from(audio.flatMap((c) => [...c])), off.audio, `${method}, chunk ${chunk}`);
+      assert.equal(limited, off.limitedSamples, `${method}, chunk ${chunk}: limited count`);
+      assert.equal(s.gainDb, off.gainDb, `${method}, chunk ${chunk}: gain`);
+    }
+  }
+  await session.close();
 });
 
 test('streaming equals offline on a 10 s signal for chunk sizes 1 ms … 1 s, and the plan stitches every frame once', async () => {

@@ -14,7 +14,7 @@ import { encodePcm16 } from '../src/edge/pcm.js';
 import { PrivacySensor } from '../src/edge/service.js';
 import { arraySource } from '../src/edge/sources.js';
 import { TokenStore } from '../src/edge/tokens.js';
-import { plainStateDict } from '../src/methods/export.js';
+import { plainStateDict } from '../src/deploy/export.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { manualSeed, memory } from '../src/tensor/index.js';
 
@@ -110,11 +110,14 @@ test('20 concurrent authorised clients receive identical obfuscated streams; no 
     assert.ok(body.length < 2000, `${route} returned ${body.length} bytes`);
     if (route === '/health') {
       assert.equal(res.status, 200);
-      const h = JSON.parse(body.toString()) as { status: string; clients: number };
-      assert.equal(h.status, 'ok');
-      assert.equal(h.clients, 20);
+      assert.deepEqual(JSON.parse(body.toString()), { ok: true }, 'without a token /health says nothing but ok');
     } else assert.equal(res.status, 404, route);
   }
+  const h = await (await fetch(`http://127.0.0.1:${sensor.port}/health`, { headers: { Authorization: `Bearer ${tokenA}` } })).json() as Record<string, unknown>;
+  assert.equal(h['status'], 'ok');
+  assert.equal(h['clients'], 20);
+  assert.equal(h['task'], 'speaker');
+  assert.ok(!JSON.stringify(h).includes('test tone'), 'health shows the source name');
   const extra = await Promise.allSettled([connect(tokenA), connect(tokenA), connect(tokenA)]); // 22 at most
   assert.deepEqual(extra.map((r) => r.status).sort(), ['fulfilled', 'fulfilled', 'rejected']);
   assert.match(String((extra.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason), /HTTP 503/);

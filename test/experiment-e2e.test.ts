@@ -7,8 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeWav } from '../src/audio/io.js';
-import { resolveExperimentConfig, runExperiment } from '../src/eval/experiment.js';
+import { resolveExperimentConfig } from '../src/eval/optin/config.js';
+import { runExperiment } from '../src/eval/optin/run.js';
 import { memory } from '../src/tensor/index.js';
+import { keepOutput } from './keep-output.js';
 
 /** 4 speakers (2 female, 2 male) × 2 emotions × 5 sentences of harmonic tones, 0.5 s at 16 kHz. */
 function syntheticCorpus(dir: string): string {
@@ -100,6 +102,7 @@ test('fig4 end to end on a tiny corpus writes a complete report and resumes from
     assert.equal(r2.attacks[0]!.informed.accuracy, r.attacks[0]!.informed.accuracy);
     assert.equal(memory().numTensors, before);
   } finally {
+    keepOutput(path.join(dir, 'run'), 'fig4');
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -128,6 +131,7 @@ test('fig3b end to end: target gender, the attacked attribute is the speaker', a
     assert.deepEqual(r.baselines, {});
     assert.equal(r.verdicts.length, 3);
   } finally {
+    keepOutput(path.join(dir, 'run'), 'fig3b');
     rmSync(dir, { recursive: true, force: true });
   }
 });

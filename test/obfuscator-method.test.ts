@@ -10,7 +10,7 @@ import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cy
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
 import { lossP, lossT } from '../src/methods/losses.js';
 import { obfuscatorObjective, resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
-import type { LabelledSet } from '../src/methods/batches.js';
+import type { LabelledSet } from '../src/data/spec-set.js';
 
 const tinyDs2 = resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 });
 const tinyGen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { RDAL_PRESETS, resolveRdalConfig, resolveRdalPreset, type RdalPreset } from '../src/methods/rdal.js';
+import { RDAL_PRESETS, resolveRdalConfig, resolveRdalPreset, type RdalPreset } from '../src/methods/rdal/index.js';
 import { repoRoot } from '../src/util/paths.js';
 
 for (const preset of Object.keys(RDAL_PRESETS) as RdalPreset[]) {

@@ -7,10 +7,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { encodeWav } from '../src/audio/io.js';
 import { loadSoundscapes } from '../src/data/soundscape-set.js';
-import { runRdalExperiment, type RdalReport } from '../src/eval/rdal-eval.js';
-import { resolveRdalConfig, trainRdal } from '../src/methods/rdal.js';
+import { runRdalExperiment } from '../src/eval/rdal/run.js';
+import type { RdalReport } from '../src/eval/rdal/schema.js';
+import { resolveRdalConfig, trainRdal } from '../src/methods/rdal/index.js';
 import { memory } from '../src/tensor/index.js';
 import { Rng } from '../src/util/rng.js';
+import { keepOutput } from './keep-output.js';
 
 const TINY = {
   model: { channels: [4, 4, 4, 8], latent: 8 },
@@ -74,6 +76,7 @@ test('every method end to end: report.json, report.html, no leaked tensors', asy
     assert.ok(existsSync(path.join(out, 'rdal-m-run0', 'mask.safetensors')));
     assert.ok(existsSync(path.join(out, 'rdal-run0', 'checkpoint.safetensors')));
   } finally {
+    keepOutput(path.join(root, 'run'), 'rdal');
     rmSync(root, { recursive: true, force: true });
   }
 });

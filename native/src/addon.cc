@@ -4,6 +4,8 @@
 #include "dispatch.h"
 #include "tensor.h"
 #include "autograd.h"
+#include "device.h"
+#include "c10d.h"
 #include "cpu_allocator.h"
 
 namespace {
@@ -37,6 +39,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   earmark::initRuntime(env, exports);
   exports.Set("cpuCache", Napi::Function::New(env, CpuCache, "cpuCache"));
   exports.Set("emptyCpuCache", Napi::Function::New(env, EmptyCpuCache, "emptyCpuCache"));
+  earmark::initDevice(env, exports);
+  earmark::initC10d(env, exports);
   return exports;
 }
 

@@ -1,4 +1,4 @@
-"""Golden values for src/methods/mcadams.ts: librosa.lpc (Burg; transcribed from librosa 0.10
+"""Golden values for src/audio/mcadams.ts: librosa.lpc (Burg; transcribed from librosa 0.10
 `__lpc`, numpy only) and VPC `anonym_v2` (anonymise_dir_mcadams_rand_seed.py) with a periodic Hann and
 no peak normalisation (earmark's documented deviations). Run: /usr/bin/python3 scripts/goldens/mcadams.py"""
 import json, math, os, sys

@@ -11,14 +11,11 @@
 //   (S - mean) / std → (161, 1 + ⌊N/160⌋).
 // - RDAL (sound events): 44.1 kHz, n_fft 1411, periodic Hamming, hop 441, centred with zeros,
 //   power, 64 Slaney mel bands (torchaudio melscale_fbanks), AmplitudeToDB(power, top_db=80) per clip.
-import { resolveOps, native } from '../binding/native.js';
-import { Tensor, wrap, tidy, dispose, keep, stack, linspace, rand, onesLike, zerosLike, fullLike } from '../tensor/index.js';
+import { call, OP } from '../binding/ops.js';
+import { Tensor, wrap, tidy, dispose, keep, stack, rand, onesLike, zerosLike } from '../tensor/index.js';
+import { amplitudeToDB, melScale } from './mel.js';
 
-const OP = resolveOps({
-  expm1: 'aten::expm1', log10: 'aten::log10', powScalar: 'aten::pow.Scalar',
-  viewAsComplex: 'aten::view_as_complex', viewAsReal: 'aten::view_as_real', abs: 'aten::abs', angle: 'aten::angle',
-  polar: 'aten::polar', stride: 'aten::stride.int',
-});
+export * from './mel.js';
 
 /**
  * A complex view of real pairs (..., 2), owned by the current scope. stft's pairs are a transposed view
@@ -29,17 +26,17 @@ function asComplex(pairs: Tensor): Tensor {
   if (!(pairs instanceof Tensor) || pairs.ndim < 1 || pairs.size(-1) !== 2) {
     throw new TypeError("'spec' must be a Tensor of real pairs shaped (..., 2)");
   }
-  const stride = (d: number): number => native.call(OP.stride, pairs.handle, d) as number;
+  const stride = (d: number): number => call(OP.stride, pairs.handle, d);
   let viewable = stride(-1) === 1;
   for (let d = 0; viewable && d < pairs.ndim - 1; d++) viewable = stride(d) % 2 === 0;
   if (viewable) {
     try {
-      return wrap(native.call(OP.viewAsComplex, pairs.handle));
+      return wrap(call(OP.viewAsComplex, pairs.handle));
     } catch {
       // an odd storage offset (rare: a narrowed flat buffer) still needs the copy below
     }
   }
-  return wrap(native.call(OP.viewAsComplex, pairs.contiguous().handle));
+  return wrap(call(OP.viewAsComplex, pairs.contiguous().handle));
 }
 
 export type PadMode = 'reflect' | 'constant';
@@ -112,7 +109,7 @@ export function istft(spec: Tensor, window: Tensor, p: Omit<StftParams, 'padMode
 
 /** |z| of real pairs (..., 2) → (...). */
 export function complexAbs(spec: Tensor): Tensor {
-  return tidy(() => wrap(native.call(OP.abs, asComplex(spec).handle)));
+  return tidy(() => wrap(call(OP.abs, asComplex(spec).handle)));
 }
 
 /** |z|² of real pairs (..., 2) → (...), as `D.abs() ** 2` (the RDAL reference's order of operations). */
@@ -122,20 +119,20 @@ export function complexPower(spec: Tensor): Tensor {
 
 /** arg z in (-π, π] of real pairs (..., 2) → (...); 0 where z = 0. */
 export function complexAngle(spec: Tensor): Tensor {
-  return tidy(() => wrap(native.call(OP.angle, asComplex(spec).handle)));
+  return tidy(() => wrap(call(OP.angle, asComplex(spec).handle)));
 }
 
 /** Real pairs from magnitude and phase, both (...) → (..., 2) (torch.polar). */
 export function polar(magnitude: Tensor, phase: Tensor): Tensor {
   return tidy(() => {
     const [m, p] = magnitude.dtype === phase.dtype ? [magnitude, phase] : [magnitude.float(), phase.float()];
-    return wrap(native.call(OP.viewAsReal, wrap(native.call(OP.polar, m.handle, p.handle)).handle));
+    return wrap(call(OP.viewAsReal, wrap(call(OP.polar, m.handle, p.handle)).handle));
   });
 }
 
 /** e^x − 1, accurate near 0 (the inverse of log1p). */
 export function expm1(x: Tensor): Tensor {
-  return wrap(native.call(OP.expm1, x.handle));
+  return wrap(call(OP.expm1, x.handle));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,102 +289,6 @@ export function griffinLim(magnitude: Tensor, window: Tensor, p: GriffinLimParam
  */
 export function spectralConvergence(magnitude: Tensor, waveform: Tensor, window: Tensor, p: StftParams): number {
   return tidy(() => complexAbs(stft(waveform, window, p)).sub(magnitude).norm().item() / magnitude.norm().item());
-}
-
-// ---------------------------------------------------------------------------------------------
-// mel scale
-
-export type MelScaleKind = 'htk' | 'slaney';
-
-/** Hz → mel (torchaudio `_hz_to_mel`): HTK 2595·log10(1 + f/700), or Slaney (linear below 1 kHz, log above). */
-export function hzToMel(freq: number, melScale: MelScaleKind = 'htk'): number {
-  if (melScale === 'htk') return 2595.0 * Math.log10(1.0 + freq / 700.0);
-  const fSp = 200.0 / 3;
-  const minLogHz = 1000.0;
-  const minLogMel = minLogHz / fSp;
-  const logstep = Math.log(6.4) / 27.0;
-  return freq >= minLogHz ? minLogMel + Math.log(freq / minLogHz) / logstep : freq / fSp;
-}
-
-/** mel → Hz elementwise on a tensor (torchaudio `_mel_to_hz`). */
-export function melToHz(mels: Tensor, melScale: MelScaleKind = 'htk'): Tensor {
-  return tidy(() => {
-    if (melScale === 'htk') return wrap(native.call(OP.powScalar, 10.0, mels.div(2595.0).handle)).sub(1.0).mul(700.0);
-    const fSp = 200.0 / 3;
-    const minLogHz = 1000.0;
-    const minLogMel = minLogHz / fSp;
-    const logstep = Math.log(6.4) / 27.0;
-    const linear = mels.mul(fSp);
-    const log = mels.sub(minLogMel).mul(logstep).exp().mul(minLogHz);
-    return log.where(mels.ge(minLogMel), linear);
-  });
-}
-
-/**
- * Triangular mel filter bank (nFreqs, nMels), exactly torchaudio.functional.melscale_fbanks
- * (float32, the same op sequence): bins at linspace(0, ⌊sampleRate/2⌋, nFreqs) — note this assumes an
- * even n_fft; torchaudio does the same for odd ones — mel points linspace(mel(fMin), mel(fMax), nMels + 2),
- * and with norm 'slaney' each filter scaled by 2 / (f[i+2] − f[i]).
- * @example const fb = melscaleFbanks(706, 0, 22050, 64, 44100, 'slaney', 'slaney'); // RDAL
- */
-export function melscaleFbanks(nFreqs: number, fMin: number, fMax: number, nMels: number, sampleRate: number,
-  norm: 'slaney' | null = null, melScale: MelScaleKind = 'htk'): Tensor {
-  if (!Number.isInteger(nFreqs) || nFreqs < 2) throw new RangeError(`'nFreqs' must be an integer >= 2, got ${nFreqs}`);
-  if (!Number.isInteger(nMels) || nMels < 1) throw new RangeError(`'nMels' must be an integer >= 1, got ${nMels}`);
-  if (!(sampleRate > 0)) throw new RangeError(`'sampleRate' must be positive, got ${sampleRate}`);
-  if (!(fMin >= 0 && fMax > fMin && fMax <= sampleRate / 2)) {
-    throw new RangeError(`need 0 <= fMin < fMax <= sampleRate/2, got fMin ${fMin}, fMax ${fMax}, sampleRate ${sampleRate}`);
-  }
-  if (norm !== null && norm !== 'slaney') throw new RangeError(`'norm' must be null or 'slaney', got ${String(norm)}`);
-  if (melScale !== 'htk' && melScale !== 'slaney') throw new RangeError(`'melScale' must be 'htk' or 'slaney', got ${String(melScale)}`);
-  return tidy(() => {
-    const allFreqs = linspace(0, Math.floor(sampleRate / 2), nFreqs); // (nFreqs)
-    const mPts = linspace(hzToMel(fMin, melScale), hzToMel(fMax, melScale), nMels + 2);
-    const fPts = melToHz(mPts, melScale); // (nMels + 2)
-    const fDiff = fPts.slice(0, 1).sub(fPts.slice(0, 0, -1)); // (nMels + 1)
-    const slopes = fPts.unsqueeze(0).sub(allFreqs.unsqueeze(1)); // (nFreqs, nMels + 2)
-    const down = slopes.slice(1, 0, -2).mul(-1.0).div(fDiff.slice(0, 0, -1)); // (nFreqs, nMels)
-    const up = slopes.slice(1, 2).div(fDiff.slice(0, 1)); // (nFreqs, nMels)
-    let fb = down.minimum(up).clamp(0);
-    if (norm === 'slaney') {
-      const width = fPts.slice(0, 2, nMels + 2).sub(fPts.slice(0, 0, nMels)); // (nMels)
-      fb = fb.mul(fullLike(width, 2.0).div(width).unsqueeze(0));
-    }
-    return fb.contiguous();
-  });
-}
-
-/**
- * Apply a mel filter bank: (..., freq, time) × (freq, mels) → (..., mels, time) (torchaudio MelScale).
- * @example const mel = melScale(power, fb);
- */
-export function melScale(spectrogram: Tensor, fb: Tensor): Tensor {
-  if (spectrogram.size(-2) !== fb.size(0)) {
-    throw new RangeError(`'spectrogram' has ${spectrogram.size(-2)} frequency bins but the filter bank expects ${fb.size(0)}`);
-  }
-  return tidy(() => spectrogram.transpose(-1, -2).matmul(fb).transpose(-1, -2).contiguous());
-}
-
-/**
- * torchaudio.functional.amplitude_to_DB: multiplier·log10(max(x, amin)) − multiplier·dbMultiplier, then with
- * topDb floor at (max − topDb), the max taken per item of the packed batch: over all of (channel, freq, time)
- * for inputs with ≥ 3 dims — so a (batch, freq, time) input shares one max across the batch, as in torchaudio;
- * give (batch, 1, freq, time) for per-clip floors.
- * @example const db = amplitudeToDB(melPower, 10, 1e-10, 0, 80);
- */
-export function amplitudeToDB(x: Tensor, multiplier: number, amin: number, dbMultiplier: number, topDb: number | null = null): Tensor {
-  if (x.ndim < 2) throw new RangeError(`'x' must be shaped (..., freq, time), got ${x.ndim} dims`);
-  return tidy(() => {
-    let db = wrap(native.call(OP.log10, x.clamp(amin).handle)).mul(multiplier).sub(multiplier * dbMultiplier);
-    if (topDb !== null) {
-      const shape = db.shape;
-      const packed = shape.length > 2 ? shape[shape.length - 3]! : 1;
-      const flat = db.reshape([-1, packed, shape[shape.length - 2]!, shape[shape.length - 1]!]);
-      const floor = flat.amax([-3, -2, -1], true).sub(topDb); // (B, 1, 1, 1)
-      db = flat.maximum(floor).reshape(shape);
-    }
-    return db;
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The one table between dtype names and libtorch's ScalarType codes (pinned by static_asserts in
 // native/src/tensor.cc), and the typed arrays that carry each dtype across the boundary.
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool' | 'complex64';
+// bfloat16/float16 appear as autocast outputs; they have no JS typed array (read them with toFloat32Array())
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool' | 'complex64' | 'bfloat16' | 'float16';
 
 export const DTYPE_CODES: Readonly<Record<DType, number>> = {
   uint8: 0,
@@ -11,6 +12,8 @@ export const DTYPE_CODES: Readonly<Record<DType, number>> = {
   float64: 7,
   complex64: 9,
   bool: 11,
+  float16: 5,
+  bfloat16: 15,
 };
 
 const BY_CODE = new Map<number, DType>(Object.entries(DTYPE_CODES).map(([k, v]) => [v, k as DType]));
@@ -26,6 +29,8 @@ export function arrayTypeOf(dtype: DType): { new (buf: ArrayBuffer): TypedArray 
     case 'int32': return Int32Array;
     case 'uint8': case 'bool': return Uint8Array;
     case 'complex64': return Float32Array;
+    case 'bfloat16': case 'float16':
+      throw new TypeError(`${dtype} elements have no JS typed array; read them with toFloat32Array()`);
   }
 }
 
@@ -42,7 +47,7 @@ export function dtypeFromCode(code: number): DType {
 }
 
 export function isFloating(dtype: DType): boolean {
-  return dtype === 'float32' || dtype === 'float64';
+  return dtype === 'float32' || dtype === 'float64' || dtype === 'bfloat16' || dtype === 'float16';
 }
 
 /** The dtype a typed array holds by default (Uint8Array → uint8). */

@@ -9,6 +9,9 @@ import { repoRoot } from '../util/paths.js';
 
 /** An opaque native tensor handle (a BigInt naming a slot of the addon's per-thread tensor table). */
 export type Handle = { readonly __earmarkHandle: unique symbol };
+/** A c10d process group and one started collective (native/src/c10d.cc). */
+export type GroupHandle = { readonly __earmarkGroup: unique symbol };
+export type WorkHandle = { readonly __earmarkWork: unique symbol };
 
 export interface NativeAddon {
   resolveOp(name: string, overload: string): number;
@@ -40,6 +43,24 @@ export interface NativeAddon {
   cpuCache(): { cachedBytes: number; limit: number; hits: number; misses: number; liveBlocks: number };
   /** Return the cached CPU blocks to the system; the bytes freed. */
   emptyCpuCache(): number;
+  // devices and autocast (native/src/device.cc)
+  cudaDeviceCount(): number;
+  cudaSynchronize(index: number): void;
+  autocastState(deviceType: 'cpu' | 'cuda'): [boolean, number];
+  setAutocast(deviceType: 'cpu' | 'cuda', enabled: boolean, dtypeCode: number): [boolean, number];
+  autocastNesting(delta: 1 | -1): number;
+  // c10d (native/src/c10d.cc)
+  distAvailable(): { gloo: boolean; nccl: boolean };
+  distInit(o: { backend: string; host: string; port: number; rank: number; size: number; timeoutMs: number; initTimeoutMs: number;
+    iface?: string; hostname?: string; threads?: number }): Promise<GroupHandle>;
+  distAllreduce(g: GroupHandle, h: Handle, op: string): WorkHandle;
+  distBroadcast(g: GroupHandle, h: Handle, root: number): WorkHandle;
+  distBarrier(g: GroupHandle): WorkHandle;
+  distWait(works: WorkHandle[], timeoutMs: number): Promise<void>;
+  distStoreSet(g: GroupHandle, key: string, value: string): void;
+  distStoreGet(g: GroupHandle, key: string): string;
+  distStoreAdd(g: GroupHandle, key: string, by: number): number;
+  distDestroy(g: GroupHandle): void;
 }
 
 // EARMARK_ADDON overrides the location (e.g. a build against another libtorch)
@@ -87,7 +108,8 @@ export function checkDevice(device: string | undefined, name = 'device'): void {
 if (isMainThread) native.setNumThreads(Number(process.env.EARMARK_THREADS ?? 2) || 2);
 
 /**
- * Resolve a table of ATen ops, `{ key: 'aten::name.overload' }`, to dispatcher ids once at load.
+ * Resolve ATen ops outside the declared table, `{ key: 'aten::name.overload' }`, to untyped dispatcher ids
+ * (tests that pass wrong arguments on purpose, benchmarks). Library code declares its ops in ops.ts.
  * @example const OP = resolveOps({ add: 'aten::add.Tensor' }); native.call(OP.add, a, b, 1)
  */
 export function resolveOps<K extends string>(table: Record<K, string>): Record<K, number> {

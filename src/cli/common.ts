@@ -1,28 +1,34 @@
-// Flags shared by the commands that read a dataset or a config file.
+// Flags and steps shared by several commands: the dataset flags, --preset and --config of the opt-in
+// experiment's commands, and reading a JSON config file of overrides.
 import { readFileSync } from 'node:fs';
+import { LAYOUTS } from '../data/load.js';
 import { EarmarkError } from '../errors.js';
-import type { FlagSpec } from './args.js';
-import type { DatasetOptions } from '../eval/dataset.js';
-import type { Layout } from '../data/index.js';
+import { resolveExperimentConfig, type ExperimentConfig } from '../eval/optin/config.js';
+import { flagTable, type FlagRecord, type FlagTable } from './args.js';
+import { configFlags, configOverrides, mergeOverrides } from './config-flags.js';
 
-type Flags = Record<string, string | number | boolean | undefined>;
+/** Where the experiment's commands find their corpus (ExperimentConfig.dataset). */
+export const DATASET_FLAGS = configFlags<ExperimentConfig>()({
+  layout: { type: 'string', choices: ['auto', ...LAYOUTS], description: 'corpus layout (default: auto)', config: 'dataset.layout' },
+  root: { type: 'string', description: 'corpus root folder', config: 'dataset.root' },
+  manifest: { type: 'string', description: 'CSV manifest (path + label columns), e.g. data/builtin/speech-1-0/labels.csv', config: 'dataset.manifest' },
+  splitSeed: { type: 'int', description: 'seed of the train/val/test split (default: 0)', config: 'dataset.splitSeed' },
+  skipBad: { type: 'boolean', description: 'skip unreadable audio files (listed) instead of stopping', config: 'dataset.skipBad' },
+});
 
-export const DATASET_FLAGS: Record<string, FlagSpec> = {
-  layout: { type: 'string', description: 'corpus layout: auto, ravdess, emovdb, librispeech, voxceleb2, csv', default: 'auto' },
-  root: { type: 'string', description: 'corpus root folder' },
-  manifest: { type: 'string', description: 'CSV manifest (path + label columns), e.g. data/builtin/speech-1-0/labels.csv' },
-  'split-seed': { type: 'int', description: 'seed of the train/val/test split', default: 0 },
-  'skip-bad': { type: 'boolean', description: 'skip unreadable audio files (listed) instead of stopping', default: false },
-};
+/** --preset and --config: the resolved ExperimentConfig is defaults ← preset ← file ← flags. */
+export const PRESET_FLAGS = flagTable({
+  preset: { type: 'string', choices: ['cpu', 'paper'], description: "'cpu' (minutes on two cores) or 'paper' (the spec's model sizes and schedules)", default: 'cpu' },
+  config: { type: 'string', description: 'JSON file of ExperimentConfig overrides (see configs/)' },
+});
 
-export function datasetFromFlags(flags: Flags): DatasetOptions {
-  return {
-    layout: flags['layout'] as Layout | 'auto',
-    root: (flags['root'] as string | undefined) ?? '',
-    manifest: (flags['manifest'] as string | undefined) ?? '',
-    splitSeed: flags['split-seed'] as number,
-    skipBad: flags['skip-bad'] === true,
-  };
+/**
+ * The ExperimentConfig a command runs: defaults ← preset ← the --config file ← the flags that name a key.
+ * @param table the command's flag table; `o` its parsed options
+ */
+export function experimentConfig(table: FlagTable, o: FlagRecord & { preset: 'cpu' | 'paper'; config?: string | undefined },
+  fixed: Record<string, unknown> = {}): ExperimentConfig {
+  return resolveExperimentConfig(o.preset, mergeOverrides(mergeOverrides(readConfigFile(o.config), configOverrides(table, o)), fixed));
 }
 
 /** A JSON config file of overrides (validated by the caller's resolver). */
@@ -43,9 +49,11 @@ export function readConfigFile(file: string | undefined): Record<string, unknown
   }
 }
 
-/** 'cpu' or 'paper' from --preset. */
-export function presetFromFlags(flags: Flags): 'cpu' | 'paper' {
-  const p = flags['preset'];
-  if (p !== 'cpu' && p !== 'paper') throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--preset must be 'cpu' or 'paper', got '${String(p)}'`);
-  return p;
+/** A fraction as a percentage with one decimal. */
+export const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+/** --task, required with a message that lists the usual tasks. */
+export function taskFrom(task: string | undefined): string {
+  if (task === undefined || !task) throw new EarmarkError('EARMARK_BAD_ARGUMENT', '--task is required: speaker, gender or emotion (any label column of the dataset)');
+  return task;
 }

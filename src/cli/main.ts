@@ -1,7 +1,7 @@
 // earmark's CLI: a table of commands over library functions; one place turns errors into a banner
 // and an exit code.
 import { EarmarkError } from '../errors.js';
-import { helpText, parseFlags, type Command } from './args.js';
+import { commandPath, helpText, parseFlags, type Command } from './args.js';
 import { COMMANDS } from './commands.js';
 
 function usage(): string {
@@ -10,15 +10,26 @@ function usage(): string {
     ...COMMANDS.map((c) => '  ' + c.name.padEnd(width) + c.summary.split('\n')[0])].join('\n');
 }
 
+/** The command that argv names, descending into subcommands (`experiment rdal …`), and the rest of argv. */
+export function findCommand(argv: string[]): { cmd: Command | undefined; rest: string[] } {
+  let cmd = COMMANDS.find((c) => c.name === argv[0]);
+  let rest = argv.slice(1);
+  while (cmd?.subcommands) {
+    const sub = cmd.subcommands.find((s) => s.name === rest[0]);
+    if (sub === undefined) break;
+    cmd = sub;
+    rest = rest.slice(1);
+  }
+  return { cmd, rest };
+}
+
 export async function run(argv: string[]): Promise<number> {
-  // `earmark experiment rdal …` is the RDAL experiment (its own flags): route it to `experiment-rdal`
-  if (argv[0] === 'experiment' && argv[1] === 'rdal') argv = ['experiment-rdal', ...argv.slice(2)];
-  const [name, ...rest] = argv;
+  const name = argv[0];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 1 : 0;
   }
-  const cmd: Command | undefined = COMMANDS.find((c) => c.name === name);
+  const { cmd, rest } = findCommand(argv);
   if (cmd === undefined) {
     console.error(`earmark: unknown command '${name}'\n\n${usage()}`);
     return 1;
@@ -32,9 +43,9 @@ export async function run(argv: string[]): Promise<number> {
     return (await cmd.run(flags, positionals)) ?? 0;
   } catch (e) {
     if (e instanceof EarmarkError) {
-      console.error(`\nearmark ${name}: ${e.message}\n  [${e.code}]`);
+      console.error(`\nearmark ${commandPath(cmd)}: ${e.message}\n  [${e.code}]`);
     } else {
-      console.error(`\nearmark ${name} failed:`, e);
+      console.error(`\nearmark ${commandPath(cmd)} failed:`, e);
     }
     return 1;
   }

@@ -1,5 +1,5 @@
 // `earmark selfcheck`: proves the engine works on this machine (versions, threads, a training step).
-import type { Command } from './args.js';
+import { defineCommand } from './args.js';
 import { cudaAvailable, getNumThreads, libtorchVersion, manualSeed, memory, noGrad, randn, tidy } from '../tensor/index.js';
 import { conv2d } from '../nn/functional.js';
 
@@ -27,11 +27,11 @@ export async function runSelfcheck(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-export const selfcheck: Command = {
+export const selfcheck = defineCommand({
   name: 'selfcheck',
   summary: 'Check the tensor engine: libtorch version, threads, CUDA, and a few gradient steps without leaks.',
   flags: {},
   async run() {
     return runSelfcheck();
   },
-};
+});

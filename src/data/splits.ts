@@ -19,7 +19,8 @@ import { compareStrings, labelOf, type Corpus, type LabelKey, type Utterance } f
 
 export const SPLIT_NAMES = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
-export type SplitMethod = 'stratified' | 'speaker-disjoint' | 'official';
+export const SPLIT_METHODS = ['stratified', 'speaker-disjoint', 'official'] as const;
+export type SplitMethod = (typeof SPLIT_METHODS)[number];
 
 export interface Fractions { train: number; val: number; test: number }
 

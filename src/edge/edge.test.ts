@@ -88,3 +88,20 @@ test('importing every src/edge module loads no libtorch (checked in a fresh proc
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout.trim()), []);
 });
+
+test('level control: loud chunks are scaled to −2 dBFS from their own peak, quiet ones untouched, the limiter counts what the attack lets through', async () => {
+  const { LevelControl, softLimit, LEVEL_TARGET } = await import('./level.js');
+  const quiet = Float32Array.from({ length: 1600 }, (_, i) => 0.5 * Math.sin(i * 0.1));
+  const lc = new LevelControl();
+  const q = quiet.slice();
+  assert.equal(lc.apply(q), 0);
+  assert.deepEqual(q, quiet, 'a chunk below the target is not scaled');
+  const loud = quiet.map((v) => 8 * v);
+  assert.ok(lc.apply(loud) > 0, 'the first 10 ms of the attack reach the limiter');
+  assert.ok(loud.every((v) => Math.abs(v) < 1));
+  assert.ok(Math.abs(Math.max(...loud.subarray(160).map(Math.abs)) - LEVEL_TARGET) < 1e-3, 'after the attack the peak is the target');
+  assert.ok(Math.abs(lc.minGainDb - 20 * Math.log10(LEVEL_TARGET / 4)) < 0.01);
+  const y = Float32Array.of(0.5, 0.95, -3, Infinity);
+  assert.equal(softLimit(y), 3);
+  assert.ok(y.every((v) => Math.abs(v) < 1) && y[0] === 0.5);
+});

@@ -10,11 +10,16 @@
 //   stitching: window k keeps frames [k·S + M, k·S + M + S) — the first window keeps from frame 0, the
 //   last (the first whose end reaches the utterance's N frames) keeps up to N and may be shorter than W.
 // Offline and streaming apply exactly this rule, so they agree everywhere; only float rounding differs
-// (the offline path batches windows). Audio out is the obfuscated magnitude with the ORIGINAL phase,
-// inverted by overlap-add (torch.istft's rule). The algorithmic latency of the stream is
-// ((W − M)·hop + nFft) samples plus one chunk: a kept frame needs its window's frames to the end, and
-// one more frame to know the window is not the last.
-import { Ds2Frontend, OverlapAdd, normalizeInPlace, type FrameSpectrum } from './spectrogram.js';
+// (the offline path batches windows when it makes no audio; with `batch: 1`, its default with audio, they
+// agree bit for bit).
+// Audio out is synthesised from the obfuscated magnitude ALONE (synthesis.ts): a phase retriever commits
+// each window's kept frames reading at most M of that window's context frames, so the audio is final
+// as soon as the frames are, and the stream's audio equals the file's. The original STFT phase (which
+// carries the input whatever the magnitude says) is only used by the 'unsafe-original-phase' method.
+// The algorithmic latency of the stream is ((W − M)·hop + nFft) samples plus one chunk: a kept frame
+// needs its window's frames to the end, and one more frame to know the window is not the last.
+import { Ds2Frontend, normalizeInPlace, type FrameSpectrum } from './spectrogram.js';
+import { WindowSynthesizer, synthesizeWindows, type SynthesisConfig } from './synthesis.js';
 import type { FloatArray } from './runtime.js';
 
 /** Anything that maps (B, nFreq, T) → (B, nFreq, T): an OnnxSession's run, or a test double. */
@@ -25,7 +30,7 @@ export interface WindowConfig {
   windowFrames: number;
   /** M: context frames on each side (default 16); needs W > 2M. */
   lookaheadFrames: number;
-  /** Full windows run together in batches of this many offline (default 8). */
+  /** Full windows run together in batches of this many offline (default 8; 1 when making audio). */
   batch?: number;
 }
 
@@ -79,12 +84,14 @@ function sliceFrames(src: Float32Array, nFreq: number, frames: number, from: num
 export interface ObfuscatedUtterance {
   /** Obfuscated log1p|STFT|, (nFreq, frames) row-major (de-normalised). */
   logMag: Float32Array;
-  /** The original STFT phase, (nFreq, frames). */
-  phase: Float32Array;
   frames: number;
   nFreq: number;
-  /** Audio with the original phase (same length as the input), when requested. */
+  /** Audio synthesised from `logMag` alone (same length as the input), when requested. */
   audio?: Float32Array;
+  /** Samples of `audio` the soft limiter touched (level.ts). */
+  limitedSamples?: number;
+  /** The largest gain reduction the level control applied, in dB (0: none). */
+  gainDb?: number;
 }
 
 /**
@@ -94,52 +101,70 @@ export interface ObfuscatedUtterance {
  * @example const y = await obfuscateSpectrogram((x) => session.run(x), spec, 161, frames);
  */
 export async function obfuscateSpectrogram(forward: ForwardFn, spec: Float32Array, nFreq: number, n: number, w: WindowConfig = WINDOW_DEFAULTS): Promise<Float32Array> {
+  return (await obfuscateWindowed(forward, spec, nFreq, n, w, 0)).logMag;
+}
+
+/**
+ * obfuscateSpectrogram, plus each window's first `contextFrames` output frames after the ones it keeps
+ * (frame-major, nFreq values each; none for the last window): what a phase retriever may look ahead to.
+ */
+export async function obfuscateWindowed(forward: ForwardFn, spec: Float32Array, nFreq: number, n: number, w: WindowConfig,
+  contextFrames: number): Promise<{ logMag: Float32Array; plan: WindowSpan[]; contexts: Float32Array[][] }> {
   if (spec.length !== nFreq * n) throw new RangeError(`'spec' holds ${spec.length} values, not nFreq·frames = ${nFreq}·${n}`);
   const out = new Float32Array(nFreq * n);
   const plan = windowPlan(n, w);
+  const contexts: Float32Array[][] = plan.map(() => []);
   // group windows of equal length into batches
-  const groups = new Map<number, WindowSpan[]>();
-  for (const s of plan) groups.set(s.end - s.start, [...(groups.get(s.end - s.start) ?? []), s]);
+  const groups = new Map<number, number[]>();
+  plan.forEach((s, i) => groups.set(s.end - s.start, [...(groups.get(s.end - s.start) ?? []), i]));
   const batch = w.batch ?? 8;
   for (const [len, spans] of groups) {
     for (let i = 0; i < spans.length; i += batch) {
       const part = spans.slice(i, i + batch);
       const x = new Float32Array(part.length * nFreq * len);
-      const stats = part.map((s, b) => {
-        const block = sliceFrames(spec, nFreq, n, s.start, s.end);
+      const stats = part.map((k, b) => {
+        const block = sliceFrames(spec, nFreq, n, plan[k]!.start, plan[k]!.end);
         const st = normalizeInPlace(block);
         x.set(block, b * nFreq * len);
         return st;
       });
       const y = await forward({ data: x, dims: [part.length, nFreq, len] });
-      part.forEach((s, b) => {
+      part.forEach((k, b) => {
+        const s = plan[k]!;
         const { mean, std } = stats[b]!;
-        for (let f = 0; f < nFreq; f++) {
-          for (let t = s.keepFrom; t < s.keepTo; t++) out[f * n + t] = y.data[b * nFreq * len + f * len + (t - s.start)]! * std + mean;
-        }
+        const at = (f: number, t: number): number => y.data[b * nFreq * len + f * len + (t - s.start)]! * std + mean;
+        for (let f = 0; f < nFreq; f++) for (let t = s.keepFrom; t < s.keepTo; t++) out[f * n + t] = at(f, t);
+        for (let t = s.keepTo; t < Math.min(s.end, s.keepTo + contextFrames); t++) contexts[k]!.push(Float32Array.from({ length: nFreq }, (_, f) => at(f, t)));
       });
     }
   }
-  return out;
+  return { logMag: out, plan, contexts };
 }
 
 /**
- * Obfuscate a whole waveform (16 kHz mono) with the windowed rule.
+ * Obfuscate a whole waveform (16 kHz mono) with the windowed rule; the audio is synthesised from the
+ * obfuscated magnitude alone (`synthesis`: SYNTHESIS_DEFAULTS unless given), exactly as a stream does.
  * @example const { audio } = await obfuscateOffline((x) => session.run(x), samples, WINDOW_DEFAULTS, true);
  */
-export async function obfuscateOffline(forward: ForwardFn, samples: Float32Array, w: WindowConfig = WINDOW_DEFAULTS, audio = true): Promise<ObfuscatedUtterance> {
+export async function obfuscateOffline(forward: ForwardFn, samples: Float32Array, w: WindowConfig = WINDOW_DEFAULTS, audio = true,
+  synthesis: Partial<SynthesisConfig> = {}): Promise<ObfuscatedUtterance> {
   checkWindow(w);
   const fe = new Ds2Frontend();
   const nFreq = fe.nFreq;
   if (samples.length <= fe.nFft / 2) throw new RangeError(`'samples' has ${samples.length} samples; the DS2 front-end needs more than ${fe.nFft / 2} (10 ms)`);
   const { logMag, phase, frames: n } = fe.analyze(samples);
-  const out = await obfuscateSpectrogram(forward, logMag, nFreq, n, w);
-  const result: ObfuscatedUtterance = { logMag: out, phase, frames: n, nFreq };
+  const context = audio ? new WindowSynthesizer(synthesis).contextFrames : 0;
+  // with audio, windows run one at a time like a stream's: phase retrieval can turn a last-bit difference
+  // (a batched kernel) into a sign flip after a quiet passage, so only identical arithmetic gives equal audio
+  const r = await obfuscateWindowed(forward, logMag, nFreq, n, audio ? { ...w, batch: w.batch ?? 1 } : w, context);
+  const result: ObfuscatedUtterance = { logMag: r.logMag, frames: n, nFreq };
   if (audio) {
-    const ola = new OverlapAdd(fe);
-    const mag = out.map((v) => Math.max(Math.expm1(v), 0));
-    for (let t = 0; t < n; t++) ola.push(mag, phase, t, n);
-    result.audio = ola.take(true, samples.length);
+    const spans = r.plan.map((s, k) => ({ keepFrom: s.keepFrom, keepTo: s.keepTo, context: r.contexts[k]! }));
+    const unsafe = synthesis.method === 'unsafe-original-phase';
+    const a = synthesizeWindows(r.logMag, nFreq, n, spans, samples.length, synthesis, unsafe ? phase : undefined);
+    result.audio = a.audio;
+    result.limitedSamples = a.limitedSamples;
+    result.gainDb = a.minGainDb;
   }
   return result;
 }
@@ -149,8 +174,17 @@ export interface StreamOutput {
   /** Obfuscated frames, each nFreq values, frame after frame ((frames, nFreq) row-major). */
   frames: Float32Array;
   frameCount: number;
-  /** Finished audio samples (when the stream makes audio). */
+  /** Finished audio samples (when the stream makes audio), synthesised from the obfuscated magnitude alone. */
   audio: Float32Array;
+  /** Samples of `audio` the soft limiter touched (0 when nothing came near full scale). */
+  limitedSamples: number;
+}
+
+export interface StreamingOptions {
+  /** Make audio (default true); false hands out frames only. */
+  audio?: boolean;
+  /** How the audio is synthesised (default SYNTHESIS_DEFAULTS). */
+  synthesis?: Partial<SynthesisConfig>;
 }
 
 /**
@@ -166,7 +200,9 @@ export class StreamingObfuscator {
   readonly #forward: ForwardFn;
   readonly #fe = new Ds2Frontend();
   readonly #audio: boolean;
-  readonly #ola: OverlapAdd;
+  readonly #syn: WindowSynthesizer;
+  /** The original phase is kept only for the unsafe method. */
+  readonly #keepPhase: boolean;
   /** Samples from absolute index #sampleBase on. */
   #samples = new Float32Array(0);
   #sampleBase = 0;
@@ -180,12 +216,23 @@ export class StreamingObfuscator {
   #emitted = 0;
   #ended = false;
 
-  constructor(forward: ForwardFn, w: WindowConfig = WINDOW_DEFAULTS, opts: { audio?: boolean } = {}) {
+  constructor(forward: ForwardFn, w: WindowConfig = WINDOW_DEFAULTS, opts: StreamingOptions = {}) {
     checkWindow(w);
     this.config = w;
     this.#forward = forward;
     this.#audio = opts.audio ?? true;
-    this.#ola = new OverlapAdd(this.#fe);
+    this.#syn = new WindowSynthesizer(opts.synthesis);
+    this.#keepPhase = this.#audio && this.#syn.config.method === 'unsafe-original-phase';
+  }
+
+  /** How the audio is synthesised. */
+  get synthesis(): SynthesisConfig {
+    return this.#syn.config;
+  }
+
+  /** The largest gain reduction the level control applied so far, in dB (0: none). */
+  get gainDb(): number {
+    return this.#syn.minGainDb;
   }
 
   /** Samples received so far. */
@@ -228,7 +275,7 @@ export class StreamingObfuscator {
     for (let t = have; t < upTo; t++) {
       fe.frame(this.#samples, t, spec, 0, 1, this.#sampleBase, total === Infinity ? Number.MAX_SAFE_INTEGER : total);
       this.#logMag.push(Array.from(spec.logMag));
-      this.#phase.push(Array.from(spec.phase));
+      if (this.#keepPhase) this.#phase.push(Array.from(spec.phase));
     }
     // keep samples from the first frame still to be computed (its left edge) on
     const keepFrom = Math.max(0, upTo * fe.hop - fe.nFft / 2 - fe.hop);
@@ -244,7 +291,9 @@ export class StreamingObfuscator {
     const nFreq = this.#fe.nFreq;
     const have = this.#frameBase + this.#logMag.length;
     const frames: number[] = [];
+    const audio: Float32Array[] = [];
     let count = 0;
+    let limited = 0;
     for (;;) {
       const start = this.#k * S;
       // a full window is processed once one more frame exists (so it is certainly not the last)
@@ -261,15 +310,21 @@ export class StreamingObfuscator {
       const y = await this.#forward({ data: block, dims: [1, nFreq, len] });
       const keepFrom = this.#k === 0 ? 0 : start + M;
       const keepTo = last ? have : start + M + S;
+      const column = (t: number): Float32Array => Float32Array.from({ length: nFreq }, (_, f) => y.data[f * len + (t - start)]! * std + mean);
+      const kept: Float32Array[] = [];
       for (let t = keepFrom; t < keepTo; t++) {
-        const frame = new Float32Array(nFreq);
-        for (let f = 0; f < nFreq; f++) frame[f] = y.data[f * len + (t - start)]! * std + mean;
+        const frame = column(t);
         for (const v of frame) frames.push(v);
+        kept.push(frame);
         count++;
-        if (this.#audio) {
-          const mag = frame.map((v) => Math.max(Math.expm1(v), 0));
-          this.#ola.push(mag, this.#phase[t - this.#frameBase]!);
-        }
+      }
+      if (this.#audio) {
+        const context: Float32Array[] = [];
+        for (let t = keepTo; t < Math.min(end, keepTo + this.#syn.contextFrames); t++) context.push(column(t));
+        const phase = this.#keepPhase ? kept.map((_, i) => this.#phase[keepFrom + i - this.#frameBase]!) : undefined;
+        const a = this.#syn.push(kept, context, phase);
+        audio.push(a.audio);
+        limited += a.limitedSamples;
       }
       this.#emitted = keepTo;
       this.#k++;
@@ -278,12 +333,19 @@ export class StreamingObfuscator {
       const drop = Math.min(nextStart, this.#emitted) - this.#frameBase;
       if (drop > 0) {
         this.#logMag.splice(0, drop);
-        this.#phase.splice(0, drop);
+        if (this.#keepPhase) this.#phase.splice(0, drop);
         this.#frameBase += drop;
       }
       if (last) break;
     }
-    const audio = this.#audio ? this.#ola.take(final, this.#received) : new Float32Array(0);
-    return { frames: Float32Array.from(frames), frameCount: count, audio };
+    if (this.#audio && final) {
+      const a = this.#syn.finish(this.#received);
+      audio.push(a.audio);
+      limited += a.limitedSamples;
+    }
+    const out = new Float32Array(audio.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of audio) { out.set(a, at); at += a.length; }
+    return { frames: Float32Array.from(frames), frameCount: count, audio: out, limitedSamples: limited };
   }
 }

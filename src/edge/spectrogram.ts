@@ -18,6 +18,9 @@ export class Fft {
   readonly #sin: Float64Array;
   readonly #bufRe: Float64Array;
   readonly #bufIm: Float64Array;
+  /** Radix-5 twiddles W_n^(q·k) at [q·m + k], q < 5, k < m. */
+  readonly #tw5r: Float64Array;
+  readonly #tw5i: Float64Array;
 
   constructor(n: number) {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`'n' must be a positive integer, got ${n}`);
@@ -37,6 +40,9 @@ export class Fft {
     this.#sin = Float64Array.from({ length: n }, (_, k) => Math.sin((2 * Math.PI * k) / n));
     this.#bufRe = new Float64Array(n);
     this.#bufIm = new Float64Array(n);
+    const five = this.#p === 5 ? 5 * m : 0;
+    this.#tw5r = Float64Array.from({ length: five }, (_, i) => this.#cos[(Math.floor(i / m) * (i % m)) % n]!);
+    this.#tw5i = Float64Array.from({ length: five }, (_, i) => this.#sin[(Math.floor(i / m) * (i % m)) % n]!);
   }
 
   /** Forward DFT X[k] = Σ x[j]·e^(−2πijk/n), in place over (re, im). `inverse` uses e^(+…) (no 1/n). */
@@ -99,32 +105,56 @@ export class Fft {
       im.set(bi);
       return;
     }
-    // 2) radix-5 combination: X[k + m·r] = Σ_q W_n^(q·(k + m·r)) · Y_q[k]
-    const yr = [0, 0, 0, 0, 0];
-    const yi = [0, 0, 0, 0, 0];
+    // 2) radix-5 combination: X[k + m·r] = Σ_q W_n^(q·k) · W_5^(q·r) · Y_q[k]
+    const twr = this.#tw5r;
+    const twi = this.#tw5i;
+    const c1 = Math.cos((2 * Math.PI) / 5);
+    const c2 = Math.cos((4 * Math.PI) / 5);
+    const s1 = sg * Math.sin((2 * Math.PI) / 5);
+    const s2 = sg * Math.sin((4 * Math.PI) / 5);
     for (let k = 0; k < m; k++) {
-      for (let q = 0; q < 5; q++) {
-        const idx = (q * k) % n;
-        const c = cos[idx]!;
-        const s = sg * sin[idx]!;
-        const ar = br[q * m + k]!;
-        const ai = bi[q * m + k]!;
-        yr[q] = ar * c - ai * s;
-        yi[q] = ar * s + ai * c;
-      }
-      for (let r = 0; r < 5; r++) {
-        let sr = 0;
-        let si = 0;
-        for (let q = 0; q < 5; q++) {
-          const idx = ((q * r) % 5) * m; // W_5^(q·r) = W_n^(q·r·m)
-          const c = cos[idx]!;
-          const s = sg * sin[idx]!;
-          sr += yr[q]! * c - yi[q]! * s;
-          si += yr[q]! * s + yi[q]! * c;
-        }
-        re[k + m * r] = sr;
-        im[k + m * r] = si;
-      }
+      // y_q = W_n^(q·k)·Y_q[k]
+      const y0r = br[k]!;
+      const y0i = bi[k]!;
+      let t = m + k;
+      const y1r = br[t]! * twr[t]! - bi[t]! * sg * twi[t]!;
+      const y1i = br[t]! * sg * twi[t]! + bi[t]! * twr[t]!;
+      t += m;
+      const y2r = br[t]! * twr[t]! - bi[t]! * sg * twi[t]!;
+      const y2i = br[t]! * sg * twi[t]! + bi[t]! * twr[t]!;
+      t += m;
+      const y3r = br[t]! * twr[t]! - bi[t]! * sg * twi[t]!;
+      const y3i = br[t]! * sg * twi[t]! + bi[t]! * twr[t]!;
+      t += m;
+      const y4r = br[t]! * twr[t]! - bi[t]! * sg * twi[t]!;
+      const y4i = br[t]! * sg * twi[t]! + bi[t]! * twr[t]!;
+      // the 5-point DFT by its symmetric pairs (1, 4) and (2, 3)
+      const ar = y1r + y4r;
+      const ai = y1i + y4i;
+      const dr = y1r - y4r;
+      const di = y1i - y4i;
+      const br2 = y2r + y3r;
+      const bi2 = y2i + y3i;
+      const er = y2r - y3r;
+      const ei = y2i - y3i;
+      re[k] = y0r + ar + br2;
+      im[k] = y0i + ai + bi2;
+      const p1r = y0r + c1 * ar + c2 * br2;
+      const p1i = y0i + c1 * ai + c2 * bi2;
+      const q1r = -(s1 * di + s2 * ei);
+      const q1i = s1 * dr + s2 * er;
+      const p2r = y0r + c2 * ar + c1 * br2;
+      const p2i = y0i + c2 * ai + c1 * bi2;
+      const q2r = -(s2 * di - s1 * ei);
+      const q2i = s2 * dr - s1 * er;
+      re[k + m] = p1r + q1r;
+      im[k + m] = p1i + q1i;
+      re[k + 4 * m] = p1r - q1r;
+      im[k + 4 * m] = p1i - q1i;
+      re[k + 2 * m] = p2r + q2r;
+      im[k + 2 * m] = p2i + q2i;
+      re[k + 3 * m] = p2r - q2r;
+      im[k + 3 * m] = p2i - q2i;
     }
   }
 }

@@ -24,6 +24,24 @@ export interface Grant {
 interface StoreFile {
   version: 1;
   grants: Grant[];
+  /**
+   * Set deliberately (`earmark grant --allow-unsafe-original-phase`) to let a sensor serve audio with the
+   * input's original STFT phase (`serve --unsafe-original-phase`), which leaks the input.
+   */
+  allowUnsafeOriginalPhase?: boolean;
+}
+
+/** Why a token store cannot be used: the sensor reports these as such (never as a revoked token). */
+export type TokenStoreProblem = 'missing' | 'unreadable' | 'corrupted';
+
+/** A token store that is missing, unreadable or corrupted. */
+export class TokenStoreError extends EarmarkError {
+  readonly problem: TokenStoreProblem;
+  constructor(problem: TokenStoreProblem, message: string, options?: { cause?: unknown }) {
+    super('EARMARK_IO', message, options);
+    this.name = 'TokenStoreError';
+    this.problem = problem;
+  }
 }
 
 const TOKEN_RE = /^emk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
@@ -43,16 +61,60 @@ export class TokenStore {
     this.file = path.resolve(file);
   }
 
+  /** The grants; [] when the file does not exist. Throws TokenStoreError when it is unreadable or corrupted. */
   read(): Grant[] {
-    if (!existsSync(this.file)) return [];
+    return this.#readFile()?.grants ?? [];
+  }
+
+  /** Whether the file exists. */
+  exists(): boolean {
+    return existsSync(this.file);
+  }
+
+  /**
+   * Throws TokenStoreError unless the store exists, reads and parses (what a sensor checks at start).
+   * @example new TokenStore('tokens.json').check();
+   */
+  check(): void {
+    if (!existsSync(this.file)) {
+      throw new TokenStoreError('missing', `token store ${this.file} does not exist, so no app could connect; issue a grant first ` +
+        '(`earmark grant --task <task> --model <obfuscator.onnx>`), or start with --allow-empty-store');
+    }
+    this.#readFile();
+  }
+
+  /** Whether the store opts in to serving the unsafe original phase. */
+  allowsUnsafeOriginalPhase(): boolean {
+    return this.#readFile()?.allowUnsafeOriginalPhase === true;
+  }
+
+  /** Opt in to (or out of) serving the unsafe original phase; creates the store if needed. */
+  setAllowUnsafeOriginalPhase(allow: boolean): void {
+    this.#write(this.read(), allow);
+  }
+
+  #readFile(): StoreFile | null {
+    if (!existsSync(this.file)) return null;
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (e) {
+      throw new TokenStoreError('unreadable', `token store ${this.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ` +
+        'check its permissions (it should belong to the user running the sensor, mode 0600)', { cause: e });
+    }
     let v: StoreFile;
     try {
-      v = JSON.parse(readFileSync(this.file, 'utf8')) as StoreFile;
+      v = JSON.parse(text) as StoreFile;
     } catch (e) {
-      throw new EarmarkError('EARMARK_IO', `token store ${this.file} is not valid JSON (${(e as Error).message}); restore it or delete it and grant again`);
+      throw new TokenStoreError('corrupted', `token store ${this.file} is corrupted: not valid JSON (${(e as Error).message}); restore it from a backup, or delete it and grant again`);
     }
-    if (v === null || v.version !== 1 || !Array.isArray(v.grants)) throw new EarmarkError('EARMARK_IO', `token store ${this.file} has no 'grants' list (version 1); delete it and grant again`);
-    return v.grants;
+    const validGrant = (g: unknown): boolean => g !== null && typeof g === 'object' &&
+      ['id', 'hash', 'task', 'model'].every((k) => typeof (g as Record<string, unknown>)[k] === 'string');
+    if (v === null || typeof v !== 'object' || v.version !== 1 || !Array.isArray(v.grants) || !v.grants.every(validGrant)) {
+      throw new TokenStoreError('corrupted', `token store ${this.file} is corrupted: it is not a version-1 store with a 'grants' list of {id, hash, task, model}; ` +
+        'restore it from a backup, or delete it and grant again');
+    }
+    return v;
   }
 
   /** Modification time, for cheap change checks. */
@@ -60,8 +122,13 @@ export class TokenStore {
     return existsSync(this.file) ? statSync(this.file).mtimeMs : 0;
   }
 
-  #write(grants: Grant[]): void {
-    writeFileAtomicSync(this.file, JSON.stringify({ version: 1, grants } satisfies StoreFile, null, 1) + '\n');
+  #write(grants: Grant[], allowUnsafe = this.allowsUnsafeOriginalPhase()): void {
+    const dir = path.dirname(this.file);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new EarmarkError('EARMARK_IO', `cannot write the token store ${this.file}: the folder ${dir} does not exist; create it or choose another --tokens path`);
+    }
+    const store: StoreFile = { version: 1, grants, ...(allowUnsafe ? { allowUnsafeOriginalPhase: true } : {}) };
+    writeFileAtomicSync(this.file, JSON.stringify(store, null, 1) + '\n');
     try { chmodSync(this.file, 0o600); } catch { /* best effort on file systems without modes */ }
   }
 

@@ -1,142 +1,37 @@
 // The baselines beside the opt-in obfuscator (issue 5), judged by the same attackers and scored with
 // the same ClassScores so the report can put them in the same tables and plots:
 //  - McAdams (training-free, outputs audio): DS2 spectrograms of anonymised audio for every split
-//    (cached like the clean features), then T and the DS2 attackers exactly as for the obfuscator:
+//    (cached like the clean features, src/data/features-mcadams.ts), then T and the DS2 attackers
+//    exactly as for the obfuscator:
 //    clean classifier on clean audio (circles), ignorant (clean classifier on anonymised audio),
 //    informed (classifier trained on anonymised training audio);
 //  - ADR (opt-out, outputs x-vectors, told to hide gender): classifiers on x-vectors — clean, ignorant
 //    (clean classifier on ADR x-vectors), informed (trained on ADR-transformed training x-vectors) — for
 //    the target task and every attacked attribute (fig4: emotion, which ADR was not told about).
 // Speaker-verification EERs of spectrogram/audio systems live in verification.ts.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadAudio } from '../audio/io.js';
-import { DS2_SPECTROGRAM, ds2Spectrogram } from '../audio/functional.js';
-import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
-import { buildFeatureCache, labelOf, type FeatureItem, type FeatureSpec, type LabelKey, type Utterance } from '../data/index.js';
+import { resolveConfig } from '../config/resolve.js';
+import { labelOf, type LabelKey } from '../data/index.js';
+import { classNames, labelled, setsFor, type ExperimentData } from '../data/experiment-data.js';
+import { twinSubset, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { EarmarkError } from '../errors.js';
 import { resolveDeepSpeech2Config, type DeepSpeech2, type DeepSpeech2Config } from '../models/deepspeech2.js';
 import type { XVector } from '../models/xvector.js';
-import { adrTransform, resolveAdrTrainConfig, trainAdr, ADR_TRAIN_PRESETS, type AdrConfig, type AdrEpoch, type AdrTrainConfig } from '../methods/adr.js';
-import { twinSubset, type LabelledSet, type SpecSet } from '../methods/batches.js';
-import { predict, trainOrLoadClassifier, type ClassifierTrainConfig, type EpochRecord } from '../methods/classifier.js';
-import { mcadams, mcadamsAlpha, MCADAMS_ALPHA_RANGE } from '../methods/mcadams.js';
-import { crossEntropy, Linear, Module } from '../nn/index.js';
-import { Adam } from '../optim/index.js';
-import { hammingWindow, manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
-import { Rng } from '../util/rng.js';
-import { classNames, labelled, setsFor, type ExperimentData, type SplitSets } from './dataset.js';
-import { scoreClassification, type ClassScores } from './metrics.js';
+import { adrTransform, resolveAdrTrainConfig, trainAdr, ADR_TRAIN_PRESETS, type AdrEpoch, type AdrTrainConfig } from '../methods/adr.js';
+import { predict, trainOrLoadClassifier, type ClassifierTrainConfig } from '../methods/classifier.js';
+import {
+  resolveVectorClassifierConfig, trainVectorClassifier, VECTOR_CLASSIFIER_DEFAULTS, type VectorClassifierConfig, type VectorSet,
+} from '../methods/vector-classifier.js';
+import type { AdrConfig } from '../models/adr.js';
+import { scoreClassification, type AttackScores, type ClassScores } from './metrics.js';
 import { extractXVectors, makeTrialList, scoreTrials, type EerByGender } from './verification.js';
-
-// ---------------------------------------------------------------------------------------------
-// McAdams features (a feature-cache compute function, so the cache's worker threads can run it)
-
-export interface McAdamsFeatureOptions {
-  /** A fixed α (VPC 2020: 0.8), or null to draw one per utterance from `range` with `seed` (VPC 2024). */
-  alpha: number | null;
-  range: [number, number];
-  seed: number;
-}
-
-export const MCADAMS_FEATURE_DEFAULTS: McAdamsFeatureOptions = { alpha: null, range: [MCADAMS_ALPHA_RANGE[0], MCADAMS_ALPHA_RANGE[1]], seed: 0 };
-
-/** The α McAdams uses for one utterance under these options. */
-export function mcadamsAlphaFor(o: McAdamsFeatureOptions, uttId: string): number {
-  return o.alpha ?? mcadamsAlpha(o.seed, uttId, o.range);
-}
-
-/**
- * Feature-cache compute function: 16 kHz mono audio → McAdams → DS2 spectrogram (161, frames), with
- * stats { mean, std, seconds, alpha }.
- * @example const item = await mcadamsDs2Features(corpus.utterances[0], { alpha: 0.8, range: [0.5, 0.9], seed: 0 });
- */
-export async function mcadamsDs2Features(utt: Utterance, options: unknown): Promise<FeatureItem> {
-  const o = resolveConfig('McAdamsFeatureOptions', MCADAMS_FEATURE_DEFAULTS, options ?? {});
-  const audio = await loadAudio(utt.path, { mono: true, sampleRate: DS2_SPECTROGRAM.sampleRate });
-  const alpha = mcadamsAlphaFor(o, utt.id);
-  const anon = mcadams(audio.samples, { alpha, sampleRate: audio.sampleRate });
-  return tidy(() => {
-    const f = ds2Spectrogram(tensor(anon, [anon.length]), hammingWindow(DS2_SPECTROGRAM.nFft), DS2_SPECTROGRAM); // (161, frames)
-    return {
-      data: f.spectrogram.toFloat32Array(),
-      shape: f.spectrogram.shape,
-      stats: { mean: f.mean.item(), std: f.std.item(), seconds: anon.length / audio.sampleRate, alpha },
-    };
-  });
-}
-
-/** The cache spec of McAdams DS2 features (its key changes with α, range and seed). */
-export function mcadamsFeatureSpec(options: Partial<McAdamsFeatureOptions> = {}): FeatureSpec {
-  const o = resolveConfig('McAdamsFeatureOptions', MCADAMS_FEATURE_DEFAULTS, options);
-  return { name: 'ds2-mcadams', module: fileURLToPath(import.meta.url), exportName: 'mcadamsDs2Features', options: { ...o }, version: 1 };
-}
-
-export interface AnonymisedSets {
-  /** Twins of data.sets (same ids, same order). */
-  sets: SplitSets;
-  speakerSets?: SplitSets;
-  /** Clean set → its anonymised twin, for every set above (the shape experiment.ts keeps obfuscated sets in). */
-  twin: Map<SpecSet, SpecSet>;
-  /** α used per utterance id. */
-  alphas: Map<string, number>;
-  /** The cache file. */
-  file: string;
-}
-
-/**
- * DS2 spectrograms of McAdams-anonymised audio for every split of `data`, cached under `cacheDir`
- * (reused when the corpus and options are unchanged). Worker threads: default 1 (the machine is shared).
- * @example const anon = await mcadamsSpecSets(data, { alpha: null, seed: 0 }, path.join(runDir, 'features'));
- *          predict(T, anon.sets.test) // T on anonymised test audio
- */
-export async function mcadamsSpecSets(data: ExperimentData, options: Partial<McAdamsFeatureOptions>, cacheDir: string,
-  opts: { workers?: number; progress?: boolean } = {}): Promise<AnonymisedSets> {
-  const spec = mcadamsFeatureSpec(options);
-  const built = await buildFeatureCache(data.corpus, spec, { dir: cacheDir, workers: opts.workers ?? 1, skipBad: data.skipped.length > 0, progress: opts.progress ?? true });
-  const cache = built.cache;
-  const alphas = new Map<string, number>();
-  const twin = new Map<SpecSet, SpecSet>();
-  const twinOf = (s: SpecSet): SpecSet => {
-    const done = twin.get(s);
-    if (done) return done;
-    const out: SpecSet = { ids: s.ids.slice(), specs: [], frames: [], nFreq: s.nFreq };
-    for (const id of s.ids) {
-      if (!cache.has(id)) throw new EarmarkError('EARMARK_DATASET', `McAdams features for '${id}' are missing from ${built.file}; it failed to anonymise (see the cache's skipped list)`);
-      const item = cache.get(id);
-      out.specs.push(item.data);
-      out.frames.push(item.shape[1]!);
-      alphas.set(id, item.stats?.alpha ?? Number.NaN);
-    }
-    twin.set(s, out);
-    return out;
-  };
-  const of = (s: SplitSets): SplitSets => ({ train: twinOf(s.train), val: twinOf(s.val), test: twinOf(s.test) });
-  const r: AnonymisedSets = { sets: of(data.sets), twin, alphas, file: built.file };
-  if (data.speakerSets) r.speakerSets = of(data.speakerSets);
-  cache.close();
-  return r;
-}
 
 // ---------------------------------------------------------------------------------------------
 // A spectrogram system judged by T and the DS2 attackers (McAdams; any precomputed twin sets)
 
-export interface SystemAttack {
-  attribute: string;
-  classes: string[];
-  /** Clean classifier on clean test audio (the paper's circles). */
-  clean: ClassScores;
-  /** Clean classifier on the system's test output. */
-  ignorant: ClassScores;
-  /** Classifier trained on the system's training output, on its test output. */
-  informed: ClassScores;
-  informedHistory: EpochRecord[];
-}
-
 export interface SpecSystemReport {
   system: string;
   target: { task: string; classes: string[]; clean: ClassScores; transformed: ClassScores };
-  attacks: SystemAttack[];
+  attacks: AttackScores[];
 }
 
 export interface EvaluateSpecSystemOptions {
@@ -180,7 +75,7 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
     clean: scoreClassification(predict(o.target, tTest.set), tTest.labels, tTest.numClasses, seed),
     transformed: scoreClassification(predict(o.target, twinSubset(o.twin, taskSets.test, tTest.set)), tTest.labels, tTest.numClasses, seed),
   };
-  const attacks: SystemAttack[] = [];
+  const attacks: AttackScores[] = [];
   for (const attr of o.attacks) {
     const sets = setsFor(o.data, attr);
     const train = labelled(o.data, sets.train, attr);
@@ -204,92 +99,6 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
     informed.model.dispose();
   }
   return { system: o.system, target, attacks };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Classifiers on x-vectors (ADR's target model and attackers)
-
-export interface VectorClassifierConfig {
-  /** Hidden width of the one-hidden-layer MLP (0: logistic regression). */
-  hidden: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  seed: number;
-}
-
-export const VECTOR_CLASSIFIER_DEFAULTS: VectorClassifierConfig = { hidden: 256, epochs: 60, batchSize: 32, lr: 1e-3, weightDecay: 1e-4, seed: 0 };
-
-export function resolveVectorClassifierConfig(partial: unknown = {}): VectorClassifierConfig {
-  const c = resolveConfig('VectorClassifierConfig', VECTOR_CLASSIFIER_DEFAULTS, partial);
-  for (const k of ['epochs', 'batchSize'] as const) checkPosInt('VectorClassifierConfig', k, c[k]);
-  check(Number.isInteger(c.hidden) && c.hidden >= 0, 'VectorClassifierConfig', 'hidden', 'a non-negative integer', c.hidden);
-  return c;
-}
-
-/** Linear → ReLU → Linear (or one Linear when hidden = 0). */
-class VectorClassifier extends Module {
-  readonly fc1: Linear;
-  readonly fc2: Linear | null;
-  constructor(dim: number, hidden: number, k: number) {
-    super();
-    this.fc1 = this.module('fc1', new Linear(dim, hidden > 0 ? hidden : k));
-    this.fc2 = hidden > 0 ? this.module('fc2', new Linear(hidden, k)) : null;
-  }
-  forward(x: Tensor): Tensor {
-    const h = this.fc1.forward(x);
-    return this.fc2 ? this.fc2.forward(h.relu()) : h;
-  }
-}
-
-interface VectorSet { x: Float32Array[]; y: number[] }
-
-function matrix(x: readonly Float32Array[], idx: readonly number[]): Tensor {
-  const d = x[0]!.length;
-  const out = new Float32Array(idx.length * d);
-  idx.forEach((i, j) => out.set(x[i]!, j * d));
-  return tensor(out, [idx.length, d]);
-}
-
-function predictVectors(m: VectorClassifier, x: readonly Float32Array[]): number[] {
-  if (x.length === 0) return [];
-  return noGrad(() => tidy(() => Array.from(m.forward(matrix(x, x.map((_, i) => i))).argmax(1).data() as BigInt64Array, Number)));
-}
-
-/**
- * Train an MLP on vectors (cross-entropy, Adam), keeping the epoch with the best validation accuracy;
- * returns its predictions function. The model is disposed by `dispose()`.
- */
-export function trainVectorClassifier(train: VectorSet, val: VectorSet, k: number, c: VectorClassifierConfig): { predict: (x: readonly Float32Array[]) => number[]; bestValAcc: number; dispose: () => void } {
-  if (train.x.length === 0) throw new RangeError('trainVectorClassifier: the training set is empty');
-  const dim = train.x[0]!.length;
-  manualSeed(c.seed);
-  const model = new VectorClassifier(dim, c.hidden, k);
-  const best = new VectorClassifier(dim, c.hidden, k);
-  best.loadStateDict(model.stateDict());
-  const opt = new Adam(model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
-  const rng = new Rng(c.seed).derive('vector-classifier');
-  let bestAcc = -1;
-  for (let e = 0; e < c.epochs; e++) {
-    const order = rng.shuffle(train.x.map((_, i) => i));
-    for (let i = 0; i < order.length; i += c.batchSize) {
-      const idx = order.slice(i, i + c.batchSize);
-      tidy(() => {
-        const l = crossEntropy(model.forward(matrix(train.x, idx)), tensor(BigInt64Array.from(idx, (j) => BigInt(train.y[j]!)), [idx.length]));
-        opt.zeroGrad();
-        l.backward();
-        opt.step();
-      });
-    }
-    const evalSet = val.x.length > 0 ? val : train;
-    const p = predictVectors(model, evalSet.x);
-    const acc = p.filter((v, i) => v === evalSet.y[i]).length / p.length;
-    if (acc > bestAcc) { bestAcc = acc; best.loadStateDict(model.stateDict()); }
-  }
-  opt.dispose();
-  model.dispose();
-  return { predict: (x) => predictVectors(best, x), bestValAcc: bestAcc, dispose: () => best.dispose() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +149,7 @@ export interface AdrReport {
   hidden: string;
   /** Speaker (or other task) classifiers on x-vectors: clean, the clean one on ADR output, one retrained on ADR output. */
   target: { task: string; classes: string[]; clean: ClassScores; transformed: ClassScores; retrained: ClassScores };
-  attacks: SystemAttack[];
+  attacks: AttackScores[];
   /** EER of cosine scoring on x-vectors (no informed extractor: ADR outputs x-vectors, not audio). */
   verification: { original: EerByGender; ignorant: EerByGender; lazyInformed: EerByGender };
   training: { preLoss: number[]; history: AdrEpoch[] };
@@ -421,7 +230,7 @@ export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
     return r;
   };
   const t = judge(o.task);
-  const attacks: SystemAttack[] = o.attacks.map((attr) => {
+  const attacks: AttackScores[] = o.attacks.map((attr) => {
     const r = judge(attr);
     return { attribute: String(attr), classes: classNames(data, attr), clean: r.clean, ignorant: r.transformed, informed: r.retrained, informedHistory: [] };
   });

@@ -1,5 +1,6 @@
 // Classification metrics for attackers and targets: accuracy, unweighted average recall (macro recall),
 // chance levels, and 95% bootstrap intervals (percentile method, seeded).
+import type { EpochRecord } from '../methods/classifier.js';
 import { Rng } from '../util/rng.js';
 
 export interface Interval {
@@ -17,6 +18,22 @@ export interface ClassScores {
   /** 1/K for K classes in the task, and the majority-class rate of these labels. */
   chanceUniform: number;
   chanceMajority: number;
+}
+
+/**
+ * One attribute attacked through a privacy system (the obfuscator, McAdams, ADR): the clean classifier
+ * and the two attackers the paper compares every system by.
+ */
+export interface AttackScores {
+  attribute: string;
+  classes: string[];
+  /** Clean classifier on clean test audio (the paper's circles). */
+  clean: ClassScores;
+  /** Clean classifier on the system's test output. */
+  ignorant: ClassScores;
+  /** Classifier trained on the system's training output, on its test output. */
+  informed: ClassScores;
+  informedHistory: EpochRecord[];
 }
 
 export function accuracyOf(pred: readonly number[], labels: readonly number[], idx?: readonly number[]): number {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory, tensor, tidy } from '../tensor/index.js';
-import { Adr, adrTransform, autoencoderLoss, cosineLoss, resolveAdrTrainConfig, trainAdr } from './adr.js';
+import { Adr } from '../models/adr.js';
+import { adrTransform, autoencoderLoss, cosineLoss, resolveAdrTrainConfig, trainAdr } from './adr.js';
 
 /** Unit-norm synthetic "x-vectors": speaker centres + a gender direction (±1.5) + noise, 8 speakers × 32. */
 function synthetic(dim = 64): { x: Float32Array[]; y: number[] } {

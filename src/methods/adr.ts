@@ -10,23 +10,14 @@
 //     L_AE = mean(1 − cos(x̂, x)) + BCE(1 − D(z), y) (the encoder pushes D to the opposite attribute);
 //     SGD lr 1e-4, momentum 0.9, batch 64, 100 epochs;
 //  5. inference: the decoder gets w = 0.5 + 0.1·N(0, 1) per x-vector (the "random attribute value").
-// ADR is opt-out: it is told the single binary attribute to hide (gender).
+// ADR is opt-out: it is told the single binary attribute to hide (gender). The networks (1–3) are in
+// src/models/adr.ts; this file holds the losses, the training loop (1, 4) and the transform (5).
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
-import { BatchNorm1d, Linear, Module, bceWithLogits } from '../nn/index.js';
+import { ADR_DEFAULTS, Adr, type AdrConfig } from '../models/adr.js';
+import { bceWithLogits } from '../nn/index.js';
 import { SGD } from '../optim/index.js';
-import { cat, manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../tensor/index.js';
 import { Rng } from '../util/rng.js';
-
-export interface AdrConfig {
-  /** x-vector size (512). */
-  inputDim: number;
-  /** Code size (128). */
-  codeDim: number;
-  /** Adversary hidden size (128; an earlier version: 64 with dropout). */
-  adversaryHidden: number;
-}
-
-export const ADR_DEFAULTS: AdrConfig = { inputDim: 512, codeDim: 128, adversaryHidden: 128 };
 
 export interface AdrTrainConfig {
   /** Pre-discriminator: epochs and SGD learning rate (15, 1e-3). */
@@ -57,76 +48,6 @@ export function resolveAdrTrainConfig(partial: unknown = {}): AdrTrainConfig {
   for (const k of ['preEpochs', 'epochs', 'batchSize'] as const) checkPosInt('AdrTrainConfig', k, c[k]);
   check(c.lr > 0 && c.preLr > 0, 'AdrTrainConfig', 'lr', 'positive (lr and preLr)', [c.lr, c.preLr]);
   return c;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Networks (keys follow the reference's attribute names)
-
-/** Linear(inputDim→1): logit of the attribute; p = σ(logit). */
-export class PreDiscriminator extends Module {
-  readonly fc: Linear;
-  constructor(c: AdrConfig) {
-    super();
-    this.fc = this.module('fc', new Linear(c.inputDim, 1));
-  }
-  forward(x: Tensor): Tensor { return this.fc.forward(x).squeeze(1); } // (B) logits
-}
-
-export class AdrEncoder extends Module {
-  readonly fc: Linear;
-  readonly bn: BatchNorm1d;
-  constructor(c: AdrConfig) {
-    super();
-    this.fc = this.module('fc', new Linear(c.inputDim, c.codeDim));
-    this.bn = this.module('bn', new BatchNorm1d(c.codeDim));
-  }
-  forward(x: Tensor): Tensor { return this.bn.forward(this.fc.forward(x).relu()); } // (B, codeDim)
-}
-
-export class AdrDecoder extends Module {
-  readonly fc: Linear;
-  constructor(c: AdrConfig) {
-    super();
-    this.fc = this.module('fc', new Linear(c.codeDim + 1, c.inputDim));
-  }
-  /** z (B, codeDim), w (B) → unit-norm x̂ (B, inputDim). */
-  forward(z: Tensor, w: Tensor): Tensor {
-    const h = this.fc.forward(cat([z, w.unsqueeze(1)], 1)).tanh(); // (B, inputDim)
-    return h.div(h.norm(2, 1, true).clamp(1e-12));
-  }
-}
-
-export class AdrAdversary extends Module {
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-  constructor(c: AdrConfig) {
-    super();
-    this.fc1 = this.module('fc1', new Linear(c.codeDim, c.adversaryHidden));
-    this.fc2 = this.module('fc2', new Linear(c.adversaryHidden, 1));
-  }
-  forward(z: Tensor): Tensor { return this.fc2.forward(this.fc1.forward(z).relu()).squeeze(1); } // (B) logits
-}
-
-/** The four networks together (checkpoint keys pre.*, encoder.*, decoder.*, adversary.*). */
-export class Adr extends Module {
-  readonly config: AdrConfig;
-  readonly pre: PreDiscriminator;
-  readonly encoder: AdrEncoder;
-  readonly decoder: AdrDecoder;
-  readonly adversary: AdrAdversary;
-  constructor(config: AdrConfig = ADR_DEFAULTS) {
-    super();
-    this.config = resolveConfig('AdrConfig', ADR_DEFAULTS, config);
-    this.pre = this.module('pre', new PreDiscriminator(this.config));
-    this.encoder = this.module('encoder', new AdrEncoder(this.config));
-    this.decoder = this.module('decoder', new AdrDecoder(this.config));
-    this.adversary = this.module('adversary', new AdrAdversary(this.config));
-  }
-
-  /** x (B, inputDim) with the decoder fed w (B) → x̂ (B, inputDim), unit norm. */
-  forward(x: Tensor, w: Tensor): Tensor {
-    return this.decoder.forward(this.encoder.forward(x), w);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { AdamW, SGD, clipGradNorm_ } from '../optim/index.js';
 import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from './batches.js';
+import { batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { loadCheckpoint, readCheckpointState, saveCheckpoint } from './checkpoint.js';
 
 export interface ClassifierTrainConfig {

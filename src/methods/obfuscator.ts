@@ -11,7 +11,7 @@ import { Adam, SGD, clipGradNorm_ } from '../optim/index.js';
 import { manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from './batches.js';
+import { batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';

@@ -1,12 +1,6 @@
 // Losses as torch.nn.functional, one ATen call each: crossEntropy (hard or soft targets), nll, BCE, MSE, L1.
-import { native, resolveOps } from '../binding/native.js';
+import { call, OP } from '../binding/ops.js';
 import { REDUCTION, wrap, type Tensor } from '../tensor/index.js';
-
-const OP = resolveOps({
-  crossEntropy: 'aten::cross_entropy_loss', nll: 'aten::nll_loss_nd',
-  bceWithLogits: 'aten::binary_cross_entropy_with_logits', mse: 'aten::mse_loss', l1: 'aten::l1_loss',
-  smoothL1: 'aten::smooth_l1_loss',
-});
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -48,14 +42,14 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   else if (target.dtype !== 'int64') {
     throw new TypeError(`crossEntropy: 'target' must hold int64 class indices or float probabilities, got ${target.dtype}; convert with target.long()`);
   }
-  return wrap(native.call(OP.crossEntropy, input.handle, target.handle, opts.weight?.handle ?? null,
+  return wrap(call(OP.crossEntropy, input.handle, target.handle, opts.weight?.handle ?? null,
     reductionCode('crossEntropy', opts.reduction), opts.ignoreIndex ?? -100, ls));
 }
 
 /** Negative log likelihood of log-probabilities input: (N, C, d…) at int64 targets (N, d…). */
 export function nllLoss(input: Tensor, target: Tensor, opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
   if (target.dtype !== 'int64') throw new TypeError(`nllLoss: 'target' must hold int64 class indices, got ${target.dtype}`);
-  return wrap(native.call(OP.nll, input.handle, target.handle, opts.weight?.handle ?? null,
+  return wrap(call(OP.nll, input.handle, target.handle, opts.weight?.handle ?? null,
     reductionCode('nllLoss', opts.reduction), opts.ignoreIndex ?? -100));
 }
 
@@ -74,7 +68,7 @@ export interface BceOptions {
  */
 export function bceWithLogits(input: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
   sameShape('bceWithLogits', input, target);
-  return wrap(native.call(OP.bceWithLogits, input.handle, target.handle, opts.weight?.handle ?? null,
+  return wrap(call(OP.bceWithLogits, input.handle, target.handle, opts.weight?.handle ?? null,
     opts.posWeight?.handle ?? null, reductionCode('bceWithLogits', opts.reduction)));
 }
 
@@ -84,7 +78,7 @@ export function bceWithLogits(input: Tensor, target: Tensor, opts: BceOptions = 
  */
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   sameShape('mseLoss', input, target);
-  return wrap(native.call(OP.mse, input.handle, target.handle, reductionCode('mseLoss', opts.reduction)));
+  return wrap(call(OP.mse, input.handle, target.handle, reductionCode('mseLoss', opts.reduction)));
 }
 
 /**
@@ -93,7 +87,7 @@ export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduc
  */
 export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   sameShape('l1Loss', input, target);
-  return wrap(native.call(OP.l1, input.handle, target.handle, reductionCode('l1Loss', opts.reduction)));
+  return wrap(call(OP.l1, input.handle, target.handle, reductionCode('l1Loss', opts.reduction)));
 }
 
 /** Huber-like loss: 0.5·d²/beta where |d| < beta, else |d| − 0.5·beta (default beta 1). */
@@ -101,5 +95,5 @@ export function smoothL1Loss(input: Tensor, target: Tensor, opts: { reduction?: 
   sameShape('smoothL1Loss', input, target);
   const beta = opts.beta ?? 1;
   if (!(beta >= 0)) throw new RangeError(`smoothL1Loss: 'beta' must be >= 0, got ${beta}`);
-  return wrap(native.call(OP.smoothL1, input.handle, target.handle, reductionCode('smoothL1Loss', opts.reduction), beta));
+  return wrap(call(OP.smoothL1, input.handle, target.handle, reductionCode('smoothL1Loss', opts.reduction), beta));
 }

@@ -2,7 +2,7 @@
 // and load/save checks that name the offending key. Layers register what they own explicitly
 // (`this.param('weight', t)`) so TypeScript field names can be camelCase while keys stay torch's.
 import { EarmarkError } from '../errors.js';
-import { keep, noGrad, type Tensor } from '../tensor/index.js';
+import { keep, moveTensor_, noGrad, type Tensor } from '../tensor/index.js';
 
 export class Module {
   /** True in training mode (Dropout drops, BatchNorm uses batch statistics). */
@@ -126,6 +126,17 @@ export class Module {
 
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Move every parameter, gradient and buffer to `device` in place (torch's Module.to(device)): the Tensor
+   * objects stay, so layer fields and optimisers built before see the move; optimiser state tensors made
+   * before do not move (build the optimiser after to(), or load its state after it). Returns this.
+   * @example const model = new DeepSpeech2(config).to(device);
+   */
+  to(device: string, opts: { nonBlocking?: boolean } = {}): this {
+    for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) moveTensor_(t, device, opts);
+    return this;
   }
 
   /** Turn gradient tracking of every parameter on or off (freezing a model). */

@@ -1,10 +1,7 @@
 // Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_ (1.13): gradients are
 // changed in place; parameters without a gradient are skipped.
-import { native, resolveOps } from '../binding/native.js';
+import { call, OP } from '../binding/ops.js';
 import { noGrad, stack, tidy, wrap, type Tensor } from '../tensor/index.js';
-
-// torch.norm(g, p) is `_VF.norm(g, p, dim=all)`; the same overload keeps the same reduction
-const OP = resolveOps({ norm: 'aten::norm.ScalarOpt_dim' });
 
 function gradsOf(params: Tensor | readonly Tensor[]): Tensor[] {
   const list = Array.isArray(params) ? params : [params];
@@ -35,7 +32,7 @@ export function clipGradNorm_(parameters: Tensor | readonly Tensor[], maxNorm: n
       const norms = grads.map((g) => g.abs().max());
       total = norms.length === 1 ? norms[0]! : stack(norms).max();
     } else {
-      const pNorm = (t: Tensor): Tensor => wrap(native.call(OP.norm, t.handle, normType, [...Array(t.ndim).keys()], false));
+      const pNorm = (t: Tensor): Tensor => wrap(call(OP.legacyNorm, t.handle, normType, [...Array(t.ndim).keys()], false));
       total = pNorm(stack(grads.map(pNorm)));
     }
     const value = total.item();

@@ -6,3 +6,4 @@ export { clipGradNorm_, clipGradValue_ } from './clip.js';
 export { StepLR, ReduceLROnPlateau, type LRScheduler, type ReduceLROnPlateauOptions } from './lr-scheduler.js';
 export { encodeOptimizerState, decodeOptimizerState, saveOptimizerState, saveOptimizerStateSync, loadOptimizerState,
   loadOptimizerStateSync, OPTIMIZER_KEY, SCHEDULER_KEY, type OptimizerStateOptions } from './state-file.js';
+export { GradScaler, type GradScalerOptions, type GradScalerState, type ScalableOptimizer } from './grad-scaler.js';

@@ -205,7 +205,8 @@ export abstract class Optimizer<H extends Record<string, HyperValue>> implements
           bad(`state tensor '${key}' is ${t.dtype} [${t.shape.join(', ')}] but parameter ${i} is ${p.dtype} [${p.shape.join(', ')}]`,
             'Build the optimiser over the same parameters, in the same order');
         }
-        stateOf(i).buffers.set(m![2]!, keep(noGrad(() => tidy(() => t.detach().clone()))));
+        // a copy on the parameter's device: a checkpoint's host tensors go to where the parameters live
+        stateOf(i).buffers.set(m![2]!, keep(noGrad(() => tidy(() => t.detach().to(p.device, { copy: true })))));
       }
       for (const k of Object.keys(meta.steps ?? {})) if (Number(k) < params.length) stateOf(Number(k));
     } catch (e) {

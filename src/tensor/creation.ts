@@ -1,17 +1,8 @@
 // Tensor factories, joins, windows and process-wide switches (grad mode, seed, threads).
-import { checkDevice, native, resolveOps } from '../binding/native.js';
+import { checkDevice, native } from '../binding/native.js';
+import { call, OP } from '../binding/ops.js';
 import { dtypeCode, dtypeOfArray, type DType, type TypedArray } from '../binding/dtype.js';
 import { Tensor, wrap, type Shape } from './tensor.js';
-
-const OP = resolveOps({
-  zeros: 'aten::zeros', ones: 'aten::ones', full: 'aten::full', empty: 'aten::empty.memory_format',
-  randn: 'aten::randn', rand: 'aten::rand', randint: 'aten::randint.low', randperm: 'aten::randperm',
-  arange: 'aten::arange.start_step', linspace: 'aten::linspace', eye: 'aten::eye',
-  zerosLike: 'aten::zeros_like', onesLike: 'aten::ones_like', randnLike: 'aten::randn_like', randLike: 'aten::rand_like',
-  fullLike: 'aten::full_like',
-  cat: 'aten::cat', stack: 'aten::stack', bernoulli: 'aten::bernoulli.p', multinomial: 'aten::multinomial',
-  hann: 'aten::hann_window.periodic', hamming: 'aten::hamming_window.periodic',
-});
 
 export interface TensorOptions {
   /** Element type (default 'float32'). */
@@ -72,15 +63,21 @@ export function tensor(data: TypedArray | readonly number[] | readonly (readonly
   return finish(t, opts);
 }
 
-function factory(op: number, shape: Shape, o: TensorOptions, ...extra: unknown[]): Tensor {
+type Factory = typeof OP.zeros; // (size, dtype, layout, device), as ones, empty, randn, rand
+
+function factory(op: Factory, shape: Shape, o: TensorOptions): Tensor {
   checkShape(shape);
   checkDevice(o.device);
-  return finish(wrap(native.call(op, shape, ...extra, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
+  return finish(wrap(call(op, shape, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
 }
 
 export const zeros = (shape: Shape, o: TensorOptions = {}): Tensor => factory(OP.zeros, shape, o);
 export const ones = (shape: Shape, o: TensorOptions = {}): Tensor => factory(OP.ones, shape, o);
-export const full = (shape: Shape, value: number, o: TensorOptions = {}): Tensor => factory(OP.full, shape, o, value);
+export function full(shape: Shape, value: number, o: TensorOptions = {}): Tensor {
+  checkShape(shape);
+  checkDevice(o.device);
+  return finish(wrap(call(OP.full, shape, value, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
+}
 export const empty = (shape: Shape, o: TensorOptions = {}): Tensor => factory(OP.empty, shape, o);
 /** Standard normal samples from the seeded default generator (see manualSeed). */
 export const randn = (shape: Shape, o: TensorOptions = {}): Tensor => factory(OP.randn, shape, o);
@@ -91,14 +88,14 @@ export const rand = (shape: Shape, o: TensorOptions = {}): Tensor => factory(OP.
 export function randint(low: number, high: number, shape: Shape, o: TensorOptions = {}): Tensor {
   checkDevice(o.device);
   checkShape(shape);
-  return wrap(native.call(OP.randint, low, high, shape, dtypeCode(o.dtype ?? 'int64'), null, o.device ?? null));
+  return wrap(call(OP.randint, low, high, shape, dtypeCode(o.dtype ?? 'int64'), null, o.device ?? null));
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, o: TensorOptions = {}): Tensor {
   checkDevice(o.device);
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`'n' must be an integer >= 0, got ${n}`);
-  return wrap(native.call(OP.randperm, n, dtypeCode(o.dtype ?? 'int64'), null, o.device ?? null));
+  return wrap(call(OP.randperm, n, dtypeCode(o.dtype ?? 'int64'), null, o.device ?? null));
 }
 
 /**
@@ -111,54 +108,54 @@ export function arange(start: number, end?: number, step = 1, o: TensorOptions =
   if (step === 0) throw new RangeError("'step' must be non-zero");
   const ints = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const dt = o.dtype ?? (ints ? 'int64' : 'float32');
-  return finish(wrap(native.call(OP.arange, start, end, step, dtypeCode(dt), null, o.device ?? null)), o);
+  return finish(wrap(call(OP.arange, start, end, step, dtypeCode(dt), null, o.device ?? null)), o);
 }
 
 export function linspace(start: number, end: number, steps: number, o: TensorOptions = {}): Tensor {
   checkDevice(o.device);
-  return finish(wrap(native.call(OP.linspace, start, end, steps, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
+  return finish(wrap(call(OP.linspace, start, end, steps, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
 }
 
 export function eye(n: number, o: TensorOptions = {}): Tensor {
   checkDevice(o.device);
-  return finish(wrap(native.call(OP.eye, n, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
+  return finish(wrap(call(OP.eye, n, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null)), o);
 }
 
-export const zerosLike = (t: Tensor): Tensor => wrap(native.call(OP.zerosLike, t.handle));
-export const onesLike = (t: Tensor): Tensor => wrap(native.call(OP.onesLike, t.handle));
-export const randnLike = (t: Tensor): Tensor => wrap(native.call(OP.randnLike, t.handle));
-export const randLike = (t: Tensor): Tensor => wrap(native.call(OP.randLike, t.handle));
-export const fullLike = (t: Tensor, v: number): Tensor => wrap(native.call(OP.fullLike, t.handle, v));
+export const zerosLike = (t: Tensor): Tensor => wrap(call(OP.zerosLike, t.handle));
+export const onesLike = (t: Tensor): Tensor => wrap(call(OP.onesLike, t.handle));
+export const randnLike = (t: Tensor): Tensor => wrap(call(OP.randnLike, t.handle));
+export const randLike = (t: Tensor): Tensor => wrap(call(OP.randLike, t.handle));
+export const fullLike = (t: Tensor, v: number): Tensor => wrap(call(OP.fullLike, t.handle, v));
 
 /** Concatenate along an existing dimension. */
 export function cat(ts: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(ts) || ts.length === 0) throw new RangeError("'tensors' must be a non-empty array of tensors");
-  return wrap(native.call(OP.cat, ts.map((t) => t.handle), dim));
+  return wrap(call(OP.cat, ts.map((t) => t.handle), dim));
 }
 
 /** Join along a new dimension. */
 export function stack(ts: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(ts) || ts.length === 0) throw new RangeError("'tensors' must be a non-empty array of tensors");
-  return wrap(native.call(OP.stack, ts.map((t) => t.handle), dim));
+  return wrap(call(OP.stack, ts.map((t) => t.handle), dim));
 }
 
 /** Bernoulli(p) samples shaped like `t`. */
-export const bernoulli = (t: Tensor, p: number): Tensor => wrap(native.call(OP.bernoulli, t.handle, p));
+export const bernoulli = (t: Tensor, p: number): Tensor => wrap(call(OP.bernoulli, t.handle, p));
 
 /** Draw `n` indices per row from (unnormalised) probabilities. */
 export const multinomial = (probs: Tensor, n: number, replacement = false): Tensor =>
-  wrap(native.call(OP.multinomial, probs.handle, n, replacement));
+  wrap(call(OP.multinomial, probs.handle, n, replacement));
 
 /** Hann window, periodic by default as torch.hann_window. */
 export function hannWindow(length: number, periodic = true, o: TensorOptions = {}): Tensor {
   checkDevice(o.device);
-  return wrap(native.call(OP.hann, length, periodic, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null));
+  return wrap(call(OP.hann, length, periodic, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null));
 }
 
 /** Hamming window (alpha 0.54, beta 0.46), periodic by default as torch.hamming_window. */
 export function hammingWindow(length: number, periodic = true, o: TensorOptions = {}): Tensor {
   checkDevice(o.device);
-  return wrap(native.call(OP.hamming, length, periodic, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null));
+  return wrap(call(OP.hamming, length, periodic, dtypeCode(o.dtype ?? 'float32'), null, o.device ?? null));
 }
 
 /**

@@ -1,0 +1,5 @@
+#pragma once
+#include <napi.h>
+namespace earmark {
+void initC10d(Napi::Env env, Napi::Object exports);
+}

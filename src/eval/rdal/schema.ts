@@ -1,0 +1,48 @@
+// RDAL experiment's report schema: one record per trained run, the per-method summary, and report.json.
+import type { RdalConfig, RdalMethod } from '../../methods/rdal/config.js';
+
+export interface RdalRunMetrics {
+  method: RdalMethod;
+  run: number;
+  seed: number;
+  eventAcc: number;
+  eventMacroF1: number;
+  /** The in-training adversary's accuracy on the eval split (null for the baseline). */
+  advAcc: number | null;
+  speechAcc: number;
+  speechRecall: number;
+  speechAuc: number;
+  /** The fresh speech attacker's best validation BCE (ln 2 ≈ 0.693 = chance). */
+  speechValBce: number;
+  genderAcc: number;
+  genderAuc: number;
+  bestEpoch: number;
+  epochsRun: number;
+  seconds: number;
+  /** Speech-attacker probabilities on the eval split and the true labels (ROC and histograms). */
+  speechProb: number[];
+  speechLabel: number[];
+}
+
+export const METRIC_KEYS = ['eventAcc', 'eventMacroF1', 'advAcc', 'speechAcc', 'speechRecall', 'speechAuc', 'speechValBce', 'genderAcc', 'genderAuc', 'epochsRun', 'seconds'] as const;
+export type RdalMetricKey = (typeof METRIC_KEYS)[number];
+
+export interface RdalSummaryRow {
+  method: RdalMethod;
+  runs: number;
+  metrics: Record<RdalMetricKey, { mean: number; std: number; n: number }>;
+}
+
+export interface RdalReport {
+  title: string;
+  created: string;
+  data: string;
+  classes: string[];
+  sizes: Record<'train' | 'val' | 'eval', number>;
+  config: RdalConfig;
+  meta: Record<string, unknown>;
+  summary: RdalSummaryRow[];
+  runs: RdalRunMetrics[];
+  /** The paper's qualitative claims, checked on this report's means. */
+  checks: { claim: string; holds: boolean | null; detail: string }[];
+}
