@@ -1,6 +1,7 @@
 // `npm run bench`: runs every section below in one process and prints one table.
 // A section is `async function benchX(): Promise<BenchRow[]>` in bench/<x>.ts; add it to SECTIONS.
-// Threads: 2 (the reference machine's cores), or EARMARK_THREADS. `--json` prints the rows as JSON.
+// Threads: 2 (the reference machine's cores), or EARMARK_THREADS. `--json` prints the rows as JSON;
+// `--only engine,target` runs the sections whose names (benchX without 'bench', any case) are listed.
 // Rows with a PyTorch twin (bench/peers/*.py) print its figure and the time ratio from this same run.
 import os from 'node:os';
 import { native } from '../src/binding/native.js';
@@ -33,10 +34,26 @@ function backend(): string {
   return /ATen parallel backend: (.*)/.exec(native.parallelInfo())?.[1]?.trim() ?? 'unknown';
 }
 
+/** The --only filter: every section when the flag is absent; a RangeError naming unknown sections. */
+function onlySections(argv: readonly string[]): (s: () => Promise<BenchRow[]>) => boolean {
+  const i = argv.indexOf('--only');
+  if (i < 0) return () => true;
+  const key = (s: () => Promise<BenchRow[]>): string => s.name.replace(/^bench/, '').toLowerCase();
+  const want = (argv[i + 1] ?? '').toLowerCase().split(',').filter(Boolean);
+  const unknown = want.filter((w) => !SECTIONS.some((s) => key(s) === w));
+  if (!want.length || unknown.length) {
+    throw new RangeError(
+      `bench --only: unknown section(s) '${unknown.join(',')}'; choose from ${SECTIONS.map(key).join(', ')}`,
+    );
+  }
+  return (s) => want.includes(key(s));
+}
+
 async function main(): Promise<void> {
   const threads = Number(process.env.EARMARK_THREADS ?? 2) || 2;
   setNumThreads(threads);
   const json = process.argv.includes('--json');
+  const only = onlySections(process.argv);
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   const header =
     `earmark bench · libtorch ${libtorchVersion()} · ${getNumThreads()} threads (${backend()}) · ` +
@@ -55,7 +72,7 @@ async function main(): Promise<void> {
   if (!json) console.log(`${header}${busy}\n${peerLine}\n`);
   const rows: BenchRow[] = [];
   const took: string[] = [];
-  for (const section of SECTIONS) {
+  for (const section of SECTIONS.filter(only)) {
     setNumThreads(threads); // a section may change it for its own rows
     const t0 = Date.now();
     rows.push(...(await section()));
