@@ -108,6 +108,44 @@ function unpackZip(zip, env) {
   return dest;
 }
 
+// ---- NCCL: ProcessGroupNCCL in libtorch_cuda, its header, nccl.h and the CUDA runtime headers ----
+
+/** The first of `dirs` that holds `file`, or undefined. */
+function findDir(dirs, file) {
+  return dirs.filter(Boolean).find((d) => exists(path.join(d, file)));
+}
+
+/**
+ * Whether c10d.cc can be built with ProcessGroupNCCL (-DEARMARK_NCCL) against this libtorch: libtorch_cuda
+ * exports it (torch 2.x; `nm -D libtorch_cuda.so | grep ProcessGroupNCCL`), the header is there, and nccl.h
+ * and cuda_runtime_api.h are found (a pip torch keeps them in site-packages/nvidia/*, a CUDA toolkit in
+ * CUDA_HOME). EARMARK_NCCL=0 turns it off; EARMARK_NCCL=1 makes a missing piece an error.
+ */
+function ncclOf(root, lib, env) {
+  const no = (why) => {
+    if (env.EARMARK_NCCL === '1') throw new LibtorchError(`EARMARK_NCCL=1 but NCCL cannot be built: ${why}`);
+    return { nccl: false, ncclWhy: why, ncclInclude: [] };
+  };
+  if (env.EARMARK_NCCL === '0') return no('EARMARK_NCCL=0');
+  const cudaLib = path.join(lib, 'libtorch_cuda.so');
+  if (!exists(cudaLib)) return no('no libtorch_cuda.so');
+  const names = dynamicStrings(fs.realpathSync(cudaLib));
+  if (!names || !names.some((n) => n.includes('ProcessGroupNCCL'))) return no(`${cudaLib} exports no ProcessGroupNCCL`);
+  if (!exists(path.join(root, 'include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'))) {
+    return no('no include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp');
+  }
+  const site = path.dirname(root); // a pip torch: site-packages/torch
+  const nv = (sub) => ['nccl', 'cuda_runtime', 'cu13', 'cu12'].map((p) => path.join(site, 'nvidia', p, sub));
+  const cudaHome = env.CUDA_HOME || env.CUDA_PATH || '/usr/local/cuda';
+  const nccl = findDir([env.NCCL_INCLUDE_DIR, env.NCCL_HOME && path.join(env.NCCL_HOME, 'include'),
+    path.join(root, 'include'), ...nv('include'), path.join(cudaHome, 'include'), '/usr/include'], 'nccl.h');
+  if (!nccl) return no('nccl.h not found (set NCCL_INCLUDE_DIR or NCCL_HOME)');
+  const cuda = findDir([path.join(cudaHome, 'include'), path.join(root, 'include'), ...nv('include'), '/usr/include'],
+    'cuda_runtime_api.h');
+  if (!cuda) return no('cuda_runtime_api.h not found (set CUDA_HOME)');
+  return { nccl: true, ncclWhy: `ProcessGroupNCCL in ${cudaLib}`, ncclInclude: [...new Set([nccl, cuda])] };
+}
+
 // ---- layouts ----
 
 function debian() {
@@ -180,6 +218,7 @@ function folder(spec, env) {
     rpath: true,
     cuda: has('torch_cuda'),
     cudaLibs: ['torch_cuda', 'c10_cuda'].filter(has),
+    ...ncclOf(root, lib, env),
   };
 }
 
@@ -193,11 +232,15 @@ function settings(t) {
   // CUDA kernels register themselves at load time, so their libraries must not be dropped by --as-needed
   const cuda = (t.cudaLibs || []).map((n) => `-l${n}`);
   return {
-    include: t.include,
+    include: [...t.include, ...(t.ncclInclude || [])],
     libs: t.rpath
       ? [`-L${t.libdir}`, `-Wl,-rpath,${t.libdir}`, '-Wl,--no-as-needed', ...cuda, ...base, '-Wl,--as-needed']
       : base,
-    defines: [`_GLIBCXX_USE_CXX11_ABI=${t.abi}`, ...(t.cuda ? ['EARMARK_WITH_CUDA=1'] : [])],
+    defines: [
+      `_GLIBCXX_USE_CXX11_ABI=${t.abi}`,
+      ...(t.cuda ? ['EARMARK_WITH_CUDA=1'] : []),
+      ...(t.nccl ? ['EARMARK_NCCL=1'] : []),
+    ],
   };
 }
 
@@ -208,7 +251,10 @@ function main() {
     const s = settings(t);
     if (what === 'describe') process.stdout.write(`${JSON.stringify({ ...t, ...s }, null, 1)}\n`);
     else if (what === 'summary')
-      process.stdout.write(`${t.kind} libtorch ${t.version} at ${t.root}, C++ ABI ${t.abi}${t.cuda ? ', CUDA' : ''}\n`);
+      process.stdout.write(
+        `${t.kind} libtorch ${t.version} at ${t.root}, C++ ABI ${t.abi}${t.cuda ? ', CUDA' : ''}` +
+          `${t.nccl ? ', NCCL' : ''}\n`,
+      );
     else if (what === 'prepare') process.stdout.write(`${t.root}\n`);
     else if (what in s) process.stdout.write(s[what].join(' '));
     else
