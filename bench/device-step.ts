@@ -13,9 +13,12 @@ function flag(name: string, fallback: string): string {
   return i < 0 ? fallback : (process.argv[i + 1] ?? fallback);
 }
 
-const devices = flag('devices', 'cpu').split(',').map((d) => resolveDevice(d, '--devices'));
+const devices = flag('devices', 'cpu')
+  .split(',')
+  .map((d) => resolveDevice(d, '--devices'));
 const optimizer = flag('optimizer', 'sgd');
-if (optimizer !== 'sgd' && optimizer !== 'adam') throw new RangeError(`--optimizer must be sgd or adam, got '${optimizer}'`);
+if (optimizer !== 'sgd' && optimizer !== 'adam')
+  throw new RangeError(`--optimizer must be sgd or adam, got '${optimizer}'`);
 const repeats = Number(flag('repeats', '5'));
 const warmup = Number(flag('warmup', '2'));
 if (!(Number.isInteger(repeats) && repeats >= 1 && Number.isInteger(warmup) && warmup >= 0)) {

@@ -24,7 +24,11 @@ function relErr(a: Tensor, b: Tensor): number {
 }
 
 /** Output and parameter gradients of `loss(model(x))` for a model built by `make` on `dev`. */
-function run(make: () => Module & { forward(x: Tensor): Tensor }, x: Tensor, dev: string): { y: Tensor; grads: Tensor[] } {
+function run(
+  make: () => Module & { forward(x: Tensor): Tensor },
+  x: Tensor,
+  dev: string,
+): { y: Tensor; grads: Tensor[] } {
   manualSeed(0);
   const model = make().to(dev);
   const y = tidy(() => {
@@ -48,7 +52,10 @@ function same(name: string, make: () => Module & { forward(x: Tensor): Tensor },
   const cpu = run(make, x, 'cpu');
   const dev = run(make, x, device);
   try {
-    assert.ok(relErr(dev.y, cpu.y) < tol, `${name}: output on ${device} differs from the CPU's by ${relErr(dev.y, cpu.y)}`);
+    assert.ok(
+      relErr(dev.y, cpu.y) < tol,
+      `${name}: output on ${device} differs from the CPU's by ${relErr(dev.y, cpu.y)}`,
+    );
     cpu.grads.forEach((g, i) => {
       const e = relErr(dev.grads[i]!, g);
       assert.ok(e < tol, `${name}: gradient of parameter ${i} on ${device} differs from the CPU's by ${e}`);
