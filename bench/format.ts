@@ -55,10 +55,23 @@ export function formatValue(v: number): string {
  * @example console.log(formatTable([{ section: 'engine', name: 'matmul 1024²', value: 97.1, unit: 'GFLOP/s', target: '>= 100' }]));
  */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['section', 'benchmark', 'value', 'unit', 'target', 'note'];
-  const cells = rows.map((r) => [r.section, r.name, formatValue(r.value), r.unit, r.target ?? '', r.note ?? '']);
+  const header = ['section', 'benchmark', 'value', 'unit', 'PyTorch', 'time/PyTorch', 'target', 'note'];
+  const right = new Set([2, 4, 5]);
+  const cells = rows.map((r) => [
+    r.section,
+    r.name,
+    formatValue(r.value),
+    r.unit,
+    r.peer === undefined ? '' : formatValue(r.peer),
+    r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
+    r.target ?? '',
+    r.note ?? '',
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
   const line = (row: readonly string[]): string =>
-    row.map((cell, c) => (c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+    row
+      .map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }

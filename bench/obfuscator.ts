@@ -1,51 +1,65 @@
-// Opt-in obfuscator training speed: one full training step (deobfuscator step + obfuscator step through
-// the frozen target) on a batch of 16 × 128 frames (1.28 s each), and the throughput it implies in
-// seconds of audio per second, for the CPU demo preset and the paper's sizes.
+// Opt-in training speed (issue 15): one full training step as src/methods/obfuscator.ts runs it (the
+// deobfuscator step, then the obfuscator step through the frozen target, each with zeroGrad, gradient
+// clipping at 10 and a host sync) on a batch of 16 × 161 × 128 (16 crops of 1.28 s), with Adam and with
+// SGD, at the paper's sizes and at the CPU preset, beside eager PyTorch doing the same step
+// (bench/peers/training.py) alternately in this run.
 import type { BenchRow } from './types.js';
-import { manualSeed, noGrad, randn, tidy } from '../src/tensor/index.js';
-import { CycleGanVc2Generator, CYCLEGAN_VC2_PRESETS, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
-import { DeepSpeech2, DS2_PRESETS, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
-import { lossA } from '../src/methods/losses.js';
-import { obfuscatorObjective } from '../src/methods/obfuscator.js';
-import { Adam } from '../src/optim/index.js';
-import { measure } from './format.js';
+import { DS2_PRESETS } from '../src/models/deepspeech2.js';
+import { formatValue } from './format.js';
+import { BATCH, FRAMES, MAX_NORM, optinStep, type StepSpec } from './optin-step.js';
+import { timeRow, versus } from './peer.js';
 
-function step(name: string, obfPreset: string, deobfPreset: string, ds2: object, repeats: number): BenchRow[] {
-  manualSeed(0);
-  const target = new DeepSpeech2(resolveDeepSpeech2Config({ ...ds2, numClasses: 16 })).freeze();
-  const obf = new CycleGanVc2Generator(resolveCycleGanVc2Config(CYCLEGAN_VC2_PRESETS[obfPreset]));
-  const deobf = new CycleGanVc2Generator(resolveCycleGanVc2Config(CYCLEGAN_VC2_PRESETS[deobfPreset]));
-  const optS = new Adam(obf.parameters(), { lr: 1e-3 });
-  const optM = new Adam(deobf.parameters(), { lr: 1e-3 });
-  const x = randn([16, 161, 128]);
-  const cfg = { lambdaT: 1, lambdaP: 1, latentStage: 'conv2dto1d' as const };
-  const t = measure(() => tidy(() => {
-    const xt = noGrad(() => obf.forward(x));
-    const la = lossA(deobf.forward(xt), x);
-    optM.zeroGrad();
-    la.backward();
-    optM.step();
-    deobf.requiresGrad_(false);
-    const { ls } = obfuscatorObjective(target, obf, deobf, x, cfg);
-    optS.zeroGrad();
-    ls.backward();
-    optS.step();
-    deobf.requiresGrad_(true);
-  }), { warmup: 1, repeats });
-  for (const m of [target, obf, deobf]) m.dispose();
-  optS.dispose();
-  optM.dispose();
-  x.dispose();
-  const audio = 16 * 1.28;
+async function step(s: StepSpec & { label: string; repeats: number }): Promise<BenchRow[]> {
+  const { once, dispose, lr } = optinStep(s);
+  const peerCase = {
+    case: 'training.optin_step',
+    args: {
+      obf: s.obf,
+      deobf: s.deobf,
+      ds2: s.ds2,
+      optimizer: s.optimizer,
+      lr,
+      momentum: 0.9,
+      max_norm: MAX_NORM,
+      batch: BATCH,
+      frames: FRAMES,
+    },
+  };
+  const v = await versus(once, peerCase, { warmup: 1, repeats: s.repeats });
+  dispose();
+  const audio = BATCH * 1.28;
   return [
-    { section: 'obfuscator', name: `training step, 16 × 128 frames (${name})`, value: t.median * 1000, unit: 'ms', note: `best ${(t.best * 1000).toFixed(0)} ms` },
-    { section: 'obfuscator', name: `training throughput (${name})`, value: audio / t.median, unit: 's audio / s' },
+    timeRow(
+      'obfuscator',
+      `training step, 16 × 128 frames (${s.label}, ${s.optimizer === 'adam' ? 'Adam' : 'SGD'})`,
+      v,
+      'ms',
+      1e3,
+      { note: `best ${formatValue(v.earmark.best * 1e3)} ms; ${formatValue(audio / v.earmark.median)} s audio / s` },
+    ),
   ];
 }
 
 export async function benchObfuscator(): Promise<BenchRow[]> {
-  return [
-    ...step(`CPU preset: obf C=16 R=2, deobf C=32 R=3, DS2 ${DS2_PRESETS.cpu.rnnLayers}×${DS2_PRESETS.cpu.hiddenSize}`, 'cpu-obfuscator', 'cpu-deobfuscator', DS2_PRESETS.cpu, 5),
-    ...step('paper sizes: obf C=32 R=3, deobf C=128 R=6, DS2 5×64', 'obfuscator', 'deobfuscator', DS2_PRESETS.paper, 1),
-  ];
+  const cpu = `CPU preset: obf C=16 R=2, deobf C=32 R=3, DS2 ${DS2_PRESETS.cpu.rnnLayers}×${DS2_PRESETS.cpu.hiddenSize}`;
+  const paper = 'paper sizes: obf C=32 R=3, deobf C=128 R=6, DS2 5×64';
+  const rows: BenchRow[] = [];
+  for (const optimizer of ['adam', 'sgd'] as const) {
+    rows.push(
+      ...(await step({
+        label: cpu,
+        obf: 'cpu-obfuscator',
+        deobf: 'cpu-deobfuscator',
+        ds2: 'cpu',
+        optimizer,
+        repeats: 5,
+      })),
+    );
+  }
+  for (const optimizer of ['adam', 'sgd'] as const) {
+    rows.push(
+      ...(await step({ label: paper, obf: 'obfuscator', deobf: 'deobfuscator', ds2: 'paper', optimizer, repeats: 3 })),
+    );
+  }
+  return rows;
 }

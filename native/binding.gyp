@@ -1,8 +1,8 @@
 {
   "targets": [{
     "target_name": "earmark",
-    "sources": ["src/addon.cc", "src/handle.cc", "src/dispatch.cc", "src/tensor.cc", "src/autograd.cc",
-                "src/device.cc", "src/c10d.cc"],
+    "sources": ["src/addon.cc", "src/handle.cc", "src/args.cc", "src/dispatch.cc", "src/tensor.cc",
+                "src/autograd.cc", "src/cpu_allocator.cc", "src/device.cc", "src/c10d.cc"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node libtorch.cjs include)"],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node libtorch.cjs defines)"],
     "libraries": ["<!@(node libtorch.cjs libs)"],

@@ -26,13 +26,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# 3. native addon (rebuilt when a source, binding.gyp or LIBTORCH changes)
+# 3. native addon (rebuilt when a source, binding.gyp or LIBTORCH changes). LIBTORCH may name Debian's
+#    default (unset), an unpacked libtorch, an official libtorch .zip or a Python torch package folder:
+#    native/libtorch.cjs resolves it (unpacking a zip once) and reads its C++ ABI.
 addon=native/build/Release/earmark.node
 stamp=native/build/.libtorch
 want_lt="${LIBTORCH:-debian}"
 if [ ! -f "$addon" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want_lt" ] || \
    [ -n "$(find native/src native/binding.gyp native/libtorch.cjs -newer "$addon" 2>/dev/null | head -1)" ]; then
-  say "building the native addon against libtorch ($want_lt)"
+  node native/libtorch.cjs prepare >/dev/null  # fails here, with the fix, if LIBTORCH is unusable
+  say "building the native addon against $(node native/libtorch.cjs summary)"
   gyp_args=(rebuild -j 2)
   nodedir="$(dirname "$(dirname "$(command -v node)")")"
   [ -f "$nodedir/include/node/node_api.h" ] && gyp_args+=("--nodedir=$nodedir")

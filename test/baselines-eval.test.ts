@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encodeWav } from '../src/audio/io.js';
 import { testSignal } from '../src/audio/testing.js';
-import type { Corpus, Splits, Utterance } from '../src/data/index.js';
+import { ds2FeatureSpec, type Corpus, type Splits, type Utterance } from '../src/data/index.js';
 import { mcadamsSpecSets } from '../src/data/features-mcadams.js';
 import { evaluateAdr, evaluateSpecSystem, resolveAdrEvalConfig } from '../src/eval/baselines.js';
 import { loadExperimentData, labelled, DATASET_DEFAULTS, type ExperimentData } from '../src/data/experiment-data.js';
@@ -123,7 +123,7 @@ function syntheticData(): ExperimentData {
     }
   });
   const corpus: Corpus = { name: 'synthetic', root: '/nonexistent', utterances: utts, labelNames: ['speaker', 'gender', 'emotion'] };
-  return { corpus, splits: {} as Splits, sets, byId: new Map(utts.map((x) => [x.id, x])), stats: new Map(), skipped: [] };
+  return { corpus, splits: {} as Splits, sets, byId: new Map(utts.map((x) => [x.id, x])), stats: new Map(), skipped: [], featureSpec: ds2FeatureSpec() };
 }
 
 test('ADR judged on x-vectors: report shape, and the unhidden attribute (emotion) stays recoverable by an informed attacker', async () => {

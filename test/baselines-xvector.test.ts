@@ -2,7 +2,7 @@
 // synthetic corpus where each speaker has its own spectral profile.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Corpus, Splits, Utterance } from '../src/data/index.js';
+import { ds2FeatureSpec, type Corpus, type Splits, type Utterance } from '../src/data/index.js';
 import type { ExperimentData } from '../src/data/experiment-data.js';
 import { evaluateVerification, extractXVectors, makeTrialList, resolveVerificationConfig, scoreTrials } from '../src/eval/verification.js';
 import { trainCleanXVector } from '../src/methods/xvector.js';
@@ -65,7 +65,7 @@ function syntheticData(): ExperimentData {
     }
   });
   const corpus: Corpus = { name: 'synthetic', root: '/nonexistent', utterances: utts, labelNames: ['speaker', 'gender'] };
-  return { corpus, splits: {} as Splits, sets, byId: new Map(utts.map((x) => [x.id, x])), stats: new Map(), skipped: [] };
+  return { corpus, splits: {} as Splits, sets, byId: new Map(utts.map((x) => [x.id, x])), stats: new Map(), skipped: [], featureSpec: ds2FeatureSpec() };
 }
 
 test('trial lists: half of each speaker enrols, the rest are trials; same-gender scoring with known EERs', () => {

@@ -1,19 +1,25 @@
 // The CLI's flag tables: every declared flag is in its command's --help, subcommands are real commands
 // (`experiment rdal`), the parser fills defaults and applies the declarative checks with messages that
-// name the flag and the value, and flags map onto nested config overrides. The type-level checks at
+// name the flag and the value, flags map onto nested config overrides, the CLI's lists of choices are the
+// library's, and loading the CLI loads no native library. The type-level checks at
 // the end are part of the build: if the typing regresses, this file stops compiling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { defineCommand, flagName, helpText, parseFlags, type Command } from '../src/cli/args.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { configFlags, configOverrides, mergeOverrides } from '../src/cli/config-flags.js';
 import { findCommand, run } from '../src/cli/main.js';
-import { RDAL_FLAGS } from '../src/cli/rdal-flags.js';
+import { EXPERIMENT_NAMES } from '../src/cli/experiment.js';
+import { SAFE_PHASE_METHODS } from '../src/cli/obfuscate.js';
+import { RDAL_FLAGS, RDAL_METHOD_NAMES, RDAL_PRESET_NAMES } from '../src/cli/rdal-flags.js';
 import { EarmarkError } from '../src/errors.js';
 import type { ExperimentConfig } from '../src/eval/optin/config.js';
+import { repoRoot } from '../src/util/paths.js';
 
 function allCommands(cmds: readonly Command[]): Command[] {
   return cmds.flatMap((c) => [c, ...allCommands(c.subcommands ?? [])]);
@@ -52,11 +58,11 @@ test('`earmark experiment rdal` is a subcommand of experiment with its own flags
   assert.equal(findCommand(['experiment', 'fig4']).cmd?.name, 'experiment');
   const r = await captured(() => run(['experiment', 'rdal', '--help']));
   assert.equal(r.rc, 0);
-  assert.match(r.out, /^earmark experiment rdal\n/);
+  assert.match(r.out, /^earmark experiment rdal \[flags\]\n/);
   assert.match(r.out, /--methods <list of baseline\|naive\|rdal\|rdal-m>/);
   const bad = await captured(() => run(['experiment', 'rdal', '--methods', 'rdal,nope']));
-  assert.equal(bad.rc, 1);
-  assert.match(bad.err, /earmark experiment rdal: --methods: unknown value\(s\) 'nope'; choose from baseline, naive, rdal, rdal-m/);
+  assert.equal(bad.rc, 2, 'a usage error');
+  assert.match(bad.err, /^earmark experiment rdal: --methods: unknown value\(s\) 'nope'; choose from baseline, naive, rdal, rdal-m$/);
 });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'earmark-flags-'));
@@ -67,6 +73,7 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const probe = defineCommand({
   name: 'probe-flags',
   summary: 'a command to test the parser with',
+  args: [{ name: 'name', description: 'an optional argument' }],
   flags: {
     splitSeed: { type: 'int', description: 'an integer', default: 0, min: 0, max: 9 },
     rate: { type: 'number', description: 'a number' },
@@ -92,17 +99,28 @@ test('parseFlags: kebab-case names, defaults, --no-<flag>, lists, and every decl
   assert.deepEqual(positionals, ['x']);
   assert.equal(await probe.run({ need: 'n' }, []), 0, 'run() fills defaults for an untyped caller');
   refused(['--need', 'n', '--split-seed', '1.5'], /--split-seed must be an integer, got '1.5'/);
-  refused(['--need', 'n', '--split-seed', '12'], /--split-seed must be at most 9, got 12/);
-  refused(['--need', 'n', '--split-seed', '-1'], /--split-seed must be at least 0, got -1/);
+  refused(['--need', 'n', '--split-seed', '12'], /--split-seed must be from 0 to 9, got 12/);
+  refused(['--need', 'n', '--split-seed', '-1'], /--split-seed must be from 0 to 9, got -1/);
   refused(['--need', 'n', '--rate', 'fast'], /--rate must be a number, got 'fast'/);
   refused(['--need', 'n', '--mode', 'c'], /--mode must be one of a, b, got 'c'/);
-  refused(['--need', 'n', '--input', path.join(dir, 'none.txt')], /--input: no file at '.*none\.txt'/);
-  refused(['--need', 'n', '--input', dir], /--input: '.*' is not a file/);
-  refused(['--need', 'n', '--folder', file], /--folder: '.*a\.txt' is not a folder/);
   refused([], /--need is required/);
   refused(['--need'], /--need needs a value/);
+  refused(['--need', '--keep'], /--need needs a value .*got the flag --keep; a value that starts with -- is written --need=--keep/);
   refused(['--need', 'n', '--speed', '2'], /unknown flag --speed for `earmark probe-flags`/);
+  refused(['--need', 'n', '--mdoe', 'a'], /unknown flag --mdoe .*\(did you mean --mode\?\)/);
+  refused(['--need', 'n', '--keep=maybe'], /--keep is a switch: give --keep or --no-keep/);
   assert.equal(parseFlags(probe, ['--help']).help, true);
+  // paths and positional arguments: checked by prepare(), after every value
+  const prepared = (argv: string[]): Promise<unknown> => {
+    const p = parseFlags(probe, argv);
+    return probe.prepare(p.flags, p.positionals, p.rest);
+  };
+  const usage = (pattern: RegExp) => (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_BAD_ARGUMENT' && pattern.test(e.message);
+  await assert.rejects(prepared(['--need', 'n', '--input', path.join(dir, 'none.txt')]), usage(/--input: '.*none\.txt' does not exist \(no such file\); check the path/));
+  await assert.rejects(prepared(['--need', 'n', '--input', dir]), usage(/--input: '.*' is a folder, not a file/));
+  await assert.rejects(prepared(['--need', 'n', '--folder', file]), usage(/--folder: '.*a\.txt' is a file, not a folder/));
+  await assert.rejects(prepared(['--need', 'n', 'x', 'y']), usage(/unexpected argument 'y': `earmark probe-flags` takes <name> only/));
+  await assert.rejects(prepared(['--need', 'n', '--', 'ls']), usage(/`earmark probe-flags` takes nothing after `--` \(got 'ls'\)/));
 });
 
 test('a flag of a sibling subcommand names the subcommand that takes it', () => {
@@ -117,6 +135,26 @@ test('flags map onto nested config overrides, on top of a config file', () => {
   const file = { train: { seed: 1, lr: 0.1 }, model: { latent: 8 } };
   assert.deepEqual(mergeOverrides(file, { train: { seed: 2 } }), { train: { seed: 2, lr: 0.1 }, model: { latent: 8 } });
   assert.deepEqual(file.train, { seed: 1, lr: 0.1 }, 'the file object is not changed');
+});
+
+test("the CLI's own lists of choices are the library's (kept apart so that --help needs no libtorch)", async () => {
+  const { EXPERIMENTS } = await import('../src/eval/optin/config.js');
+  const { RDAL_METHODS, RDAL_PRESETS } = await import('../src/methods/rdal/config.js');
+  const { PHASE_METHODS } = await import('../src/edge/synthesis.js');
+  assert.deepEqual([...EXPERIMENT_NAMES], Object.keys(EXPERIMENTS));
+  assert.deepEqual([...RDAL_METHOD_NAMES], [...RDAL_METHODS]);
+  assert.deepEqual([...RDAL_PRESET_NAMES].sort(), Object.keys(RDAL_PRESETS).sort());
+  assert.deepEqual([...SAFE_PHASE_METHODS], PHASE_METHODS.filter((m) => m !== 'unsafe-original-phase'));
+});
+
+test('loading the CLI loads neither libtorch nor onnxruntime: help and usage errors answer at once', () => {
+  const main = pathToFileURL(path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js')).href;
+  const script = `import { createRequire } from 'node:module'; await import(${JSON.stringify(main)});
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    console.log(JSON.stringify(loaded.filter((f) => f.endsWith('.node') || f.includes('onnxruntime'))));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), []);
 });
 
 // ---- compile-time checks (nothing runs here) ----

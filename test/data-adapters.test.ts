@@ -148,7 +148,7 @@ test('CSV manifest: relative and absolute paths, quoted commas, free label colum
     writeFileSync(path.join(root, 'bad.csv'), 'file,speaker\na/one.wav,S1\n');
     assert.throws(() => loadCorpus({ layout: 'csv', manifest: path.join(root, 'bad.csv') }), isDatasetError(/bad\.csv has no 'path' column \(found: 'file', 'speaker'\)/));
     writeFileSync(path.join(root, 'missing.csv'), 'path\nnope.wav\n');
-    assert.throws(() => loadCorpus({ layout: 'csv', manifest: path.join(root, 'missing.csv') }), isDatasetError(/missing\.csv row 2: audio file .*nope\.wav does not exist/));
+    assert.throws(() => loadCorpus({ layout: 'csv', manifest: path.join(root, 'missing.csv') }), isDatasetError(/audio file .*nope\.wav \(utterance nope\) does not exist; .*--skip-bad/));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

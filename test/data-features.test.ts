@@ -55,7 +55,7 @@ test('earmark features: summary per label, splits.json and cache written, then r
     const argv2 = [...argv.slice(0, 4), '--split-seed', '3', ...argv.slice(6)].map((a) => (a === out ? path.join(root, 'out2') : a));
     await assert.rejects(runCli(argv2), /cannot compute features for .*neutral_1-28_0099\.wav/);
     const skipped = await runCli([...argv2, '--skip-bad']);
-    assert.match(skipped.out, /skipped 1 bad file\(s\):\n {4}.*neutral_1-28_0099\.wav: /);
+    assert.match(skipped.out, /skipped 1 file\(s\) that cannot be read \(not in the counts, durations or splits\):\n {4}.*neutral_1-28_0099\.wav: /);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import { runTrainTarget } from '../src/eval/optin/pipeline.js';
 import { runTrainObfuscatorBudget } from '../src/eval/sweep/budget.js';
 import { chooseByBudget } from '../src/eval/sweep/frontier.js';
 import { memory } from '../src/tensor/index.js';
-import { toneCorpus } from './tiny-corpus.js';
+import { toneCorpus } from './sweep-corpus.js';
 
 test('chooseByBudget: the most private point within the budget, else the smallest drop', () => {
   const v = (drop: number, g: number) => ({ cleanAcc: 1, targetAcc: 1 - drop, drop, informed: { gender: g } });

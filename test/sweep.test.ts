@@ -17,7 +17,7 @@ import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cy
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
 import { manualSeed, memory, noGrad, randn, tidy, type Tensor } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
-import { toneCorpus } from './tiny-corpus.js';
+import { toneCorpus } from './sweep-corpus.js';
 
 test('grid: flags and JSON are validated with errors that name the key; points, latency and the Pareto front', () => {
   const g = parseGrid({ lambdaP: [1, 3], window: [[32, 4], { w: 8, m: 2 }] }, 'grid.json');

@@ -1,132 +1,79 @@
 // Generic op call through ATen's dispatcher: the op table itself is declared in TypeScript
-// (src/binding/ops.ts) as (name, overload) pairs; here we resolve each once to an integer id
-// and convert JS arguments to IValues following the op's schema. Autograd is recorded by the
-// dispatcher exactly as for a C++ call.
+// (src/binding/ops.ts) as (name, overload) pairs. Each is resolved once to an integer id, its schema
+// read once into one converter per argument (args.h). A call converts the JS arguments onto a reused
+// stack, calls the op boxed and moves a tensor result into a new handle; it keeps no copy of its inputs
+// (an error message rebuilds them). Autograd is recorded by the dispatcher as for a C++ call.
 #include "dispatch.h"
+#include "args.h"
 #include "handle.h"
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
+#include <cmath>
+#include <sstream>
 #include <vector>
 
 namespace earmark {
+
+namespace boxed {
+
+struct OpEntry {
+  c10::OperatorHandle op;
+  std::string name;  // "aten::add"
+  std::string full;  // "aten::add.Tensor"
+  std::vector<ArgSpec> args;
+};
+
+}  // namespace boxed
+
+struct OpTable {
+  std::vector<boxed::OpEntry> entries;
+  torch::jit::Stack stack;  // reused by call() (no allocation per op); empty between calls
+  bool busy = false;
+};
+
 namespace {
 
-[[noreturn]] void badArg(Napi::Env env, const c10::OperatorHandle& op, const c10::Argument& a, const std::string& want) {
-  throw Napi::TypeError::New(env, op.schema().name() + ": argument '" + a.name() + "' must be " + want);
-}
+using boxed::ArgSpec;
+using boxed::Kind;
+using boxed::OpEntry;
+using boxed::convert;
+using boxed::typeOf;
 
-c10::IValue toIValue(Napi::Env env, const c10::OperatorHandle& op, const c10::Argument& a, const c10::TypePtr& type,
-                     const Napi::Value& v);
+// The JS arguments of call(id, ...args): v[0] is the id.
+struct Args {
+  const napi_value* v;
+  size_t n;
+};
 
-c10::IValue toList(Napi::Env env, const c10::OperatorHandle& op, const c10::Argument& a, const c10::TypePtr& type,
-                   const Napi::Value& v) {
-  auto elem = type->castRaw<c10::ListType>()->getElementType();
-  auto kind = elem->kind();
-  // a single number for `int[2]` means "the same in every dimension", as in TorchScript
-  if (v.IsNumber() && (kind == c10::TypeKind::IntType || kind == c10::TypeKind::SymIntType) && a.N()) {
-    return c10::IValue(std::vector<int64_t>(*a.N(), v.As<Napi::Number>().Int64Value()));
-  }
-  if (!v.IsArray()) badArg(env, op, a, "an array");
-  auto arr = v.As<Napi::Array>();
-  uint32_t n = arr.Length();
-  switch (kind) {
-    case c10::TypeKind::IntType:
-    case c10::TypeKind::SymIntType: {
-      std::vector<int64_t> out(n);
-      for (uint32_t i = 0; i < n; i++) {
-        Napi::Value x = arr[i];
-        if (!x.IsNumber()) badArg(env, op, a, "an array of integers");
-        out[i] = x.As<Napi::Number>().Int64Value();
-      }
-      return c10::IValue(out);
+// The schema's arguments from the JS ones, defaults filling what was not given.
+void pushArgs(napi_env env, EnvData& d, const OpEntry& op, Args info, torch::jit::Stack& stack) {
+  size_t given = info.n - 1;
+  for (size_t i = 0; i < op.args.size(); i++) {
+    const ArgSpec& a = op.args[i];
+    napi_value v = i < given ? info.v[i + 1] : nullptr;
+    napi_valuetype t = v ? typeOf(env, v) : napi_undefined;
+    if (t != napi_undefined) {
+      stack.push_back(convert(env, d, op.name, a, v, t));
+    } else if (v && a.kind == Kind::Tensor && !a.optional) {
+      // an explicit undefined where a tensor belongs: usually a plain value passed for a Tensor
+      throw Napi::TypeError::New(env, op.name + ": argument '" + a.name + "' must be a Tensor, got undefined");
+    } else if (a.hasDefault) {
+      stack.push_back(a.dflt);
+    } else {
+      throw Napi::TypeError::New(env, op.name + ": missing required argument '" + a.name + "'");
     }
-    case c10::TypeKind::FloatType: {
-      std::vector<double> out(n);
-      for (uint32_t i = 0; i < n; i++) out[i] = arr.Get(i).As<Napi::Number>().DoubleValue();
-      return c10::IValue(out);
-    }
-    case c10::TypeKind::BoolType: {
-      c10::List<bool> out;
-      for (uint32_t i = 0; i < n; i++) out.push_back(arr.Get(i).ToBoolean().Value());
-      return c10::IValue(out);
-    }
-    case c10::TypeKind::TensorType: {
-      c10::List<at::Tensor> out;
-      out.reserve(n);
-      for (uint32_t i = 0; i < n; i++) out.push_back(unwrap(arr.Get(i), a.name().c_str()));
-      return c10::IValue(out);
-    }
-    case c10::TypeKind::OptionalType: {
-      c10::List<c10::optional<at::Tensor>> out;
-      for (uint32_t i = 0; i < n; i++) {
-        Napi::Value x = arr[i];
-        if (x.IsNull() || x.IsUndefined()) out.push_back(c10::nullopt);
-        else out.push_back(unwrap(x, a.name().c_str()));
-      }
-      return c10::IValue(out);
-    }
-    default:
-      badArg(env, op, a, "a supported list (got schema type " + type->str() + ")");
   }
 }
 
-c10::IValue toIValue(Napi::Env env, const c10::OperatorHandle& op, const c10::Argument& a, const c10::TypePtr& type,
-                     const Napi::Value& v) {
-  switch (type->kind()) {
-    case c10::TypeKind::TensorType:
-      return c10::IValue(unwrap(v, a.name().c_str()));
-    case c10::TypeKind::OptionalType:
-      if (v.IsNull() || v.IsUndefined()) return c10::IValue();
-      return toIValue(env, op, a, type->castRaw<c10::OptionalType>()->getElementType(), v);
-    case c10::TypeKind::ListType:
-      return toList(env, op, a, type, v);
-    case c10::TypeKind::IntType:
-    case c10::TypeKind::SymIntType:
-      if (!v.IsNumber()) badArg(env, op, a, "an integer");
-      return c10::IValue(v.As<Napi::Number>().Int64Value());
-    case c10::TypeKind::FloatType:
-      if (!v.IsNumber()) badArg(env, op, a, "a number");
-      return c10::IValue(v.As<Napi::Number>().DoubleValue());
-    case c10::TypeKind::BoolType:
-      if (!v.IsBoolean()) badArg(env, op, a, "a boolean");
-      return c10::IValue(v.As<Napi::Boolean>().Value());
-    case c10::TypeKind::NumberType: {  // Scalar
-      if (v.IsBoolean()) return c10::IValue(at::Scalar(v.As<Napi::Boolean>().Value()));
-      if (!v.IsNumber()) badArg(env, op, a, "a number");
-      double d = v.As<Napi::Number>().DoubleValue();
-      // integral JS numbers stay integral so int64 tensors are not promoted to float
-      if (d == static_cast<double>(static_cast<int64_t>(d)) && std::abs(d) < 9007199254740992.0)
-        return c10::IValue(at::Scalar(static_cast<int64_t>(d)));
-      return c10::IValue(at::Scalar(d));
-    }
-    case c10::TypeKind::StringType:
-      if (!v.IsString()) badArg(env, op, a, "a string");
-      return c10::IValue(v.As<Napi::String>().Utf8Value());
-    case c10::TypeKind::DeviceObjType: {
-      if (!v.IsString()) badArg(env, op, a, "a device string such as 'cpu' or 'cuda:0'");
-      std::string dev = v.As<Napi::String>().Utf8Value();
-      try {
-        return c10::IValue(c10::Device(dev));
-      } catch (const c10::Error&) {
-        badArg(env, op, a, "a device string such as 'cpu', 'cuda' or 'cuda:0' (got '" + dev + "')");
-      }
-    }
-    case c10::TypeKind::GeneratorType:
-      return c10::IValue();  // the default generator, seeded by manualSeed()
-    default:
-      badArg(env, op, a, "a supported type (schema type " + type->str() + ")");
-  }
-}
-
-Napi::Value fromIValue(Napi::Env env, const c10::IValue& v) {
+Napi::Value fromIValue(napi_env env, EnvData& d, const c10::IValue& v) {
   if (v.isTensor()) {
     const at::Tensor& t = v.toTensor();
-    return t.defined() ? wrap(env, t) : env.Null();
+    return t.defined() ? Napi::Value(env, wrap(d, env, t)) : Napi::Env(env).Null();
   }
   if (v.isTensorList()) {
     auto list = v.toTensorList();
     auto arr = Napi::Array::New(env, list.size());
-    for (size_t i = 0; i < list.size(); i++) arr.Set(i, wrap(env, list.get(i)));
+    for (size_t i = 0; i < list.size(); i++) arr.Set(i, Napi::Value(env, wrap(d, env, list.get(i))));
     return arr;
   }
   if (v.isInt()) return Napi::Number::New(env, static_cast<double>(v.toInt()));
@@ -139,26 +86,33 @@ Napi::Value fromIValue(Napi::Env env, const c10::IValue& v) {
     for (size_t i = 0; i < list.size(); i++) arr.Set(i, Napi::Number::New(env, static_cast<double>(list[i])));
     return arr;
   }
-  if (v.isNone()) return env.Undefined();
+  if (v.isNone()) return Napi::Env(env).Undefined();
   throw Napi::Error::New(env, "op returned an unsupported value of type " + v.tagKind());
 }
 
-// "aten::add.Tensor([2, 3] Float, [3] Float)" for error messages
-std::string callSignature(const c10::OperatorHandle& op, const torch::jit::Stack& inputs) {
-  std::string s = op.schema().name();
-  if (!op.schema().overload_name().empty()) s += "." + op.schema().overload_name();
-  s += "(";
+// "aten::add.Tensor([2, 3] Float, [3] Float)" for error messages, rebuilt from the JS arguments
+// (only when a call failed, so that a successful call keeps no copy of its inputs)
+std::string callSignature(napi_env env, EnvData& d, const OpEntry& op, Args info) {
+  torch::jit::Stack inputs;
+  try {
+    pushArgs(env, d, op, info, inputs);
+  } catch (const std::exception&) {
+    return op.full + "(...)";
+  }
+  std::string s = op.full + "(";
   for (size_t i = 0; i < inputs.size(); i++) {
     if (i) s += ", ";
     const auto& v = inputs[i];
-    if (v.isTensor()) s += describe(v.toTensor());
-    else if (v.isTensorList()) {
+    if (v.isTensor()) {
+      s += describe(v.toTensor());
+    } else if (v.isTensorList()) {
       s += "[";
       auto list = v.toTensorList();
       for (size_t j = 0; j < list.size(); j++) s += (j ? ", " : "") + describe(list.get(j));
       s += "]";
-    } else if (v.isNone()) s += "None";
-    else {
+    } else if (v.isNone()) {
+      s += "None";
+    } else {
       std::ostringstream o;
       o << v;
       s += o.str();
@@ -167,76 +121,114 @@ std::string callSignature(const c10::OperatorHandle& op, const torch::jit::Stack
   return s + ")";
 }
 
+OpTable& table(EnvData& d) {
+  if (d.ops == nullptr) d.ops = new OpTable();  // never freed, as EnvData
+  return *d.ops;
+}
+
+const OpEntry& entry(napi_env env, Args info, EnvData& d) {
+  uint32_t id = 0;
+  const auto& ops = table(d).entries;
+  if (info.n == 0 || napi_get_value_uint32(env, info.v[0], &id) != napi_ok || id >= ops.size())
+    throw Napi::RangeError::New(env, "'id' is not a resolved op");
+  return ops[id];
+}
+
 // resolveOp(name, overload) -> id
 Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
   auto env = info.Env();
+  EnvData& d = *static_cast<EnvData*>(info.Data());
   std::string name = info[0].As<Napi::String>();
   std::string overload = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
   auto op = c10::Dispatcher::singleton().findSchema({name, overload});
   if (!op) throw Napi::Error::New(env, "op '" + name + (overload.empty() ? "" : "." + overload) +
                                            "' is not in this libtorch; check the op table in src/binding/ops.ts");
-  auto& ops = envData(env).ops;
-  ops.push_back(*op);
+  OpEntry e{*op, name, overload.empty() ? name : name + "." + overload, {}};
+  for (const auto& a : op->schema().arguments()) e.args.push_back(boxed::specOf(a));
+  auto& ops = table(d).entries;
+  ops.push_back(std::move(e));
   return Napi::Number::New(env, static_cast<double>(ops.size() - 1));
 }
 
 // schema(id) -> string, for docs and debugging
 Napi::Value Schema(const Napi::CallbackInfo& info) {
-  auto id = info[0].As<Napi::Number>().Uint32Value();
-  const auto& ops = envData(info.Env()).ops;
-  if (id >= ops.size()) throw Napi::RangeError::New(info.Env(), "'id' is not a resolved op");
+  napi_value id = info[0];
+  const OpEntry& op = entry(info.Env(), {&id, info.Length() > 0 ? 1u : 0u}, *static_cast<EnvData*>(info.Data()));
   std::ostringstream o;
-  o << ops[id].schema();
+  o << op.op.schema();
   return Napi::String::New(info.Env(), o.str());
 }
 
 // call(id, ...args) -> result | result[]
-Napi::Value Call(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  const auto& ops = envData(env).ops;
-  if (id >= ops.size()) throw Napi::RangeError::New(env, "'id' is not a resolved op");
-  const auto& op = ops[id];
-  const auto& args = op.schema().arguments();
-  size_t given = info.Length() - 1;
-  if (given > args.size())
-    throw Napi::RangeError::New(env, op.schema().name() + " takes at most " + std::to_string(args.size()) +
+napi_value call(napi_env env, EnvData& d, Args info) {
+  const OpEntry& op = entry(env, info, d);
+  size_t given = info.n - 1;
+  if (given > op.args.size())
+    throw Napi::RangeError::New(env, op.name + " takes at most " + std::to_string(op.args.size()) +
                                          " arguments, got " + std::to_string(given));
-  torch::jit::Stack stack;
-  stack.reserve(args.size());
-  for (size_t i = 0; i < args.size(); i++) {
-    const auto& a = args[i];
-    if (i < given && !info[i + 1].IsUndefined()) {
-      stack.push_back(toIValue(env, op, a, a.type(), info[i + 1]));
-    } else if (i < given && a.type()->kind() == c10::TypeKind::TensorType) {
-      // an explicit undefined where a tensor belongs: usually a plain value passed for a Tensor
-      throw Napi::TypeError::New(env, op.schema().name() + ": argument '" + a.name() + "' must be a Tensor, got undefined");
-    } else if (a.default_value()) {
-      stack.push_back(*a.default_value());
-    } else {
-      throw Napi::TypeError::New(env, op.schema().name() + ": missing required argument '" + a.name() + "'");
-    }
-  }
-  torch::jit::Stack inputs = stack;  // cheap (refcounted); kept to describe a failure
+  OpTable& t = table(d);
+  torch::jit::Stack local;
+  torch::jit::Stack& stack = t.busy ? local : t.stack;  // (re-entry cannot happen today; stay correct if it does)
+  struct Release {  // empty the stack on every exit, so no tensor outlives its handle through it
+    OpTable& t;
+    torch::jit::Stack& s;
+    bool was;
+    ~Release() { s.clear(); t.busy = was; }
+  } release{t, stack, t.busy};
+  t.busy = true;
+  stack.reserve(op.args.size());
+  pushArgs(env, d, op, info, stack);
   try {
-    op.callBoxed(&stack);
+    op.op.callBoxed(&stack);
   } catch (const c10::Error& e) {
-    throw Napi::Error::New(env, callSignature(op, inputs) + ": " + e.what_without_backtrace());
+    throw Napi::Error::New(env, callSignature(env, d, op, info) + ": " + e.what_without_backtrace());
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, callSignature(op, inputs) + ": " + e.what());
+    throw Napi::Error::New(env, callSignature(env, d, op, info) + ": " + e.what());
   }
-  if (stack.size() == 1) return fromIValue(env, stack[0]);
+  if (stack.size() == 1 && stack[0].isTensor()) {  // the common case: one tensor, moved into its handle
+    at::Tensor r = std::move(stack[0]).toTensor();
+    return r.defined() ? wrap(d, env, std::move(r)) : Napi::Env(env).Null();
+  }
+  if (stack.size() == 1) return fromIValue(env, d, stack[0]);
   auto arr = Napi::Array::New(env, stack.size());
-  for (size_t i = 0; i < stack.size(); i++) arr.Set(i, fromIValue(env, stack[i]));
+  for (size_t i = 0; i < stack.size(); i++) arr.Set(i, fromIValue(env, d, stack[i]));
   return arr;
+}
+
+// call() is a plain N-API callback (not node-addon-api's wrapper, which reads the arguments twice)
+napi_value Call(napi_env env, napi_callback_info cb) {
+  constexpr size_t kInline = 16;
+  napi_value inline_[kInline];
+  size_t n = kInline;
+  void* data = nullptr;
+  napi_get_cb_info(env, cb, &n, inline_, nullptr, &data);
+  std::vector<napi_value> more;
+  const napi_value* argv = inline_;
+  if (n > kInline) {
+    more.resize(n);
+    napi_get_cb_info(env, cb, &n, more.data(), nullptr, nullptr);
+    argv = more.data();
+  }
+  try {
+    return call(env, *static_cast<EnvData*>(data), {argv, n});
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
 }
 
 }  // namespace
 
 void initDispatch(Napi::Env env, Napi::Object exports) {
-  exports.Set("resolveOp", Napi::Function::New(env, ResolveOp, "resolveOp"));
-  exports.Set("schema", Napi::Function::New(env, Schema, "schema"));
-  exports.Set("call", Napi::Function::New(env, Call, "call"));
+  EnvData* d = &envData(env);
+  table(*d);
+  exports.Set("resolveOp", Napi::Function::New(env, ResolveOp, "resolveOp", d));
+  exports.Set("schema", Napi::Function::New(env, Schema, "schema", d));
+  napi_value fn;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, "call", NAPI_AUTO_LENGTH, Call, d, &fn));
+  exports.Set("call", fn);
 }
 
 }  // namespace earmark

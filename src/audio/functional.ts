@@ -17,10 +17,24 @@ import { amplitudeToDB, melScale } from './mel.js';
 
 export * from './mel.js';
 
-/** A complex view of real pairs (..., 2) (made contiguous first when needed); owned by the current scope. */
+/**
+ * A complex view of real pairs (..., 2), owned by the current scope. stft's pairs are a transposed view
+ * that view_as_complex takes as it is (pairs of stride 1, other strides even), so they are not copied:
+ * a contiguous() copy here made the DS2 front-end 1.3 MB of copying slower than torch's on a 10 s clip.
+ */
 function asComplex(pairs: Tensor): Tensor {
   if (!(pairs instanceof Tensor) || pairs.ndim < 1 || pairs.size(-1) !== 2) {
     throw new TypeError("'spec' must be a Tensor of real pairs shaped (..., 2)");
+  }
+  const stride = (d: number): number => call(OP.stride, pairs.handle, d);
+  let viewable = stride(-1) === 1;
+  for (let d = 0; viewable && d < pairs.ndim - 1; d++) viewable = stride(d) % 2 === 0;
+  if (viewable) {
+    try {
+      return wrap(call(OP.viewAsComplex, pairs.handle));
+    } catch {
+      // an odd storage offset (rare: a narrowed flat buffer) still needs the copy below
+    }
   }
   return wrap(call(OP.viewAsComplex, pairs.contiguous().handle));
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { repoRoot } from '../util/paths.js';
 
-/** An opaque native tensor handle (a tagged JS external). */
+/** An opaque native tensor handle (a BigInt naming a slot of the addon's per-thread tensor table). */
 export type Handle = { readonly __earmarkHandle: unique symbol };
 /** A c10d process group and one started collective (native/src/c10d.cc). */
 export type GroupHandle = { readonly __earmarkGroup: unique symbol };
@@ -23,6 +23,8 @@ export interface NativeAddon {
   item(h: Handle): number | boolean;
   dispose(h: Handle): void;
   isLive(h: Handle): boolean;
+  /** Free `h` when `owner` is garbage collected (once per handle; see src/tensor/scope.ts). */
+  adopt(owner: object, h: Handle): void;
   memory(): { numTensors: number; numBytes: number };
   backward(h: Handle, grad: Handle | null, retainGraph: boolean): void;
   grad(h: Handle): Handle | null;
@@ -37,6 +39,10 @@ export interface NativeAddon {
   cudaAvailable(): boolean;
   version(): string;
   parallelInfo(): string;
+  /** The CPU block cache (native/src/cpu_allocator.cc): bytes held, limit; hits, misses, live blocks >= 128 KiB. */
+  cpuCache(): { cachedBytes: number; limit: number; hits: number; misses: number; liveBlocks: number };
+  /** Return the cached CPU blocks to the system; the bytes freed. */
+  emptyCpuCache(): number;
   // devices and autocast (native/src/device.cc)
   cudaDeviceCount(): number;
   cudaSynchronize(index: number): void;
@@ -65,6 +71,9 @@ function load(): NativeAddon {
   // with other work (CI runs two test files at once) spinning threads starve each other (measured:
   // conv2d 20 → 91+ GFLOP/s under load). Must be set before libgomp loads with the addon.
   process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
+  // The same for OpenBLAS's own threads, which otherwise spin in sched_yield for 2^28 cycles after each
+  // GEMM (measured: a DS2 training step spent 12% of its CPU time in sched_yield); 2^4 cycles instead.
+  process.env['OPENBLAS_THREAD_TIMEOUT'] ??= '4';
   if (!existsSync(addonPath)) {
     throw new EarmarkError('EARMARK_NATIVE_MISSING',
       `earmark's native addon is not built (${addonPath} is missing). Run \`bash scripts/bootstrap.sh\` ` +
@@ -104,11 +113,12 @@ if (isMainThread) native.setNumThreads(Number(process.env.EARMARK_THREADS ?? 2) 
  * @example const OP = resolveOps({ add: 'aten::add.Tensor' }); native.call(OP.add, a, b, 1)
  */
 export function resolveOps<K extends string>(table: Record<K, string>): Record<K, number> {
-  const out = {} as Record<K, number>;
-  for (const key of Object.keys(table) as K[]) {
+  const ids = (Object.keys(table) as K[]).map((key): [K, number] => {
     const full = table[key];
     const dot = full.indexOf('.');
-    out[key] = dot < 0 ? native.resolveOp(full, '') : native.resolveOp(full.slice(0, dot), full.slice(dot + 1));
-  }
-  return out;
+    return [key, dot < 0 ? native.resolveOp(full, '') : native.resolveOp(full.slice(0, dot), full.slice(dot + 1))];
+  });
+  // fromEntries keeps V8's fast properties: a table of 100+ keys assigned one by one ends in dictionary mode,
+  // where every OP.x read on the hot path is an out-of-line lookup (~2% of a 1-element add)
+  return Object.fromEntries(ids) as Record<K, number>;
 }

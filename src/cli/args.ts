@@ -4,105 +4,98 @@
 // command-line names are their kebab-case (`splitSeed` is --split-seed). A flag may name the config
 // key it sets (config-flags.ts), so commands do not merge flags into nested overrides by hand.
 //
-// The checks are declarative (choices, min/max, integer, exists, required) and all run at parse time
-// with a message that names the flag, the value and the fix.
-import { statSync } from 'node:fs';
+// Every check runs before any work, in three steps: the parser (types, unknown flags), the declarative
+// checks of the table (choices, min/max, integer, exists, required; positional arguments), and the
+// command's own check() (a config file's keys, a checkpoint's kind, a corpus's labels). An error in any
+// of them is a usage error (exit code 2) with a message that names the flag, the value and the fix.
 import { EarmarkError } from '../errors.js';
+import { checkArgPaths, checkArgs, checkFlag, checkFlagPaths, closest, usageError } from './flag-checks.js';
+import {
+  commandPath,
+  flagName,
+  type ArgSpec,
+  type Command,
+  type FlagRecord,
+  type FlagTable,
+  type FlagValues,
+  type Work,
+} from './flags.js';
+import { OutputFolders } from './outputs.js';
 
-export type FlagType = 'string' | 'number' | 'int' | 'boolean' | 'list';
+export * from './flags.js';
+export { helpText } from './help.js';
+export { usageError } from './flag-checks.js';
 
-interface FlagBase {
-  description: string;
-  /** The config key this flag sets, as a dotted path (or several); see config-flags.ts. */
-  config?: string | readonly string[];
-  /** Refuse the command when the flag is missing. */
-  required?: boolean;
+/** What a command's check() gets besides its options. */
+export interface CheckContext {
+  /** Positional arguments, already checked against `args`. */
+  args: string[];
+  /** The command line after `--` (commands that declare `rest`). */
+  rest: string[];
+  /** Note an output path computed here (not a flag marked `output`): a failing run removes what it created empty. */
+  output(p: string): void;
 }
 
-export interface StringFlag extends FlagBase {
-  type: 'string';
-  default?: string;
-  /** The only values accepted. */
-  choices?: readonly string[];
-  /** The value must name an existing file or folder. */
-  exists?: 'file' | 'dir';
+/** What a command's run() gets besides its options: check()'s result as `checked`. */
+export interface RunContext<P> {
+  args: string[];
+  rest: string[];
+  checked: P;
 }
 
-export interface NumberFlag extends FlagBase {
-  /** 'int' accepts integers only. */
-  type: 'number' | 'int';
-  default?: number;
-  min?: number;
-  max?: number;
-}
-
-export interface BooleanFlag extends FlagBase {
-  type: 'boolean';
-  default?: boolean;
-}
-
-/** A comma-separated list: `--methods baseline,rdal`. */
-export interface ListFlag extends FlagBase {
-  type: 'list';
-  default?: readonly string[];
-  choices?: readonly string[];
-}
-
-export type FlagSpec = StringFlag | NumberFlag | BooleanFlag | ListFlag;
-export type FlagTable = Record<string, FlagSpec>;
-
-/** Parsed flag values by table key (what an untyped caller, such as a test, passes to run()). */
-export type FlagRecord = Record<string, string | number | boolean | readonly string[] | undefined>;
-
-/** The type a flag's value has in the options object. */
-export type FlagValue<F> = F extends { type: 'boolean' } ? boolean
-  : F extends { type: 'number' | 'int' } ? number
-  : F extends { type: 'list'; choices: readonly (infer C)[] } ? C[]
-  : F extends { type: 'list' } ? string[]
-  : F extends { choices: readonly (infer C)[] } ? C
-  : string;
-
-/** The options object of a flag table: flags with a default (or required) are always present. */
-export type FlagValues<T extends FlagTable> = {
-  [K in keyof T]: T[K] extends { default: unknown } | { required: true } ? FlagValue<T[K]> : FlagValue<T[K]> | undefined;
-};
-
-/** A command as the dispatcher sees it; write one with defineCommand. */
-export interface Command {
-  name: string;
-  summary: string;
-  /** Positional arguments, for --help. */
-  usage?: string;
-  flags: FlagTable;
-  /** `earmark <name> <sub> …`: chosen by the first argument. */
-  subcommands?: Command[];
-  /** Set on subcommands by defineCommand. */
-  parent?: Command;
-  /** Fill defaults, check the flags and run; `flags` as parseFlags returns them. */
-  run(flags: FlagRecord, positionals: string[]): Promise<number | void>;
-}
-
-export interface CommandDef<T extends FlagTable> {
+export interface CommandDef<T extends FlagTable, P> {
   name: string;
   summary: string;
   usage?: string;
   flags: T;
+  args?: readonly ArgSpec[];
+  rest?: string;
   subcommands?: Command[];
-  run(options: FlagValues<T>, positionals: string[]): Promise<number | void>;
+  /**
+   * Checks beyond the table, before any work and without side effects (no folder is created): what it
+   * throws is a usage error. What it returns (a resolved config, a loaded corpus) is run()'s `checked`.
+   */
+  check?(options: FlagValues<T>, ctx: CheckContext): P | Promise<P>;
+  run(options: FlagValues<T>, ctx: RunContext<P>): Promise<number | void>;
 }
 
 /**
- * A command whose run() gets the typed options object of its flag table.
+ * A command whose check() and run() get the typed options object of its flag table.
  * @example
  * export const hello = defineCommand({ name: 'hello', summary: 'Greets', flags: { times: { type: 'int', description: 'how often', default: 1, min: 1 } },
  *   async run(o) { for (let i = 0; i < o.times; i++) console.log('hello'); } });
  */
-export function defineCommand<const T extends FlagTable>(def: CommandDef<T>): Command {
+export function defineCommand<const T extends FlagTable, P = undefined>(def: CommandDef<T, P>): Command {
   const cmd: Command = {
-    name: def.name, summary: def.summary, flags: def.flags,
+    name: def.name,
+    summary: def.summary,
+    flags: def.flags,
     ...(def.usage === undefined ? {} : { usage: def.usage }),
+    ...(def.args === undefined ? {} : { args: def.args }),
+    ...(def.rest === undefined ? {} : { rest: def.rest }),
     ...(def.subcommands === undefined ? {} : { subcommands: def.subcommands }),
-    run: (flags, positionals) => def.run(resolveFlags(cmd, flags) as FlagValues<T>, positionals),
+    async prepare(flags, args = [], rest = []): Promise<Work> {
+      // values first, then the arguments, then the file system: a bad number is named before a missing file
+      const o = resolveFlags(cmd, flags) as FlagValues<T>;
+      checkArgs(cmd, args, rest);
+      for (const [k, spec] of Object.entries(def.flags)) checkFlagPaths(flagName(k), spec, o[k]);
+      checkArgPaths(cmd, args);
+      const outputs = new OutputFolders();
+      for (const [k, spec] of Object.entries(def.flags))
+        if (spec.output && typeof o[k] === 'string') outputs.add(o[k] as string);
+      const checked = def.check ? await def.check(o, { args, rest, output: (p) => outputs.add(p) }) : (undefined as P);
+      return async () => {
+        try {
+          return await def.run(o, { args, rest, checked });
+        } catch (e) {
+          outputs.removeEmpty();
+          throw e;
+        }
+      };
+    },
+    async run(flags, args = [], rest = []) {
+      return (await cmd.prepare(flags, args, rest))();
+    },
   };
   for (const s of def.subcommands ?? []) s.parent = cmd;
   return cmd;
@@ -113,39 +106,40 @@ export function flagTable<const T extends FlagTable>(table: T): T {
   return table;
 }
 
-/** `splitSeed` → `split-seed` (keys that already hold dashes are kept). */
-export function flagName(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** `earmark corpus speech`'s name as typed. */
-export function commandPath(cmd: Command): string {
-  return cmd.parent ? `${commandPath(cmd.parent)} ${cmd.name}` : cmd.name;
-}
-
-function bad(message: string): EarmarkError {
-  return new EarmarkError('EARMARK_BAD_ARGUMENT', message);
-}
-
 /**
- * Parse argv against the command's table: `--name value`, `--name=value`, `--flag`, `--no-flag`.
- * Unknown flags, missing values and values that fail a check are refused with the flag's name.
+ * Parse argv against the command's table: `--name value`, `--name=value`, `--flag`, `--no-flag`; what
+ * follows `--` is `rest`. Unknown flags, missing values and values that fail a check are refused with
+ * the flag's name. Positional arguments are checked by prepare() against the command's `args`.
  */
-export function parseFlags(cmd: Command, argv: string[]): { flags: FlagRecord; positionals: string[]; help: boolean } {
+export function parseFlags(
+  cmd: Command,
+  argv: string[],
+): { flags: FlagRecord; positionals: string[]; rest: string[]; help: boolean } {
   const byName = new Map(Object.keys(cmd.flags).map((k) => [flagName(k), k]));
   const raw: FlagRecord = {};
   const positionals: string[] = [];
+  let rest: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--help' || a === '-h') { help = true; continue; }
-    if (a === '--') { positionals.push(...argv.slice(i + 1)); break; } // the rest is another program's command line
-    if (!a.startsWith('--')) { positionals.push(a); continue; }
+    if (a === '--help' || a === '-h') {
+      help = true;
+      continue;
+    }
+    if (a === '--') {
+      rest = argv.slice(i + 1);
+      break;
+    } // the rest is another program's command line
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
     let name = a.slice(2, eq < 0 ? undefined : eq);
     let value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
     let key = byName.get(name);
     if (key === undefined && name.startsWith('no-') && cmd.flags[byName.get(name.slice(3)) ?? '']?.type === 'boolean') {
+      if (value !== undefined) throw usageError(`--${name} takes no value, got '${value}'`);
       name = name.slice(3);
       key = byName.get(name);
       value = 'false';
@@ -153,100 +147,80 @@ export function parseFlags(cmd: Command, argv: string[]): { flags: FlagRecord; p
     if (key === undefined) throw unknownFlag(cmd, name);
     const spec = cmd.flags[key]!;
     if (spec.type === 'boolean') {
-      raw[key] = value === undefined ? true : value !== 'false' && value !== '0';
+      raw[key] = booleanValue(name, value);
       continue;
     }
     if (value === undefined) {
       value = argv[++i];
-      if (value === undefined) throw bad(`--${name} needs a value (${spec.type})`);
+      if (value === undefined || value.startsWith('--')) {
+        const how =
+          value === undefined
+            ? ''
+            : ` (got the flag ${value}; a value that starts with -- is written --${name}=${value})`;
+        throw usageError(
+          `--${name} needs a value (${spec.type === 'int' ? 'an integer' : spec.type}: ${spec.description})${how}`,
+        );
+      }
     }
-    raw[key] = parseValue(name, spec, value);
+    raw[key] = parseValue(name, spec.type, value);
   }
-  return { flags: help ? raw : resolveFlags(cmd, raw), positionals, help };
+  return { flags: help ? raw : resolveFlags(cmd, raw), positionals, rest, help };
+}
+
+function booleanValue(name: string, value: string | undefined): boolean {
+  if (value === undefined || ['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  throw usageError(`--${name} is a switch: give --${name} or --no-${name} (or =true/=false), got '${value}'`);
 }
 
 function unknownFlag(cmd: Command, name: string): EarmarkError {
   // a flag of a sibling subcommand: say which one takes it
-  const sibling = cmd.parent?.subcommands?.find((s) => s !== cmd && Object.keys(s.flags).some((k) => flagName(k) === name));
+  const sibling = cmd.parent?.subcommands?.find(
+    (s) => s !== cmd && Object.keys(s.flags).some((k) => flagName(k) === name),
+  );
   if (sibling) {
-    return bad(`--${name}: only for \`earmark ${commandPath(sibling)}\`, not \`${cmd.name}\`; see \`earmark ${commandPath(cmd.parent!)} --help\``);
+    return usageError(
+      `--${name}: only for \`earmark ${commandPath(sibling)}\`, not \`${cmd.name}\`; see \`earmark ${commandPath(cmd.parent!)} --help\``,
+    );
   }
-  return bad(`unknown flag --${name} for \`earmark ${commandPath(cmd)}\`; see \`earmark ${commandPath(cmd)} --help\``);
+  const near = closest(name, Object.keys(cmd.flags).map(flagName));
+  return usageError(
+    `unknown flag --${name} for \`earmark ${commandPath(cmd)}\`${near ? ` (did you mean --${near}?)` : ''}; see \`earmark ${commandPath(cmd)} --help\``,
+  );
 }
 
-function parseValue(name: string, spec: FlagSpec, value: string): string | number | string[] {
-  if (spec.type === 'string') return value;
-  if (spec.type === 'list') return value.split(',').map((s) => s.trim()).filter(Boolean);
-  const n = Number(value);
-  if (!Number.isFinite(n) || (spec.type === 'int' && !Number.isInteger(n))) {
-    throw bad(`--${name} must be ${spec.type === 'int' ? 'an integer' : 'a number'}, got '${value}'`);
+function parseValue(
+  name: string,
+  type: 'string' | 'number' | 'int' | 'list',
+  value: string,
+): string | number | string[] {
+  if (type === 'string') return value;
+  if (type === 'list')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n) || (type === 'int' && !Number.isInteger(n))) {
+    throw usageError(`--${name} must be ${type === 'int' ? 'an integer' : 'a number'}, got '${value}'`);
   }
   return n;
 }
 
-/** Defaults filled in and every check applied (idempotent: run() applies it to what parseFlags returns). */
+/** Defaults filled in and every declarative check applied (idempotent: prepare() applies it to what parseFlags returns). */
 export function resolveFlags(cmd: Command, given: FlagRecord): FlagRecord {
   const out: FlagRecord = { ...given };
+  for (const key of Object.keys(given)) if (!Object.hasOwn(cmd.flags, key)) throw unknownFlag(cmd, flagName(key));
   for (const [key, spec] of Object.entries(cmd.flags)) {
     if (out[key] === undefined && spec.default !== undefined) out[key] = spec.default;
     const name = flagName(key);
     const v = out[key];
     if (v === undefined) {
-      if (spec.required) throw bad(`--${name} is required: ${spec.description}; see \`earmark ${commandPath(cmd)} --help\``);
+      if (spec.required)
+        throw usageError(`--${name} is required: ${spec.description}; see \`earmark ${commandPath(cmd)} --help\``);
       continue;
     }
     checkFlag(name, spec, v);
   }
   return out;
-}
-
-function checkFlag(name: string, spec: FlagSpec, v: string | number | boolean | readonly string[]): void {
-  if (spec.type === 'string' && typeof v === 'string') {
-    if (spec.choices && !spec.choices.includes(v)) throw bad(`--${name} must be one of ${spec.choices.join(', ')}, got '${v}'`);
-    if (spec.exists) checkExists(name, spec.exists, v);
-  } else if (spec.type === 'list' && Array.isArray(v)) {
-    if (spec.choices) {
-      const unknown = v.filter((x) => !spec.choices!.includes(x));
-      if (unknown.length || v.length === 0) {
-        throw bad(`--${name}: unknown value(s) ${unknown.map((x) => `'${x}'`).join(', ') || '(none given)'}; choose from ${spec.choices.join(', ')}`);
-      }
-    }
-  } else if ((spec.type === 'number' || spec.type === 'int') && typeof v === 'number') {
-    if (spec.type === 'int' && !Number.isInteger(v)) throw bad(`--${name} must be an integer, got '${v}'`);
-    if (spec.min !== undefined && v < spec.min) throw bad(`--${name} must be at least ${spec.min}, got ${v}`);
-    if (spec.max !== undefined && v > spec.max) throw bad(`--${name} must be at most ${spec.max}, got ${v}`);
-  } else if (spec.type !== typeof v && !(spec.type === 'int' && typeof v === 'number')) {
-    throw new TypeError(`flag --${name}: expected a ${spec.type} value, got ${typeof v}`);
-  }
-}
-
-function checkExists(name: string, kind: 'file' | 'dir', v: string): void {
-  let st;
-  try {
-    st = statSync(v);
-  } catch {
-    throw bad(`--${name}: no ${kind === 'file' ? 'file' : 'folder'} at '${v}'; check the path`);
-  }
-  if (kind === 'file' && !st.isFile()) throw bad(`--${name}: '${v}' is not a file`);
-  if (kind === 'dir' && !st.isDirectory()) throw bad(`--${name}: '${v}' is not a folder`);
-}
-
-/** What --help prints: usage, summary, subcommands, then one line per flag. */
-export function helpText(cmd: Command): string {
-  const lines = [`earmark ${commandPath(cmd)}${cmd.usage ? ' ' + cmd.usage : ''}`, '', cmd.summary, ''];
-  if (cmd.subcommands?.length) {
-    lines.push('Subcommands:');
-    for (const s of cmd.subcommands) lines.push(`  ${s.name}`.padEnd(28) + s.summary.split('\n')[0]);
-    lines.push(`  (each has --help: earmark ${commandPath(cmd)} <subcommand> --help)`, '');
-  }
-  lines.push('Flags:');
-  for (const [k, s] of Object.entries(cmd.flags)) {
-    const choices = 'choices' in s && s.choices ? s.choices.join('|') : undefined;
-    const arg = s.type === 'boolean' ? '' : ` <${s.type === 'list' ? `list of ${choices ?? 'values'}` : choices ?? s.type}>`;
-    const d = s.default === undefined ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})`;
-    const flag = `  --${flagName(k)}${arg}`;
-    lines.push(flag.length < 28 ? flag.padEnd(28) + s.description + d : `${flag}\n${' '.repeat(28)}${s.description}${d}`);
-  }
-  lines.push('  --help'.padEnd(28) + 'show this help');
-  return lines.join('\n');
 }

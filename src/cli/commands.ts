@@ -16,4 +16,20 @@ import { trainObfuscator } from './train-obfuscator.js';
 import { trainTarget } from './train-target.js';
 import { web } from './web.js';
 
-export const COMMANDS: Command[] = [demo, corpus, features, trainTarget, trainObfuscator, experiment, sweep, rdal, obfuscate, serve, grant, revoke, selfcheck, launchCmd, web];
+export const COMMANDS: Command[] = [
+  demo,
+  corpus,
+  features,
+  trainTarget,
+  trainObfuscator,
+  experiment,
+  sweep,
+  rdal,
+  obfuscate,
+  serve,
+  grant,
+  revoke,
+  selfcheck,
+  launchCmd,
+  web,
+];

@@ -5,14 +5,20 @@
 import type { FlagRecord, FlagSpec, FlagTable, FlagValue } from './args.js';
 
 /** Every dotted path into C ('obfuscatorTrain.lambdaP'); arrays are leaves. */
-export type ConfigPath<C> = C extends readonly unknown[] ? never
-  : C extends object ? { [K in keyof C & string]: K | `${K}.${ConfigPath<C[K]>}` }[keyof C & string]
-  : never;
+export type ConfigPath<C> = C extends readonly unknown[]
+  ? never
+  : C extends object
+    ? { [K in keyof C & string]: K | `${K}.${ConfigPath<C[K]>}` }[keyof C & string]
+    : never;
 
 /** The type at a dotted path of C. */
 export type PathValue<C, P extends string> = P extends `${infer K}.${infer R}`
-  ? K extends keyof C ? PathValue<C[K], R> : never
-  : P extends keyof C ? C[P] : never;
+  ? K extends keyof C
+    ? PathValue<C[K], R>
+    : never
+  : P extends keyof C
+    ? C[P]
+    : never;
 
 /** The paths of C a flag of type F may set: its value must fit the key. */
 type PathsFor<C, F> = { [P in ConfigPath<C>]: FlagValue<F> extends PathValue<C, P> ? P : never }[ConfigPath<C>];
@@ -20,7 +26,9 @@ type PathsFor<C, F> = { [P in ConfigPath<C>]: FlagValue<F> extends PathValue<C, 
 /** A flag table whose `config` paths are checked against C (each entry: its own spec, or `never` when it does not fit). */
 type CheckedTable<C, T extends FlagTable> = {
   [K in keyof T]: T[K] extends { config: infer P }
-    ? [P] extends [PathsFor<C, T[K]> | readonly PathsFor<C, T[K]>[]] ? T[K] : FlagSpec & { config: PathsFor<C, T[K]> }
+    ? [P] extends [PathsFor<C, T[K]> | readonly PathsFor<C, T[K]>[]]
+      ? T[K]
+      : FlagSpec & { config: PathsFor<C, T[K]> }
     : T[K];
 };
 

@@ -1,13 +1,22 @@
-// earmark's CLI: a table of commands over library functions; one place turns errors into a banner
-// and an exit code.
-import { EarmarkError } from '../errors.js';
-import { commandPath, helpText, parseFlags, type Command } from './args.js';
+// earmark's CLI: a table of commands over library functions; one place turns errors into a one-line
+// message and an exit code (report.ts): 0 done, 1 the work failed, 2 usage error.
+import { commandPath, parseFlags, type Command } from './args.js';
 import { COMMANDS } from './commands.js';
+import { closest, usageError } from './flag-checks.js';
+import { EXIT_CODES, helpText } from './help.js';
+import { EXIT_USAGE, reportError, type Phase } from './report.js';
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
-  return ['earmark: opt-in privacy for audio apps', '', 'Usage: earmark <command> [flags]  (each command has --help)', '',
-    ...COMMANDS.map((c) => '  ' + c.name.padEnd(width) + c.summary.split('\n')[0])].join('\n');
+  return [
+    'earmark: opt-in privacy for audio apps',
+    '',
+    'Usage: earmark <command> [flags]  (each command has --help)',
+    '',
+    ...COMMANDS.map((c) => '  ' + c.name.padEnd(width) + c.summary.split('\n')[0]),
+    '',
+    EXIT_CODES,
+  ].join('\n');
 }
 
 /** The command that argv names, descending into subcommands (`experiment rdal …`), and the rest of argv. */
@@ -23,30 +32,56 @@ export function findCommand(argv: string[]): { cmd: Command | undefined; rest: s
   return { cmd, rest };
 }
 
+/** argv without the global flags (before `--`), and whether --debug was among them (or EARMARK_DEBUG=1). */
+export function globalFlags(argv: string[]): { argv: string[]; debug: boolean } {
+  const end = argv.indexOf('--') < 0 ? argv.length : argv.indexOf('--');
+  const head = argv.slice(0, end);
+  const debug = head.includes('--debug') || process.env['EARMARK_DEBUG'] === '1';
+  return { argv: [...head.filter((a) => a !== '--debug'), ...argv.slice(end)], debug };
+}
+
+/**
+ * Run the command line `argv` (without node and the script); returns the exit code. Never exits.
+ * @example process.exitCode = await run(['features', '--root', 'data/ravdess', '--skip-bad']);
+ */
 export async function run(argv: string[]): Promise<number> {
-  const name = argv[0];
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  const { argv: args, debug } = globalFlags(argv);
+  const name = args[0];
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name === undefined ? 1 : 0;
+    return 0;
   }
-  const { cmd, rest } = findCommand(argv);
+  if (name === undefined) {
+    console.error(usage());
+    return EXIT_USAGE;
+  }
+  const { cmd, rest } = findCommand(args);
   if (cmd === undefined) {
-    console.error(`earmark: unknown command '${name}'\n\n${usage()}`);
-    return 1;
+    const near = closest(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    const what = name.startsWith('-')
+      ? `a command comes first, got the flag ${name}`
+      : `unknown command '${name}'${near ? ` (did you mean ${near}?)` : ''}`;
+    return reportError(
+      usageError(`${what}; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see \`earmark --help\`)`),
+      'earmark',
+      'usage',
+      debug,
+    );
   }
+  let phase: Phase = 'usage';
   try {
-    const { flags, positionals, help } = parseFlags(cmd, rest);
-    if (help) {
+    const parsed = parseFlags(cmd, rest);
+    if (parsed.help) {
       console.log(helpText(cmd));
       return 0;
     }
-    return (await cmd.run(flags, positionals)) ?? 0;
+    const work = await cmd.prepare(parsed.flags, parsed.positionals, parsed.rest);
+    phase = 'work';
+    return (await work()) ?? 0;
   } catch (e) {
-    if (e instanceof EarmarkError) {
-      console.error(`\nearmark ${commandPath(cmd)}: ${e.message}\n  [${e.code}]`);
-    } else {
-      console.error(`\nearmark ${commandPath(cmd)} failed:`, e);
-    }
-    return 1;
+    return reportError(e, `earmark ${commandPath(cmd)}`, phase, debug);
   }
 }

@@ -1,29 +1,25 @@
 // `earmark sweep fig3a|fig3b|fig4`: the privacy–utility frontier (issue 14), obfuscators trained over a
 // grid (λ_p, width, epochs, window) on one dataset and split, judged by the experiment's attackers, with
 // McAdams and ADR on the same axes, and an optional utility budget that picks one point on validation.
+// The libtorch-using modules load inside check()/run(), so that --help and usage errors answer without libtorch.
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
-import { EXPERIMENTS, type ExperimentConfig, type ExperimentName } from '../eval/optin/config.js';
-import {
-  parseNumberList,
-  parseWindowList,
-  readGridFile,
-  SWEEP_GRID_DEFAULTS,
-  type SweepGrid,
-} from '../eval/sweep/grid.js';
-import { runTrainObfuscatorBudget, type TrainObfuscatorBudgetOptions } from '../eval/sweep/budget.js';
-import { runSweep, type SweepReport } from '../eval/sweep/run.js';
+import type { ExperimentConfig, ExperimentName } from '../eval/optin/config.js';
+import { parseNumberList, parseWindowList, readGridFile, SWEEP_GRID_DEFAULTS, type SweepGrid } from '../eval/sweep/grid.js';
+import type { TrainObfuscatorBudgetOptions } from '../eval/sweep/budget.js';
+import type { SweepReport } from '../eval/sweep/run.js';
 import { defineCommand } from './args.js';
-import { DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
+import { checkDataset, DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
   ...DATASET_FLAGS,
-  out: { type: 'string', description: 'sweep folder (default runs/sweep-<experiment>-<dataset>)' },
+  out: { type: 'string', output: true, description: 'sweep folder (default runs/sweep-<experiment>-<dataset>)' },
   ...PRESET_FLAGS,
-  seed: { type: 'int', description: 'seed of initialisation and crops', config: 'seed' },
+  seed: { type: 'int', min: 0, description: 'seed of initialisation and crops', config: 'seed' },
   grid: {
     type: 'string',
+    exists: 'file',
     description: 'JSON grid: { "lambdaP": [..], "width": [..], "epochs": [..], "window": [[W, M], ..] }',
   },
   lambdaP: { type: 'string', description: 'λ_p values, e.g. 0.1,0.3,1,3,10 (the default)' },
@@ -44,8 +40,6 @@ const FLAGS = configFlags<ExperimentConfig>()({
   },
   jobs: { type: 'int', min: 1, description: 'points run at once, each in a child process', default: 1 },
 });
-
-const isExperiment = (name: string | undefined): name is ExperimentName => name !== undefined && name in EXPERIMENTS;
 
 /** The grid: the --grid file, then the list flags on top, over the default (λ_p ∈ {0.1, 0.3, 1, 3, 10}). */
 function gridFrom(o: {
@@ -73,23 +67,29 @@ export const sweep = defineCommand({
   name: 'sweep',
   summary:
     'Trace the privacy–utility frontier of fig3a, fig3b or fig4: obfuscators over a grid (λ_p, width, epochs, window W:M), each judged by every attacker, with McAdams and ADR on the same axes; resumes point by point; --max-target-drop picks one on validation.',
-  usage: '<fig3a|fig3b|fig4>',
+  usage: '<fig3a|fig3b|fig4> [flags]',
+  args: [{ name: 'experiment', required: true, choices: ['fig3a', 'fig3b', 'fig4'], description: 'which experiment' }],
   flags: FLAGS,
-  async run(o, positionals) {
-    const name = positionals[0];
-    if (!isExperiment(name)) {
-      throw new EarmarkError(
-        'EARMARK_BAD_ARGUMENT',
-        `name the experiment: one of ${Object.keys(EXPERIMENTS).join(', ')} (got '${name ?? ''}')`,
-      );
-    }
+  async check(o, ctx) {
+    const name = ctx.args[0] as ExperimentName;
     const grid = gridFrom(o);
-    const config = experimentConfig(FLAGS, o, { experiment: name });
+    const mcadamsAlphas =
+      o.mcadams === 'none' ? [] : o.mcadams === undefined ? undefined : parseNumberList(o.mcadams, 'mcadams');
+    const config = await experimentConfig(FLAGS, o, { experiment: name });
+    const { EXPERIMENTS } = await import('../eval/optin/config.js');
+    const spec = EXPERIMENTS[name];
+    await checkDataset(
+      config.dataset,
+      [spec.task, ...spec.attacks].map((label) => ({ label, what: `sweep ${name}` })),
+    );
     const d = config.dataset;
     const dsName = path.basename(d.manifest ? path.dirname(d.manifest) : d.root || 'data');
     const outDir = o.out ?? path.join('runs', `sweep-${name}-${dsName}`);
-    const mcadamsAlphas =
-      o.mcadams === 'none' ? [] : o.mcadams === undefined ? undefined : parseNumberList(o.mcadams, 'mcadams');
+    ctx.output(outDir);
+    return { config, grid, outDir, mcadamsAlphas };
+  },
+  async run(o, { checked: { config, grid, outDir, mcadamsAlphas } }) {
+    const { runSweep } = await import('../eval/sweep/run.js');
     const r = await runSweep({
       config,
       grid,
@@ -124,11 +124,13 @@ export async function experimentByBudget(
   runDir: string,
   maxTargetDrop: number,
 ): Promise<number> {
+  const { runSweep } = await import('../eval/sweep/run.js');
   return printSweep(await runSweep({ config, grid: SWEEP_GRID_DEFAULTS, outDir: runDir, maxTargetDrop }), runDir);
 }
 
 /** `train-obfuscator … --max-target-drop D`: one obfuscator per λ_p, the most private within the budget on validation. */
 export async function trainObfuscatorByBudget(o: TrainObfuscatorBudgetOptions): Promise<number> {
+  const { runTrainObfuscatorBudget } = await import('../eval/sweep/budget.js');
   const c = await runTrainObfuscatorBudget(o);
   console.log(
     `chosen: ${c.dir} (${c.reason})\nchoice: ${path.resolve(o.out, 'choice.json')}\nonnx: ${path.resolve(o.out, 'obfuscator.onnx')}`,

@@ -99,6 +99,23 @@ async function computeInWorkers(utts: Utterance[], spec: FeatureSpec, workers: n
   }
 }
 
+/**
+ * Runs `f` with libtorch's intra-op pool at one thread, when the addon is loaded (a feature computed with
+ * libtorch). The pool is process-wide, shared by the worker threads, so a cache built at EARMARK_THREADS=2
+ * would otherwise differ in the last bits from one built at 1 (oneDNN and parallel reductions split their
+ * work by thread count; docs/determinism.md) while its key is the same.
+ */
+async function withOneTorchThread<T>(f: () => Promise<T>): Promise<T> {
+  const { native } = await import('../binding/native.js');
+  const before = native.numThreads();
+  native.setNumThreads(1);
+  try {
+    return await f();
+  } finally {
+    native.setNumThreads(before);
+  }
+}
+
 /** Runs compute over `utts` in this thread. */
 async function computeHere(utts: Utterance[], spec: FeatureSpec, sink: (d: Done) => boolean): Promise<void> {
   const exportName = spec.exportName ?? 'compute';
@@ -181,14 +198,16 @@ export async function buildFeatureCache(corpus: Corpus, spec: FeatureSpec, opts:
     const u = utts[d.index]!;
     bar?.tick();
     if ('error' in d) {
+      // the reason without the path, which the listing and the message name once
+      const error = d.error.startsWith(`${u.path}: `) ? d.error.slice(u.path.length + 2) : d.error;
       if (opts.skipBad === true) {
-        skipped.push({ id: u.id, path: u.path, error: d.error });
+        skipped.push({ id: u.id, path: u.path, error });
         return true;
       }
       const code = (d.code?.startsWith('EARMARK_') ? d.code : 'EARMARK_DATASET') as EarmarkErrorCode;
       // a transform that fails on audio that decodes is not the file's fault: do not ask to remove it
-      failure = new EarmarkError(code, code === 'EARMARK_TRANSFORM' ? `feature '${spec.name}' failed on utterance ${u.id} (${u.path} decodes): ${d.error}`
-        : `cannot compute features for ${u.path} (utterance ${u.id}): ${d.error}; fix or remove the file, or pass --skip-bad to skip bad files and list them`);
+      failure = new EarmarkError(code, code === 'EARMARK_TRANSFORM' ? `feature '${spec.name}' failed on utterance ${u.id} (${u.path} decodes): ${error}`
+        : `cannot compute features for ${u.path} (utterance ${u.id}): ${error}; fix or remove the file, or pass --skip-bad to skip bad files and list them`);
       return false;
     }
     const bytes = new Uint8Array(d.item.data.buffer, d.item.data.byteOffset, d.item.data.byteLength);
@@ -203,8 +222,7 @@ export async function buildFeatureCache(corpus: Corpus, spec: FeatureSpec, opts:
     // each worker pays a start-up (module import, libtorch load: ~0.2–0.3 s), so tiny corpora run here
     const auto = utts.length < 64 ? 0 : availableParallelism();
     const workers = Math.max(0, Math.min(opts.workers ?? auto, utts.length));
-    if (workers === 0) await computeHere(utts, spec, sink);
-    else await computeInWorkers(utts, spec, workers, sink);
+    await withOneTorchThread(() => (workers === 0 ? computeHere(utts, spec, sink) : computeInWorkers(utts, spec, workers, sink)));
     if (failure !== undefined) throw failure;
     bar?.done();
 

@@ -4,8 +4,9 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { buildFeatureCache } from './cache.js';
+import type { FeatureSpec } from './cache-file.js';
 import { ds2FeatureSpec } from './features-ds2.js';
-import { loadCorpus, type Layout } from './load.js';
+import { loadCorpus, withoutSkipped, type Layout } from './load.js';
 import { loadOrCreateSplits, type SplitSet, type Splits } from './splits.js';
 import { labelOf, labelValues, type Corpus, type LabelKey, type Utterance } from './types.js';
 import type { LabelledSet, SpecSet } from './spec-set.js';
@@ -41,23 +42,37 @@ export interface ExperimentData {
   byId: Map<string, Utterance>;
   /** Per-utterance normalisation statistics of the DS2 features (to undo them for audio). */
   stats: Map<string, { mean: number; std: number }>;
-  /** Utterances the cache skipped as unreadable (with skipBad). */
+  /** Files left out as unreadable (with skipBad): they cannot be opened or decoded; in no split. */
   skipped: { id: string; path: string; error: string }[];
+  /** The spec of the cached features in `sets` (part of every stage's inputs, see methods/stage.ts). */
+  featureSpec: FeatureSpec;
 }
 
 /**
- * Load a corpus, its splits (created once under `workDir`) and its DS2 features (cached under `workDir`).
- * @example const data = await loadExperimentData({ ...DATASET_DEFAULTS, layout: 'csv', manifest: 'speech/labels.csv' }, 'runs/x');
+ * The corpus a dataset config names, its files checked (with skipBad, unreadable ones left out and listed).
+ * @example const corpus = loadDatasetCorpus({ ...DATASET_DEFAULTS, manifest: 'speech/labels.csv' });
  */
-export async function loadExperimentData(o: DatasetOptions, workDir: string, progress = true): Promise<ExperimentData> {
+export function loadDatasetCorpus(o: DatasetOptions): Corpus {
   if (!o.root && !o.manifest) {
     throw new EarmarkError('EARMARK_DATASET', 'no dataset given: pass --root <corpus folder> (or --manifest <labels.csv>); `earmark corpus speech` builds the built-in one');
   }
   // a manifest without a layout is a CSV manifest (VoxCeleb2's vox2_meta.csv needs --layout voxceleb2)
   const layout = o.manifest && o.layout === 'auto' ? 'csv' : o.layout;
-  const corpus = loadCorpus({ layout, root: o.root || path.dirname(o.manifest), ...(o.manifest ? { manifest: o.manifest } : {}) });
+  return loadCorpus({ layout, root: o.root || path.dirname(o.manifest), ...(o.manifest ? { manifest: o.manifest } : {}), skipBad: o.skipBad });
+}
+
+/**
+ * Load a corpus, its DS2 features (cached under `workDir`) and its splits (created once under
+ * `workDir`). Readability is decided before the splits are drawn: files that cannot be opened or
+ * decoded (with skipBad) are in `skipped` and in no split.
+ * @example const data = await loadExperimentData({ ...DATASET_DEFAULTS, layout: 'csv', manifest: 'speech/labels.csv' }, 'runs/x');
+ */
+export async function loadExperimentData(o: DatasetOptions, workDir: string, progress = true): Promise<ExperimentData> {
+  const listed = loadDatasetCorpus(o);
+  const featureSpec = ds2FeatureSpec();
+  const built = await buildFeatureCache(listed, featureSpec, { dir: path.join(workDir, 'features'), skipBad: o.skipBad, progress });
+  const corpus = withoutSkipped(listed, built.skipped);
   const splits = loadOrCreateSplits(path.join(workDir, 'splits.json'), corpus, { seed: o.splitSeed });
-  const built = await buildFeatureCache(corpus, ds2FeatureSpec(), { dir: path.join(workDir, 'features'), skipBad: o.skipBad, progress });
   const cache = built.cache;
   const byId = new Map(corpus.utterances.map((u) => [u.id, u]));
   const stats = new Map<string, { mean: number; std: number }>();
@@ -78,7 +93,7 @@ export async function loadExperimentData(o: DatasetOptions, workDir: string, pro
   const fromSplit = (s: SplitSet): SplitSets => ({ train: toSet(s.train), val: toSet(s.val), test: toSet(s.test) });
   const data: ExperimentData = {
     corpus, splits, sets: fromSplit(splits.split), byId, stats,
-    skipped: built.skipped ?? [],
+    skipped: corpus.skipped ?? [], featureSpec,
   };
   if (splits.speakerId) data.speakerSets = fromSplit(splits.speakerId);
   cache.close();

@@ -71,6 +71,8 @@ export interface AnonymisedSets {
   alphas: Map<string, number>;
   /** The cache file. */
   file: string;
+  /** The features' spec (part of the identity of every stage trained on them). */
+  spec: FeatureSpec;
 }
 
 /**
@@ -101,7 +103,7 @@ export async function mcadamsSpecSets(data: ExperimentData, options: Partial<McA
     return out;
   };
   const of = (s: SplitSets): SplitSets => ({ train: twinOf(s.train), val: twinOf(s.val), test: twinOf(s.test) });
-  const r: AnonymisedSets = { sets: of(data.sets), twin, alphas, file: built.file };
+  const r: AnonymisedSets = { sets: of(data.sets), twin, alphas, file: built.file, spec };
   if (data.speakerSets) r.speakerSets = of(data.speakerSets);
   cache.close();
   return r;

@@ -8,9 +8,9 @@ import { loadEmovdb } from './emovdb.js';
 import { loadLibriSpeech } from './librispeech.js';
 import { loadManifest } from './manifest.js';
 import { loadRavdess } from './ravdess.js';
-import type { Corpus } from './types.js';
+import { compareStrings, type Corpus, type SkippedFile } from './types.js';
 import { loadVoxCeleb2 } from './voxceleb2.js';
-import { requireDir } from './walk.js';
+import { fileProblem, requireDir } from './walk.js';
 
 export const LAYOUTS = ['ravdess', 'emovdb', 'librispeech', 'voxceleb2', 'csv'] as const;
 export type Layout = (typeof LAYOUTS)[number];
@@ -24,6 +24,11 @@ export interface LoadCorpusOptions {
   manifest?: string;
   /** LibriSpeech subsets or VoxCeleb2 sets to keep ('train-clean-100', 'test-clean'; 'dev', 'test'). */
   subsets?: string[];
+  /**
+   * Leave out files that cannot be opened (missing, a symlink loop, no permission, a folder) and list
+   * them in `corpus.skipped`, instead of refusing the corpus at the first (default false).
+   */
+  skipBad?: boolean;
 }
 
 /** Manifest names looked for in a root when the layout is auto-detected. */
@@ -93,6 +98,11 @@ function findManifest(root: string): string {
  * const any = loadCorpus({ root: '/data/LibriSpeech', subsets: ['test-clean'] }); // auto-detected
  */
 export function loadCorpus(opts: LoadCorpusOptions): Corpus {
+  return checkFiles(loadListed(opts), opts.skipBad === true);
+}
+
+/** The corpus as its adapter lists it, files unchecked. */
+function loadListed(opts: LoadCorpusOptions): Corpus {
   let layout = opts.layout ?? 'auto';
   if (layout !== 'auto' && !(LAYOUTS as readonly string[]).includes(layout)) {
     throw new EarmarkError('EARMARK_BAD_ARGUMENT', `unknown layout '${String(layout)}'; expected one of auto, ${LAYOUTS.join(', ')}`);
@@ -114,8 +124,42 @@ export function loadCorpus(opts: LoadCorpusOptions): Corpus {
     }
     case 'csv': {
       const manifest = opts.manifest ?? findManifest(requireDir(opts.root, 'csv'));
-      if (!existsSync(manifest) && opts.root !== undefined) return loadManifest(path.resolve(opts.root, manifest));
-      return loadManifest(manifest);
+      const file = !existsSync(manifest) && opts.root !== undefined ? path.resolve(opts.root, manifest) : manifest;
+      return loadManifest(file, { checkFiles: false });
     }
   }
+}
+
+/**
+ * Every listed file must open: the ones that do not are refused by name (the first, with a count of
+ * the others), or with `skipBad` left out of the utterances and listed in `skipped`.
+ */
+function checkFiles(corpus: Corpus, skipBad: boolean): Corpus {
+  const bad: SkippedFile[] = [];
+  for (const u of corpus.utterances) {
+    const problem = fileProblem(u.path);
+    if (problem !== undefined) bad.push({ id: u.id, path: u.path, error: problem });
+  }
+  if (bad.length === 0) return corpus;
+  if (!skipBad) {
+    const b = bad[0]!;
+    const others = bad.length > 1 ? ` (and ${bad.length - 1} other file(s))` : '';
+    throw new EarmarkError('EARMARK_DATASET', `${corpus.name}: audio file ${b.path} (utterance ${b.id}) ${b.error}${others}; ` +
+      'fix or remove it, or pass --skip-bad to leave out and list the files that cannot be read');
+  }
+  return withoutSkipped(corpus, bad);
+}
+
+/**
+ * `corpus` without the utterances in `skipped` (ids), which join its `skipped` list: the corpus the
+ * splits and the summary are made from once unreadable files are known.
+ *
+ * @example
+ * const readable = withoutSkipped(corpus, (await buildFeatureCache(corpus, spec, { dir, skipBad: true })).skipped);
+ */
+export function withoutSkipped(corpus: Corpus, skipped: readonly SkippedFile[]): Corpus {
+  if (skipped.length === 0) return corpus;
+  const ids = new Set(skipped.map((s) => s.id));
+  const all = [...(corpus.skipped ?? []), ...skipped.filter((s) => !(corpus.skipped ?? []).some((t) => t.id === s.id))];
+  return { ...corpus, utterances: corpus.utterances.filter((u) => !ids.has(u.id)), skipped: all.sort((a, b) => compareStrings(a.id, b.id)) };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import { parseCsvRecords } from '../util/csv.js';
 import { finishCorpus, type Corpus, type Gender, type LabelKey, type Utterance } from './types.js';
+import { fileProblem } from './walk.js';
 
 const KNOWN = new Set(['path', 'id', 'speaker', 'gender', 'emotion', 'text', 'sentence']);
 
@@ -31,7 +32,7 @@ function defaultId(base: string, abs: string): string {
 export interface ManifestOptions {
   /** Corpus name; default the CSV's file name without extension, or its folder's name for generic names (labels.csv, manifest.csv, metadata.csv). */
   name?: string;
-  /** Check that every listed file exists (default true). */
+  /** Check that every listed file can be opened (default true); loadCorpus checks them itself, for --skip-bad. */
   checkFiles?: boolean;
 }
 
@@ -64,8 +65,9 @@ export function loadManifest(manifest: string, opts: ManifestOptions = {}): Corp
     const rel = r.path!.trim();
     if (rel === '') throw new EarmarkError('EARMARK_DATASET', `${where}: empty path; every row needs an audio file path`);
     const abs = path.resolve(base, rel);
-    if (opts.checkFiles !== false && !existsSync(abs)) {
-      throw new EarmarkError('EARMARK_DATASET', `${where}: audio file ${abs} does not exist; paths are relative to the manifest's folder ${base} (or absolute)`);
+    const problem = opts.checkFiles === false ? undefined : fileProblem(abs);
+    if (problem !== undefined) {
+      throw new EarmarkError('EARMARK_DATASET', `${where}: audio file ${abs} ${problem}; paths are relative to the manifest's folder ${base} (or absolute)`);
     }
     const speaker = (r.speaker ?? '').trim();
     const u: Utterance = {

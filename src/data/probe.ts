@@ -1,23 +1,27 @@
 // Audio durations from file headers alone (no decoding), for corpus summaries: WAV (RIFF/RF64 'fmt '
 // + 'data' chunks) and FLAC (STREAMINFO). Other formats give undefined.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 
 export interface AudioHeader { sampleRate: number; channels: number; frames: number; seconds: number }
 
-function readHead(file: string, bytes: number): Buffer {
+/** The file's first `bytes` bytes and its size. */
+function readHead(file: string, bytes: number): { head: Buffer; size: number } {
   const fd = openSync(file, 'r');
   try {
     const buf = Buffer.alloc(bytes);
     const n = readSync(fd, buf, 0, bytes, 0);
-    return buf.subarray(0, n);
+    return { head: buf.subarray(0, n), size: fstatSync(fd).size };
   } finally {
     closeSync(fd);
   }
 }
 
-/** Parses a WAV header in `buf` (the file's first bytes); undefined when it is not a readable WAV. */
-export function parseWavHeader(buf: Buffer): AudioHeader | undefined {
+/**
+ * Parses a WAV header in `buf` (the file's first bytes); undefined when it is not a readable WAV, or
+ * when its data chunk claims more bytes than the file's `fileBytes` hold (a lying or truncated header).
+ */
+export function parseWavHeader(buf: Buffer, fileBytes = Infinity): AudioHeader | undefined {
   if (buf.length < 12) return undefined;
   const riff = buf.toString('latin1', 0, 4);
   if ((riff !== 'RIFF' && riff !== 'RF64') || buf.toString('latin1', 8, 12) !== 'WAVE') return undefined;
@@ -37,6 +41,7 @@ export function parseWavHeader(buf: Buffer): AudioHeader | undefined {
     if (id === 'data') {
       if (channels === 0 || sampleRate === 0 || blockAlign === 0) return undefined;
       const bytes = size === 0xffffffff && ds64Data !== undefined ? ds64Data : size;
+      if (body + bytes > fileBytes) return undefined;
       const frames = Math.floor(bytes / blockAlign);
       return { sampleRate, channels, frames, seconds: frames / sampleRate };
     }
@@ -60,7 +65,7 @@ export function parseFlacHeader(buf: Buffer): AudioHeader | undefined {
 
 /**
  * Duration and format of an audio file from its header, or undefined when the format is not one
- * this probe reads (MP3, M4A, Ogg) or the header is damaged.
+ * this probe reads (MP3, M4A, Ogg) or the header is damaged or claims more audio than the file holds.
  *
  * @example
  * probeAudio('/data/RAVDESS/Actor_01/03-01-01-01-01-01-01.wav')?.seconds // 3.3
@@ -68,8 +73,8 @@ export function parseFlacHeader(buf: Buffer): AudioHeader | undefined {
 export function probeAudio(file: string): AudioHeader | undefined {
   try {
     const ext = path.extname(file).toLowerCase();
-    const head = readHead(file, 64 * 1024);
-    return ext === '.flac' ? parseFlacHeader(head) ?? parseWavHeader(head) : parseWavHeader(head) ?? parseFlacHeader(head);
+    const { head, size } = readHead(file, 64 * 1024);
+    return ext === '.flac' ? parseFlacHeader(head) ?? parseWavHeader(head, size) : parseWavHeader(head, size) ?? parseFlacHeader(head);
   } catch {
     return undefined;
   }

@@ -26,15 +26,16 @@ function cropStart(frames: number, crop: number, rng: Rng): number {
 /**
  * Random `crop`-frame crops of the utterances `idx` as one batch (B, nFreq, crop). Utterances shorter
  * than the crop are tiled (repeated from their start) rather than zero-padded, so no class is
- * recognisable by silence.
+ * recognisable by silence. `rng` is one stream for the whole batch, or one per utterance index (as
+ * sampleRng(seed, epoch, i), so that data-parallel ranks crop exactly as one process does).
  */
-export function cropBatch(s: SpecSet, idx: readonly number[], crop: number, rng: Rng): Tensor {
+export function cropBatch(s: SpecSet, idx: readonly number[], crop: number, rng: Rng | ((i: number) => Rng)): Tensor {
   const f = s.nFreq;
   const out = new Float32Array(idx.length * f * crop);
   for (const [b, i] of idx.entries()) {
     const spec = s.specs[i]!;
     const n = s.frames[i]!;
-    const start = cropStart(n, crop, rng);
+    const start = cropStart(n, crop, typeof rng === 'function' ? rng(i) : rng);
     const base = b * f * crop;
     for (let r = 0; r < f; r++) {
       const row = r * n;

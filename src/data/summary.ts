@@ -12,7 +12,8 @@ export interface DurationSummary {
 
 /**
  * Durations from `seconds` (e.g. the feature cache's stats) where given, else from file headers
- * (WAV, FLAC); formats without a readable header are left out of the totals and counted as unknown.
+ * (WAV, FLAC); formats without a readable header, and headers that claim more audio than the file
+ * holds, are left out of the totals and counted as unknown. Skipped files are not in `corpus`.
  */
 export function corpusDurations(corpus: Corpus, seconds?: (id: string) => number | undefined): DurationSummary {
   let known = 0;
@@ -63,7 +64,20 @@ export function splitLines(corpus: Corpus, splits: Splits): string[] {
   return lines;
 }
 
-/** The whole summary. */
+/** The files left out as unreadable (corpus.skipped), one line each; none when nothing was skipped. */
+export function skippedLines(corpus: Corpus): string[] {
+  const skipped = corpus.skipped ?? [];
+  if (skipped.length === 0) return [];
+  return [`  skipped ${skipped.length} file(s) that cannot be read (not in the counts, durations or splits):`,
+    ...skipped.map((s) => `    ${s.path}: ${s.error.replace(/\s*\n\s*/g, ' ')}`)];
+}
+
+/**
+ * The whole summary of the readable corpus (skipped files are listed, never counted).
+ *
+ * @example
+ * console.log(summarizeCorpus(corpus, corpusDurations(corpus), splits));
+ */
 export function summarizeCorpus(corpus: Corpus, durations: DurationSummary, splits?: Splits): string {
   const lines = [`${corpus.name}: ${corpus.utterances.length} utterances in ${corpus.root}`, ...labelLines(corpus)];
   const unknown = corpus.utterances.length - durations.known;
@@ -71,5 +85,6 @@ export function summarizeCorpus(corpus: Corpus, durations: DurationSummary, spli
     ? `  duration: ${hms(durations.totalSeconds)} in all, mean ${durations.meanSeconds.toFixed(2)} s${unknown ? ` (${unknown} files without a readable header left out)` : ''}`
     : '  duration: unknown (no WAV/FLAC headers; build the cache for durations)');
   if (splits) lines.push(...splitLines(corpus, splits));
+  lines.push(...skippedLines(corpus));
   return lines.join('\n');
 }

@@ -36,6 +36,18 @@ export interface Corpus {
   utterances: Utterance[];
   /** Label kinds that every utterance of this corpus carries, e.g. ['speaker', 'gender', 'emotion']. */
   labelNames: LabelKey[];
+  /**
+   * Files left out because they cannot be read (with --skip-bad): listed, and in neither
+   * `utterances`, the summary's counts nor the splits.
+   */
+  skipped?: SkippedFile[];
+}
+
+/** A file left out of a corpus, and why. */
+export interface SkippedFile {
+  id: string;
+  path: string;
+  error: string;
 }
 
 /** The value of `key` for `u`, or undefined when it has none. */

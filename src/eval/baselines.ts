@@ -19,6 +19,7 @@ import { resolveDeepSpeech2Config, type DeepSpeech2, type DeepSpeech2Config } fr
 import type { XVector } from '../models/xvector.js';
 import { adrTransform, resolveAdrTrainConfig, trainAdr, ADR_TRAIN_PRESETS, type AdrEpoch, type AdrTrainConfig } from '../methods/adr.js';
 import { predict, trainOrLoadClassifier, type ClassifierTrainConfig } from '../methods/classifier.js';
+import { experimentInputs } from '../methods/stage.js';
 import {
   resolveVectorClassifierConfig, trainVectorClassifier, VECTOR_CLASSIFIER_DEFAULTS, type VectorClassifierConfig, type VectorSet,
 } from '../methods/vector-classifier.js';
@@ -60,6 +61,10 @@ export interface EvaluateSpecSystemOptions {
   runDir?: string;
   resume?: boolean;
   seed?: number;
+  /** What the system's twin sets depend on (e.g. { mcadams: featureInputs(anon.spec) }): part of the informed attackers' identity. */
+  inputs?: Record<string, unknown>;
+  /** A checkpoint made with other settings: retrain (default) or refuse (false). */
+  retrain?: boolean;
   log?: (line: string) => void;
 }
 
@@ -100,9 +105,11 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
     const test = given3?.test ?? labelled(o.data, sets.test, attr);
     const k = train.numClasses;
     const given = o.cleanAttackers?.[String(attr)];
-    const clean = given ? { model: given } : await trainOrLoadClassifier({ runDir: o.runDir, name: `clean-${attr}${o.tag ?? ''}`, modelConfig: mc(k), train, val, config: o.attackerTrain, resume, log: o.log });
+    const stage = { resume, log: o.log, ...(o.retrain === undefined ? {} : { retrain: o.retrain }) };
+    const clean = given ? { model: given } : await trainOrLoadClassifier({ runDir: o.runDir, name: `clean-${attr}${o.tag ?? ''}`, modelConfig: mc(k), train, val,
+      config: o.attackerTrain, ...stage, inputs: experimentInputs(o.data) });
     const informed = await trainOrLoadClassifier({ runDir: o.runDir, name: `${o.system}-informed-${attr}${o.tag ?? ''}`, modelConfig: mc(k),
-      train: { ...train, set: twinOf(train.set) }, val: { ...val, set: twinOf(val.set) }, config: o.attackerTrain, resume, log: o.log });
+      train: { ...train, set: twinOf(train.set) }, val: { ...val, set: twinOf(val.set) }, config: o.attackerTrain, ...stage, inputs: experimentInputs(o.data, o.inputs) });
     const anonTest = twinOf(test.set);
     attacks.push({
       attribute: String(attr),
@@ -244,8 +251,8 @@ export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
     const sets = setsFor(data, key);
     const [tr, va, te] = [labelled(data, sets.train, key), labelled(data, sets.val, key), labelled(data, sets.test, key)];
     const k = tr.numClasses;
-    const cleanClf = trainVectorClassifier(vectors(clean, tr), vectors(clean, va), k, c.classifier);
-    const infClf = trainVectorClassifier(vectors(anon, tr), vectors(anon, va), k, c.classifier);
+    const cleanClf = trainVectorClassifier(vectors(clean, tr), vectors(clean, va), k, c.classifier, `adr-clean-${key}`);
+    const infClf = trainVectorClassifier(vectors(anon, tr), vectors(anon, va), k, c.classifier, `adr-informed-${key}`);
     const r = {
       clean: scoreClassification(cleanClf.predict(vectors(clean, te).x), te.labels, k, c.seed),
       transformed: scoreClassification(cleanClf.predict(vectors(anon, te).x), te.labels, k, c.seed),

@@ -168,6 +168,10 @@ export interface EvaluateVerificationOptions {
   /** Folder for the informed extractor's checkpoint (resumed when finished). */
   runDir?: string;
   resume?: boolean;
+  /** What the system's output depends on (e.g. the obfuscator's fingerprint), for the informed extractor's identity. */
+  inputs?: Record<string, unknown>;
+  /** A checkpoint made with other settings: retrain (default) or refuse (false). */
+  retrain?: boolean;
   log?: (line: string) => void;
 }
 
@@ -204,7 +208,7 @@ function outputSets(data: ExperimentData, out: SystemOutput): { train: SpecSet; 
 /**
  * EERs of one system under the original, ignorant, lazy-informed and informed attackers.
  * @example
- * const clean = await trainCleanXVector(data, cfg, runDir);
+ * const clean = await trainCleanXVector(data, cfg, { runDir });
  * const r = await evaluateVerification({ data, system: 'obfuscator', output: (x) => obf.forward(x), clean: clean.model, config: cfg, runDir });
  * r.ignorant.all.eer // e.g. 0.41
  */
@@ -218,7 +222,10 @@ export async function evaluateVerification(o: EvaluateVerificationOptions): Prom
   const anonEnrolClean = sys.enrolTest === sys.test ? anonTestClean : byId(sys.enrolTest, extractXVectors(clean, sys.enrolTest));
 
   o.log?.(`  verification ${o.system}: informed extractor on transformed training data`);
-  const informed = await trainCleanXVector(data, config, o.runDir === undefined || o.resume === false ? undefined : o.runDir, o.log, sys.train, `informed-${o.system}`);
+  const informed = await trainCleanXVector(data, config, {
+    runDir: o.runDir, resume: o.resume ?? true, log: o.log, train: sys.train, name: `informed-${o.system}`,
+    ...(o.inputs ? { inputs: o.inputs } : {}), ...(o.retrain === undefined ? {} : { retrain: o.retrain }),
+  });
   const anonTestInf = byId(sys.test, extractXVectors(informed.model, sys.test));
   const anonEnrolInf = sys.enrolTest === sys.test ? anonTestInf : byId(sys.enrolTest, extractXVectors(informed.model, sys.enrolTest));
   informed.model.dispose();

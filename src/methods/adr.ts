@@ -12,6 +12,7 @@
 //  5. inference: the decoder gets w = 0.5 + 0.1·N(0, 1) per x-vector (the "random attribute value").
 // ADR is opt-out: it is told the single binary attribute to hide (gender). The networks (1–3) are in
 // src/models/adr.ts; this file holds the losses, the training loop (1, 4) and the transform (5).
+import { stageSeed } from '../config/fingerprint.js';
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { ADR_DEFAULTS, Adr, type AdrConfig } from '../models/adr.js';
 import { bceWithLogits } from '../nn/index.js';
@@ -104,7 +105,7 @@ export function trainAdr(o: TrainAdrOptions): { model: Adr; preHistory: number[]
   if (o.x.length !== o.y.length) throw new RangeError(`trainAdr: 'x' has ${o.x.length} vectors but 'y' has ${o.y.length} labels`);
   if (o.y.some((v) => v !== 0 && v !== 1)) throw new RangeError("trainAdr: 'y' must hold 0/1 labels of the one attribute ADR hides (e.g. gender)");
   const dim = o.x[0]?.length ?? 0;
-  manualSeed(c.seed); // initialisation depends on the seed only
+  manualSeed(stageSeed(c.seed, 'adr')); // initialisation depends on (seed, stage) only
   const model = new Adr({ ...ADR_DEFAULTS, ...o.modelConfig, inputDim: dim });
   const n = o.x.length;
   const rng = new Rng(c.seed).derive('adr');

@@ -7,7 +7,7 @@ import { noGrad, type Tensor } from '../tensor/index.js';
  * @param recon F_μ(X̃) (B, F, T); @param x X (B, F, T)
  */
 export function lossA(recon: Tensor, x: Tensor): Tensor {
-  return mseLoss(recon, x);
+  return mseLoss(recon.float(), x.float()); // in float32 under autocast too (bf16/fp16 outputs)
 }
 
 /**
@@ -17,8 +17,8 @@ export function lossA(recon: Tensor, x: Tensor): Tensor {
  */
 export function lossT(logitsObf: Tensor, logitsClean: Tensor): Tensor {
   const k = logitsObf.size(-1);
-  const p = noGrad(() => logitsClean.detach().softmax(-1).reshape([-1, k])); // (B·T', K)
-  return crossEntropy(logitsObf.reshape([-1, k]), p);
+  const p = noGrad(() => logitsClean.detach().float().softmax(-1).reshape([-1, k])); // (B·T', K), float32
+  return crossEntropy(logitsObf.float().reshape([-1, k]), p);
 }
 
 /**
@@ -27,7 +27,7 @@ export function lossT(logitsObf: Tensor, logitsClean: Tensor): Tensor {
  * The obfuscator maximises it (minimises λ_t·L_t − λ_p·L_p).
  */
 export function lossP(latentObf: Tensor, latentClean: Tensor): Tensor {
-  return latentObf.sub(latentClean).sigmoid().sub(0.5).abs().mean();
+  return latentObf.float().sub(latentClean.float()).sigmoid().sub(0.5).abs().mean();
 }
 
 /** The obfuscator's objective L_σ = λ_t·L_t − λ_p·L_p. */

@@ -2,19 +2,27 @@
 // obfuscator F_σ and the deobfuscator F_μ are trained jointly, alternating per batch (configurable):
 //   1) deobfuscator step: L_a = MSE(F_μ(X̃), X) on X̃ = F_σ(X) held constant;
 //   2) obfuscator step:   L_σ = λ_t·L_t − λ_p·L_p with T and F_μ frozen (F_γ(X) and T(X) under noGrad);
-// SGD lr 1e-2 momentum 0.9 for both (the paper), a checkpoint every epoch, --resume, per-epoch validation.
-import { existsSync } from 'node:fs';
+// SGD lr 1e-2 momentum 0.9 for both (the paper), a checkpoint every epoch (with the stage's identity: the
+// configs, the sets' ids, the frozen T's weights), --resume, per-epoch validation. On a device, with
+// optional mixed precision, and data-parallel over a process group (methods/placement.ts): the global
+// batch is split over the ranks, gradients are averaged, rank 0 alone writes the checkpoint. CycleGAN-VC2
+// normalises per sample (InstanceNorm) and T is frozen in eval mode, so W ranks equal one process.
+import { stageSeed } from '../config/fingerprint.js';
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { CycleGanVc2Generator, type CycleGanVc2Config, type LatentStage } from '../models/cyclegan-vc2.js';
 import type { DeepSpeech2 } from '../models/deepspeech2.js';
-import { Adam, SGD, clipGradNorm_ } from '../optim/index.js';
-import { manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
+import { Adam, SGD, type GradScalerState } from '../optim/index.js';
+import { broadcastParameters } from '../distributed/index.js';
+import { batchTo, deviceOf, manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { Progress } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
-import { batchIndices, cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
+import { cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
+import { identityWarmup } from './identity-warmup.js';
+import { amp, cropRng, meanOverRanks, onDevice, onRank0Only, rank0Log, rankBatches, resolvePlacement, scalerFor, syncedStep,
+  type PlacementOptions } from './placement.js';
+import { describeSet, moduleFingerprint, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
 
 export interface ObfuscatorTrainConfig {
   epochs: number;
@@ -116,9 +124,16 @@ export interface ObfuscatorRun {
   history: ObfuscatorEpoch[];
   /** The epoch whose networks were returned (see ObfuscatorTrainConfig.selection). */
   selectedEpoch: number;
+  /** The stage's fingerprint: what an attacker trained on this obfuscator's output names as its input. */
+  fingerprint: string;
 }
 
-export interface TrainObfuscatorOptions {
+/**
+ * `stage` (default 'obfuscator') seeds F_σ (stageSeed(seed, stage)) and F_μ (stageSeed(seed,
+ * `${stage}/deobfuscator`)); the identity holds both configs, the sets' ids and the frozen T's weights
+ * (hashed), plus `inputs` (e.g. the feature spec).
+ */
+export interface TrainObfuscatorOptions extends StageOptions, PlacementOptions {
   target: DeepSpeech2;
   obfuscatorConfig: CycleGanVc2Config;
   deobfuscatorConfig: CycleGanVc2Config;
@@ -137,59 +152,76 @@ interface ObfuscatorState {
   history: ObfuscatorEpoch[];
   bestEpoch: number;
   config: ObfuscatorTrainConfig;
+  stage: StageIdentity;
+  /** fp16 loss scales of F_μ's and F_σ's steps (absent without --amp fp16). */
+  scalers?: { deobfuscator: GradScalerState; obfuscator: GradScalerState };
 }
 
 /**
  * Train F_σ and F_μ against a frozen T. T's parameters are never updated (they are frozen here and
- * checked bit-identical by the tests).
+ * checked bit-identical by the tests). `device`, `amp` and `processGroup` place the run (PlacementOptions);
+ * T is moved to the device for the run and back after. `config.batchSize` is the global batch.
  * @example const { obfuscator } = await trainObfuscator({ target, obfuscatorConfig, deobfuscatorConfig, train, val, config });
  */
 export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<ObfuscatorRun> {
   const c = o.config;
-  const target = o.target.freeze();
-  const obf = new CycleGanVc2Generator(o.obfuscatorConfig);
-  const deobf = new CycleGanVc2Generator(o.deobfuscatorConfig);
+  const P = resolvePlacement(o);
+  const log = rank0Log(P, o.log);
+  const targetHome = deviceOf(o.target.parameters()[0]!);
+  const target = o.target.freeze().to(P.device);
+  const id = stageIdentity(o.stage ?? 'obfuscator', { train: c, obfuscator: o.obfuscatorConfig, deobfuscator: o.deobfuscatorConfig },
+    { train: describeSet(o.train), val: describeSet(o.val), target: moduleFingerprint(target), ...o.inputs });
+  manualSeed(stageSeed(c.seed, id.stage)); // each network's initial weights depend on (seed, stage) only
+  const obf = new CycleGanVc2Generator(o.obfuscatorConfig).to(P.device);
+  manualSeed(stageSeed(c.seed, `${id.stage}/deobfuscator`));
+  const deobf = new CycleGanVc2Generator(o.deobfuscatorConfig).to(P.device); // before the optimisers: their state lives there too
   const makeOpt = (ps: Tensor[]): SGD | Adam => (c.optimizer === 'adam' ? new Adam(ps, { lr: c.lr }) : new SGD(ps, { lr: c.lr, momentum: c.momentum }));
   const optSigma = makeOpt(obf.parameters());
   const optMu = makeOpt(deobf.parameters());
-  // the selected epoch's networks (see `selection`), checkpointed beside the current ones
+  // the selected epoch's networks (see `selection`), on the host, checkpointed beside the current ones
   const bestObf = new CycleGanVc2Generator(o.obfuscatorConfig);
   const bestDeobf = new CycleGanVc2Generator(o.deobfuscatorConfig);
   const parts = {
     modules: { obfuscator: obf, deobfuscator: deobf, bestObfuscator: bestObf, bestDeobfuscator: bestDeobf },
     optimizers: { obfuscator: optSigma, deobfuscator: optMu },
   };
-  let st: ObfuscatorState = { epoch: 0, history: [], bestEpoch: -1, config: c };
-  if (o.resume && o.checkpointPath !== undefined && existsSync(o.checkpointPath)) {
-    st = loadCheckpoint<ObfuscatorState>(o.checkpointPath, parts);
+  let st: ObfuscatorState = { epoch: 0, history: [], bestEpoch: -1, config: c, stage: id };
+  const epochs = { key: 'config.train.epochs', value: c.epochs };
+  if (usableCheckpoint(o.checkpointPath, id, { ...o, log, label: 'obfuscator', epochs }) !== undefined) {
+    st = { ...loadCheckpoint<ObfuscatorState>(o.checkpointPath!, parts), config: c, stage: id }; // on every rank
+    log?.(resumeLine('obfuscator', st.epoch, c.epochs, o.checkpointPath!));
   }
+  const scalerMu = scalerFor(P, st.scalers?.deobfuscator);
+  const scalerSigma = scalerFor(P, st.scalers?.obfuscator);
   const n = o.train.specs.length;
-  if (st.epoch === 0 && c.identityWarmupSteps > 0) identityWarmup(obf, optSigma, o.train, c, o.quiet ?? false);
-  const bar = o.quiet ? null : new Progress({ total: (c.epochs - st.epoch) * Math.ceil(n / c.batchSize), label: 'obfuscator' });
+  const quiet = (o.quiet ?? false) || P.rank !== 0;
+  await broadcastParameters([obf, deobf], P.pg); // every replica starts from rank 0's networks
+  if (st.epoch === 0 && c.identityWarmupSteps > 0) await identityWarmup(obf, optSigma, o.train, c, quiet, P);
+  const steps = (c.epochs - st.epoch) * Math.ceil(n / c.batchSize);
+  const bar = quiet || steps <= 0 ? null : new Progress({ total: steps, label: 'obfuscator' });
 
   for (let epoch = st.epoch; epoch < c.epochs; epoch++) {
     const t0 = Date.now();
-    const rng = new Rng(c.seed).derive(`epoch${epoch}`);
+    const crops = cropRng(c.seed, epoch); // one stream per sample: the crops do not depend on the sharding
     manualSeed(c.seed * 1000 + epoch);
     obf.train();
     deobf.train();
     const trainMu = c.alternation === 'batch' || epoch % 2 === 0 || epoch < c.warmupEpochs;
     const trainSigma = epoch >= c.warmupEpochs && (c.alternation === 'batch' || epoch % 2 === 1);
     const sums = { la: 0, lt: 0, lp: 0, n: 0 };
-    for (const idx of batchIndices(n, c.batchSize, rng)) {
-      const x = cropBatch(o.train, idx, c.cropFrames + 2 * c.contextFrames, rng); // (B, F, L + 2M)
+    for (const idx of rankBatches(P, n, c.batchSize, c.seed, epoch)) {
+      const x = onDevice(P, cropBatch(o.train, idx, c.cropFrames + 2 * c.contextFrames, crops)); // (B/W, F, L + 2M) on the device
       // 1) deobfuscator step(s): only μ learns; X̃ (the centre that ships) is a constant here
       if (trainMu) {
-        const xt = noGrad(() => tidy(() => centre(obf.forward(x), c))); // (B, F, L)
+        const xt = noGrad(() => tidy(() => amp(P, () => centre(obf.forward(x), c)))); // (B/W, F, L)
         for (let k = 0; k < c.deobfuscatorSteps; k++) {
           sums.la += tidy(() => {
-            const la = lossA(deobf.forward(xt), centre(x, c));
+            const la = amp(P, () => lossA(deobf.forward(xt), centre(x, c)));
             optMu.zeroGrad();
-            la.backward();
-            if (c.maxNorm > 0) clipGradNorm_(deobf.parameters(), c.maxNorm);
-            optMu.step();
+            scalerMu.scale(la).backward();
             return la.item() / c.deobfuscatorSteps; // host sync
           });
+          await syncedStep(P, deobf.parameters(), optMu, scalerMu, c.maxNorm); // all-reduce, unscale, clip, step
         }
         xt.dispose();
       }
@@ -197,13 +229,12 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
       if (trainSigma) {
         deobf.requiresGrad_(false);
         const [lt, lp] = tidy(() => {
-          const { ls, lt: ltT, lp: lpT } = obfuscatorObjective(target, obf, deobf, x, c);
+          const { ls, lt: ltT, lp: lpT } = amp(P, () => obfuscatorObjective(target, obf, deobf, x, c));
           optSigma.zeroGrad();
-          ls.backward();
-          if (c.maxNorm > 0) clipGradNorm_(obf.parameters(), c.maxNorm);
-          optSigma.step();
+          scalerSigma.scale(ls).backward();
           return [ltT.item(), lpT.item()]; // host sync
         });
+        await syncedStep(P, obf.parameters(), optSigma, scalerSigma, c.maxNorm);
         deobf.requiresGrad_(true);
         sums.lt += lt;
         sums.lp += lp;
@@ -212,6 +243,7 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
       sums.n += 1;
       bar?.tick();
     }
+    [sums.la, sums.lt, sums.lp] = await meanOverRanks(P, [sums.la, sums.lt, sums.lp]); // the global batches' losses
     const v = validate(target, obf, deobf, o.val);
     const rec: ObfuscatorEpoch = {
       epoch, la: sums.la / sums.n, lt: sums.lt / sums.n, lp: sums.lp / sums.n, ...v, seconds: (Date.now() - t0) / 1000,
@@ -224,16 +256,20 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
       bestDeobf.loadStateDict(deobf.stateDict());
     }
     st.epoch = epoch + 1;
-    if (o.checkpointPath !== undefined) saveCheckpoint(o.checkpointPath, parts, st);
-    o.onEpoch?.(rec);
+    if (scalerMu.enabled) st.scalers = { deobfuscator: scalerMu.stateDict(), obfuscator: scalerSigma.stateDict() };
+    const file = o.checkpointPath;
+    if (file !== undefined) await onRank0Only(P, () => saveCheckpoint(file, parts, st), 'the obfuscator checkpoint');
+    if (P.rank === 0) o.onEpoch?.(rec);
   }
   bar?.done();
   optSigma.dispose();
   optMu.dispose();
   obf.dispose();
   deobf.dispose();
-  return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch };
+  target.to(targetHome);
+  return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch, fingerprint: id.fingerprint };
 }
+
 
 /**
  * The window the obfuscator is deployed with: a window-aware one (contextFrames M > 0) deploys the window it
@@ -248,27 +284,6 @@ export function deployedWindow(c: Pick<ObfuscatorTrainConfig, 'cropFrames' | 'co
 function centre(x: Tensor, c: Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>): Tensor {
   const m = c.contextFrames ?? 0;
   return m > 0 ? x.narrow(2, m, c.cropFrames) : x;
-}
-
-/** Fit F_σ to the identity for `identityWarmupSteps` steps (see ObfuscatorTrainConfig). */
-function identityWarmup(obf: CycleGanVc2Generator, opt: { zeroGrad(): void; step(): void }, train: SpecSet, c: ObfuscatorTrainConfig, quiet: boolean): void {
-  const rng = new Rng(c.seed).derive('identity-warmup');
-  manualSeed(c.seed * 1000 + 999);
-  const bar = quiet ? null : new Progress({ total: c.identityWarmupSteps, label: 'obfuscator identity warm-up' });
-  obf.train();
-  for (let step = 0; step < c.identityWarmupSteps; step++) {
-    const idx = Array.from({ length: c.batchSize }, () => rng.int(train.specs.length));
-    tidy(() => {
-      const x = cropBatch(train, idx, c.cropFrames + 2 * c.contextFrames, rng);
-      const l = lossA(obf.forward(x), x); // same MSE as L_a, towards X̃ = X
-      opt.zeroGrad();
-      l.backward();
-      if (c.maxNorm > 0) clipGradNorm_(obf.parameters(), c.maxNorm);
-      opt.step();
-    });
-    bar?.tick();
-  }
-  bar?.done();
 }
 
 /**
@@ -303,7 +318,7 @@ function validate(target: DeepSpeech2, obf: CycleGanVc2Generator, deobf: CycleGa
   noGrad(() => {
     for (let i = 0; i < val.set.specs.length; i++) {
       la += tidy(() => {
-        const x = utterance(val.set, i);
+        const x = batchTo(utterance(val.set, i), deviceOf(obf.parameters()[0]!));
         return lossA(deobf.forward(obf.forward(x)), x).item();
       });
     }

@@ -1,5 +1,6 @@
 // Training a VectorClassifier: cross-entropy on mini-batches of vectors with Adam, keeping the epoch with
 // the best validation accuracy (ADR's target model and attackers on x-vectors).
+import { stageSeed } from '../config/fingerprint.js';
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { VectorClassifier } from '../models/vector-classifier.js';
 import { crossEntropy } from '../nn/index.js';
@@ -43,17 +44,20 @@ function predictVectors(m: VectorClassifier, x: readonly Float32Array[]): number
 
 /**
  * Train an MLP on vectors (cross-entropy, Adam), keeping the epoch with the best validation accuracy;
- * returns its predictions function. The model is disposed by `dispose()`.
+ * returns its predictions function. The model is disposed by `dispose()`. It is built right after
+ * manualSeed(stageSeed(c.seed, stage)), so two classifiers of one run start from different weights.
+ * @example const clf = trainVectorClassifier(train, val, 2, config, 'adr-informed-gender');
  */
-export function trainVectorClassifier(train: VectorSet, val: VectorSet, k: number, c: VectorClassifierConfig): { predict: (x: readonly Float32Array[]) => number[]; bestValAcc: number; dispose: () => void } {
+export function trainVectorClassifier(train: VectorSet, val: VectorSet, k: number, c: VectorClassifierConfig, stage = 'vector-classifier'):
+  { predict: (x: readonly Float32Array[]) => number[]; bestValAcc: number; dispose: () => void } {
   if (train.x.length === 0) throw new RangeError('trainVectorClassifier: the training set is empty');
   const dim = train.x[0]!.length;
-  manualSeed(c.seed);
+  manualSeed(stageSeed(c.seed, stage));
   const model = new VectorClassifier(dim, c.hidden, k);
   const best = new VectorClassifier(dim, c.hidden, k);
   best.loadStateDict(model.stateDict());
   const opt = new Adam(model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
-  const rng = new Rng(c.seed).derive('vector-classifier');
+  const rng = new Rng(c.seed).derive(stage);
   let bestAcc = -1;
   for (let e = 0; e < c.epochs; e++) {
     const order = rng.shuffle(train.x.map((_, i) => i));

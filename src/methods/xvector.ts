@@ -1,8 +1,8 @@
 // Training x-vector extractors (Snyder et al. 2018) for speaker classification: cross-entropy on random
 // crops with Adam, a checkpoint per epoch, and the clean extractor of an experiment (resumed from its
-// run folder). Speaker verification (src/eval/verification.ts) judges systems with them.
-import { existsSync } from 'node:fs';
+// run folder under the same stage identity). Speaker verification (src/eval/verification.ts) judges systems with them.
 import path from 'node:path';
+import { stageSeed } from '../config/fingerprint.js';
 import { check, checkPosInt, resolveConfig } from '../config/resolve.js';
 import { labelled, type ExperimentData } from '../data/experiment-data.js';
 import { batchIndices, cropBatch, type LabelledSet, type SpecSet } from '../data/spec-set.js';
@@ -11,7 +11,8 @@ import { crossEntropy } from '../nn/index.js';
 import { Adam } from '../optim/index.js';
 import { manualSeed, tensor, tidy } from '../tensor/index.js';
 import { Rng } from '../util/rng.js';
-import { loadCheckpoint, readCheckpointState, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { describeSet, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
 
 export interface XVectorTrainConfig {
   epochs: number;
@@ -46,31 +47,46 @@ export interface XVectorEpoch {
   seconds: number;
 }
 
-export interface TrainXVectorOptions {
+/** `stage` (default 'xvector') seeds the extractor and names its identity; `inputs` adds to the training set's ids and labels. */
+export interface TrainXVectorOptions extends StageOptions {
   /** Spectrograms with speaker labels (numClasses = softmax size). */
   train: LabelledSet;
   /** Architecture without numSpeakers (set from train.numClasses). */
   modelConfig: Partial<Omit<XVectorConfig, 'numSpeakers'>>;
   config: XVectorTrainConfig;
-  /** Checkpoint written after every epoch; with `resume`, a finished one is loaded instead of training. */
+  /** Checkpoint written after every epoch; with `resume`, one made by the same identity is continued. */
   checkpointPath?: string;
   resume?: boolean;
   onEpoch?: (e: XVectorEpoch) => void;
+}
+
+interface XVectorState {
+  epoch: number;
+  history: XVectorEpoch[];
+  stage: StageIdentity;
+}
+
+function xvectorIdentity(o: Pick<TrainXVectorOptions, 'stage' | 'inputs' | 'train' | 'config'>, model: XVectorConfig): StageIdentity {
+  return stageIdentity(o.stage ?? 'xvector', { train: o.config, model }, { train: describeSet(o.train), ...o.inputs });
 }
 
 /**
  * Train an x-vector extractor for speaker classification (cross-entropy on random crops, Adam).
  * @example const { model } = await trainXVector({ train: labelled(data, data.sets.train, 'speaker'), modelConfig: XVECTOR_PRESETS.cpu, config });
  */
-export async function trainXVector(o: TrainXVectorOptions): Promise<{ model: XVector; history: XVectorEpoch[] }> {
+export async function trainXVector(o: TrainXVectorOptions): Promise<{ model: XVector; history: XVectorEpoch[]; fingerprint: string }> {
   const c = o.config;
-  manualSeed(c.seed); // initialisation depends on the seed only, not on what ran before
-  const model = new XVector(resolveXVectorConfig({ ...o.modelConfig, nFeatures: o.train.set.nFreq, numSpeakers: o.train.numClasses }));
+  const mc = resolveXVectorConfig({ ...o.modelConfig, nFeatures: o.train.set.nFreq, numSpeakers: o.train.numClasses });
+  const id = xvectorIdentity(o, mc);
+  manualSeed(stageSeed(c.seed, id.stage)); // initialisation depends on (seed, stage) only, not on what ran before
+  const model = new XVector(mc);
   const opt = new Adam(model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
   const parts = { modules: { model }, optimizers: { model: opt } };
-  let st: { epoch: number; history: XVectorEpoch[] } = { epoch: 0, history: [] };
-  if (o.resume && o.checkpointPath !== undefined && existsSync(o.checkpointPath)) {
-    st = loadCheckpoint(o.checkpointPath, parts);
+  let st: XVectorState = { epoch: 0, history: [], stage: id };
+  const label = id.stage;
+  if (usableCheckpoint(o.checkpointPath, id, { ...o, label, epochs: { key: 'config.train.epochs', value: c.epochs } }) !== undefined) {
+    st = { ...loadCheckpoint<XVectorState>(o.checkpointPath!, parts), stage: id };
+    o.log?.(resumeLine(label, st.epoch, c.epochs, o.checkpointPath!));
   }
   for (let epoch = st.epoch; epoch < c.epochs; epoch++) {
     const t0 = Date.now();
@@ -104,17 +120,7 @@ export async function trainXVector(o: TrainXVectorOptions): Promise<{ model: XVe
     o.onEpoch?.(rec);
   }
   opt.dispose();
-  return { model: model.eval(), history: st.history };
-}
-
-/** Load a finished x-vector checkpoint written by trainXVector, or undefined when there is none. */
-export function loadXVector(checkpointPath: string, modelConfig: XVectorConfig, epochs: number): { model: XVector; history: XVectorEpoch[] } | undefined {
-  if (!existsSync(checkpointPath)) return undefined;
-  const st = readCheckpointState<{ epoch: number; history: XVectorEpoch[] }>(checkpointPath);
-  if (st.epoch < epochs) return undefined;
-  const model = new XVector(modelConfig);
-  loadCheckpoint(checkpointPath, { modules: { model } });
-  return { model: model.eval(), history: st.history };
+  return { model: model.eval(), history: st.history, fingerprint: id.fingerprint };
 }
 
 /** What trainCleanXVector needs of a verification config: the architecture and the schedule. */
@@ -124,21 +130,42 @@ export interface XVectorExtractorConfig {
   train: XVectorTrainConfig;
 }
 
+export interface CleanXVectorOptions extends Omit<StageOptions, 'stage'> {
+  /** The run folder: checkpoint `xvector-<name>.safetensors` (none without it). */
+  runDir?: string | undefined;
+  /** Use a checkpoint made by the same identity (default true). */
+  resume?: boolean;
+  /** The training set (default the main split's training set). */
+  train?: SpecSet;
+  /** 'clean' (default) or e.g. 'informed-obfuscator'; the stage is `xvector-<name>`. */
+  name?: string;
+}
+
 /**
- * The clean x-vector extractor: trained on the main split's clean training set for speaker
- * classification (resumed from runDir/xvector-clean.safetensors when finished).
- * @example const { model } = await trainCleanXVector(data, resolveVerificationConfig('cpu'), 'runs/fig4');
+ * An x-vector extractor trained on the main split's (or `o.train`'s) training set for speaker
+ * classification, resumed or loaded from `<runDir>/xvector-<name>.safetensors` when it was made by the
+ * same config and inputs (otherwise retrained, or refused with `retrain: false`).
+ * @example const { model } = await trainCleanXVector(data, resolveVerificationConfig('cpu'), { runDir: 'runs/fig4', inputs: experimentInputs(data) });
  */
-export async function trainCleanXVector(data: ExperimentData, config: XVectorExtractorConfig, runDir?: string, log?: (l: string) => void,
-  train: SpecSet = data.sets.train, name = 'clean'): Promise<{ model: XVector; history: XVectorEpoch[] }> {
-  const l = labelled(data, train, 'speaker');
-  const ckpt = runDir === undefined ? undefined : path.join(runDir, `xvector-${name}.safetensors`);
-  if (ckpt !== undefined) {
-    const done = loadXVector(ckpt, resolveXVectorConfig({ ...config.xvector, nFeatures: l.set.nFreq, numSpeakers: l.numClasses }), config.train.epochs);
-    if (done) { log?.(`  x-vector ${name}: finished earlier, loaded ${ckpt}`); return done; }
+export async function trainCleanXVector(data: ExperimentData, config: XVectorExtractorConfig, o: CleanXVectorOptions = {}):
+  Promise<{ model: XVector; history: XVectorEpoch[]; fingerprint: string }> {
+  const name = o.name ?? 'clean';
+  const l = labelled(data, o.train ?? data.sets.train, 'speaker');
+  const ckpt = o.runDir === undefined ? undefined : path.join(o.runDir, `xvector-${name}.safetensors`);
+  const mc = resolveXVectorConfig({ ...config.xvector, nFeatures: l.set.nFreq, numSpeakers: l.numClasses });
+  const base = { stage: `xvector-${name}`, train: l, config: config.train, ...(o.inputs ? { inputs: o.inputs } : {}) };
+  const id = xvectorIdentity(base, mc);
+  const label = `x-vector ${name}`;
+  const saved = usableCheckpoint<XVectorState>(ckpt, id, { ...o, resume: o.resume ?? true, label, epochs: { key: 'config.train.epochs', value: config.train.epochs } });
+  if (saved !== undefined && saved.epoch >= config.train.epochs) {
+    const model = new XVector(mc);
+    loadCheckpoint(ckpt!, { modules: { model } });
+    o.log?.(resumeLine(label, saved.epoch, config.train.epochs, ckpt!));
+    return { model: model.eval(), history: saved.history, fingerprint: id.fingerprint };
   }
   return trainXVector({
-    train: l, modelConfig: config.xvector, config: config.train, ...(ckpt ? { checkpointPath: ckpt, resume: true } : {}),
-    onEpoch: (e) => log?.(`  x-vector ${name} epoch ${e.epoch + 1}/${config.train.epochs}: loss ${e.loss.toFixed(3)}  train ${(100 * e.trainAcc).toFixed(1)}%  (${e.seconds.toFixed(0)} s)`),
+    ...base, modelConfig: config.xvector, log: o.log, ...(o.retrain === undefined ? {} : { retrain: o.retrain }),
+    ...(ckpt ? { checkpointPath: ckpt, resume: saved !== undefined } : {}),
+    onEpoch: (e) => o.log?.(`  x-vector ${name} epoch ${e.epoch + 1}/${config.train.epochs}: loss ${e.loss.toFixed(3)}  train ${(100 * e.trainAcc).toFixed(1)}%  (${e.seconds.toFixed(0)} s)`),
   });
 }

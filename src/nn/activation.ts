@@ -1,5 +1,5 @@
 // Activations as layers (for Sequential), torch.nn's names and defaults; only PReLU has a parameter.
-import type { Tensor } from '../tensor/index.js';
+import { tidy, type Tensor } from '../tensor/index.js';
 import { checkInt, checkPositive } from './args.js';
 import { glu, prelu } from './functional.js';
 import { constant_, emptyParam, type TensorPlacement } from './init.js';
@@ -28,7 +28,11 @@ export class Hardtanh extends Module implements Layer {
     super();
     if (!(minVal < maxVal)) throw new RangeError(`Hardtanh: 'maxVal' (${maxVal}) must be greater than 'minVal' (${minVal})`);
   }
-  forward(x: Tensor): Tensor { return x.hardtanh(this.minVal, this.maxVal); }
+  forward(x: Tensor): Tensor {
+    // libtorch 1.13 has no bfloat16 hardtanh backward on CPU: under CPU bf16 autocast, clamp in float32
+    if (x.dtype === 'bfloat16' && x.device === 'cpu') return tidy(() => x.float().hardtanh(this.minVal, this.maxVal));
+    return x.hardtanh(this.minVal, this.maxVal);
+  }
 }
 
 export class Tanh extends Module implements Layer {

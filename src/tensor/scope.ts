@@ -1,6 +1,8 @@
 // Visible memory: every Tensor joins the innermost tidy() scope; when the scope ends, every tensor
 // created in it is disposed except what the callback returns and what was keep()-ed.
-import { native } from '../binding/native.js';
+// A tensor outside every scope (made there, returned by the outermost tidy(), or keep()-ed) is owned
+// by V8's GC instead: a native finalizer frees it when its Tensor object is collected.
+import { native, type Handle } from '../binding/native.js';
 
 export interface Disposable {
   dispose(): void;
@@ -12,8 +14,40 @@ const kept = new WeakSet<Disposable>();
 
 /** Called by the Tensor constructor. */
 export function track(t: Disposable): void {
-  const s = scopes[scopes.length - 1];
-  if (s !== undefined) s.add(t);
+  // (not scopes[scopes.length - 1]: with no scope that reads index -1, a property lookup off V8's fast path)
+  const n = scopes.length;
+  if (n > 0) scopes[n - 1]!.add(t);
+  else toGc(t);
+}
+
+// ---- GC ownership, given lazily (hot path: every op made outside tidy() passes through toGc) ----
+// Attaching a finalizer costs ~0.6 µs, more than a tiny op, and most unscoped tensors are disposed
+// moments after they are made (`a.add(b).dispose()`). So they wait in `unowned`, held strongly (none is
+// collected early), and those still live at the next sweep (every SWEEP_EVERY of them, or the next
+// event-loop turn) are adopted by the GC. A tensor in a tidy() scope needs no finalizer: the scope holds
+// it strongly anyway and disposes it when it ends.
+const SWEEP_EVERY = 64;
+const unowned = new Array<Disposable | undefined>(SWEEP_EVERY).fill(undefined); // fixed: no regrowth
+let numUnowned = 0;
+let sweepQueued = false;
+
+function toGc(t: Disposable): void {
+  // sweep the full batch before adding `t`: the newest tensor is usually about to be disposed
+  if (numUnowned === SWEEP_EVERY) sweep();
+  unowned[numUnowned++] = t;
+  if (!sweepQueued) {
+    sweepQueued = true;
+    setImmediate(() => { sweepQueued = false; sweep(); }).unref();
+  }
+}
+
+function sweep(): void {
+  for (let i = 0; i < numUnowned; i++) {
+    const t = unowned[i]!;
+    unowned[i] = undefined;
+    if (!t.isDisposed && 'handle' in t) native.adopt(t, (t as { handle: Handle }).handle);
+  }
+  numUnowned = 0;
 }
 
 /**
@@ -41,10 +75,11 @@ export function tidy<T>(fn: () => T): T {
   }
   const survivors = new Set<Disposable>();
   collect(result, survivors);
-  const parent = scopes[scopes.length - 1];
+  const parent = scopes.length > 0 ? scopes[scopes.length - 1] : undefined;
   for (const t of scope) {
     if (survivors.has(t)) {
-      parent?.add(t);
+      if (parent !== undefined) parent.add(t);
+      else toGc(t);
     } else if (kept.has(t)) {
       // kept tensors leave every scope
     } else {
@@ -72,7 +107,9 @@ function collect(x: unknown, out: Set<Disposable>): void {
  */
 export function keep<T extends Disposable>(t: T): T {
   kept.add(t);
-  for (const s of scopes) s.delete(t);
+  let scoped = false;
+  for (const s of scopes) scoped = s.delete(t) || scoped;
+  if (scoped) toGc(t); // (an unscoped tensor is already on its way to the GC)
   return t;
 }
 

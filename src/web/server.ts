@@ -90,6 +90,7 @@ async function listen(server: http.Server, host: string, port: number): Promise<
         new EarmarkError(
           'EARMARK_IO',
           `cannot listen on ${host}:${port} (${e.code ?? e.message}); choose another --port / --sensor-port`,
+          { cause: e },
         ),
       ),
     );

@@ -8,6 +8,7 @@
 //              inversion.ts are the honest version)
 // Every attacker has T's architecture. Test utterances are never attacker training data (checked), and
 // under 'speaker-disjoint' no test speaker is (data/protocols.ts).
+import path from 'node:path';
 import { classNames } from '../../data/experiment-data.js';
 import { isFunctionOf, type AttackProtocol } from '../../data/protocols.js';
 import type { LabelledSet } from '../../data/spec-set.js';
@@ -79,7 +80,8 @@ export async function attackStage(run: RunContext, d: DataStage, dep: DeployStag
         r.formats[f] = fa;
         if (!c.attack.informed[protocol].includes(f)) continue;
         const name = `${prefix}informed-${attr}-${f}-${protocol}`;
-        const informed = await timed(run, name, () => classifier(run, name, `informed ${attr} (${f}, ${protocol})`, withSource(sets.train, shipped), withSource(sets.val, shipped)));
+        const informed = await timed(run, name, () => classifier(run, name, `informed ${attr} (${f}, ${protocol})`, withSource(sets.train, shipped),
+          withSource(sets.val, shipped), c.attackerTrain, { shipped: path.basename(dep.cacheFile), format: f }));
         fa.informed = score(run, informed.model, test);
         fa.informedHistory = informed.history;
         const keep = prefix === '' && protocol === d.protocols[0] && f === 'frames' && c.edge.int8 !== 'none';

@@ -6,12 +6,13 @@ import path from 'node:path';
 import { classNames } from '../../data/experiment-data.js';
 import { mcadamsSpecSets, type AnonymisedSets } from '../../data/features-mcadams.js';
 import type { LabelKey } from '../../data/index.js';
+import { featureInputs } from '../../methods/stage.js';
 import { trainCleanXVector } from '../../methods/xvector.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import { evaluateAdr, evaluateSpecSystem, type SpecSystemReport } from '../baselines.js';
 import { evaluateVerification, type VerificationResult } from '../verification.js';
 import { attackKey, protocolSets, type AttackStage } from './attacks.js';
-import { setOf, timed, type RunContext } from './context.js';
+import { runInputs, setOf, timed, type RunContext } from './context.js';
 import type { DataStage, DeployStage } from './stages.js';
 
 /**
@@ -28,7 +29,7 @@ export function adrHidden(run: RunContext, d: DataStage): { hide: string } | { r
 
 /** McAdams features (cached), judged per protocol by T and the DS2 attackers (the run's clean ones reused). */
 export async function mcadamsStage(run: RunContext, d: DataStage, target: DeepSpeech2, attacks: AttackStage): Promise<AnonymisedSets> {
-  const { config: c, spec, runDir, resume, log } = run;
+  const { config: c, spec, runDir, resume, retrain, log } = run;
   log('[baselines] McAdams anonymisation judged by T and the DS2 attackers');
   const mc = await timed(run, 'mcadams-features', () => mcadamsSpecSets(d.data, { ...c.mcadams, seed: c.mcadams.seed ?? c.seed }, path.join(runDir, 'features')));
   const reports: Partial<Record<string, SpecSystemReport>> = {};
@@ -37,7 +38,7 @@ export async function mcadamsStage(run: RunContext, d: DataStage, target: DeepSp
     const cleanAttackers = Object.fromEntries(attrs.map((a) => [String(a), attacks.clean.get(attackKey(String(a), protocol))?.model]).filter(([, m]) => m !== undefined));
     reports[protocol] = await timed(run, `mcadams-${protocol}`, () => evaluateSpecSystem({
       data: d.data, system: 'mcadams', task: spec.task, attacks: attrs, target, twin: mc.twin, model: c.model, attackerTrain: c.attackerTrain,
-      cleanAttackers, runDir, resume, seed: c.seed, log, tag: `-${protocol}`, attackSets: (a: LabelKey) => protocolSets(d, String(a), protocol),
+      cleanAttackers, runDir, resume, retrain, inputs: { mcadams: featureInputs(mc.spec) }, seed: c.seed, log, tag: `-${protocol}`, attackSets: (a: LabelKey) => protocolSets(d, String(a), protocol),
     }));
   }
   run.report.baselines!.mcadams = reports;
@@ -46,10 +47,10 @@ export async function mcadamsStage(run: RunContext, d: DataStage, target: DeepSp
 
 /** ADR on x-vectors (hiding a protected attribute) and the speaker-verification EERs. */
 export async function xvectorStage(run: RunContext, d: DataStage, dep: DeployStage, mc: AnonymisedSets | undefined): Promise<void> {
-  const { config: c, spec, runDir, resume, log } = run;
+  const { config: c, spec, runDir, resume, retrain, log } = run;
   const b = run.report.baselines!;
   log('[baselines] clean x-vector extractor');
-  const xv = await timed(run, 'xvector', () => trainCleanXVector(d.data, c.verification, runDir, log));
+  const xv = await timed(run, 'xvector', () => trainCleanXVector(d.data, c.verification, { runDir, log, resume, retrain, inputs: runInputs() }));
   try {
     if (c.baselines.adr) {
       const h = adrHidden(run, d);
@@ -61,12 +62,15 @@ export async function xvectorStage(run: RunContext, d: DataStage, dep: DeploySta
     }
     if (c.baselines.verification) {
       log('[baselines] speaker verification: ignorant, lazy-informed and informed attackers');
-      const judge = (system: string, output: { train: ReturnType<typeof setOf>; test: ReturnType<typeof setOf> }): Promise<VerificationResult> =>
-        timed(run, `verification-${system}`, () => evaluateVerification({ data: d.data, system, output, clean: xv.model, config: c.verification, runDir, resume, log }));
+      const judge = (system: string, output: { train: ReturnType<typeof setOf>; test: ReturnType<typeof setOf> },
+        upstream: Record<string, unknown>): Promise<VerificationResult> =>
+        timed(run, `verification-${system}`, () => evaluateVerification({ data: d.data, system, output, clean: xv.model, config: c.verification,
+          runDir, resume, retrain, log, inputs: runInputs(upstream) }));
       const verification: VerificationResult[] = [];
       const frames = dep.shipped.frames ?? dep.shipped.pcm!;
-      verification.push(await judge('obfuscator', { train: setOf(frames, d.data.sets.train.ids), test: setOf(frames, d.data.sets.test.ids) }));
-      if (mc) verification.push(await judge('mcadams', { train: mc.sets.train, test: mc.sets.test }));
+      verification.push(await judge('obfuscator', { train: setOf(frames, d.data.sets.train.ids), test: setOf(frames, d.data.sets.test.ids) },
+        { shipped: path.basename(dep.cacheFile) }));
+      if (mc) verification.push(await judge('mcadams', { train: mc.sets.train, test: mc.sets.test }, { mcadams: featureInputs(mc.spec) }));
       run.report.verification = verification;
     }
   } finally {

@@ -7,7 +7,10 @@ import { labelled, type ExperimentData } from '../../data/experiment-data.js';
 import type { LabelKey } from '../../data/index.js';
 import type { LabelledSet, SpecSet } from '../../data/spec-set.js';
 import { trainOrLoadClassifier, type ClassifierTrainConfig, type EpochRecord } from '../../methods/classifier.js';
+import { featureInputs } from '../../methods/stage.js';
 import { resolveDeepSpeech2Config, type DeepSpeech2 } from '../../models/deepspeech2.js';
+import { ds2FeatureSpec } from '../../data/features-ds2.js';
+import type { AmpDtype } from '../../tensor/index.js';
 import type { ExperimentConfig, ExperimentName, EXPERIMENTS } from './config.js';
 import type { ExperimentReport } from './schema.js';
 
@@ -18,7 +21,11 @@ export interface RunContext {
   readonly spec: (typeof EXPERIMENTS)[ExperimentName];
   readonly runDir: string;
   readonly resume: boolean;
+  /** A checkpoint made with other settings or data: retrain that stage (true) or refuse (false, --no-retrain). */
+  readonly retrain: boolean;
   readonly log: (line: string) => void;
+  /** Where the trainers run (--device, --amp); one process. */
+  readonly placement?: { device?: string | undefined; amp?: AmpDtype | null | undefined };
   /** Seconds per timed step, in the order the steps ran (report.json's `seconds`). */
   readonly seconds: Record<string, number>;
   /** The report, filled in stage by stage and written after each. */
@@ -71,14 +78,22 @@ export function withSource(l: LabelledSet, source: SpecById): LabelledSet {
   return { ...l, set };
 }
 
+/** What a stage trained on the run's DS2 features names as its inputs, beside its sets (methods/stage.ts). */
+export function runInputs(upstream: Record<string, unknown> = {}): Record<string, unknown> {
+  return { features: featureInputs(ds2FeatureSpec()), ...upstream };
+}
+
 /**
  * Train or load one DS2 classifier of the run (T or an attacker), checkpointed as `<runDir>/<name>.safetensors`:
- * the one place every stage goes through (T's architecture for every attacker, as the paper).
+ * the one place every stage goes through (T's architecture for every attacker, as the paper). `upstream` names
+ * what its sets were made from (e.g. the shipped outputs' cache), so that a changed upstream retrains it.
  */
 export async function classifier(run: RunContext, name: string, label: string, train: LabelledSet, val: LabelledSet,
-  config: ClassifierTrainConfig = run.config.attackerTrain): Promise<{ model: DeepSpeech2; history: EpochRecord[] }> {
+  config: ClassifierTrainConfig = run.config.attackerTrain, upstream: Record<string, unknown> = {},
+): Promise<{ model: DeepSpeech2; history: EpochRecord[]; fingerprint: string }> {
   const modelConfig = resolveDeepSpeech2Config({ ...run.config.model, numClasses: train.numClasses });
-  return trainOrLoadClassifier({ runDir: run.runDir, name, label, modelConfig, train, val, config, resume: run.resume, log: run.log });
+  return trainOrLoadClassifier({ runDir: run.runDir, name, label, modelConfig, train, val, config, resume: run.resume, log: run.log,
+    inputs: runInputs(upstream), retrain: run.retrain, ...run.placement });
 }
 
 /** A checkpoint path in the run folder. */

@@ -8,18 +8,24 @@ import { DeepSpeech2, resolveDeepSpeech2Config, type DeepSpeech2Config } from '.
 import { loadCheckpoint, readCheckpointState } from '../../methods/checkpoint.js';
 import { predict, trainClassifier, type ClassifierTrainConfig } from '../../methods/classifier.js';
 import { trainObfuscator, type ObfuscatorTrainConfig } from '../../methods/obfuscator.js';
+import { experimentInputs } from '../../methods/stage.js';
+import { onRank0 } from '../../distributed/index.js';
+import type { PlacementOptions } from '../../methods/placement.js';
 import type { CycleGanVc2Config } from '../../models/cyclegan-vc2.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { labelled, loadExperimentData, setsFor, type DatasetOptions } from '../../data/experiment-data.js';
 import { scoreClassification, type ClassScores } from '../metrics.js';
 
-export interface TrainTargetOptions {
+/** `device`, `amp` and `processGroup` place the training (a data-parallel job: rank 0 writes the files). */
+export interface TrainTargetOptions extends PlacementOptions {
   task: LabelKey;
   dataset: DatasetOptions;
   model: Omit<DeepSpeech2Config, 'numClasses'>;
   train: ClassifierTrainConfig;
   out: string;
   resume: boolean;
+  /** With resume, a checkpoint made with other settings or data: retrain (default) or refuse (false). */
+  retrain?: boolean;
 }
 
 export interface TrainTargetResult {
@@ -38,7 +44,9 @@ export async function runTrainTarget(o: TrainTargetOptions): Promise<TrainTarget
   const modelConfig = resolveDeepSpeech2Config({ ...o.model, numClasses: train.numClasses });
   const checkpoint = path.join(o.out, 'target.safetensors');
   const run = await trainClassifier({
-    name: `T ${o.task}`, modelConfig, train, val, config: o.train, checkpointPath: checkpoint, resume: o.resume,
+    name: `T ${o.task}`, stage: 'target', modelConfig, train, val, config: o.train, checkpointPath: checkpoint, resume: o.resume,
+    inputs: experimentInputs(data), retrain: o.retrain ?? true, log: (l) => console.error(l),
+    device: o.device, amp: o.amp, processGroup: o.processGroup,
     onEpoch: (e) => console.error(`  epoch ${e.epoch + 1}/${o.train.epochs}: loss ${e.trainLoss.toFixed(3)}, val ${(100 * e.valAcc).toFixed(1)}%`),
   });
   const result: TrainTargetResult = {
@@ -47,7 +55,8 @@ export async function runTrainTarget(o: TrainTargetOptions): Promise<TrainTarget
     test: scoreClassification(predict(run.model, test.set), test.labels, test.numClasses),
     bestEpoch: run.bestEpoch,
   };
-  writeFileAtomicSync(path.join(o.out, 'target.json'), JSON.stringify({ task: o.task, modelConfig, train: o.train, dataset: o.dataset, ...result, history: run.history }, null, 2));
+  await onRank0(o.processGroup ?? null, () => writeFileAtomicSync(path.join(o.out, 'target.json'), JSON.stringify({ task: o.task, modelConfig,
+    train: o.train, dataset: o.dataset, ...result, fingerprint: run.fingerprint, history: run.history }, null, 2)), 'target.json');
   run.model.dispose();
   return result;
 }
@@ -61,7 +70,7 @@ export function loadTarget(checkpoint: string): DeepSpeech2 {
   return model.eval();
 }
 
-export interface TrainObfuscatorOptions {
+export interface TrainObfuscatorOptions extends PlacementOptions {
   target: string;
   task: LabelKey;
   dataset: DatasetOptions;
@@ -70,6 +79,8 @@ export interface TrainObfuscatorOptions {
   train: ObfuscatorTrainConfig;
   out: string;
   resume: boolean;
+  /** With resume, a checkpoint made with other settings, data or target: retrain (default) or refuse (false). */
+  retrain?: boolean;
 }
 
 /** Train F_σ and F_μ against a frozen target checkpoint. */
@@ -84,11 +95,14 @@ export async function runTrainObfuscator(o: TrainObfuscatorOptions): Promise<{ c
   const checkpoint = path.join(o.out, 'obfuscator.safetensors');
   const run = await trainObfuscator({
     target, obfuscatorConfig: o.obfuscator, deobfuscatorConfig: o.deobfuscator, train: data.sets.train, val, config: o.train,
-    checkpointPath: checkpoint, resume: o.resume,
+    checkpointPath: checkpoint, resume: o.resume, inputs: experimentInputs(data), retrain: o.retrain ?? true, log: (l) => console.error(l),
+    device: o.device, amp: o.amp, processGroup: o.processGroup,
     onEpoch: (e) => console.error(`  epoch ${e.epoch + 1}/${o.train.epochs}: L_a ${e.la.toFixed(3)} L_t ${e.lt.toFixed(3)} L_p ${e.lp.toFixed(3)}; val T ${(100 * e.valTargetAcc).toFixed(1)}% obfuscated, ${(100 * e.valCleanAcc).toFixed(1)}% clean`),
   });
   const last = run.history[run.history.length - 1];
-  writeFileAtomicSync(path.join(o.out, 'obfuscator.json'), JSON.stringify({ target: o.target, task: o.task, obfuscator: o.obfuscator, deobfuscator: o.deobfuscator, train: o.train, dataset: o.dataset, history: run.history }, null, 2));
+  await onRank0(o.processGroup ?? null, () => writeFileAtomicSync(path.join(o.out, 'obfuscator.json'), JSON.stringify({ target: o.target, task: o.task,
+    obfuscator: o.obfuscator, deobfuscator: o.deobfuscator, train: o.train, dataset: o.dataset, fingerprint: run.fingerprint, history: run.history }, null, 2)),
+  'obfuscator.json');
   for (const m of [target, run.obfuscator, run.deobfuscator]) m.dispose();
   return { checkpoint, valTargetAcc: last?.valTargetAcc ?? NaN, valCleanAcc: last?.valCleanAcc ?? NaN };
 }

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { EarmarkError } from '../../errors.js';
+import type { AmpDtype } from '../../tensor/index.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { deployedWindow } from '../../methods/obfuscator.js';
 import { disposeAttacks, attackStage, type AttackStage } from './attacks.js';
@@ -24,7 +25,16 @@ export interface RunExperimentOptions {
   runDir: string;
   /** Continue from the checkpoints in runDir (default true: finished stages are never redone). */
   resume?: boolean;
+  /**
+   * A checkpoint made with another config or other inputs than this run's: retrain that stage with a log
+   * line naming the keys that differ (true, the default), or refuse with an error naming them (false).
+   */
+  retrain?: boolean;
   log?: (line: string) => void;
+  /** Where T, the obfuscator and the attackers train: 'cpu', 'cuda', 'cuda:N' (default: cuda if present, else cpu). */
+  device?: string;
+  /** Mixed precision of those trainers ('bfloat16', 'float16' on CUDA; default off). */
+  amp?: AmpDtype | null;
 }
 
 /** The first error of a run whose stages failed (report.json marks each; the other results are kept). */
@@ -127,5 +137,8 @@ export function createRunContext(o: RunExperimentOptions): RunContext {
     format: 'earmark-experiment-report', version: 2, experiment: config.experiment, title: spec.title,
     dataset: { name: '', root: '', counts: {}, skipped: 0 }, config, stages: [], notes: [], verdicts: [], seconds, createdAt: new Date().toISOString(),
   };
-  return { config, spec, runDir: o.runDir, resume: o.resume ?? true, log: o.log ?? ((l: string) => console.error(l)), seconds, report };
+  return {
+    config, spec, runDir: o.runDir, resume: o.resume ?? true, retrain: o.retrain ?? true, log: o.log ?? ((l: string) => console.error(l)),
+    placement: { device: o.device, amp: o.amp ?? null }, seconds, report,
+  };
 }

@@ -88,14 +88,14 @@ export interface ExperimentReport {
   /** T on clean test audio and on each shipped format (the deployed windowed rule; PCM re-analysed). */
   target?: { task: string; classes: string[]; clean: ClassScores; formats: Partial<Record<OutputFormat, ClassScores>>; history: EpochRecord[] };
   obfuscator?: { parameters: number; deobfuscatorParameters: number; history: ObfuscatorEpoch[]; selectedEpoch: number };
-  /** The exported obfuscator (the deployed rule) and the fixed output level it de-normalises with. */
+  /** The exported obfuscator (the deployed rule; its path relative to the run folder) and the fixed output level it de-normalises with. */
   deployed?: { onnx: string; outputMean: number; outputStd: number; synthesis: string };
   attacks?: AttackResult[];
   inversion?: InversionRecord[];
   /** Systems judged beside the obfuscator with the same attackers (absent when switched off). */
   baselines?: { adr?: AdrReport; mcadams?: Partial<Record<AttackProtocol, SpecSystemReport>>; notes: string[] };
   verification?: VerificationResult[];
-  /** The deployed obfuscator in float32 and int8: T's accuracy and each primary-protocol frames informed attacker's. */
+  /** The deployed obfuscator in float32 and int8 (paths relative to the run folder): T's accuracy and each primary-protocol frames informed attacker's. */
   edge?: { int8: string; onnx: string; int8Onnx: string; target: Int8Cost; attacks: Record<string, Int8Cost> };
   /** What the numbers need said in words (functions of the granted task, unavailable protocols, …). */
   notes: string[];

@@ -19,7 +19,7 @@ import { predict, type EpochRecord } from '../../methods/classifier.js';
 import { deployedWindow, trainObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
 import { manualSeed } from '../../tensor/index.js';
 import { scoreClassification } from '../metrics.js';
-import { classifier, cleanById, inRun, timed, withSource, type RunContext, type SpecById } from './context.js';
+import { classifier, cleanById, inRun, runInputs, timed, withSource, type RunContext, type SpecById } from './context.js';
 import type { OutputFormat } from './config.js';
 import { shippedOutputs } from './shipped.js';
 
@@ -64,6 +64,7 @@ export interface TargetStage {
   /** The task's test set, scored clean and on every shipped format. */
   test: LabelledSet;
   val: LabelledSet;
+  fingerprint: string;
 }
 
 /** T: the permitted task's model, trained on clean training data. */
@@ -86,6 +87,7 @@ export async function obfuscatorStage(run: RunContext, d: DataStage, target: Tar
   const obf = await timed(run, 'obfuscator', () => trainObfuscator({
     target: target.model, obfuscatorConfig: c.obfuscator, deobfuscatorConfig: c.deobfuscator, train: d.data.sets.train, val: target.val,
     config: { ...c.obfuscatorTrain, seed: c.seed }, checkpointPath: inRun(run, 'obfuscator.safetensors'), resume: run.resume,
+    inputs: runInputs(), retrain: run.retrain, log: run.log, ...run.placement,
     onEpoch: (e) => run.log(`  obfuscator epoch ${e.epoch + 1}: L_a ${e.la.toFixed(3)}  L_t ${e.lt.toFixed(3)}  L_p ${e.lp.toFixed(3)}  ` +
       `val T acc obfuscated ${(100 * e.valTargetAcc).toFixed(1)}% (clean ${(100 * e.valCleanAcc).toFixed(1)}%)`),
   }));
@@ -112,7 +114,7 @@ export async function deployStage(run: RunContext, d: DataStage, obf: Pick<Obfus
   const onnx = inRun(run, `${prefix}obfuscator.onnx`);
   const win = deployedWindow(c.obfuscatorTrain);
   exportObfuscator(obf.obfuscator, onnx, { features: { outputMean: level.mean, outputStd: level.std, ...win } });
-  run.report.deployed = { onnx, outputMean: level.mean, outputStd: level.std, synthesis: c.synthesis.method };
+  run.report.deployed = { onnx: path.relative(run.runDir, onnx), outputMean: level.mean, outputStd: level.std, synthesis: c.synthesis.method };
   run.log(`[deploy] ${onnx} (output level ${level.mean.toFixed(3)} ± ${level.std.toFixed(3)}): ${c.attack.formats.join(' and ')} of every utterance (${c.synthesis.method} synthesis for pcm)`);
   const window = { ...win, outputMean: level.mean, outputStd: level.std };
   const out = await timed(run, `${prefix}deploy`, () => shippedOutputs(d.data, { onnx, window, synthesis: c.synthesis, formats: c.attack.formats }, path.join(run.runDir, 'features'), c.attack.workers));
@@ -139,6 +141,6 @@ export async function edgeStage(run: RunContext, d: DataStage, target: TargetSta
     await exportObfuscatorInt8(obf.obfuscator, int8Onnx, mode, d.data.sets.train, { features: { outputMean: r.outputMean, outputStd: r.outputStd } });
     const attacks: Record<string, Int8Cost> = {};
     for (const [attr, a] of Object.entries(informed)) attacks[attr] = await int8Cost(a.model, dep.onnx, int8Onnx, a.test);
-    run.report.edge = { int8: mode, onnx: dep.onnx, int8Onnx, target: await int8Cost(target.model, dep.onnx, int8Onnx, target.test), attacks };
+    run.report.edge = { int8: mode, onnx: path.relative(run.runDir, dep.onnx), int8Onnx: path.relative(run.runDir, int8Onnx), target: await int8Cost(target.model, dep.onnx, int8Onnx, target.test), attacks };
   });
 }

@@ -5,15 +5,16 @@
 //             speech recall, ROC AUC on the eval split; plus the in-training adversary D's accuracy
 //   gender    the same recipe on speech clips only (female 0 / male 1)
 // Runs of a method differ by seed; tables give mean ± population std (np.std), as the reference.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadSoundscapes, type SoundscapeData, type SoundscapeSet } from '../../data/soundscape-set.js';
 import { encodeSet, mlpProbabilities, trainAttacker, type LatentSet } from '../../methods/rdal/adversary.js';
 import { resolveRdalConfig, type RdalConfig, type RdalMethod } from '../../methods/rdal/config.js';
-import { applyMask, trainMask } from '../../methods/rdal/mask.js';
-import { trainRdal, type RdalRun } from '../../methods/rdal/train.js';
-import { loadModuleWeights, saveCheckpoint } from '../../methods/checkpoint.js';
-import { MaskUNet } from '../../models/sed-cnn.js';
+import { applyMask, trainOrLoadMask } from '../../methods/rdal/mask.js';
+import { rdalIdentity, trainRdal, type RdalRun } from '../../methods/rdal/train.js';
+import type { AmpDtype } from '../../tensor/index.js';
+import { readStageJson, stageIdentity, writeStageJson } from '../../methods/stage.js';
+import type { MaskUNet } from '../../models/sed-cnn.js';
 import { noGrad, tensor, tidy } from '../../tensor/index.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { Rng } from '../../util/rng.js';
@@ -116,12 +117,18 @@ export interface RdalExperimentOptions {
   config: RdalConfig;
   /** Output folder: one sub-folder per run, report.json, report.html. */
   out: string;
-  /** Skip runs whose metrics.json exists and continue interrupted runs from their checkpoint. */
+  /** Skip runs whose metrics.json exists and continue interrupted runs from their checkpoint (both when made by the same config and data). */
   resume?: boolean;
+  /** A run folder made with another config or other clips: retrain that run (true, the default) or refuse (false). */
+  retrain?: boolean;
   quiet?: boolean;
   /** Extra provenance stored in report.json (e.g. the preset name). */
   meta?: Record<string, unknown>;
   log?: (line: string) => void;
+  /** Where F, C and D train: 'cpu', 'cuda', 'cuda:N' (default: cuda if present, else cpu). */
+  device?: string;
+  /** Mixed precision of that training ('bfloat16', 'float16' on CUDA; default off). */
+  amp?: AmpDtype | null;
 }
 
 /**
@@ -142,34 +149,32 @@ export async function runRdalExperiment(o: RdalExperimentOptions): Promise<RdalR
       const seed = c.train.seed + r;
       const dir = path.join(o.out, `${method}-run${r}`);
       const metricsFile = path.join(dir, 'metrics.json');
-      if (o.resume && existsSync(metricsFile)) {
-        results.push(JSON.parse(readFileSync(metricsFile, 'utf8')) as RdalRunMetrics);
+      const rc: RdalConfig = { ...c, train: { ...c.train, seed } };
+      const stage = { retrain: o.retrain ?? true, log, label: `${method} run ${r}` };
+      // what made a run's metrics: its training identity plus the eval clips and the attackers' config
+      const base = rdalIdentity(method, rc, { train: data.train, val: data.val, eval: data.eval });
+      const id = stageIdentity(`${method}-run${r}`, { ...(base.config as object), attacker: rc.attacker }, base.inputs);
+      const done = o.resume ? readStageJson<RdalRunMetrics>(metricsFile, id, stage) : undefined;
+      if (done !== undefined) {
+        results.push(done);
         log(`${method} run ${r}: done before, skipped`);
         continue;
       }
-      const rc: RdalConfig = { ...c, train: { ...c.train, seed } };
       const start = Date.now();
       let sets: { train: SoundscapeSet; val: SoundscapeSet; eval: SoundscapeSet } = data;
       let mask: MaskUNet | null = null;
       if (method === 'rdal-m') {
-        mask = new MaskUNet(rc.mask);
-        const maskFile = path.join(dir, 'mask.safetensors');
-        if (o.resume && existsSync(maskFile)) loadModuleWeights(maskFile, 'mask', mask);
-        else {
-          mask.dispose();
-          const m = trainMask(data.train, data.val, rc.mask, rc.maskTrain, seed, o.quiet);
-          mask = m.mask;
-          mkdirSync(dir, { recursive: true });
-          saveCheckpoint(maskFile, { modules: { mask } }, { bestValL1: m.bestValL1, epochs: m.epochs, config: rc.mask });
-          log(`${method} run ${r}: mask U-Net val L1 ${m.bestValL1.toFixed(4)} after ${m.epochs} epochs`);
-        }
+        const m = trainOrLoadMask({ dir, train: data.train, val: data.val, mask: rc.mask, maskTrain: rc.maskTrain, seed, resume: o.resume ?? false, quiet: o.quiet ?? true, ...stage });
+        mask = m.mask;
+        if (m.trained) log(`${method} run ${r}: mask U-Net val L1 ${m.trained.bestValL1.toFixed(4)} after ${m.trained.epochs} epochs`);
         sets = { train: applyMask(mask, data.train), val: applyMask(mask, data.val), eval: applyMask(mask, data.eval) };
       }
-      const run = trainRdal({ method, config: rc, train: sets.train, val: sets.val, dir, resume: o.resume, quiet: o.quiet });
+      const run = trainRdal({ method, config: rc, train: sets.train, val: sets.val, dir, resume: o.resume, quiet: o.quiet, ...stage,
+        device: o.device, amp: o.amp });
       const m = evaluateRdal(run, sets, rc, seed);
       const seconds = (Date.now() - start) / 1000;
       const rec: RdalRunMetrics = { method, run: r, seed, ...m, bestEpoch: run.bestEpoch, epochsRun: run.epochsRun, seconds };
-      writeFileAtomicSync(metricsFile, JSON.stringify(rec));
+      writeStageJson(metricsFile, id, rec);
       writeFileAtomicSync(path.join(dir, 'history.json'), JSON.stringify(run.history));
       for (const mod of [run.encoder, run.head, run.adversary]) mod.dispose();
       mask?.dispose();

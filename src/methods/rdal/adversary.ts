@@ -5,7 +5,8 @@ import { batchIndices } from '../../data/spec-set.js';
 import { SpeechMlp, type SedEncoder } from '../../models/sed-cnn.js';
 import { bceWithLogits } from '../../nn/index.js';
 import { SGD, type OptimizerStateDict } from '../../optim/index.js';
-import { noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { stageSeed } from '../../config/fingerprint.js';
+import { batchTo, deviceOf, manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
 import type { Rng } from '../../util/rng.js';
 import type { AttackerTrainConfig } from './config.js';
 
@@ -25,7 +26,8 @@ export function encodeSet(encoder: SedEncoder, s: SoundscapeSet, batch = 64): Fl
   noGrad(() => {
     for (let i = 0; i < s.n; i += batch) {
       const idx = Array.from({ length: Math.min(batch, s.n - i) }, (_, j) => i + j);
-      out.set(tidy(() => encoder.forward(gatherClips(s, 'logmel', idx)).contiguous().toFloat32Array()), i * d);
+      const x = (): Tensor => batchTo(gatherClips(s, 'logmel', idx), deviceOf(encoder.parameters()[0]!)); // to F's device
+      out.set(tidy(() => encoder.forward(x()).float().contiguous().toFloat32Array()), i * d);
     }
   });
   encoder.train(was);
@@ -73,10 +75,13 @@ export interface AttackerRun {
 
 /**
  * Train a fresh MLP (SGD, early stop on validation BCE, best state kept) on cached latents: RDAL's
- * D^τ, and the evaluation's speech and gender attackers.
- * @example const { model, bestValBce } = trainAttacker(train, val, 64, cfg.attacker, new Rng(1));
+ * D^τ, and the evaluation's speech and gender attackers. `rng` draws the batches and names the stage:
+ * the MLP is built right after manualSeed(stageSeed(rng.seed, 'attacker')), and a derived stream's seed
+ * depends only on its parent's seed and name (new Rng(seed).derive('verify12')), never on what ran before.
+ * @example const { model, bestValBce } = trainAttacker(train, val, 64, cfg.attacker, new Rng(seed).derive('speech'));
  */
 export function trainAttacker(train: LatentSet, val: LatentSet, d: number, c: AttackerTrainConfig, rng: Rng): AttackerRun {
+  manualSeed(stageSeed(rng.seed, 'attacker'));
   const model = new SpeechMlp(d);
   const best = new SpeechMlp(d);
   const opt = new SGD(model.parameters(), { lr: c.lr, momentum: c.momentum });

@@ -1,5 +1,9 @@
 // RDAL+M's speech mask: a U-Net pre-trained on the speech clips to recover the event's mel magnitudes,
-// then frozen; the masked log-mels are computed once per set.
+// then frozen (checkpointed with its stage identity); the masked log-mels are computed once per set.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { RDAL_LOGMEL } from '../../audio/functional.js';
+import { stageSeed } from '../../config/fingerprint.js';
 import { gatherClips, powerToDb, type SoundscapeSet } from '../../data/soundscape-set.js';
 import { batchIndices } from '../../data/spec-set.js';
 import { MaskUNet, type MaskUNetConfig } from '../../models/sed-cnn.js';
@@ -8,6 +12,8 @@ import { Adam } from '../../optim/index.js';
 import { manualSeed, noGrad, tidy, type Tensor } from '../../tensor/index.js';
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/rng.js';
+import { loadModuleWeights, readCheckpointState, saveCheckpoint } from '../checkpoint.js';
+import { checkStage, describeSoundscapes, stageIdentity, type StageIdentity, type StageOptions } from '../stage.js';
 import type { MaskTrainConfig } from './config.js';
 
 /** mask ⊙ sqrt(mel power), back to power and dB: (B, 1, 64, T) mel power → (B, 1, 64, T) dB. */
@@ -32,6 +38,7 @@ export interface MaskRun {
  * @example const { mask } = trainMask(data.train, data.val, cfg.mask, cfg.maskTrain, 0);
  */
 export function trainMask(train: SoundscapeSet, val: SoundscapeSet, mc: MaskUNetConfig, c: MaskTrainConfig, seed: number, quiet = true): MaskRun {
+  manualSeed(stageSeed(seed, 'rdal-mask')); // the initial weights depend on (seed, stage) only
   const mask = new MaskUNet(mc);
   const best = new MaskUNet(mc);
   const opt = new Adam(mask.parameters(), { lr: c.lr });
@@ -91,4 +98,37 @@ export function applyMask(mask: MaskUNet, s: SoundscapeSet, batch = 64): Soundsc
     }
   });
   return { ...s, logmel };
+}
+
+export interface TrainOrLoadMaskOptions extends Omit<StageOptions, 'stage' | 'inputs'> {
+  /** The run folder: `<dir>/mask.safetensors`. */
+  dir: string;
+  train: SoundscapeSet;
+  val: SoundscapeSet;
+  mask: MaskUNetConfig;
+  maskTrain: MaskTrainConfig;
+  seed: number;
+  /** Load a mask made by the same identity (else it is retrained, or refused with retrain: false). */
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * RDAL+M's mask from `<dir>/mask.safetensors` when it was made by the same config, seed and clips, or
+ * trained (and saved) afresh; frozen, in eval mode.
+ * @example const { mask } = trainOrLoadMask({ dir, train: data.train, val: data.val, mask: c.mask, maskTrain: c.maskTrain, seed, resume: true });
+ */
+export function trainOrLoadMask(o: TrainOrLoadMaskOptions): { mask: MaskUNet; trained?: MaskRun } {
+  const file = path.join(o.dir, 'mask.safetensors');
+  const id = stageIdentity('rdal-mask', { mask: o.mask, maskTrain: o.maskTrain, seed: o.seed },
+    { train: describeSoundscapes(o.train), val: describeSoundscapes(o.val), logmel: RDAL_LOGMEL });
+  if (o.resume && existsSync(file) && checkStage(file, readCheckpointState<{ stage?: StageIdentity }>(file).stage, id, { ...o, label: 'mask U-Net' })) {
+    const mask = new MaskUNet(o.mask);
+    loadModuleWeights(file, 'mask', mask);
+    return { mask: mask.eval().requiresGrad_(false) };
+  }
+  const m = trainMask(o.train, o.val, o.mask, o.maskTrain, o.seed, o.quiet);
+  mkdirSync(o.dir, { recursive: true });
+  saveCheckpoint(file, { modules: { mask: m.mask } }, { bestValL1: m.bestValL1, epochs: m.epochs, config: o.mask, stage: id });
+  return { mask: m.mask, trained: m };
 }

@@ -9,18 +9,25 @@
 //             BCE of D^τ (speech hardest to detect), stop after `patiencePeriods` periods without gain.
 //   rdal-m    rdal (period `periodMask`) on inputs masked by a pre-trained, frozen speech-masking U-Net.
 //
-// One explicit loop (trainRdal), one checkpoint per epoch (resumable), randomness derived from
-// (seed, epoch) so a resumed run repeats the same batches.
-import { existsSync, mkdirSync } from 'node:fs';
+// One explicit loop (trainRdal), one checkpoint per epoch (resumable under the same stage identity: config
+// and clips), models built right after seeding from (seed, stage), randomness derived from (seed, epoch)
+// so a resumed run repeats the same batches. F, C and D train on `device` (optionally under autocast);
+// D^τ is fitted on the host from cached latents (a small MLP) and copied into D; one process (no process
+// group: the per-period attacker and the stop rule would have to be agreed between ranks).
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { stageSeed } from '../../config/fingerprint.js';
+import { RDAL_LOGMEL } from '../../audio/functional.js';
 import { gatherClips, type SoundscapeSet } from '../../data/soundscape-set.js';
 import { EventHead, SedEncoder, SpeechMlp } from '../../models/sed-cnn.js';
 import { bceWithLogits, crossEntropy, type Module } from '../../nn/index.js';
 import { Adam, SGD, clipGradValue_ } from '../../optim/index.js';
-import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { batchTo, deviceOf, manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { amp, resolvePlacement, scalerFor, type PlacementOptions } from '../placement.js';
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { describeSoundscapes, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from '../stage.js';
 import { encodeSet, floatLabels, replaceAdversary, trainAttacker } from './adversary.js';
 import { alphaSchedule, type RdalConfig, type RdalMethod } from './config.js';
 
@@ -67,11 +74,14 @@ export interface RdalRun {
   bestEpoch: number;
   bestScore: number;
   epochsRun: number;
+  /** The run's stage fingerprint (config and clips). */
+  fingerprint: string;
   /** How many times D's weights were replaced by a fresh classifier's (RDAL, RDAL+M; 0 otherwise). */
   replacements: number;
 }
 
-export interface TrainRdalOptions {
+/** The stage is the method; `inputs` adds to the clips of `train` and `val` and the log-mel spec. */
+export interface TrainRdalOptions extends Omit<StageOptions, 'stage'>, Omit<PlacementOptions, 'processGroup'> {
   method: RdalMethod;
   config: RdalConfig;
   /** Train and validation sets (for rdal-m: already masked by applyMask). */
@@ -95,6 +105,20 @@ interface LoopState {
   stopped: boolean;
   method: RdalMethod;
   config: RdalConfig;
+  stage: StageIdentity;
+}
+
+/**
+ * What made a run of `method`: the parts of the config it uses (the mask's only for rdal-m, the
+ * attacker's only where D is replaced) and its clips. The mask is a function of these, so rdal-m's
+ * masked sets need no input of their own.
+ */
+export function rdalIdentity(method: RdalMethod, c: RdalConfig, sets: Record<string, SoundscapeSet>, inputs: Record<string, unknown> = {}): StageIdentity {
+  const replacing = method === 'rdal' || method === 'rdal-m';
+  const config = { method, model: c.model, train: c.train, ...(replacing ? { attacker: c.attacker } : {}),
+    ...(method === 'rdal-m' ? { mask: c.mask, maskTrain: c.maskTrain } : {}) };
+  const clips = Object.fromEntries(Object.entries(sets).map(([k, s]) => [k, describeSoundscapes(s)]));
+  return stageIdentity(method, config, { ...clips, logmel: RDAL_LOGMEL, ...inputs });
 }
 
 /**
@@ -104,14 +128,21 @@ interface LoopState {
 export function trainRdal(o: TrainRdalOptions): RdalRun {
   const c = o.config;
   const t = c.train;
+  const P = resolvePlacement({ ...o, processGroup: null });
   const adversarial = o.method !== 'baseline';
   const replacing = o.method === 'rdal' || o.method === 'rdal-m';
   const period = o.method === 'rdal-m' ? t.periodMask : t.period;
   const d = c.model.latent;
-  manualSeed(t.seed); // initial weights depend on the run's seed
-  const encoder = new SedEncoder(c.model);
-  const head = new EventHead(d, c.model.numClasses);
-  const adversary = new SpeechMlp(d, { grl: true });
+  const id = rdalIdentity(o.method, c, { train: o.train, val: o.val }, o.inputs);
+  // initial weights depend on (seed, stage) only; the stages do not name the method, so the methods
+  // of one seed start from the same F and C (the comparison over seeds is paired)
+  manualSeed(stageSeed(t.seed, 'rdal-encoder'));
+  const encoder = new SedEncoder(c.model).to(P.device);
+  manualSeed(stageSeed(t.seed, 'rdal-head'));
+  const head = new EventHead(d, c.model.numClasses).to(P.device);
+  manualSeed(stageSeed(t.seed, 'rdal-adversary'));
+  const adversary = new SpeechMlp(d, { grl: true }).to(P.device); // all three before the optimiser
+  const scaler = scalerFor(P); // fp16 only; its scale restarts at 2^16 on resume (a few skipped steps at most)
   const best = { encoder: new SedEncoder(c.model), head: new EventHead(d, c.model.numClasses), adversary: new SpeechMlp(d, { grl: true }) };
   const nFC = encoder.parameters().length + head.parameters().length;
   const params = [...encoder.parameters(), ...head.parameters(), ...(adversarial ? adversary.parameters() : [])];
@@ -123,8 +154,12 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   const alphas = alphaSchedule(t.maxEpochs, t.alphaZeroEpochs, t.alphaGamma);
   const ckpt = o.dir === undefined ? undefined : path.join(o.dir, 'checkpoint.safetensors');
   if (o.dir !== undefined) mkdirSync(o.dir, { recursive: true });
-  let st: LoopState = { epoch: 0, history: [], bestEpoch: -1, bestScore: o.method === 'baseline' ? Infinity : -Infinity, bad: 0, stopped: false, method: o.method, config: c };
-  if (o.resume && ckpt !== undefined && existsSync(ckpt)) st = loadCheckpoint<LoopState>(ckpt, parts);
+  let st: LoopState = { epoch: 0, history: [], bestEpoch: -1, bestScore: o.method === 'baseline' ? Infinity : -Infinity, bad: 0, stopped: false,
+    method: o.method, config: c, stage: id };
+  if (usableCheckpoint(ckpt, id, { ...o, label: o.method }) !== undefined) {
+    st = loadCheckpoint<LoopState>(ckpt!, parts);
+    if (!st.stopped) o.log?.(resumeLine(o.method, st.epoch, t.maxEpochs, ckpt!));
+  }
   const bar = o.quiet ? null : new Progress({ total: Math.max(1, t.maxEpochs - st.epoch), label: o.method });
 
   try {
@@ -140,15 +175,20 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
       let ceSum = 0; let bceSum = 0; let nb = 0;
       for (const idx of pairBatches(o.train, t.batchPairs, rng)) {
         const [ce, bce] = tidy(() => {
-          const z = encoder.forward(gatherClips(o.train, 'logmel', idx)); // (B, latent)
-          const lCe = crossEntropy(head.forward(z), longLabels(idx.map((i) => o.train.event[i]!)));
-          const lBce = adversarial ? bceWithLogits(adversary.forward(z), floatLabels(idx.map((i) => o.train.speech[i]!))) : null;
-          const loss = lBce === null ? lCe : lCe.add(lBce);
+          const dev = (x: Tensor): Tensor => batchTo(x, P.device);
+          const [lCe, lBce] = amp(P, () => {
+            const z = encoder.forward(dev(gatherClips(o.train, 'logmel', idx))); // (B, latent)
+            const ceT = crossEntropy(head.forward(z).float(), dev(longLabels(idx.map((i) => o.train.event[i]!))));
+            return [ceT, adversarial ? bceWithLogits(adversary.forward(z).float(), dev(floatLabels(idx.map((i) => o.train.speech[i]!)))) : null];
+          });
+          const loss = lBce === null ? lCe! : lCe!.add(lBce);
           opt.zeroGrad();
-          loss.backward();
+          scaler.scale(loss).backward();
+          scaler.unscale_(opt); // clip the true gradients
           if (replacing && t.clipD > 0) clipGradValue_(adversary.parameters(), t.clipD);
-          opt.step();
-          return [lCe.item(), lBce?.item() ?? 0];
+          scaler.step(opt);
+          scaler.update();
+          return [lCe!.item(), lBce?.item() ?? 0];
         });
         ceSum += ce; bceSum += bce; nb++;
       }
@@ -209,9 +249,10 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   const out = selected ? best : { encoder, head, adversary };
   const drop: Module[] = selected ? [encoder, head, adversary] : [best.encoder, best.head, best.adversary];
   for (const m of drop) m.dispose();
-  out.encoder.eval(); out.head.eval(); out.adversary.eval();
+  out.encoder.eval().to('cpu'); out.head.eval().to('cpu'); out.adversary.eval().to('cpu'); // returned on the host
   return { method: o.method, encoder: out.encoder, head: out.head, adversary: out.adversary, history: st.history,
-    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch, replacements: st.history.filter((h) => h.replaced).length };
+    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch, fingerprint: id.fingerprint,
+    replacements: st.history.filter((h) => h.replaced).length };
 }
 
 function validate(encoder: SedEncoder, head: EventHead, adversary: SpeechMlp, s: SoundscapeSet): Omit<RdalEpochRecord, 'epoch' | 'alpha' | 'trainCe' | 'trainBce' | 'seconds'> {
@@ -222,9 +263,10 @@ function validate(encoder: SedEncoder, head: EventHead, adversary: SpeechMlp, s:
     for (let i = 0; i < s.n; i += 64) {
       const idx = all.slice(i, i + 64);
       tidy(() => {
-        const z = encoder.forward(gatherClips(s, 'logmel', idx));
-        const logits = head.forward(z);
-        const adv = adversary.forward(z); // (B, 1)
+        const device = deviceOf(encoder.parameters()[0]!);
+        const z = encoder.forward(batchTo(gatherClips(s, 'logmel', idx), device));
+        const logits = head.forward(z).to('cpu');
+        const adv = adversary.forward(z).to('cpu'); // (B, 1)
         ce += crossEntropy(logits, longLabels(idx.map((j) => s.event[j]!))).item() * idx.length;
         bce += bceWithLogits(adv, floatLabels(idx.map((j) => s.speech[j]!))).item() * idx.length;
         const pred = logits.argmax(1).float().toFloat32Array();
