@@ -20,9 +20,12 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
 import { identityWarmup } from './identity-warmup.js';
+import { centre } from './obfuscator-window.js';
 import { amp, cropRng, meanOverRanks, onDevice, onRank0Only, rank0Log, rankBatches, resolvePlacement, scalerFor, syncedStep,
   type PlacementOptions } from './placement.js';
 import { describeSet, moduleFingerprint, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
+
+export { deployedWindow } from './obfuscator-window.js';
 
 export interface ObfuscatorTrainConfig {
   epochs: number;
@@ -270,21 +273,6 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch, fingerprint: id.fingerprint };
 }
 
-
-/**
- * The window the obfuscator is deployed with: a window-aware one (contextFrames M > 0) deploys the window it
- * was trained for (cropFrames + 2M frames, M of look-ahead); otherwise the edge default (128 frames, M = 16).
- */
-export function deployedWindow(c: Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>): { windowFrames: number; lookaheadFrames: number } {
-  const m = c.contextFrames ?? 0;
-  return m > 0 ? { windowFrames: c.cropFrames + 2 * m, lookaheadFrames: m } : { windowFrames: 128, lookaheadFrames: 16 };
-}
-
-/** The centre `cropFrames` of a (B, F, cropFrames + 2·contextFrames) crop (the crop itself without context). */
-function centre(x: Tensor, c: Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>): Tensor {
-  const m = c.contextFrames ?? 0;
-  return m > 0 ? x.narrow(2, m, c.cropFrames) : x;
-}
 
 /**
  * The obfuscator's objective on one batch: L_σ = λ_t·L_t − λ_p·L_p, where T(X) and F_γ(X) are computed
