@@ -10,7 +10,14 @@ export async function benchCorpus(): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'earmark-bench-corpus-'));
   try {
     const r = await buildSpeechCorpus({ out: path.join(dir, 'speech'), progress: false });
-    return [{ section: 'corpus', name: `speech corpus build (${r.clips} clips, ${r.speakers} speakers)`, value: r.seconds, unit: 's' }];
+    return [
+      {
+        section: 'corpus',
+        name: `speech corpus build (${r.clips} clips, ${r.speakers} speakers)`,
+        value: r.seconds,
+        unit: 's',
+      },
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,13 @@
 import os from 'node:os';
 import { exportGenerator, type GeneratorShape } from '../src/edge/export-obfuscator.js';
 import { generatorFlops } from '../src/edge/flops.js';
-import { StreamingObfuscator, algorithmicLatency, obfuscateOffline, WINDOW_DEFAULTS, type WindowConfig } from '../src/edge/obfuscate.js';
+import {
+  StreamingObfuscator,
+  algorithmicLatency,
+  obfuscateOffline,
+  WINDOW_DEFAULTS,
+  type WindowConfig,
+} from '../src/edge/obfuscate.js';
 import { encodeModel, type OnnxModel } from '../src/edge/onnx.js';
 import { calibrate, quantizeStaticInt8, quantizeWeightsInt8 } from '../src/edge/quantize.js';
 import { Ds2Frontend, normalizeInPlace } from '../src/edge/spectrogram.js';
@@ -23,11 +29,18 @@ const FRAMES_PER_SECOND = 100; // hop 10 ms
 
 /** Normalised 128-frame windows of a speech-like synthetic signal (calibration / held-out input). */
 function speechLikeWindows(n: number): { data: Float32Array; dims: number[] }[] {
-  const audio = Float32Array.from({ length: 16000 * 2 * n }, (_, i) => 0.3 * Math.sin(i * 0.03 + 3 * Math.sin(i * 0.0003)) * Math.sin(i * 0.0005) + 0.02 * Math.sin(i * 1.7) + 0.01 * Math.sin(i * 2.9 + Math.sin(i * 0.01)));
+  const audio = Float32Array.from(
+    { length: 16000 * 2 * n },
+    (_, i) =>
+      0.3 * Math.sin(i * 0.03 + 3 * Math.sin(i * 0.0003)) * Math.sin(i * 0.0005) +
+      0.02 * Math.sin(i * 1.7) +
+      0.01 * Math.sin(i * 2.9 + Math.sin(i * 0.01)),
+  );
   const a = new Ds2Frontend().analyze(audio);
   return Array.from({ length: n }, (_, k) => {
     const x = new Float32Array(161 * 128);
-    for (let f = 0; f < 161; f++) x.set(a.logMag.subarray(f * a.frames + 150 * k, f * a.frames + 150 * k + 128), f * 128);
+    for (let f = 0; f < 161; f++)
+      x.set(a.logMag.subarray(f * a.frames + 150 * k, f * a.frames + 150 * k + 128), f * 128);
     normalizeInPlace(x);
     return { data: x, dims: [1, 161, 128] };
   });
@@ -48,8 +61,14 @@ async function measureAsync(fn: () => Promise<unknown>, warmup = 3, repeats = 15
 const load = (): string => `load ${os.loadavg()[0]!.toFixed(1)}`;
 
 function msRow(name: string, t: Timing, target?: string, extra = ''): BenchRow {
-  return { section: SECTION, name, value: t.median * 1e3, unit: 'ms / s audio', ...(target ? { target } : {}),
-    note: `best ${formatValue(t.best * 1e3)} ms; ${load()}${extra ? '; ' + extra : ''}` };
+  return {
+    section: SECTION,
+    name,
+    value: t.median * 1e3,
+    unit: 'ms / s audio',
+    ...(target ? { target } : {}),
+    note: `best ${formatValue(t.best * 1e3)} ms; ${load()}${extra ? '; ' + extra : ''}`,
+  };
 }
 
 /** GFLOP/s of a 1024² float32 matmul on libtorch with `threads` threads. */
@@ -83,8 +102,18 @@ export async function benchEdge(): Promise<BenchRow[]> {
   const literal = exportGenerator(cfg, weights, { optimize: false });
 
   // paper's Table 1 (obfuscator, ms per second of audio)
-  for (const [device, ms] of [['Raspberry Pi 2B', 1923], ['Jetson TX1', 34], ['GTX 1080 Ti', 1]] as const) {
-    rows.push({ section: SECTION, name: `paper Table 1: ${device}`, value: ms, unit: 'ms / s audio', note: 'Wang et al. 2022, for comparison' });
+  for (const [device, ms] of [
+    ['Raspberry Pi 2B', 1923],
+    ['Jetson TX1', 34],
+    ['GTX 1080 Ti', 1],
+  ] as const) {
+    rows.push({
+      section: SECTION,
+      name: `paper Table 1: ${device}`,
+      value: ms,
+      unit: 'ms / s audio',
+      note: 'Wang et al. 2022, for comparison',
+    });
   }
 
   // every variant timed round-robin (one call each per round), so load swings hit them all alike
@@ -103,11 +132,18 @@ export async function benchEdge(): Promise<BenchRow[]> {
     ['onnxruntime int8 dynamic (ConvInteger), 1 thread', quantizeWeightsInt8(optimized, 'dynamic'), 1, 'extended'],
     ['onnxruntime int8 weight-only, 1 thread', quantizeWeightsInt8(optimized, 'weights'), 1, 'extended'],
   ];
-  const sessions = await Promise.all(variants.map(([, m, threads, level]) => OnnxSession.load(encodeModel(m), { threads, optimizationLevel: level })));
+  const sessions = await Promise.all(
+    variants.map(([, m, threads, level]) => OnnxSession.load(encodeModel(m), { threads, optimizationLevel: level })),
+  );
   const before = getNumThreads();
   setNumThreads(1);
   const xt = keep(tidy(() => tensor(x100, [1, 161, FRAMES_PER_SECOND])));
-  const eagerCall = (): void => noGrad(() => tidy(() => { g.forward(xt).contiguous().toFloat32Array(); }));
+  const eagerCall = (): void =>
+    noGrad(() =>
+      tidy(() => {
+        g.forward(xt).contiguous().toFloat32Array();
+      }),
+    );
   const times: number[][] = variants.map(() => []);
   const eagerTimes: number[] = [];
   for (let round = -3; round < 21; round++) {
@@ -129,7 +165,10 @@ export async function benchEdge(): Promise<BenchRow[]> {
     const y = (await s.run(held)).data;
     let mae = 0;
     let ms = 0;
-    for (let i = 0; i < y.length; i++) { mae += Math.abs(y[i]! - ref[i]!); ms += ref[i]! ** 2; }
+    for (let i = 0; i < y.length; i++) {
+      mae += Math.abs(y[i]! - ref[i]!);
+      ms += ref[i]! ** 2;
+    }
     return `mean |Δ| vs fp32 = ${formatValue(mae / y.length / Math.sqrt(ms / y.length))} × rms (random weights)`;
   };
   const timing = (xs: number[]): Timing => ({ median: median(xs), best: Math.min(...xs) });
@@ -137,32 +176,65 @@ export async function benchEdge(): Promise<BenchRow[]> {
   for (const [i, [name, , , level, target]] of variants.entries()) {
     const extra = name.includes('int8') ? await errOf(sessions[i]!) : `graph opt ${level}`;
     rows.push(msRow(name, timing(times[i]!), target, extra));
-    if (i === 1) rows.push(msRow('libtorch eager fp32, 1 thread', timing(eagerTimes), `> ${formatValue(ort1.median * 1e3)} (ORT)`, 'same input, noGrad'));
+    if (i === 1)
+      rows.push(
+        msRow(
+          'libtorch eager fp32, 1 thread',
+          timing(eagerTimes),
+          `> ${formatValue(ort1.median * 1e3)} (ORT)`,
+          'same input, noGrad',
+        ),
+      );
   }
   for (const s of sessions) await s.close();
 
   // FLOPs and the floor they imply
   const flops = generatorFlops(cfg, FRAMES_PER_SECOND);
   const rate = matmulRate(1);
-  rows.push({ section: SECTION, name: 'obfuscator FLOPs per second of audio', value: flops / 1e9, unit: 'GFLOP', note: 'convolutions, C=32 R=3, 100 frames' });
-  rows.push({ section: SECTION, name: 'floor at measured matmul rate (1 thread)', value: (flops / (rate * 1e9)) * 1e3, unit: 'ms / s audio',
-    note: `libtorch matmul 1024² at ${formatValue(rate)} GFLOP/s; ORT reaches ${formatValue(flops / ort1.median / 1e9)} GFLOP/s` });
+  rows.push({
+    section: SECTION,
+    name: 'obfuscator FLOPs per second of audio',
+    value: flops / 1e9,
+    unit: 'GFLOP',
+    note: 'convolutions, C=32 R=3, 100 frames',
+  });
+  rows.push({
+    section: SECTION,
+    name: 'floor at measured matmul rate (1 thread)',
+    value: (flops / (rate * 1e9)) * 1e3,
+    unit: 'ms / s audio',
+    note: `libtorch matmul 1024² at ${formatValue(rate)} GFLOP/s; ORT reaches ${formatValue(flops / ort1.median / 1e9)} GFLOP/s`,
+  });
 
   // whole pipeline real-time factor (1 thread)
   const session = await OnnxSession.load(encodeModel(optimized), { threads: 1 });
-  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => session.run(a);
+  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> =>
+    session.run(a);
   for (const seconds of [5, 10, 30, 60]) {
-    const audio = Float32Array.from({ length: seconds * 16000 }, (_, i) => 0.3 * Math.sin(i * 0.03) * Math.sin(i * 0.0005) + 0.01 * Math.sin(i * 1.7));
-    const t = await measureAsync(() => obfuscateOffline(forward, audio, WINDOW_DEFAULTS, true), 1, seconds >= 30 ? 3 : 5);
-    rows.push({ section: SECTION, name: `real-time factor, ${seconds} s input (whole pipeline)`, value: t.median / seconds, unit: 'x real time',
-      note: `${formatValue(t.median * 1e3)} ms; W=128 M=16; TS STFT + ORT 1 thread + iSTFT; ${load()}` });
+    const audio = Float32Array.from(
+      { length: seconds * 16000 },
+      (_, i) => 0.3 * Math.sin(i * 0.03) * Math.sin(i * 0.0005) + 0.01 * Math.sin(i * 1.7),
+    );
+    const t = await measureAsync(
+      () => obfuscateOffline(forward, audio, WINDOW_DEFAULTS, true),
+      1,
+      seconds >= 30 ? 3 : 5,
+    );
+    rows.push({
+      section: SECTION,
+      name: `real-time factor, ${seconds} s input (whole pipeline)`,
+      value: t.median / seconds,
+      unit: 'x real time',
+      note: `${formatValue(t.median * 1e3)} ms; W=128 M=16; TS STFT + ORT 1 thread + iSTFT; ${load()}`,
+    });
   }
 
   // streaming latency against chunk size: algorithmic latency + the slowest push's compute
   const tenS = Float32Array.from({ length: 5 * 16000 }, (_, i) => 0.3 * Math.sin(i * 0.03) + 0.01 * Math.sin(i * 1.7));
   const cases: [number, WindowConfig][] = [
     ...[20, 50, 100, 200, 500].map((ms): [number, WindowConfig] => [ms, WINDOW_DEFAULTS]),
-    [100, { windowFrames: 64, lookaheadFrames: 8 }], [100, { windowFrames: 32, lookaheadFrames: 4 }],
+    [100, { windowFrames: 64, lookaheadFrames: 8 }],
+    [100, { windowFrames: 32, lookaheadFrames: 4 }],
   ];
   for (const [chunkMs, win] of cases) {
     const chunk = (16000 * chunkMs) / 1000;
@@ -176,8 +248,13 @@ export async function benchEdge(): Promise<BenchRow[]> {
     await s.end();
     const algo = (1000 * algorithmicLatency(win, chunk)) / 16000;
     const worst = Math.max(...pushes);
-    rows.push({ section: SECTION, name: `stream latency, chunk ${chunkMs} ms, W=${win.windowFrames} M=${win.lookaheadFrames}`, value: algo + worst, unit: 'ms',
-      note: `algorithmic ${formatValue(algo)} ms + slowest push ${formatValue(worst)} ms (median push ${formatValue(median(pushes))} ms); ${load()}` });
+    rows.push({
+      section: SECTION,
+      name: `stream latency, chunk ${chunkMs} ms, W=${win.windowFrames} M=${win.lookaheadFrames}`,
+      value: algo + worst,
+      unit: 'ms',
+      note: `algorithmic ${formatValue(algo)} ms + slowest push ${formatValue(worst)} ms (median push ${formatValue(median(pushes))} ms); ${load()}`,
+    });
   }
   await session.close();
   g.dispose();

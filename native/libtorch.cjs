@@ -137,11 +137,22 @@ function ncclOf(root, lib, env) {
   const site = path.dirname(root); // a pip torch: site-packages/torch
   const nv = (sub) => ['nccl', 'cuda_runtime', 'cu13', 'cu12'].map((p) => path.join(site, 'nvidia', p, sub));
   const cudaHome = env.CUDA_HOME || env.CUDA_PATH || '/usr/local/cuda';
-  const nccl = findDir([env.NCCL_INCLUDE_DIR, env.NCCL_HOME && path.join(env.NCCL_HOME, 'include'),
-    path.join(root, 'include'), ...nv('include'), path.join(cudaHome, 'include'), '/usr/include'], 'nccl.h');
+  const nccl = findDir(
+    [
+      env.NCCL_INCLUDE_DIR,
+      env.NCCL_HOME && path.join(env.NCCL_HOME, 'include'),
+      path.join(root, 'include'),
+      ...nv('include'),
+      path.join(cudaHome, 'include'),
+      '/usr/include',
+    ],
+    'nccl.h',
+  );
   if (!nccl) return no('nccl.h not found (set NCCL_INCLUDE_DIR or NCCL_HOME)');
-  const cuda = findDir([path.join(cudaHome, 'include'), path.join(root, 'include'), ...nv('include'), '/usr/include'],
-    'cuda_runtime_api.h');
+  const cuda = findDir(
+    [path.join(cudaHome, 'include'), path.join(root, 'include'), ...nv('include'), '/usr/include'],
+    'cuda_runtime_api.h',
+  );
   if (!cuda) return no('cuda_runtime_api.h not found (set CUDA_HOME)');
   return { nccl: true, ncclWhy: `ProcessGroupNCCL in ${cudaLib}`, ncclInclude: [...new Set([nccl, cuda])] };
 }

@@ -22,7 +22,8 @@ function tensors(file) {
     if (name === '__metadata__') continue;
     const raw = body.subarray(t.data_offsets[0], t.data_offsets[1]);
     const copy = Uint8Array.from(raw).buffer;
-    const values = t.dtype === 'F32' ? new Float32Array(copy) : t.dtype === 'F64' ? new Float64Array(copy) : new Uint8Array(copy);
+    const values =
+      t.dtype === 'F32' ? new Float32Array(copy) : t.dtype === 'F64' ? new Float64Array(copy) : new Uint8Array(copy);
     out.set(name, { dtype: t.dtype, values });
   }
   return out;
@@ -35,17 +36,27 @@ let maxName = '';
 let differing = 0;
 for (const [name, x] of ta) {
   const y = tb.get(name);
-  if (y === undefined || y.values.length !== x.values.length) throw new Error(`${name}: not in both files with one shape`);
+  if (y === undefined || y.values.length !== x.values.length)
+    throw new Error(`${name}: not in both files with one shape`);
   let d = 0;
   for (let i = 0; i < x.values.length; i++) d = Math.max(d, Math.abs(x.values[i] - y.values[i]));
   if (d > 0) differing++;
   if (d > maxDiff) [maxDiff, maxName] = [d, name];
 }
 const same = readFileSync(a).equals(readFileSync(b));
-console.log(`bytes equal: ${same}; tensors differing: ${differing}/${ta.size}; max |a-b| = ${maxDiff.toExponential(3)}${maxName ? ` (${maxName})` : ''}`);
-for (const [label, file] of [['a', a], ['b', b]]) {
+console.log(
+  `bytes equal: ${same}; tensors differing: ${differing}/${ta.size}; max |a-b| = ${maxDiff.toExponential(3)}${maxName ? ` (${maxName})` : ''}`,
+);
+for (const [label, file] of [
+  ['a', a],
+  ['b', b],
+]) {
   const st = readCheckpointState(file);
-  const rows = (st.history ?? []).map((h) => Object.entries(h).filter(([k]) => k !== 'seconds' && k !== 'epoch')
-    .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(9) : v}`).join(', '));
+  const rows = (st.history ?? []).map((h) =>
+    Object.entries(h)
+      .filter(([k]) => k !== 'seconds' && k !== 'epoch')
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(9) : v}`)
+      .join(', '),
+  );
   console.log(`${label}: ${rows.map((r, i) => `epoch ${i + 1}: ${r}`).join(' | ')}`);
 }

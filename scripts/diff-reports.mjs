@@ -54,7 +54,10 @@ function featParts(buf) {
 /** Dotted keys whose values differ between two JSON values (after normalisation). */
 function jsonDiff(x, y, at = '') {
   if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) {
-    return normText(JSON.stringify(x)).replace(/[0-9a-f]{16}/g, '<hash>') === normText(JSON.stringify(y)).replace(/[0-9a-f]{16}/g, '<hash>') ? [] : [at];
+    return normText(JSON.stringify(x)).replace(/[0-9a-f]{16}/g, '<hash>') ===
+      normText(JSON.stringify(y)).replace(/[0-9a-f]{16}/g, '<hash>')
+      ? []
+      : [at];
   }
   const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])];
   return keys.flatMap((k) => jsonDiff(x[k], y[k], at ? `${at}.${k}` : k));
@@ -92,11 +95,22 @@ let differ = 0;
 let equal = 0;
 for (const [k, r] of left) {
   const s = right.get(k);
-  if (s === undefined) { console.log(`only in ${a}: ${r}`); differ++; continue; }
+  if (s === undefined) {
+    console.log(`only in ${a}: ${r}`);
+    differ++;
+    continue;
+  }
   const why = [];
   if (same(path.join(a, r), path.join(b, s), r, why)) equal++;
-  else { console.log(`differs: ${r}${why.length ? ` (${why.join('; ')})` : ''}`); differ++; }
+  else {
+    console.log(`differs: ${r}${why.length ? ` (${why.join('; ')})` : ''}`);
+    differ++;
+  }
 }
-for (const [k, r] of right) if (!left.has(k)) { console.log(`only in ${b}: ${r}`); differ++; }
+for (const [k, r] of right)
+  if (!left.has(k)) {
+    console.log(`only in ${b}: ${r}`);
+    differ++;
+  }
 console.log(`${equal} files equal, ${differ} differ (timings, creation times and temporary paths ignored)`);
 process.exit(differ ? 1 : 0);

@@ -20,4 +20,5 @@ for (const f of files) {
   const formatted = await prettier.format(text, options);
   rows.push([formatted.split('\n').length - 1, text.split('\n').length - 1, f]);
 }
-for (const [fmt, raw, f] of rows.sort((a, b) => b[0] - a[0])) if (fmt >= min) console.log(`${String(fmt).padStart(5)} ${String(raw).padStart(5)}  ${f}`);
+for (const [fmt, raw, f] of rows.sort((a, b) => b[0] - a[0]))
+  if (fmt >= min) console.log(`${String(fmt).padStart(5)} ${String(raw).padStart(5)}  ${f}`);

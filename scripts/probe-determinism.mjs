@@ -15,10 +15,34 @@ const reps = Number(process.argv[3] ?? 5);
 /** name → () => [output, ...inputs whose gradients count]; inputs are rebuilt from seed 0 each time. */
 const CASES = {
   'matmul (linear) fwd+bwd': () => leaf([[64 * 50, 512], [161, 512], [161]], (x, w, b) => F.linear(x, w, b)),
-  'conv2d 41x11 fwd+bwd (DS2 front)': () => leaf([[8, 1, 161, 200], [8, 1, 41, 11]], (x, w) => F.conv2d(x, w, null, { stride: [2, 2], padding: [20, 5] })),
-  'conv1d k5 fwd+bwd (CycleGAN-VC2)': () => leaf([[8, 64, 128], [128, 64, 5]], (x, w) => F.conv1d(x, w, null, { padding: 2 })),
-  'convTranspose1d fwd+bwd': () => leaf([[8, 64, 64], [64, 32, 4]], (x, w) => F.convTranspose1d(x, w, null, { stride: 2, padding: 1 })),
-  'batchNorm (train) fwd+bwd': () => leaf([[16, 32, 81, 100], [32], [32]], (x, g, b) => F.batchNorm(x, null, null, { weight: g, bias: b, training: true })),
+  'conv2d 41x11 fwd+bwd (DS2 front)': () =>
+    leaf(
+      [
+        [8, 1, 161, 200],
+        [8, 1, 41, 11],
+      ],
+      (x, w) => F.conv2d(x, w, null, { stride: [2, 2], padding: [20, 5] }),
+    ),
+  'conv1d k5 fwd+bwd (CycleGAN-VC2)': () =>
+    leaf(
+      [
+        [8, 64, 128],
+        [128, 64, 5],
+      ],
+      (x, w) => F.conv1d(x, w, null, { padding: 2 }),
+    ),
+  'convTranspose1d fwd+bwd': () =>
+    leaf(
+      [
+        [8, 64, 64],
+        [64, 32, 4],
+      ],
+      (x, w) => F.convTranspose1d(x, w, null, { stride: 2, padding: 1 }),
+    ),
+  'batchNorm (train) fwd+bwd': () =>
+    leaf([[16, 32, 81, 100], [32], [32]], (x, g, b) =>
+      F.batchNorm(x, null, null, { weight: g, bias: b, training: true }),
+    ),
   'instanceNorm fwd+bwd': () => leaf([[8, 128, 256]], (x) => F.instanceNorm(x, null, null, { useInputStats: true })),
   'lstm bidirectional fwd+bwd': () => rnn('lstm'),
   'gru bidirectional fwd+bwd': () => rnn('gru'),
@@ -79,7 +103,11 @@ const maxDiff = (a, b) => Math.max(...a.map((x, k) => x.reduce((m, v, i) => Math
 const nans = (a) => a.reduce((n, x) => n + x.reduce((c, v) => c + Number(Number.isNaN(v)), 0), 0);
 const maxAbs = (a) => Math.max(...a.map((x) => x.reduce((m, v) => Math.max(m, Math.abs(v) || 0), 0)));
 const bytesOf = (x) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-const digest = (a) => a.reduce((h, x) => h.update(bytesOf(x)), createHash('sha256')).digest('hex').slice(0, 12);
+const digest = (a) =>
+  a
+    .reduce((h, x) => h.update(bytesOf(x)), createHash('sha256'))
+    .digest('hex')
+    .slice(0, 12);
 const bitsEqual = (a, b) => a.every((x, k) => Buffer.from(bytesOf(x)).equals(Buffer.from(bytesOf(b[k]))));
 
 console.log(`${threads} threads, ${reps} runs of each case`);
@@ -94,5 +122,7 @@ for (const [name, make] of Object.entries(CASES)) {
   const rel = d1 === 0 ? '' : ` (${(d1 / maxAbs(one)).toExponential(1)} of max |value|)`;
   const same = stable ? 'bit-identical' : `DIFFERS (max ${spread.toExponential(2)})`;
   const nan = nans(runs[0]) > 0 ? `; ${nans(runs[0])} NaN` : '';
-  console.log(`${name.padEnd(36)} ${same}; vs 1 thread: max |d| ${d1.toExponential(2)}${rel}; sha256 ${digest(runs[0])}${nan}`);
+  console.log(
+    `${name.padEnd(36)} ${same}; vs 1 thread: max |d| ${d1.toExponential(2)}${rel}; sha256 ${digest(runs[0])}${nan}`,
+  );
 }

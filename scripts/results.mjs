@@ -34,12 +34,16 @@ const argv = process.argv.slice(2);
 const noRun = argv.includes('--no-run');
 const readmeOnly = argv.includes('--readme-only');
 const names = argv.filter((a) => !a.startsWith('--'));
-for (const n of names) if (!(n in ENTRIES)) throw new Error(`results.mjs: unknown entry '${n}' (one of ${Object.keys(ENTRIES).join(', ')})`);
+for (const n of names)
+  if (!(n in ENTRIES)) throw new Error(`results.mjs: unknown entry '${n}' (one of ${Object.keys(ENTRIES).join(', ')})`);
 const todo = names.length ? names : Object.keys(ENTRIES);
 
 function earmark(args) {
   console.error(`$ earmark ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'earmark.js'), ...args], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'earmark.js'), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   return r.status ?? 1;
 }
 
@@ -48,7 +52,11 @@ async function plotPage(report) {
   if (report.format === 'earmark-experiment-report') {
     const { plotSvg } = await dist('eval/optin/report-plot.js');
     const attrs = [...new Set((report.attacks ?? []).map((a) => a.attribute))];
-    return { html: attrs.map((a) => plotSvg(report, a)).join('<br>'), width: 780, height: 410 * Math.max(1, attrs.length) + 10 };
+    return {
+      html: attrs.map((a) => plotSvg(report, a)).join('<br>'),
+      width: 780,
+      height: 410 * Math.max(1, attrs.length) + 10,
+    };
   }
   const { rocSvg } = await dist('eval/rdal/report.js');
   return { html: rocSvg(report), width: 340, height: 340 };
@@ -73,7 +81,8 @@ if (!readmeOnly) {
     if (!noRun) {
       if (e.before && earmark(e.before) !== 0) throw new Error(`results.mjs: earmark ${e.before.join(' ')} failed`);
       const code = earmark([...e.args, '--out', runDir]);
-      if (code !== 0) console.error(`results.mjs: ${name} exited ${code}; its report.json keeps the stages that finished`);
+      if (code !== 0)
+        console.error(`results.mjs: ${name} exited ${code}; its report.json keeps the stages that finished`);
     }
     const src = path.join(root, runDir, 'report.json');
     if (!existsSync(src)) {
@@ -100,7 +109,8 @@ for (const doc of ['README.md', path.join('docs', 'methods.md')]) {
   const before = readFileSync(file, 'utf8');
   // every reference result is quoted in the README (a "Reference results" section for new ones)
   const { text, changed } = syncResultsBlocks(doc === 'README.md' ? addMissingBlocks(before, have) : before, (name) =>
-    JSON.parse(readFileSync(path.join(root, 'results', name, 'report.json'), 'utf8')));
+    JSON.parse(readFileSync(path.join(root, 'results', name, 'report.json'), 'utf8')),
+  );
   writeFileSync(file, text);
   console.error(`${doc}: ${changed.length ? `rewrote ${changed.join(', ')}` : 'up to date'}`);
 }

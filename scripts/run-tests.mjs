@@ -14,12 +14,17 @@ function walk(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-const files = walk('dist', []).filter((f) => !filters.length || filters.some((s) => f.includes(s))).sort();
+const files = walk('dist', [])
+  .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
+  .sort();
 if (!files.length) {
   console.error('no test files found under dist/ (did the TypeScript build run?)');
   process.exit(1);
 }
 // one libtorch thread per test process, two processes at a time on the 2-core reference machine
 const env = { ...process.env, EARMARK_THREADS: process.env.EARMARK_THREADS ?? '1' };
-const r = spawnSync(process.execPath, ['--expose-gc', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
+const r = spawnSync(process.execPath, ['--expose-gc', '--test', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+  env,
+});
 process.exit(r.status ?? 1);

@@ -17,7 +17,13 @@ export * from './serialize/index.js';
 // ---- audio and data ----
 export * as audio from './audio/index.js';
 export * as data from './data/index.js';
-export { loadExperimentData, DATASET_DEFAULTS, type DatasetOptions, type ExperimentData, type SplitSets } from './data/experiment-data.js';
+export {
+  loadExperimentData,
+  DATASET_DEFAULTS,
+  type DatasetOptions,
+  type ExperimentData,
+  type SplitSets,
+} from './data/experiment-data.js';
 export type { LabelledSet, SpecSet } from './data/spec-set.js';
 
 // ---- models ----
@@ -32,7 +38,13 @@ export * from './models/vector-classifier.js';
 export * from './methods/classifier.js';
 export * from './methods/obfuscator.js';
 export * from './methods/losses.js';
-export { saveCheckpoint, loadCheckpoint, loadModuleWeights, readCheckpointState, type CheckpointParts } from './methods/checkpoint.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  loadModuleWeights,
+  readCheckpointState,
+  type CheckpointParts,
+} from './methods/checkpoint.js';
 export * from './methods/adr.js';
 export * from './methods/xvector.js';
 export * from './methods/vector-classifier.js';
@@ -48,7 +60,13 @@ export * from './deploy/int8-cost.js';
 // ---- on the device (onnxruntime only) ----
 export { OnnxSession, type FloatArray, type SessionOptions } from './edge/runtime.js';
 export {
-  StreamingObfuscator, obfuscateOffline, obfuscateSpectrogram, algorithmicLatency, windowPlan, WINDOW_DEFAULTS, type WindowConfig,
+  StreamingObfuscator,
+  obfuscateOffline,
+  obfuscateSpectrogram,
+  algorithmicLatency,
+  windowPlan,
+  WINDOW_DEFAULTS,
+  type WindowConfig,
 } from './edge/obfuscate.js';
 export { obfuscateFile, obfuscatePcmStream, windowFromModel, SAMPLE_RATE } from './edge/obfuscate-io.js';
 export { Ds2Frontend, ds2SpectrogramTs } from './edge/spectrogram.js';
@@ -64,7 +82,14 @@ export * from './eval/roc.js';
 export * from './eval/baselines.js';
 export * from './eval/verification.js';
 export * from './eval/optin/config.js';
-export type { AttackResult, ExperimentReport, FormatAttack, InversionRecord, StageRecord, Verdict } from './eval/optin/schema.js';
+export type {
+  AttackResult,
+  ExperimentReport,
+  FormatAttack,
+  InversionRecord,
+  StageRecord,
+  Verdict,
+} from './eval/optin/schema.js';
 export { runExperiment, type RunExperimentOptions } from './eval/optin/run.js';
 export { summaryTable, verdicts } from './eval/optin/summary.js';
 export { writeReportHtml } from './eval/optin/report.js';
@@ -73,7 +98,11 @@ export * from './eval/sweep/grid.js';
 export * from './eval/sweep/frontier.js';
 export { exportChoice, choiceMetadata } from './eval/sweep/choice.js';
 export {
-  runTrainTarget, runTrainObfuscator, loadTarget, type TrainTargetOptions, type TrainTargetResult,
+  runTrainTarget,
+  runTrainObfuscator,
+  loadTarget,
+  type TrainTargetOptions,
+  type TrainTargetResult,
   type TrainObfuscatorOptions as RunTrainObfuscatorOptions,
 } from './eval/optin/pipeline.js';
 export { runRdalExperiment, evaluateRdal, type RdalExperimentOptions } from './eval/rdal/run.js';

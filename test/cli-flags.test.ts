@@ -29,8 +29,12 @@ async function captured(f: () => Promise<number>): Promise<{ rc: number; out: st
   const out: string[] = [];
   const err: string[] = [];
   const [log, error] = [console.log, console.error];
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
+  console.log = (...a: unknown[]) => {
+    out.push(a.join(' '));
+  };
+  console.error = (...a: unknown[]) => {
+    err.push(a.join(' '));
+  };
   try {
     return { rc: await f(), out: out.join('\n'), err: err.join('\n') };
   } finally {
@@ -44,9 +48,14 @@ test('every declared flag of every command and subcommand appears in its --help'
   for (const cmd of cmds) {
     const help = helpText(cmd);
     for (const key of Object.keys(cmd.flags)) {
-      assert.match(help, new RegExp(`^  --${flagName(key)}\\b`, 'm'), `--${flagName(key)} of \`earmark ${cmd.name}\` is in its --help`);
+      assert.match(
+        help,
+        new RegExp(`^  --${flagName(key)}\\b`, 'm'),
+        `--${flagName(key)} of \`earmark ${cmd.name}\` is in its --help`,
+      );
     }
-    for (const sub of cmd.subcommands ?? []) assert.match(help, new RegExp(`^  ${sub.name}\\b`, 'm'), `${cmd.name} --help lists ${sub.name}`);
+    for (const sub of cmd.subcommands ?? [])
+      assert.match(help, new RegExp(`^  ${sub.name}\\b`, 'm'), `${cmd.name} --help lists ${sub.name}`);
   }
 });
 
@@ -62,7 +71,10 @@ test('`earmark experiment rdal` is a subcommand of experiment with its own flags
   assert.match(r.out, /--methods <list of baseline\|naive\|rdal\|rdal-m>/);
   const bad = await captured(() => run(['experiment', 'rdal', '--methods', 'rdal,nope']));
   assert.equal(bad.rc, 2, 'a usage error');
-  assert.match(bad.err, /^earmark experiment rdal: --methods: unknown value\(s\) 'nope'; choose from baseline, naive, rdal, rdal-m$/);
+  assert.match(
+    bad.err,
+    /^earmark experiment rdal: --methods: unknown value\(s\) 'nope'; choose from baseline, naive, rdal, rdal-m$/,
+  );
 });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'earmark-flags-'));
@@ -90,12 +102,38 @@ const probe = defineCommand({
 });
 
 function refused(argv: string[], pattern: RegExp): void {
-  assert.throws(() => parseFlags(probe, argv), (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_BAD_ARGUMENT' && pattern.test(e.message));
+  assert.throws(
+    () => parseFlags(probe, argv),
+    (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_BAD_ARGUMENT' && pattern.test(e.message),
+  );
 }
 
 test('parseFlags: kebab-case names, defaults, --no-<flag>, lists, and every declarative check', async () => {
-  const { flags, positionals } = parseFlags(probe, ['x', '--split-seed=3', '--rate', '0.5', '--names', 'p, q,', '--no-keep', '--need', 'n', '--input', file, '--folder', dir]);
-  assert.deepEqual(flags, { splitSeed: 3, rate: 0.5, names: ['p', 'q'], keep: false, need: 'n', input: file, folder: dir, mode: 'a' });
+  const { flags, positionals } = parseFlags(probe, [
+    'x',
+    '--split-seed=3',
+    '--rate',
+    '0.5',
+    '--names',
+    'p, q,',
+    '--no-keep',
+    '--need',
+    'n',
+    '--input',
+    file,
+    '--folder',
+    dir,
+  ]);
+  assert.deepEqual(flags, {
+    splitSeed: 3,
+    rate: 0.5,
+    names: ['p', 'q'],
+    keep: false,
+    need: 'n',
+    input: file,
+    folder: dir,
+    mode: 'a',
+  });
   assert.deepEqual(positionals, ['x']);
   assert.equal(await probe.run({ need: 'n' }, []), 0, 'run() fills defaults for an untyped caller');
   refused(['--need', 'n', '--split-seed', '1.5'], /--split-seed must be an integer, got '1.5'/);
@@ -105,7 +143,10 @@ test('parseFlags: kebab-case names, defaults, --no-<flag>, lists, and every decl
   refused(['--need', 'n', '--mode', 'c'], /--mode must be one of a, b, got 'c'/);
   refused([], /--need is required/);
   refused(['--need'], /--need needs a value/);
-  refused(['--need', '--keep'], /--need needs a value .*got the flag --keep; a value that starts with -- is written --need=--keep/);
+  refused(
+    ['--need', '--keep'],
+    /--need needs a value .*got the flag --keep; a value that starts with -- is written --need=--keep/,
+  );
   refused(['--need', 'n', '--speed', '2'], /unknown flag --speed for `earmark probe-flags`/);
   refused(['--need', 'n', '--mdoe', 'a'], /unknown flag --mdoe .*\(did you mean --mode\?\)/);
   refused(['--need', 'n', '--keep=maybe'], /--keep is a switch: give --keep or --no-keep/);
@@ -115,12 +156,25 @@ test('parseFlags: kebab-case names, defaults, --no-<flag>, lists, and every decl
     const p = parseFlags(probe, argv);
     return probe.prepare(p.flags, p.positionals, p.rest);
   };
-  const usage = (pattern: RegExp) => (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_BAD_ARGUMENT' && pattern.test(e.message);
-  await assert.rejects(prepared(['--need', 'n', '--input', path.join(dir, 'none.txt')]), usage(/--input: '.*none\.txt' does not exist \(no such file\); check the path/));
+  const usage = (pattern: RegExp) => (e: unknown) =>
+    e instanceof EarmarkError && e.code === 'EARMARK_BAD_ARGUMENT' && pattern.test(e.message);
+  await assert.rejects(
+    prepared(['--need', 'n', '--input', path.join(dir, 'none.txt')]),
+    usage(/--input: '.*none\.txt' does not exist \(no such file\); check the path/),
+  );
   await assert.rejects(prepared(['--need', 'n', '--input', dir]), usage(/--input: '.*' is a folder, not a file/));
-  await assert.rejects(prepared(['--need', 'n', '--folder', file]), usage(/--folder: '.*a\.txt' is a file, not a folder/));
-  await assert.rejects(prepared(['--need', 'n', 'x', 'y']), usage(/unexpected argument 'y': `earmark probe-flags` takes <name> only/));
-  await assert.rejects(prepared(['--need', 'n', '--', 'ls']), usage(/`earmark probe-flags` takes nothing after `--` \(got 'ls'\)/));
+  await assert.rejects(
+    prepared(['--need', 'n', '--folder', file]),
+    usage(/--folder: '.*a\.txt' is a file, not a folder/),
+  );
+  await assert.rejects(
+    prepared(['--need', 'n', 'x', 'y']),
+    usage(/unexpected argument 'y': `earmark probe-flags` takes <name> only/),
+  );
+  await assert.rejects(
+    prepared(['--need', 'n', '--', 'ls']),
+    usage(/`earmark probe-flags` takes nothing after `--` \(got 'ls'\)/),
+  );
 });
 
 test('a flag of a sibling subcommand names the subcommand that takes it', () => {
@@ -130,8 +184,9 @@ test('a flag of a sibling subcommand names the subcommand that takes it', () => 
 });
 
 test('flags map onto nested config overrides, on top of a config file', () => {
-  assert.deepEqual(configOverrides(RDAL_FLAGS, { seed: 3, period: 5, runs: 2, momentum: undefined }),
-    { train: { seed: 3, period: 5, periodMask: 5 } });
+  assert.deepEqual(configOverrides(RDAL_FLAGS, { seed: 3, period: 5, runs: 2, momentum: undefined }), {
+    train: { seed: 3, period: 5, periodMask: 5 },
+  });
   const file = { train: { seed: 1, lr: 0.1 }, model: { latent: 8 } };
   assert.deepEqual(mergeOverrides(file, { train: { seed: 2 } }), { train: { seed: 2, lr: 0.1 }, model: { latent: 8 } });
   assert.deepEqual(file.train, { seed: 1, lr: 0.1 }, 'the file object is not changed');
@@ -144,7 +199,10 @@ test("the CLI's own lists of choices are the library's (kept apart so that --hel
   assert.deepEqual([...EXPERIMENT_NAMES], Object.keys(EXPERIMENTS));
   assert.deepEqual([...RDAL_METHOD_NAMES], [...RDAL_METHODS]);
   assert.deepEqual([...RDAL_PRESET_NAMES].sort(), Object.keys(RDAL_PRESETS).sort());
-  assert.deepEqual([...SAFE_PHASE_METHODS], PHASE_METHODS.filter((m) => m !== 'unsafe-original-phase'));
+  assert.deepEqual(
+    [...SAFE_PHASE_METHODS],
+    PHASE_METHODS.filter((m) => m !== 'unsafe-original-phase'),
+  );
 });
 
 test('loading the CLI loads neither libtorch nor onnxruntime: help and usage errors answer at once', () => {
@@ -168,14 +226,20 @@ function typeChecks(): void {
     b: { type: 'string', description: '', config: 'obfuscatorTrain.lambdaP' },
   });
   defineCommand({
-    name: 'x', summary: '', flags: { n: { type: 'int', description: '', default: 1 }, m: { type: 'string', choices: ['p', 'q'], description: '' } },
+    name: 'x',
+    summary: '',
+    flags: {
+      n: { type: 'int', description: '', default: 1 },
+      m: { type: 'string', choices: ['p', 'q'], description: '' },
+    },
     async run(o) {
       const n: number = o.n;
       // @ts-expect-error a flag without a default may be missing
       const m: 'p' | 'q' = o.m;
       // @ts-expect-error no such flag
       void o.other;
-      void n; void m;
+      void n;
+      void m;
     },
   });
 }

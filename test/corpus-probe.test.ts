@@ -36,7 +36,13 @@ describe('probe', () => {
 
   test('runs on a tiny corpus and frees its tensors', async () => {
     const before = memory().numTensors;
-    const { out } = await buildSpeechCorpus({ seed: 3, speakers: ['F01', 'F02', 'M01', 'M02'], emotions: ['neutral', 'sad'], sentences: 2, out: path.join(root, 'tiny') });
+    const { out } = await buildSpeechCorpus({
+      seed: 3,
+      speakers: ['F01', 'F02', 'M01', 'M02'],
+      emotions: ['neutral', 'sad'],
+      sentences: 2,
+      out: path.join(root, 'tiny'),
+    });
     const r = await probeSpeechCorpus(out);
     assert.equal(r.clips, 16);
     assert.equal(r.speakers, 4);

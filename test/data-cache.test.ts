@@ -34,7 +34,12 @@ const calls = (f: string): number => (existsSync(f) ? readFileSync(f, 'utf8').sp
 const cacheFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort() : []);
 const sink = () => {
   const chunks: string[] = [];
-  const stream = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
+  const stream = new Writable({
+    write(c, _e, cb) {
+      chunks.push(String(c));
+      cb();
+    },
+  });
   return { stream, text: () => chunks.join('') };
 };
 
@@ -44,7 +49,12 @@ test('cache: built once in workers, read back without recomputing, invalidated b
     const corpus = loadCorpus({ root });
     const dir = path.join(root, 'cache');
     const counter = path.join(root, 'calls.txt');
-    const spec: FeatureSpec = { name: 'me', module: MODULE, exportName: 'meanEnergy', options: { counterFile: counter } };
+    const spec: FeatureSpec = {
+      name: 'me',
+      module: MODULE,
+      exportName: 'meanEnergy',
+      options: { counterFile: counter },
+    };
     const log = sink();
     const threads = process.env.EARMARK_THREADS;
     process.env.EARMARK_THREADS = '3'; // workers must run libtorch single-threaded whatever the parent has
@@ -65,7 +75,10 @@ test('cache: built once in workers, read back without recomputing, invalidated b
       const it = first.cache.get(id);
       assert.deepEqual(it.shape, [2]);
       assert.ok(Math.abs(it.data[0]!) < 1e-3, `mean of ${id}`);
-      assert.ok(Math.abs(it.data[1]! - (amp * amp) / 2) < 2e-4 * amp, `energy of ${id}: ${it.data[1]} vs ${(amp * amp) / 2}`);
+      assert.ok(
+        Math.abs(it.data[1]! - (amp * amp) / 2) < 2e-4 * amp,
+        `energy of ${id}: ${it.data[1]} vs ${(amp * amp) / 2}`,
+      );
       assert.equal(it.stats!.seconds, 0.05);
     }
     first.cache.close();
@@ -82,7 +95,11 @@ test('cache: built once in workers, read back without recomputing, invalidated b
     second.cache.close();
 
     // another feature config → a new cache, computed again (here in this thread)
-    const framed = await buildFeatureCache(corpus, { ...spec, options: { ...spec.options, frames: 2 } }, { dir, workers: 0, progress: false });
+    const framed = await buildFeatureCache(
+      corpus,
+      { ...spec, options: { ...spec.options, frames: 2 } },
+      { dir, workers: 0, progress: false },
+    );
     assert.equal(framed.built, true);
     assert.notEqual(framed.file, first.file);
     assert.deepEqual(framed.cache.get('u03').shape, [2, 2]);
@@ -112,14 +129,22 @@ test('cache: --skip-bad lists and skips bad files; without it the first bad file
     const spec: FeatureSpec = { name: 'me', module: MODULE, exportName: 'meanEnergy', options: { failOn: ['u09'] } };
 
     for (const workers of [0, 2]) {
-      await assert.rejects(buildFeatureCache(corpus, spec, { dir, workers, progress: false }),
-        (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_DATASET' && /cannot compute features for .*u0[59]\.wav \(utterance u0[59]\).*--skip-bad/.test(e.message));
+      await assert.rejects(
+        buildFeatureCache(corpus, spec, { dir, workers, progress: false }),
+        (e: unknown) =>
+          e instanceof EarmarkError &&
+          e.code === 'EARMARK_DATASET' &&
+          /cannot compute features for .*u0[59]\.wav \(utterance u0[59]\).*--skip-bad/.test(e.message),
+      );
       assert.deepEqual(cacheFiles(dir), [], 'a failed build leaves no file, temp or final');
     }
 
     const res = await buildFeatureCache(corpus, spec, { dir, workers: 2, skipBad: true, progress: false });
     assert.equal(res.computed, 10);
-    assert.deepEqual(res.skipped.map((s) => s.id), ['u05', 'u09']);
+    assert.deepEqual(
+      res.skipped.map((s) => s.id),
+      ['u05', 'u09'],
+    );
     assert.equal(res.skipped[0]!.path, path.join(root, 'audio', 'u05.wav'));
     assert.match(res.skipped[1]!.error, /deliberately bad file u09/);
     assert.equal(res.cache.has('u05'), false);
@@ -129,9 +154,15 @@ test('cache: --skip-bad lists and skips bad files; without it the first bad file
     // the skips are remembered: re-used with skipBad, refused without it
     const again = await buildFeatureCache(corpus, spec, { dir, workers: 2, skipBad: true, progress: false });
     assert.equal(again.built, false);
-    assert.deepEqual(again.skipped.map((s) => s.id), ['u05', 'u09']);
+    assert.deepEqual(
+      again.skipped.map((s) => s.id),
+      ['u05', 'u09'],
+    );
     again.cache.close();
-    await assert.rejects(buildFeatureCache(corpus, spec, { dir, progress: false }), /2 file\(s\) were skipped as bad .*u05\.wav/);
+    await assert.rejects(
+      buildFeatureCache(corpus, spec, { dir, progress: false }),
+      /2 file\(s\) were skipped as bad .*u05\.wav/,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -142,12 +173,36 @@ test('cache: a compute function that cannot be imported or returns the wrong sha
   try {
     const corpus = loadCorpus({ root });
     const dir = path.join(root, 'cache');
-    await assert.rejects(buildFeatureCache(corpus, { name: 'x', module: MODULE, exportName: 'nope' }, { dir, workers: 1, progress: false }),
-      (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_CONFIG' && /has no function export 'nope'/.test(e.message));
-    await assert.rejects(buildFeatureCache(corpus, { name: 'x', module: MODULE, exportName: 'nope' }, { dir, workers: 0, progress: false }), /has no function export 'nope'/);
+    await assert.rejects(
+      buildFeatureCache(
+        corpus,
+        { name: 'x', module: MODULE, exportName: 'nope' },
+        { dir, workers: 1, progress: false },
+      ),
+      (e: unknown) =>
+        e instanceof EarmarkError && e.code === 'EARMARK_CONFIG' && /has no function export 'nope'/.test(e.message),
+    );
+    await assert.rejects(
+      buildFeatureCache(
+        corpus,
+        { name: 'x', module: MODULE, exportName: 'nope' },
+        { dir, workers: 0, progress: false },
+      ),
+      /has no function export 'nope'/,
+    );
     for (const workers of [0, 1]) {
-      await assert.rejects(buildFeatureCache(corpus, { name: 'bad', module: MODULE, exportName: 'badShape' }, { dir, workers, progress: false }),
-        (e: unknown) => e instanceof EarmarkError && /cannot compute features for .*u00\.wav .*badShape from .*mean-energy\.js returned shape \[3\] \(3 values\) but 2 data values/.test(e.message));
+      await assert.rejects(
+        buildFeatureCache(
+          corpus,
+          { name: 'bad', module: MODULE, exportName: 'badShape' },
+          { dir, workers, progress: false },
+        ),
+        (e: unknown) =>
+          e instanceof EarmarkError &&
+          /cannot compute features for .*u00\.wav .*badShape from .*mean-energy\.js returned shape \[3\] \(3 values\) but 2 data values/.test(
+            e.message,
+          ),
+      );
     }
     assert.deepEqual(cacheFiles(dir), []);
   } finally {
@@ -159,7 +214,10 @@ test('progress: plain lines off a TTY, a redrawn bar with ETA on one', () => {
   let t = 0;
   const plain = sink();
   const p = new Progress({ total: 10, label: 'x', stream: plain.stream, now: () => t, intervalMs: 1000 });
-  for (let i = 0; i < 10; i++) { t += 300; p.tick(); }
+  for (let i = 0; i < 10; i++) {
+    t += 300;
+    p.tick();
+  }
   p.done();
   const lines = plain.text().trim().split('\n');
   assert.equal(lines.at(-1), 'x: 100% 10/10 3.3/s in 0:03');
@@ -169,7 +227,8 @@ test('progress: plain lines off a TTY, a redrawn bar with ETA on one', () => {
   Object.assign(tty.stream, { isTTY: true, columns: 80 });
   t = 0;
   const q = new Progress({ total: 4, label: 'y', stream: tty.stream, now: () => t });
-  t = 1000; q.tick(2);
+  t = 1000;
+  q.tick(2);
   assert.match(tty.text(), /\ry \[#+-+\] 50% 2\/4 2\.0\/s ETA 0:01/);
   q.done();
   assert.ok(tty.text().endsWith('\n'));

@@ -18,7 +18,9 @@ const MODULE = fileURLToPath(new URL('./fixtures/data/mean-energy.js', import.me
 async function runCli(argv: string[]): Promise<{ rc: number | void; out: string }> {
   const lines: string[] = [];
   const log = console.log;
-  console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+  console.log = (...a: unknown[]) => {
+    lines.push(a.join(' '));
+  };
   try {
     const { flags, positionals } = parseFlags(features, argv);
     const rc = await features.run(flags, positionals);
@@ -32,7 +34,20 @@ test('earmark features: summary per label, splits.json and cache written, then r
   const root = emovdbTree(5);
   try {
     const out = path.join(root, 'out');
-    const argv = ['--root', root, '--out', out, '--split-seed', '3', '--feature-module', MODULE, '--feature-export', 'meanEnergy', '--workers', '0'];
+    const argv = [
+      '--root',
+      root,
+      '--out',
+      out,
+      '--split-seed',
+      '3',
+      '--feature-module',
+      MODULE,
+      '--feature-export',
+      'meanEnergy',
+      '--workers',
+      '0',
+    ];
     const first = await runCli(argv);
     assert.equal(first.rc, 0);
     assert.match(first.out, /^emovdb: 90 utterances in /);
@@ -49,13 +64,21 @@ test('earmark features: summary per label, splits.json and cache written, then r
     assert.match(second.out, /splits\.json \(re-used\)/);
     assert.match(second.out, /\.feat \(re-used/);
     // another seed against the saved splits is refused with the fix
-    await assert.rejects(runCli([...argv.slice(0, 4), '--split-seed', '4', ...argv.slice(6)]), /seed: saved 3, requested 4/);
+    await assert.rejects(
+      runCli([...argv.slice(0, 4), '--split-seed', '4', ...argv.slice(6)]),
+      /seed: saved 3, requested 4/,
+    );
     // bad files: stop with the name, or list them with --skip-bad
     put(root, 'bea_Neutral/neutral_1-28_0099.wav', Buffer.from('garbage'));
-    const argv2 = [...argv.slice(0, 4), '--split-seed', '3', ...argv.slice(6)].map((a) => (a === out ? path.join(root, 'out2') : a));
+    const argv2 = [...argv.slice(0, 4), '--split-seed', '3', ...argv.slice(6)].map((a) =>
+      a === out ? path.join(root, 'out2') : a,
+    );
     await assert.rejects(runCli(argv2), /cannot compute features for .*neutral_1-28_0099\.wav/);
     const skipped = await runCli([...argv2, '--skip-bad']);
-    assert.match(skipped.out, /skipped 1 file\(s\) that cannot be read \(not in the counts, durations or splits\):\n {4}.*neutral_1-28_0099\.wav: /);
+    assert.match(
+      skipped.out,
+      /skipped 1 file\(s\) that cannot be read \(not in the counts, durations or splits\):\n {4}.*neutral_1-28_0099\.wav: /,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -69,11 +92,20 @@ test('DS2 default features through the cache: workers and this thread agree, sha
     put(root, 'b.wav', tinyWav(300, 0.2, 22050, 0.5)); // resampled to 16 kHz
     const corpus = loadCorpus({ root });
     const before = memory().numTensors;
-    const here = await buildFeatureCache(corpus, ds2FeatureSpec(), { dir: path.join(root, 'c0'), workers: 0, progress: false });
+    const here = await buildFeatureCache(corpus, ds2FeatureSpec(), {
+      dir: path.join(root, 'c0'),
+      workers: 0,
+      progress: false,
+    });
     assert.equal(memory().numTensors, before);
-    const there = await buildFeatureCache(corpus, ds2FeatureSpec(), { dir: path.join(root, 'c2'), workers: 2, progress: false });
+    const there = await buildFeatureCache(corpus, ds2FeatureSpec(), {
+      dir: path.join(root, 'c2'),
+      workers: 2,
+      progress: false,
+    });
     for (const id of ['a', 'b']) {
-      const x = here.cache.get(id), y = there.cache.get(id);
+      const x = here.cache.get(id),
+        y = there.cache.get(id);
       assert.deepEqual(x.shape, y.shape);
       assert.deepEqual(Array.from(x.data), Array.from(y.data));
       assert.deepEqual(x.stats, y.stats);

@@ -26,14 +26,20 @@ import { manualSeed, memory } from '../src/tensor/index.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'earmark-cli-'));
 const model = path.join(dir, 'obf.onnx');
 // on the 16-bit grid so that WAV and PCM inputs carry the same samples
-const x = Float32Array.from({ length: 16000 * 3 }, (_, i) => Math.round(8000 * (Math.sin(i * 0.04) * Math.sin(i * 0.0009) + 0.1 * Math.sin(i * 1.1))) / 32768);
+const x = Float32Array.from(
+  { length: 16000 * 3 },
+  (_, i) => Math.round(8000 * (Math.sin(i * 0.04) * Math.sin(i * 0.0009) + 0.1 * Math.sin(i * 1.1))) / 32768,
+);
 let session: OnnxSession;
 
 before(async () => {
   const tensors = memory().numTensors;
   manualSeed(9);
   const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 }));
-  writeFileSync(model, encodeModel(exportGenerator(g.config, plainStateDict(g), { features: { windowFrames: 64, lookaheadFrames: 8 } })));
+  writeFileSync(
+    model,
+    encodeModel(exportGenerator(g.config, plainStateDict(g), { features: { windowFrames: 64, lookaheadFrames: 8 } })),
+  );
   g.dispose();
   assert.equal(memory().numTensors, tensors);
   writeFileSync(path.join(dir, 'in.wav'), encodeWav(x, 16000));
@@ -52,7 +58,12 @@ async function* bytesOf(b: Uint8Array, chunk: number): AsyncIterable<Uint8Array>
 test('obfuscate file → .wav, .npy and .safetensors equal the offline windowed rule (window from the model metadata)', async () => {
   const w = windowFromModel(session);
   // (a model exported without training statistics: the documented default output level)
-  assert.deepEqual(w, { windowFrames: 64, lookaheadFrames: 8, outputMean: OUTPUT_LEVEL_DEFAULTS.mean, outputStd: OUTPUT_LEVEL_DEFAULTS.std });
+  assert.deepEqual(w, {
+    windowFrames: 64,
+    lookaheadFrames: 8,
+    outputMean: OUTPUT_LEVEL_DEFAULTS.mean,
+    outputStd: OUTPUT_LEVEL_DEFAULTS.std,
+  });
   const want = await obfuscateOffline((a) => session.run(a), x, w);
   for (const ext of ['wav', 'npy', 'safetensors']) {
     const out = path.join(dir, `out.${ext}`);
@@ -77,30 +88,68 @@ test('obfuscate file → .wav, .npy and .safetensors equal the offline windowed 
       assert.deepEqual(new Float32Array(new Uint8Array(t.data).buffer), want.logMag);
     }
   }
-  await assert.rejects(obfuscate.run({ model, in: path.join(dir, 'in.wav'), out: path.join(dir, 'out.mp3'), threads: 1 }, []), /unknown extension/);
-  await assert.rejects(obfuscate.run({ model: path.join(dir, 'none.onnx'), in: '-', out: '-', threads: 1 }, []), (e: unknown) => e instanceof EarmarkError && /--model: '.*none\.onnx' does not exist/.test(e.message));
+  await assert.rejects(
+    obfuscate.run({ model, in: path.join(dir, 'in.wav'), out: path.join(dir, 'out.mp3'), threads: 1 }, []),
+    /unknown extension/,
+  );
+  await assert.rejects(
+    obfuscate.run({ model: path.join(dir, 'none.onnx'), in: '-', out: '-', threads: 1 }, []),
+    (e: unknown) => e instanceof EarmarkError && /--model: '.*none\.onnx' does not exist/.test(e.message),
+  );
 });
 
-test('a PCM stream (odd-sized chunks) gives the file path\'s audio; cut, container and short streams end with clear errors', async () => {
+test("a PCM stream (odd-sized chunks) gives the file path's audio; cut, container and short streams end with clear errors", async () => {
   const w = windowFromModel(session);
   const want = await obfuscateOffline((a) => session.run(a), x, w);
   const pcm = encodePcm16(x);
   const parts: Uint8Array[] = [];
-  const r = await obfuscatePcmStream(session, bytesOf(pcm, 777), (b) => { parts.push(b.slice()); }, { window: w, chunkSamples: 800, output: 'pcm' });
+  const r = await obfuscatePcmStream(
+    session,
+    bytesOf(pcm, 777),
+    (b) => {
+      parts.push(b.slice());
+    },
+    { window: w, chunkSamples: 800, output: 'pcm' },
+  );
   assert.equal(r.samples, x.length);
   const out = Buffer.concat(parts);
   assert.deepEqual(out, Buffer.from(encodePcm16(want.audio!)));
   const frames: Uint8Array[] = [];
-  await obfuscatePcmStream(session, bytesOf(pcm, 4000), (b) => { frames.push(b.slice()); }, { window: w, chunkSamples: 1600, output: 'frames' });
+  await obfuscatePcmStream(
+    session,
+    bytesOf(pcm, 4000),
+    (b) => {
+      frames.push(b.slice());
+    },
+    { window: w, chunkSamples: 1600, output: 'frames' },
+  );
   assert.equal(Buffer.concat(frames).length, 4 * 161 * want.frames);
 
   const sink = (): void => undefined;
-  await assert.rejects(obfuscatePcmStream(session, bytesOf(pcm.subarray(0, 10001), 1000), sink, { window: w, chunkSamples: 800, output: 'pcm' }),
-    (e: unknown) => e instanceof EarmarkError && /ended mid-sample after 10001 bytes/.test(e.message));
-  await assert.rejects(obfuscatePcmStream(session, bytesOf(encodeWav(x, 16000), 1000), sink, { window: w, chunkSamples: 800, output: 'pcm' }),
-    (e: unknown) => e instanceof EarmarkError && /looks like a WAV file/.test(e.message));
-  await assert.rejects(obfuscatePcmStream(session, bytesOf(pcm.subarray(0, 200), 100), sink, { window: w, chunkSamples: 800, output: 'pcm' }),
-    (e: unknown) => e instanceof EarmarkError && /ended after 100 samples/.test(e.message));
+  await assert.rejects(
+    obfuscatePcmStream(session, bytesOf(pcm.subarray(0, 10001), 1000), sink, {
+      window: w,
+      chunkSamples: 800,
+      output: 'pcm',
+    }),
+    (e: unknown) => e instanceof EarmarkError && /ended mid-sample after 10001 bytes/.test(e.message),
+  );
+  await assert.rejects(
+    obfuscatePcmStream(session, bytesOf(encodeWav(x, 16000), 1000), sink, {
+      window: w,
+      chunkSamples: 800,
+      output: 'pcm',
+    }),
+    (e: unknown) => e instanceof EarmarkError && /looks like a WAV file/.test(e.message),
+  );
+  await assert.rejects(
+    obfuscatePcmStream(session, bytesOf(pcm.subarray(0, 200), 100), sink, {
+      window: w,
+      chunkSamples: 800,
+      output: 'pcm',
+    }),
+    (e: unknown) => e instanceof EarmarkError && /ended after 100 samples/.test(e.message),
+  );
   // the session survives the failures
   assert.equal((await session.run({ data: new Float32Array(161 * 8), dims: [1, 161, 8] })).dims[2], 8);
 });
@@ -110,7 +159,9 @@ test('grant prints a token once and stores only its hash; revoke by id or token;
   const printed: string[] = [];
   const log = console.log;
   const err = console.error;
-  console.log = (s: string) => { printed.push(String(s)); };
+  console.log = (s: string) => {
+    printed.push(String(s));
+  };
   console.error = () => undefined;
   try {
     assert.equal(await grant.run({ task: 'speaker', model, tokens, list: false }, []), 0);
@@ -138,5 +189,8 @@ test('grant prints a token once and stores only its hash; revoke by id or token;
   assert.equal(store.verify(t2), null);
   await assert.rejects(revoke.run({ tokens }, ['deadbeef']), /no grant 'deadbeef'/);
   await assert.rejects(grant.run({ task: 'a b', model, tokens, list: false }, []), /--task must be/);
-  await assert.rejects(grant.run({ task: 'x', model: path.join(dir, 'missing.onnx'), tokens, list: false }, []), /does not exist/);
+  await assert.rejects(
+    grant.run({ task: 'x', model: path.join(dir, 'missing.onnx'), tokens, list: false }, []),
+    /does not exist/,
+  );
 });

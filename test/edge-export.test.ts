@@ -45,7 +45,11 @@ function maxRelErr(a: Float32Array, b: Float32Array): number {
   return err / Math.max(scale, 1e-12);
 }
 
-async function onnxVsTorch(model: OnnxModel, module: Module & { forward(x: ReturnType<typeof randn>): ReturnType<typeof randn> }, dims: number[]): Promise<number> {
+async function onnxVsTorch(
+  model: OnnxModel,
+  module: Module & { forward(x: ReturnType<typeof randn>): ReturnType<typeof randn> },
+  dims: number[],
+): Promise<number> {
   const bytes = encodeModel(model);
   assertValidOnnx(bytes, model.graph.name);
   const session = await OnnxSession.load(bytes);
@@ -59,14 +63,20 @@ async function onnxVsTorch(model: OnnxModel, module: Module & { forward(x: Retur
 test('the exported obfuscator equals the libtorch generator (C=4 R=1, C=6 R=2; odd and aligned T; fused and literal)', async () => {
   const before = memory().numTensors;
   manualSeed(7);
-  for (const [c, r] of [[4, 1], [6, 2]] as const) {
+  for (const [c, r] of [
+    [4, 1],
+    [6, 2],
+  ] as const) {
     const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: c, residualBlocks: r }));
     randomize(g);
     g.eval();
     const w = plainStateDict(g);
     for (const optimize of [true, false]) {
       const model = exportGenerator(g.config, w, { optimize });
-      for (const dims of [[2, 161, 37], [1, 161, 64]]) {
+      for (const dims of [
+        [2, 161, 37],
+        [1, 161, 64],
+      ]) {
         const err = await onnxVsTorch(model, g, dims);
         assert.ok(err < 1e-4, `C=${c} R=${r} optimize=${optimize} dims=${dims.join('×')}: relative error ${err}`);
       }
@@ -80,7 +90,9 @@ test('the exported DS2 target equals libtorch (LSTM and GRU, eval BatchNorm with
   const before = memory().numTensors;
   manualSeed(3);
   for (const rnnType of ['lstm', 'gru'] as const) {
-    const m = new DeepSpeech2(resolveDeepSpeech2Config({ convChannels: 4, rnnLayers: 2, hiddenSize: 8, numClasses: 3, rnnType }));
+    const m = new DeepSpeech2(
+      resolveDeepSpeech2Config({ convChannels: 4, rnnLayers: 2, hiddenSize: 8, numClasses: 3, rnnType }),
+    );
     randomize(m);
     m.eval();
     const model = exportDeepSpeech2({ ...m.config }, plainStateDict(m));
@@ -119,15 +131,50 @@ test('metadata round-trips and the checker rejects broken graphs, naming the rul
     edit(m);
     return checkOnnxModel(decodeModel(encodeModel(m))).map((i) => i.rule);
   };
-  assert.ok(broken((m) => { m.graph.nodes.reverse(); }).includes('topological'));
-  assert.ok(broken((m) => { m.graph.nodes[3]!.name = m.graph.nodes[2]!.name; }).includes('unique_node'));
-  assert.ok(broken((m) => { m.graph.nodes[5]!.outputs = [...m.graph.nodes[4]!.outputs]; }).includes('ssa'));
-  assert.ok(broken((m) => { m.opsetImports = []; }).includes('opset'));
-  assert.ok(broken((m) => { m.graph.inputs[0]!.shape = undefined; }).includes('typed'));
-  assert.ok(broken((m) => { m.graph.outputs[0]!.name = 'nothing'; }).includes('outputs'));
-  assert.ok(broken((m) => { m.graph.initializers[0]!.dims = [999]; }).includes('initializer_size'));
-  assert.ok(broken((m) => { m.graph.nodes[0]!.opType = 'Frobnicate'; }).includes('operator'));
-  assert.throws(() => assertValidOnnx(new Uint8Array([0x0a, 0xff, 0xff]), 'junk.onnx'), /junk\.onnx is not an ONNX protobuf/);
+  assert.ok(
+    broken((m) => {
+      m.graph.nodes.reverse();
+    }).includes('topological'),
+  );
+  assert.ok(
+    broken((m) => {
+      m.graph.nodes[3]!.name = m.graph.nodes[2]!.name;
+    }).includes('unique_node'),
+  );
+  assert.ok(
+    broken((m) => {
+      m.graph.nodes[5]!.outputs = [...m.graph.nodes[4]!.outputs];
+    }).includes('ssa'),
+  );
+  assert.ok(
+    broken((m) => {
+      m.opsetImports = [];
+    }).includes('opset'),
+  );
+  assert.ok(
+    broken((m) => {
+      m.graph.inputs[0]!.shape = undefined;
+    }).includes('typed'),
+  );
+  assert.ok(
+    broken((m) => {
+      m.graph.outputs[0]!.name = 'nothing';
+    }).includes('outputs'),
+  );
+  assert.ok(
+    broken((m) => {
+      m.graph.initializers[0]!.dims = [999];
+    }).includes('initializer_size'),
+  );
+  assert.ok(
+    broken((m) => {
+      m.graph.nodes[0]!.opType = 'Frobnicate';
+    }).includes('operator'),
+  );
+  assert.throws(
+    () => assertValidOnnx(new Uint8Array([0x0a, 0xff, 0xff]), 'junk.onnx'),
+    /junk\.onnx is not an ONNX protobuf/,
+  );
 });
 
 test('int8 exports (dynamic ConvInteger, weight-only, static QDQ) stay close to the float export', async () => {
@@ -154,7 +201,10 @@ test('int8 exports (dynamic ConvInteger, weight-only, static QDQ) stay close to 
     assert.ok(err > 0 && err < 0.1, `${mode}: relative error ${err} (int8 must differ from float, but only a little)`);
   }
   // static QDQ, calibrated on other inputs of the same kind: coarser (per-tensor uint8 activations before InstanceNorm)
-  const calib = [0.21, 0.5, 0.77].map((f) => ({ data: new Float32Array(161 * 64).map((_, i) => Math.sin(i * f) + Math.cos(i * 0.011)), dims }));
+  const calib = [0.21, 0.5, 0.77].map((f) => ({
+    data: new Float32Array(161 * 64).map((_, i) => Math.sin(i * f) + Math.cos(i * 0.011)),
+    dims,
+  }));
   const q = quantizeStaticInt8(model, await calibrate(model, calib));
   const bytes = encodeModel(q);
   assertValidOnnx(bytes, 'static');
@@ -164,7 +214,10 @@ test('int8 exports (dynamic ConvInteger, weight-only, static QDQ) stay close to 
   await s.close();
   let mae = 0;
   let ms = 0;
-  for (let i = 0; i < got.length; i++) { mae += Math.abs(got[i]! - want[i]!); ms += want[i]! ** 2; }
+  for (let i = 0; i < got.length; i++) {
+    mae += Math.abs(got[i]! - want[i]!);
+    ms += want[i]! ** 2;
+  }
   const rel = mae / got.length / Math.sqrt(ms / got.length);
   assert.ok(rel > 0 && rel < 0.5, `static: mean |Δ| / rms ${rel}`);
 });
@@ -177,10 +230,17 @@ test('exportObfuscator reads a train-obfuscator checkpoint without libtorch (C, 
   randomize(g);
   g.eval();
   saveCheckpoint(path.join(dir, 'obfuscator.safetensors'), { modules: { obfuscator: g } }, { epoch: 1 });
-  const { file, int8File } = exportObfuscator(path.join(dir, 'obfuscator.safetensors'), path.join(dir, 'obf.onnx'), { int8: 'weights' });
+  const { file, int8File } = exportObfuscator(path.join(dir, 'obfuscator.safetensors'), path.join(dir, 'obf.onnx'), {
+    int8: 'weights',
+  });
   assert.equal(int8File, path.join(dir, 'obf.int8.onnx'));
   const m = decodeModel(readFileSync(file));
-  assert.deepEqual(JSON.parse(m.metadata['earmark.model']!), { architecture: 'CycleGAN-VC2 generator', nFreq: 161, channels: 6, residualBlocks: 2 });
+  assert.deepEqual(JSON.parse(m.metadata['earmark.model']!), {
+    architecture: 'CycleGAN-VC2 generator',
+    nFreq: 161,
+    channels: 6,
+    residualBlocks: 2,
+  });
   const s = await OnnxSession.load(file);
   const dims = [1, 161, 50];
   const x = tidy(() => randn(dims).toFloat32Array());
@@ -189,11 +249,18 @@ test('exportObfuscator reads a train-obfuscator checkpoint without libtorch (C, 
   await s.close();
   g.dispose();
 
-  const t = new DeepSpeech2(resolveDeepSpeech2Config({ convChannels: 4, rnnLayers: 1, hiddenSize: 8, numClasses: 2 })).eval();
+  const t = new DeepSpeech2(
+    resolveDeepSpeech2Config({ convChannels: 4, rnnLayers: 1, hiddenSize: 8, numClasses: 2 }),
+  ).eval();
   const specs = [0, 1, 2, 3].map((i) => tidy(() => randn([161, 60 + 7 * i]).toFloat32Array()));
-  const data = { set: { ids: ['a', 'b', 'c', 'd'], specs, frames: [60, 67, 74, 81], nFreq: 161 }, labels: [0, 1, 0, 1], numClasses: 2 };
+  const data = {
+    set: { ids: ['a', 'b', 'c', 'd'], specs, frames: [60, 67, 74, 81], nFreq: 161 },
+    labels: [0, 1, 0, 1],
+    numClasses: 2,
+  };
   const cost = await int8Cost(t, file, int8File!, data, { windowFrames: 32, lookaheadFrames: 4 });
-  for (const k of ['clean', 'fp32', 'int8'] as const) assert.ok(cost[k] >= 0 && cost[k] <= 1 && Number.isInteger(cost[k] * 4), `${k} ${cost[k]}`);
+  for (const k of ['clean', 'fp32', 'int8'] as const)
+    assert.ok(cost[k] >= 0 && cost[k] <= 1 && Number.isInteger(cost[k] * 4), `${k} ${cost[k]}`);
   assert.ok(Number.isInteger(cost.changed) && cost.changed <= 4);
   assert.ok(cost.meanAbsDiff > 0 && cost.meanAbsDiff < 0.5, `mean |fp32 − int8| ${cost.meanAbsDiff}`);
   t.dispose();

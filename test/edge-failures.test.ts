@@ -39,7 +39,10 @@ before(() => {
   const tensors = memory().numTensors;
   manualSeed(5);
   const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 }));
-  writeFileSync(model, encodeModel(exportGenerator(g.config, plainStateDict(g), { features: { windowFrames: 16, lookaheadFrames: 2 } })));
+  writeFileSync(
+    model,
+    encodeModel(exportGenerator(g.config, plainStateDict(g), { features: { windowFrames: 16, lookaheadFrames: 2 } })),
+  );
   g.dispose();
   assert.equal(memory().numTensors, tensors);
   store = new TokenStore(path.join(dir, 'tokens.json'));
@@ -51,13 +54,21 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** A source that yields `chunks` chunks of the tone once connected, then ends, or throws `fail`. */
 function finiteSource(chunks: number, fail?: Error): AudioSource & { go(): void; runs: number } {
   let go: () => void = () => undefined;
-  const started = new Promise<void>((r) => { go = r; });
+  const started = new Promise<void>((r) => {
+    go = r;
+  });
   const src = {
-    name: 'finite test source', kind: 'test', runs: 0, go: () => go(),
+    name: 'finite test source',
+    kind: 'test',
+    runs: 0,
+    go: () => go(),
     async *chunks() {
       await started;
       src.runs++;
-      for (let i = 0; i < chunks; i++) { yield tone.slice(0, 1600); await new Promise((r) => setTimeout(r, 5)); }
+      for (let i = 0; i < chunks; i++) {
+        yield tone.slice(0, 1600);
+        await new Promise((r) => setTimeout(r, 5));
+      }
       if (fail) throw fail;
     },
   };
@@ -68,14 +79,34 @@ async function start(o: Partial<ServiceOptions> & { source: AudioSource }): Prom
   return PrivacySensor.start({ tokens: store, port: 0, checkIntervalMs: 50, ...o });
 }
 
-interface Conn { ws: WebSocket; texts: Record<string, unknown>[]; binary: number; bytes: number; closed: Promise<{ code: number; reason: string }> }
+interface Conn {
+  ws: WebSocket;
+  texts: Record<string, unknown>[];
+  binary: number;
+  bytes: number;
+  closed: Promise<{ code: number; reason: string }>;
+}
 
 function connect(sensor: PrivacySensor, tok = token): Promise<Conn> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(sensor.url, { headers: { Authorization: `Bearer ${tok}` } });
-    const c: Conn = { ws, texts: [], binary: 0, bytes: 0, closed: new Promise((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() }))) };
-    ws.on('message', (d: Buffer, isBinary) => { if (isBinary) { c.binary++; c.bytes += d.length - 4; } else c.texts.push(JSON.parse(d.toString()) as Record<string, unknown>); });
-    ws.on('unexpected-response', (_q, res) => { reject(new Error(`HTTP ${res.statusCode}`)); ws.terminate(); });
+    const c: Conn = {
+      ws,
+      texts: [],
+      binary: 0,
+      bytes: 0,
+      closed: new Promise((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() }))),
+    };
+    ws.on('message', (d: Buffer, isBinary) => {
+      if (isBinary) {
+        c.binary++;
+        c.bytes += d.length - 4;
+      } else c.texts.push(JSON.parse(d.toString()) as Record<string, unknown>);
+    });
+    ws.on('unexpected-response', (_q, res) => {
+      reject(new Error(`HTTP ${res.statusCode}`));
+      ws.terminate();
+    });
     ws.on('error', reject);
     ws.on('open', () => resolve(c));
   });
@@ -84,7 +115,9 @@ function connect(sensor: PrivacySensor, tok = token): Promise<Conn> {
 /** A promise, or a failure after `ms`. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); });
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
@@ -102,7 +135,9 @@ function health(port: number, host: string, tok?: string): Promise<{ status: num
     const headers: Record<string, string> = { Host: host, ...(tok ? { Authorization: `Bearer ${tok}` } : {}) };
     const req = request({ host: '127.0.0.1', port, path: '/health', headers }, (res) => {
       let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> }));
     });
     req.on('error', reject);
@@ -134,7 +169,10 @@ test('a source that fails closes apps with 1011 and the error; --restart-source 
     const c = await connect(sensor);
     await waitFor(() => c.texts.length > 0, 10000, 'hello');
     src.go();
-    assert.deepEqual(await within(c.closed, 10000, 'the close'), { code: 1011, reason: 'source failed: device unplugged' });
+    assert.deepEqual(await within(c.closed, 10000, 'the close'), {
+      code: 1011,
+      reason: 'source failed: device unplugged',
+    });
     const stop = await within(sensor.stopped, 10000, 'stopped');
     assert.equal(stop.state, 'failed');
     assert.match(stop.error!.message, /device unplugged/);
@@ -148,7 +186,10 @@ test('a source that fails closes apps with 1011 and the error; --restart-source 
     await waitFor(() => c.texts.length > 0, 10000, 'hello');
     again.go();
     await waitFor(() => again.runs >= 3, 10000, 'three runs of the source');
-    assert.ok(c.texts.some((m) => m['type'] === 'source-restart'), 'the app is told that the audio restarted');
+    assert.ok(
+      c.texts.some((m) => m['type'] === 'source-restart'),
+      'the app is told that the audio restarted',
+    );
     assert.equal(c.ws.readyState, WebSocket.OPEN);
     assert.deepEqual(await health(restarting.port, 'localhost'), { status: 200, body: { ok: true } });
   } finally {
@@ -157,19 +198,36 @@ test('a source that fails closes apps with 1011 and the error; --restart-source 
 });
 
 test('`serve` exits non-zero after the grace period when stdin ends', async () => {
-  const p = spawn(process.execPath, [cli, 'serve', '--source', 'stdin', '--tokens', store.file, '--port', '0', '--grace-ms', '50'],
-    { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, EARMARK_THREADS: '1' } });
+  const p = spawn(
+    process.execPath,
+    [cli, 'serve', '--source', 'stdin', '--tokens', store.file, '--port', '0', '--grace-ms', '50'],
+    { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, EARMARK_THREADS: '1' } },
+  );
   let err = '';
-  p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  p.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   p.stdin.end(Buffer.from(encodePcm16(tone)));
-  const code = await new Promise<number | null>((r) => { const t = setTimeout(() => { p.kill(); r(-1); }, 60000); p.on('close', (c) => { clearTimeout(t); r(c); }); });
+  const code = await new Promise<number | null>((r) => {
+    const t = setTimeout(() => {
+      p.kill();
+      r(-1);
+    }, 60000);
+    p.on('close', (c) => {
+      clearTimeout(t);
+      r(c);
+    });
+  });
   assert.equal(code, 1, err);
   assert.match(err, /source stdin ended/);
 });
 
 test('token stores: missing or corrupted at start are errors; corrupted while running closes apps with 4002', async () => {
   const missing = new TokenStore(path.join(dir, 'none.json'));
-  await assert.rejects(start({ source: finiteSource(1), tokens: missing }), /does not exist, so no app could connect.*--allow-empty-store/);
+  await assert.rejects(
+    start({ source: finiteSource(1), tokens: missing }),
+    /does not exist, so no app could connect.*--allow-empty-store/,
+  );
   const empty = await start({ source: finiteSource(1), tokens: missing, allowEmptyStore: true });
   await assert.rejects(connect(empty), /HTTP 403/);
   await empty.close();
@@ -189,11 +247,14 @@ test('token stores: missing or corrupted at start are errors; corrupted while ru
   }
 });
 
-test('the unsafe original phase is refused without the store\'s opt-in, announced in hello with it', async () => {
+test("the unsafe original phase is refused without the store's opt-in, announced in hello with it", async () => {
   const s = new TokenStore(path.join(dir, 'unsafe.json'));
   const t = s.grant('speaker', model).token;
   const synthesis = { method: 'unsafe-original-phase' as const };
-  await assert.rejects(start({ source: finiteSource(1), tokens: s, synthesis }), /--unsafe-original-phase is refused.*grant --allow-unsafe-original-phase/);
+  await assert.rejects(
+    start({ source: finiteSource(1), tokens: s, synthesis }),
+    /--unsafe-original-phase is refused.*grant --allow-unsafe-original-phase/,
+  );
   s.setAllowUnsafeOriginalPhase(true);
   const sensor = await start({ source: finiteSource(1), tokens: s, synthesis });
   try {
@@ -208,8 +269,10 @@ test('the unsafe original phase is refused without the store\'s opt-in, announce
 test('/health: loopback Host names only; details only with a valid token, never the source path', async () => {
   const sensor = await start({ source: finiteSource(1) });
   try {
-    for (const host of ['evil.example', `evil.example:${sensor.port}`, '10.0.0.1', '127.0.0.1.evil.example']) assert.equal((await health(sensor.port, host)).status, 403, host);
-    for (const host of ['localhost', `127.0.0.1:${sensor.port}`, `[::1]:${sensor.port}`]) assert.deepEqual(await health(sensor.port, host), { status: 200, body: { ok: true } }, host);
+    for (const host of ['evil.example', `evil.example:${sensor.port}`, '10.0.0.1', '127.0.0.1.evil.example'])
+      assert.equal((await health(sensor.port, host)).status, 403, host);
+    for (const host of ['localhost', `127.0.0.1:${sensor.port}`, `[::1]:${sensor.port}`])
+      assert.deepEqual(await health(sensor.port, host), { status: 200, body: { ok: true } }, host);
     assert.deepEqual((await health(sensor.port, 'localhost', 'emk_00000000_' + 'A'.repeat(43))).body, { ok: true });
     const h = await health(sensor.port, 'localhost', token);
     assert.equal(h.body['task'], 'speaker');
@@ -221,17 +284,26 @@ test('/health: loopback Host names only; details only with a valid token, never 
 });
 
 test('bad sensor options and a port in use are sentences naming the flag', async () => {
-  for (const [o, re] of [[{ port: 99999 }, /--port must be an integer from 0 to 65535/], [{ maxClients: 0 }, /--max-clients must be/],
-    [{ threads: 0 }, /--threads must be/]] as const) {
+  for (const [o, re] of [
+    [{ port: 99999 }, /--port must be an integer from 0 to 65535/],
+    [{ maxClients: 0 }, /--max-clients must be/],
+    [{ threads: 0 }, /--threads must be/],
+  ] as const) {
     await assert.rejects(start({ source: finiteSource(1), ...o }), re);
   }
   const a = await start({ source: finiteSource(1) });
   try {
-    await assert.rejects(start({ source: finiteSource(1), port: a.port }), new RegExp(`port ${a.port} on 127.0.0.1 is already in use`));
+    await assert.rejects(
+      start({ source: finiteSource(1), port: a.port }),
+      new RegExp(`port ${a.port} on 127.0.0.1 is already in use`),
+    );
   } finally {
     await a.close();
   }
-  await assert.rejects(serve.run({ source: 'stdin', tokens: store.file, host: '127.0.0.1', port: 0, chunkMs: 0, graceMs: 0 }, []), /--chunk-ms must be from 1/);
+  await assert.rejects(
+    serve.run({ source: 'stdin', tokens: store.file, host: '127.0.0.1', port: 0, chunkMs: 0, graceMs: 0 }, []),
+    /--chunk-ms must be from 1/,
+  );
 });
 
 test('grant refuses a WAV, a folder and a model that is not an obfuscator', async () => {
@@ -249,15 +321,23 @@ test('grant refuses a WAV, a folder and a model that is not an obfuscator', asyn
   await assert.rejects(run(wav), /in\.wav is a WAV file, not an ONNX model/);
   await assert.rejects(run(folder), /folder is a folder, not an ONNX model/);
   await assert.rejects(run(other), /has input shape \(batch, 4\); an obfuscator's is \(batch, 161, time\)/);
-  await assert.rejects(grant.run({ task: 'speaker', model, tokens: path.join(dir, 'no', 'such', 'dir.json'), list: false }, []), /the folder .*no.*such does not exist/);
+  await assert.rejects(
+    grant.run({ task: 'speaker', model, tokens: path.join(dir, 'no', 'such', 'dir.json'), list: false }, []),
+    /the folder .*no.*such does not exist/,
+  );
 });
 
 test('obfuscate refuses bad flags naming them, and names a WAV with an impossible sample rate', async () => {
   const wav = path.join(dir, 'ok.wav');
   writeFileSync(wav, encodeWav(tone, 16000));
   const base = { model, in: wav, out: path.join(dir, 'o.wav'), threads: 1 };
-  for (const [extra, re] of [[{ threads: -3 }, /--threads must be/], [{ window: 2 }, /--window must be/], [{ lookahead: 40 }, /--lookahead 40 is more than a quarter of the window \(W = 16 frames\)/],
-    [{ format: 'frames' }, /--format frames applies to stream mode/], [{ phase: 'original' }, /--phase must be one of/]] as const) {
+  for (const [extra, re] of [
+    [{ threads: -3 }, /--threads must be/],
+    [{ window: 2 }, /--window must be/],
+    [{ lookahead: 40 }, /--lookahead 40 is more than a quarter of the window \(W = 16 frames\)/],
+    [{ format: 'frames' }, /--format frames applies to stream mode/],
+    [{ phase: 'original' }, /--phase must be one of/],
+  ] as const) {
     await assert.rejects(obfuscate.run({ ...base, ...extra }, []), re);
   }
   const ghz = encodeWav(tone, 16000);
@@ -269,15 +349,25 @@ test('obfuscate refuses bad flags naming them, and names a WAV with an impossibl
 test('an arecord failure shows its whole stderr, cut only at a line end', async () => {
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
-  const lines = Array.from({ length: 12 }, (_, i) => `ALSA lib pcm.c:${2600 + i}:(snd_pcm_open_noupdate) Unknown PCM default, settings line ${i}`);
-  writeFileSync(path.join(bin, 'arecord'), `#!/bin/sh\n[ "$1" = "--version" ] && exit 0\ncat >&2 <<'EOF'\n${lines.join('\n')}\nEOF\nexit 1\n`);
+  const lines = Array.from(
+    { length: 12 },
+    (_, i) => `ALSA lib pcm.c:${2600 + i}:(snd_pcm_open_noupdate) Unknown PCM default, settings line ${i}`,
+  );
+  writeFileSync(
+    path.join(bin, 'arecord'),
+    `#!/bin/sh\n[ "$1" = "--version" ] && exit 0\ncat >&2 <<'EOF'\n${lines.join('\n')}\nEOF\nexit 1\n`,
+  );
   chmodSync(path.join(bin, 'arecord'), 0o755);
   const saved = process.env['PATH'];
   process.env['PATH'] = `${bin}:${saved ?? ''}`;
   try {
     const src = arecordSource();
-    await assert.rejects(async () => { for await (const _ of src.chunks(new AbortController().signal)) void _; },
-      (e: Error) => /arecord stopped \(exit code 1\)/.test(e.message) && lines.every((l) => e.message.includes(l)));
+    await assert.rejects(
+      async () => {
+        for await (const _ of src.chunks(new AbortController().signal)) void _;
+      },
+      (e: Error) => /arecord stopped \(exit code 1\)/.test(e.message) && lines.every((l) => e.message.includes(l)),
+    );
   } finally {
     process.env['PATH'] = saved;
   }

@@ -42,7 +42,10 @@ const inputLogs = new Map<Float32Array, Float32Array>();
 function corr(a: ArrayLike<number>, b: ArrayLike<number>, n = Math.min(a.length, b.length)): number {
   let ma = 0;
   let mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
   ma /= n;
   mb /= n;
   let ab = 0;
@@ -99,19 +102,32 @@ const grid = (a: Float32Array): Float32Array => Float32Array.from(a, (v) => Math
 
 function assertNoLeak(what: string, l: { plain: number; within: number }, t?: { diagnostic(m: string): void }): void {
   t?.diagnostic(`${what}: correlation ${l.plain.toFixed(4)}, within windows ${l.within.toFixed(4)}`);
-  assert.ok(Math.abs(l.plain) < 0.05, `${what}: re-analysed log1p|STFT| correlates ${l.plain.toFixed(3)} with the input's (limit 0.05)`);
+  assert.ok(
+    Math.abs(l.plain) < 0.05,
+    `${what}: re-analysed log1p|STFT| correlates ${l.plain.toFixed(3)} with the input's (limit 0.05)`,
+  );
   assert.ok(Math.abs(l.within) < 0.05, `${what}: within-window correlation ${l.within.toFixed(3)} (limit 0.05)`);
 }
 
 before(async () => {
   // a spoken paragraph (espeak-ng, a declared dependency), trimmed of leading and trailing silence
-  speech = grid(await espeak('Please call Stella. Ask her to bring these things with her from the store: six spoons of fresh snow peas, five thick slabs of blue cheese.', 'tts'));
+  speech = grid(
+    await espeak(
+      'Please call Stella. Ask her to bring these things with her from the store: six spoons of fresh snow peas, five thick slabs of blue cheese.',
+      'tts',
+    ),
+  );
   assert.ok(speech.length > 16000 * 5, `speech is ${speech.length / 16000} s`);
   writeFileSync(wav, encodeWav(speech, 16000));
   // ordinary speech with pauses: three sentences with half a second of digital silence around each
   const gap = new Float32Array(8000);
   const parts: Float32Array[] = [gap];
-  for (const [i, text] of ['The train leaves at nine.', 'Bring the blue folder, please.', 'We will meet at the harbour.'].entries()) parts.push(await espeak(text, `s${i}`), gap);
+  for (const [i, text] of [
+    'The train leaves at nine.',
+    'Bring the blue folder, please.',
+    'We will meet at the harbour.',
+  ].entries())
+    parts.push(await espeak(text, `s${i}`), gap);
   paused = grid(Float32Array.from(parts.flatMap((p) => Array.from(p))));
   writeFileSync(pausedWav, encodeWav(paused, 16000));
   for (const x of [speech, paused]) inputLogs.set(x, new Ds2Frontend().analyze(x).logMag);
@@ -131,21 +147,32 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** Run the real CLI; resolves with its exit code, stdout bytes and stderr text. */
 function earmark(args: string[], stdin?: Uint8Array): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, EARMARK_THREADS: '1' } });
+    const p = spawn(process.execPath, [cli, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, EARMARK_THREADS: '1' },
+    });
     const out: Buffer[] = [];
     let err = '';
     p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const timer = setTimeout(() => p.kill(), 180000); // a hung CLI fails the test instead of hanging it
     p.on('error', reject);
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout: Buffer.concat(out), stderr: err }); });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err });
+    });
     p.stdin.end(stdin === undefined ? undefined : Buffer.from(stdin));
   });
 }
 
-test('`earmark obfuscate` to a WAV: the zeroed model\'s audio does not correlate with the input, with or without pauses; the unsafe flag warns and leaks', async (t) => {
+test("`earmark obfuscate` to a WAV: the zeroed model's audio does not correlate with the input, with or without pauses; the unsafe flag warns and leaks", async (t) => {
   const out = path.join(dir, 'out.wav');
-  for (const [name, file, x] of [['paragraph', wav, speech], ['speech with pauses', pausedWav, paused]] as const) {
+  for (const [name, file, x] of [
+    ['paragraph', wav, speech],
+    ['speech with pauses', pausedWav, paused],
+  ] as const) {
     const r = await earmark(['obfuscate', '--model', model, '--in', file, '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /WARNING/);
@@ -157,7 +184,10 @@ test('`earmark obfuscate` to a WAV: the zeroed model\'s audio does not correlate
   assert.match(u.stderr, /WARNING: --unsafe-original-phase/);
   const l = leak(decodeWav(readFileSync(out)).channels[0]!, speech);
   t.diagnostic(`unsafe original phase: correlation ${l.plain.toFixed(4)}, within windows ${l.within.toFixed(4)}`);
-  assert.ok(l.plain > 0.2 && l.within > 0.2, `the unsafe original phase should leak (correlation ${l.plain.toFixed(3)}, within ${l.within.toFixed(3)})`);
+  assert.ok(
+    l.plain > 0.2 && l.within > 0.2,
+    `the unsafe original phase should leak (correlation ${l.plain.toFixed(3)}, within ${l.within.toFixed(3)})`,
+  );
 });
 
 test('`earmark obfuscate --in - --out -`: the stdout PCM of speech with pauses does not correlate with the input', async (t) => {
@@ -167,11 +197,13 @@ test('`earmark obfuscate --in - --out -`: the stdout PCM of speech with pauses d
   assertNoLeak('stdout PCM', leak(new Uint8Array(r.stdout), paused), t);
 });
 
-test('the sensor\'s WebSocket pcm: the served stream of speech with pauses does not correlate with the input, and ends with the source', async (t) => {
+test("the sensor's WebSocket pcm: the served stream of speech with pauses does not correlate with the input, and ends with the source", async (t) => {
   const store = new TokenStore(path.join(dir, 'tokens.json'));
   const { token } = store.grant('speaker', model);
   let go: () => void = () => undefined;
-  const started = new Promise<void>((r) => { go = r; });
+  const started = new Promise<void>((r) => {
+    go = r;
+  });
   // the speech once, in 100 ms chunks as fast as it is read, once the app is connected
   const source: AudioSource = {
     name: 'speech once',
@@ -184,16 +216,25 @@ test('the sensor\'s WebSocket pcm: the served stream of speech with pauses does 
   try {
     const ws = new WebSocket(sensor.url, { headers: { Authorization: `Bearer ${token}` } });
     const parts = new Map<number, Buffer>();
-    const hello = new Promise<Record<string, unknown>>((resolve) => ws.on('message', (d: Buffer, binary) => {
-      if (binary) parts.set(d.readUInt32LE(0), d.subarray(4));
-      else resolve(JSON.parse(d.toString()) as Record<string, unknown>);
-    }));
-    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+    const hello = new Promise<Record<string, unknown>>((resolve) =>
+      ws.on('message', (d: Buffer, binary) => {
+        if (binary) parts.set(d.readUInt32LE(0), d.subarray(4));
+        else resolve(JSON.parse(d.toString()) as Record<string, unknown>);
+      }),
+    );
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      ws.on('close', (code, reason) => r({ code, reason: reason.toString() })),
+    );
     const bounded = <T>(x: Promise<T>, what: string): Promise<T> =>
-      Promise.race([x, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), 120000).unref())]);
+      Promise.race([
+        x,
+        new Promise<never>((_, rej) =>
+          setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), 120000).unref(),
+        ),
+      ]);
     assert.equal((await bounded(hello, 'hello'))['synthesis'], 'rtisi-la');
     go();
-    const c = await bounded(closed, 'the close at the source\'s end');
+    const c = await bounded(closed, "the close at the source's end");
     assert.deepEqual(c, { code: 1000, reason: 'source ended' });
     const pcm = Buffer.concat([...parts.keys()].sort((a, b) => a - b).map((k) => parts.get(k)!));
     assert.equal(pcm.length, 2 * paused.length, 'the served stream covers the whole source, its end included');

@@ -21,12 +21,12 @@ function synth(seconds: number, seed = 1): Float32Array {
   const n = Math.round(seconds * 16000);
   const x = new Float32Array(n);
   let s = seed;
-  const rnd = (): number => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const rnd = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   let ph = 0;
   for (let i = 0; i < n; i++) {
-    const f0 = 120 + 60 * Math.sin((2 * Math.PI * i) / 16000 * 0.7);
+    const f0 = 120 + 60 * Math.sin(((2 * Math.PI * i) / 16000) * 0.7);
     ph += (2 * Math.PI * f0) / 16000;
-    const env = 0.5 + 0.5 * Math.sin((2 * Math.PI * i) / 16000 * 3);
+    const env = 0.5 + 0.5 * Math.sin(((2 * Math.PI * i) / 16000) * 3);
     x[i] = env * (0.3 * Math.sin(ph) + 0.15 * Math.sin(2 * ph) + 0.08 * Math.sin(3.1 * ph)) + 0.02 * rnd();
   }
   return x;
@@ -65,7 +65,13 @@ test('the TypeScript DS2 spectrogram equals libtorch ds2Spectrogram within 1e-5,
   const ref = tidy(() => {
     const f = ds2Spectrogram(tensor(x, [x.length]), w, { ...DS2_SPECTROGRAM, returnPhase: true });
     const inv = ds2Invert(f.spectrogram, f.mean, f.std, f.phase!, w, DS2_SPECTROGRAM, x.length);
-    return { spec: f.spectrogram.toFloat32Array(), shape: f.spectrogram.shape, mean: f.mean.item(), std: f.std.item(), audio: inv.toFloat32Array() };
+    return {
+      spec: f.spectrogram.toFloat32Array(),
+      shape: f.spectrogram.shape,
+      mean: f.mean.item(),
+      std: f.std.item(),
+      audio: inv.toFloat32Array(),
+    };
   });
   w.dispose();
   assert.deepEqual(ref.shape, [161, ts.frames]);
@@ -86,14 +92,24 @@ test('the TypeScript DS2 spectrogram equals libtorch ds2Spectrogram within 1e-5,
 function corr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let [ma, mb, ab, aa, bb] = [0, 0, 0, 0, 0];
-  for (let i = 0; i < n; i++) { ma += a[i]! / n; mb += b[i]! / n; }
-  for (let i = 0; i < n; i++) { ab += (a[i]! - ma) * (b[i]! - mb); aa += (a[i]! - ma) ** 2; bb += (b[i]! - mb) ** 2; }
+  for (let i = 0; i < n; i++) {
+    ma += a[i]! / n;
+    mb += b[i]! / n;
+  }
+  for (let i = 0; i < n; i++) {
+    ab += (a[i]! - ma) * (b[i]! - mb);
+    aa += (a[i]! - ma) ** 2;
+    bb += (b[i]! - mb) ** 2;
+  }
   return ab / Math.sqrt(aa * bb);
 }
 
 test('the unsafe original-phase path still carries the waveform (identity obfuscator); the default synthesis does not use that phase', async () => {
   const x = synth(0.83, 5);
-  const identity = async (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => ({ data: a.data.slice(), dims: a.dims });
+  const identity = async (a: {
+    data: Float32Array;
+    dims: number[];
+  }): Promise<{ data: Float32Array; dims: number[] }> => ({ data: a.data.slice(), dims: a.dims });
   const win = { windowFrames: 32, lookaheadFrames: 4 };
   // the windowed rule de-normalises with a fixed level, so even the identity does not return the input's
   // magnitudes; with the input's own phase, the waveform comes back all the same
@@ -111,7 +127,10 @@ test('the unsafe original-phase path still carries the waveform (identity obfusc
   // last-bit difference of the context can flip it)
   const again = synthesizeLogMagnitude(free.logMag, 161, free.frames, x.length, {}, win);
   assert.equal(again.audio.length, x.length);
-  assert.ok(Math.abs(spectralConvergence(free.logMag, again.audio) - sc) < 0.03, `synthesizeLogMagnitude: spectral convergence ${spectralConvergence(free.logMag, again.audio)} vs ${sc}`);
+  assert.ok(
+    Math.abs(spectralConvergence(free.logMag, again.audio) - sc) < 0.03,
+    `synthesizeLogMagnitude: spectral convergence ${spectralConvergence(free.logMag, again.audio)} vs ${sc}`,
+  );
 });
 
 test('the real FFT equals the complex FFT and inverts exactly (n = 320, 12, 2)', () => {
@@ -123,7 +142,10 @@ test('the real FFT equals the complex FFT and inverts exactly (n = 320, 12, 2)',
     const f = new RealFft(n);
     const [r2, i2] = [new Float64Array(n / 2 + 1), new Float64Array(n / 2 + 1)];
     f.forward(x, r2, i2);
-    assert.ok(maxAbs(r2, re.subarray(0, n / 2 + 1)) < 1e-9 && maxAbs(i2, im.subarray(0, n / 2 + 1)) < 1e-9, `forward n=${n}`);
+    assert.ok(
+      maxAbs(r2, re.subarray(0, n / 2 + 1)) < 1e-9 && maxAbs(i2, im.subarray(0, n / 2 + 1)) < 1e-9,
+      `forward n=${n}`,
+    );
     const back = new Float64Array(n);
     f.inverse(r2, i2, back);
     assert.ok(maxAbs(back, x) < 1e-12, `inverse n=${n}`);
@@ -137,13 +159,17 @@ test('phase-free streaming equals offline bit for bit (batch 1) for every method
   const session = await OnnxSession.load(encodeModel(exportGenerator(g.config, plainStateDict(g))));
   g.dispose();
   assert.equal(memory().numTensors, before);
-  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => session.run(a);
+  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> =>
+    session.run(a);
   const x = synth(2.3, 7);
   // a model whose output level (its fixed de-normalisation) is far beyond full scale: the synthesis must limit
   const win = { windowFrames: 32, lookaheadFrames: 4, batch: 1, outputMean: 4, outputStd: 1 };
   for (const method of ['rtisi-la', 'rtpghi', 'gla', 'unsafe-original-phase'] as const) {
     const off = await obfuscateOffline(forward, x, win, true, { method });
-    assert.ok(off.audio!.every((v) => Math.abs(v) < 1), `${method}: a sample at or beyond full scale`);
+    assert.ok(
+      off.audio!.every((v) => Math.abs(v) < 1),
+      `${method}: a sample at or beyond full scale`,
+    );
     assert.ok(off.gainDb! < -6, `${method}: not scaled down on a signal far beyond full scale (${off.gainDb} dB)`);
     for (const chunk of [37, 1600]) {
       const s = new StreamingObfuscator(forward, win, { synthesis: { method } });
@@ -173,12 +199,16 @@ test('streaming equals offline on a 10 s signal for chunk sizes 1 ms … 1 s, an
   g.dispose();
   assert.equal(memory().numTensors, before);
   const session = await OnnxSession.load(bytes);
-  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => session.run(a);
+  const forward = (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> =>
+    session.run(a);
   const x = synth(10);
   const win = { windowFrames: 128, lookaheadFrames: 16 };
   const plan = windowPlan(1001, win);
   const covered = plan.flatMap((s) => Array.from({ length: s.keepTo - s.keepFrom }, (_, i) => s.keepFrom + i));
-  assert.deepEqual(covered, Array.from({ length: 1001 }, (_, i) => i));
+  assert.deepEqual(
+    covered,
+    Array.from({ length: 1001 }, (_, i) => i),
+  );
   const off = await obfuscateOffline(forward, x, win);
   for (const chunk of [16, 1000, 16000]) {
     const s = new StreamingObfuscator(forward, win);
@@ -197,7 +227,8 @@ test('streaming equals offline on a 10 s signal for chunk sizes 1 ms … 1 s, an
     assert.equal(a.length, x.length);
     assert.equal(f.length, off.logMag.length);
     const offFrameMajor = new Float32Array(f.length);
-    for (let t = 0; t < off.frames; t++) for (let k = 0; k < 161; k++) offFrameMajor[t * 161 + k] = off.logMag[k * off.frames + t]!;
+    for (let t = 0; t < off.frames; t++)
+      for (let k = 0; k < 161; k++) offFrameMajor[t * 161 + k] = off.logMag[k * off.frames + t]!;
     assert.ok(maxAbs(f, offFrameMajor) < 1e-4, `chunk ${chunk}: frames max |Δ| ${maxAbs(f, offFrameMajor)}`);
     assert.ok(maxAbs(a, off.audio!) < 1e-4, `chunk ${chunk}: audio max |Δ| ${maxAbs(a, off.audio!)}`);
   }
@@ -206,7 +237,8 @@ test('streaming equals offline on a 10 s signal for chunk sizes 1 ms … 1 s, an
 });
 
 test('bad streams end with clear errors: too short, NaN samples, push after end', async () => {
-  const identity = async (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> => a;
+  const identity = async (a: { data: Float32Array; dims: number[] }): Promise<{ data: Float32Array; dims: number[] }> =>
+    a;
   const s = new StreamingObfuscator(identity);
   await s.push(new Float32Array(100));
   await assert.rejects(s.end(), /ended after 100 samples/);

@@ -20,7 +20,10 @@ import { manualSeed, memory } from '../src/tensor/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'earmark-edge-'));
 const store = new TokenStore(path.join(dir, 'tokens.json'));
-const signal = Float32Array.from({ length: 32000 }, (_, i) => 0.3 * Math.sin(i * 0.05) * Math.sin(i * 0.0007) + 0.05 * Math.sin(i * 1.3));
+const signal = Float32Array.from(
+  { length: 32000 },
+  (_, i) => 0.3 * Math.sin(i * 0.05) * Math.sin(i * 0.0007) + 0.05 * Math.sin(i * 1.3),
+);
 let sensor: PrivacySensor;
 let tokenA = '';
 let tokenB = '';
@@ -35,8 +38,14 @@ before(async () => {
   tokenA = store.grant('speaker', path.join(dir, 'speaker.onnx')).token;
   tokenB = store.grant('speaker', path.join(dir, 'speaker.onnx')).token;
   sensor = await PrivacySensor.start({
-    source: arraySource('test tone', signal, 50, 8), tokens: store, port: 0, maxClients: 22, maxMessageBytes: 1024,
-    maxMessagesPerSecond: 5, checkIntervalMs: 100, window: { windowFrames: 16, lookaheadFrames: 2 },
+    source: arraySource('test tone', signal, 50, 8),
+    tokens: store,
+    port: 0,
+    maxClients: 22,
+    maxMessageBytes: 1024,
+    maxMessagesPerSecond: 5,
+    checkIntervalMs: 100,
+    window: { windowFrames: 16, lookaheadFrames: 2 },
   });
 });
 
@@ -59,13 +68,23 @@ function connect(token: string | null, query = ''): Promise<Conn> {
     const ws = new WebSocket(`${sensor.url}${query}`, { headers });
     const messages = new Map<number, Buffer>();
     let onHello: (v: Record<string, unknown>) => void = () => undefined;
-    const hello = new Promise<Record<string, unknown>>((r) => { onHello = r; });
-    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+    const hello = new Promise<Record<string, unknown>>((r) => {
+      onHello = r;
+    });
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      ws.on('close', (code, reason) => r({ code, reason: reason.toString() })),
+    );
     ws.on('message', (data: Buffer, isBinary) => {
-      if (!isBinary) { onHello(JSON.parse(data.toString()) as Record<string, unknown>); return; }
+      if (!isBinary) {
+        onHello(JSON.parse(data.toString()) as Record<string, unknown>);
+        return;
+      }
       messages.set(data.readUInt32LE(0), data.subarray(4));
     });
-    ws.on('unexpected-response', (_req, res) => { reject(new Error(`HTTP ${res.statusCode}`)); ws.terminate(); });
+    ws.on('unexpected-response', (_req, res) => {
+      reject(new Error(`HTTP ${res.statusCode}`));
+      ws.terminate();
+    });
     ws.on('error', (e) => reject(e));
     ws.on('open', () => resolve({ ws, hello, messages, closed }));
   });
@@ -87,7 +106,13 @@ test('no token, a malformed or wrong token, and a wrong path are refused at the 
   const stored = readFileSync(store.file, 'utf8');
   assert.ok(!stored.includes(tokenA.split('_')[2]!), 'the store must not contain the token secret');
   const ws = new WebSocket(sensor.url.replace('/stream', '/raw'), { headers: { Authorization: `Bearer ${tokenA}` } });
-  const status = await new Promise<number>((r) => { ws.on('unexpected-response', (_q, res) => { r(res.statusCode ?? 0); ws.terminate(); }); ws.on('error', () => r(-1)); });
+  const status = await new Promise<number>((r) => {
+    ws.on('unexpected-response', (_q, res) => {
+      r(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('error', () => r(-1));
+  });
   assert.equal(status, 404);
 });
 
@@ -98,10 +123,12 @@ test('20 concurrent authorised clients receive identical obfuscated streams; no 
   await waitFor(() => conns.every((c) => c.messages.size >= 6), 15000, '6 messages on every client');
   const seqs = [...conns[0]!.messages.keys()].filter((s) => conns.every((c) => c.messages.has(s)));
   assert.ok(seqs.length >= 3, `common sequence numbers: ${seqs.length}`);
-  for (const s of seqs) for (const c of conns) assert.deepEqual(c.messages.get(s), conns[0]!.messages.get(s), `seq ${s}`);
+  for (const s of seqs)
+    for (const c of conns) assert.deepEqual(c.messages.get(s), conns[0]!.messages.get(s), `seq ${s}`);
   // the payload is obfuscated audio, not the source
   const raw = Buffer.from(encodePcm16(signal));
-  for (const s of seqs) assert.equal(raw.indexOf(conns[0]!.messages.get(s)!.subarray(0, 64)), -1, 'a payload matches the raw source');
+  for (const s of seqs)
+    assert.equal(raw.indexOf(conns[0]!.messages.get(s)!.subarray(0, 64)), -1, 'a payload matches the raw source');
   for (const route of ['/', '/health', '/stream', '/raw', '/audio', '/stream.wav', '/source']) {
     const res = await fetch(`http://127.0.0.1:${sensor.port}${route}`);
     const type = res.headers.get('content-type') ?? '';
@@ -113,7 +140,9 @@ test('20 concurrent authorised clients receive identical obfuscated streams; no 
       assert.deepEqual(JSON.parse(body.toString()), { ok: true }, 'without a token /health says nothing but ok');
     } else assert.equal(res.status, 404, route);
   }
-  const h = await (await fetch(`http://127.0.0.1:${sensor.port}/health`, { headers: { Authorization: `Bearer ${tokenA}` } })).json() as Record<string, unknown>;
+  const h = (await (
+    await fetch(`http://127.0.0.1:${sensor.port}/health`, { headers: { Authorization: `Bearer ${tokenA}` } })
+  ).json()) as Record<string, unknown>;
   assert.equal(h['status'], 'ok');
   assert.equal(h['clients'], 20);
   assert.equal(h['task'], 'speaker');
@@ -145,7 +174,10 @@ test('a revoked token is refused and its connected clients are disconnected (400
   const b = await connect(tokenB);
   await waitFor(() => a.messages.size >= 1 && b.messages.size >= 1, 10000, 'first messages');
   store.revoke(tokenA);
-  const closed = await Promise.race([a.closed, new Promise<{ code: number }>((r) => setTimeout(() => r({ code: -1 }), 5000))]);
+  const closed = await Promise.race([
+    a.closed,
+    new Promise<{ code: number }>((r) => setTimeout(() => r({ code: -1 }), 5000)),
+  ]);
   assert.equal(closed.code, 4001);
   await assert.rejects(connect(tokenA), /HTTP 403/);
   const n = b.messages.size;

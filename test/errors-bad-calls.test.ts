@@ -7,8 +7,21 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { native, resolveOps } from '../src/binding/native.js';
 import {
-  arange, cat, full, hannWindow, manualSeed, memory, ones, randn, randperm, setNumThreads, stack, tensor, tidy,
-  zeros, type Tensor,
+  arange,
+  cat,
+  full,
+  hannWindow,
+  manualSeed,
+  memory,
+  ones,
+  randn,
+  randperm,
+  setNumThreads,
+  stack,
+  tensor,
+  tidy,
+  zeros,
+  type Tensor,
 } from '../src/tensor/index.js';
 
 /** assert.throws for an error class whose message matches every pattern. */
@@ -29,7 +42,12 @@ function errorTest(name: string, body: () => void): void {
   });
 }
 
-const OP = resolveOps({ add: 'aten::add.Tensor', reshape: 'aten::reshape', narrow: 'aten::narrow', sumDim: 'aten::sum.dim_IntList' });
+const OP = resolveOps({
+  add: 'aten::add.Tensor',
+  reshape: 'aten::reshape',
+  narrow: 'aten::narrow',
+  sumDim: 'aten::sum.dim_IntList',
+});
 
 const bad = <T>(v: unknown): T => v as T; // pass a wrongly typed value past the compiler
 
@@ -97,14 +115,30 @@ test('tidy: a non-function is a TypeError naming fn', () => {
 test('tidy: an async fn is refused, and the tensors it made before its first await are freed', () => {
   const before = memory().numTensors;
   let made: Tensor | undefined;
-  throwsWith(() => tidy(async () => { made = zeros([4]); await Promise.resolve(); }), 'TypeError', /'fn'/, /synchronous/);
+  throwsWith(
+    () =>
+      tidy(async () => {
+        made = zeros([4]);
+        await Promise.resolve();
+      }),
+    'TypeError',
+    /'fn'/,
+    /synchronous/,
+  );
   assert.equal(made?.isDisposed, true);
   assert.equal(memory().numTensors, before);
 });
 
 test('tidy: an exception inside fn propagates and still frees the scope', () => {
   const before = memory().numTensors;
-  assert.throws(() => tidy(() => { randn([3]); randn([3]).add(zeros([4])); }), /aten::add\.Tensor/);
+  assert.throws(
+    () =>
+      tidy(() => {
+        randn([3]);
+        randn([3]).add(zeros([4]));
+      }),
+    /aten::add\.Tensor/,
+  );
   assert.equal(memory().numTensors, before);
 });
 
@@ -118,7 +152,9 @@ test('using a disposed tensor (as self or as an argument) says it was disposed',
   throwsWith(() => x.add(1), 'Error', /disposed/, /keep\(\)/);
   throwsWith(() => x.shape, 'Error', /disposed/); // nothing was cached yet
   throwsWith(() => x.data(), 'Error', /disposed/);
-  tidy(() => { throwsWith(() => ones([2]).add(x), 'Error', /disposed/); });
+  tidy(() => {
+    throwsWith(() => ones([2]).add(x), 'Error', /disposed/);
+  });
   throwsWith(() => native.call(OP.add, h, h, 1), 'Error', /'self' is a disposed tensor/);
   assert.equal(x.isDisposed, true);
   x.dispose(); // still idempotent
@@ -133,8 +169,17 @@ errorTest('native.call: arguments that do not fit the schema name the schema arg
   throwsWith(() => native.call(OP.add, 'x', x.handle), 'TypeError', /'self'/, /tensor handle/);
   throwsWith(() => native.call(OP.add, x.handle, 'x'), 'TypeError', /'other'/, /tensor handle/);
   throwsWith(() => native.call(OP.add, x.handle, { handle: x.handle }), 'TypeError', /'other'/); // a Tensor-like object is not a handle
-  throwsWith(() => native.call(OP.reshape, x.handle), 'TypeError', /aten::reshape/, /missing required argument 'shape'/);
-  throwsWith(() => native.call(OP.add, x.handle, x.handle, 1, 2, 3), 'RangeError', /aten::add takes at most 3 arguments, got 5/);
+  throwsWith(
+    () => native.call(OP.reshape, x.handle),
+    'TypeError',
+    /aten::reshape/,
+    /missing required argument 'shape'/,
+  );
+  throwsWith(
+    () => native.call(OP.add, x.handle, x.handle, 1, 2, 3),
+    'RangeError',
+    /aten::add takes at most 3 arguments, got 5/,
+  );
   throwsWith(() => native.call(OP.narrow, x.handle, 'a', 0, 1), 'TypeError', /aten::narrow/, /'dim'/, /integer/);
   throwsWith(() => native.call(OP.sumDim, x.handle, ['a'], false), 'TypeError', /'dim'/, /array of integers/);
   throwsWith(() => native.call(9999), 'RangeError', /'id'/);

@@ -25,7 +25,9 @@ interface Run {
  */
 function experiment(args: string[], killAt?: RegExp): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'experiment', 'fig3b', ...args], { env: { ...process.env, EARMARK_THREADS: '1' } });
+    const child = spawn(process.execPath, [cli, 'experiment', 'fig3b', ...args], {
+      env: { ...process.env, EARMARK_THREADS: '1' },
+    });
     let output = '';
     const onData = (d: Buffer): void => {
       output += d.toString();
@@ -43,7 +45,11 @@ function timeless(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(timeless);
   if (v === null || typeof v !== 'object') return v;
   const timing = /seconds|time|duration|elapsed|date|At$|Ms$/i;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => !timing.test(k)).map(([k, x]) => [k, timeless(x)]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => !timing.test(k))
+      .map(([k, x]) => [k, timeless(x)]),
+  );
 }
 
 test('an experiment killed with SIGKILL in three different stages and resumed writes the same report.json', async () => {
@@ -51,8 +57,15 @@ test('an experiment killed with SIGKILL in three different stages and resumed wr
   try {
     const manifest = tinyCorpus(path.join(dir, 'corpus'));
     const config = path.join(dir, 'tiny.json');
-    writeFileSync(config, JSON.stringify({ ...TINY_CONFIG, reportExamples: 0,
-      baselines: { adr: false, mcadams: false, verification: false }, edge: { int8: 'none' } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        ...TINY_CONFIG,
+        reportExamples: 0,
+        baselines: { adr: false, mcadams: false, verification: false },
+        edge: { int8: 'none' },
+      }),
+    );
     const args = (out: string): string[] => ['--manifest', manifest, '--config', config, '--out', path.join(dir, out)];
 
     const straight = await experiment(args('straight'));
@@ -77,14 +90,22 @@ test('an experiment killed with SIGKILL in three different stages and resumed wr
     assert.match(last.output, new RegExp(`${informed}: resuming from epoch 2/2`));
     assert.match(last.output, /T gender: finished earlier/);
 
-    const read = (out: string): unknown => timeless(JSON.parse(readFileSync(path.join(dir, out, 'report.json'), 'utf8')));
-    assert.deepEqual(read('killed'), read('straight'), 'the resumed report equals the uninterrupted one, timings aside');
+    const read = (out: string): unknown =>
+      timeless(JSON.parse(readFileSync(path.join(dir, out, 'report.json'), 'utf8')));
+    assert.deepEqual(
+      read('killed'),
+      read('straight'),
+      'the resumed report equals the uninterrupted one, timings aside',
+    );
 
     // another λ_p in the same folder: the obfuscator and what depends on it retrain, naming the key, or,
     // with --no-retrain, the run refuses; T is reused
     const refused = await experiment([...args('killed'), '--lambda-p', '3', '--no-retrain']);
     assert.equal(refused.status, 1, refused.output);
-    assert.match(refused.output, /obfuscator\.safetensors was made with other settings or data \(differs: config\.train\.lambdaP\)/);
+    assert.match(
+      refused.output,
+      /obfuscator\.safetensors was made with other settings or data \(differs: config\.train\.lambdaP\)/,
+    );
     assert.doesNotMatch(refused.output, /\n\s+at /, 'no stack trace');
     const other = await experiment([...args('killed'), '--lambda-p', '3']);
     assert.equal(other.status, 0, other.output);
@@ -92,7 +113,7 @@ test('an experiment killed with SIGKILL in three different stages and resumed wr
     assert.match(other.output, /\(differs: config\.train\.lambdaP\); retraining/);
     const report = JSON.parse(readFileSync(path.join(dir, 'killed', 'report.json'), 'utf8'));
     assert.equal(report.config.obfuscatorTrain.lambdaP, 3);
-    assert.notDeepEqual(timeless(report), read('straight'), 'the report is the new obfuscator\'s');
+    assert.notDeepEqual(timeless(report), read('straight'), "the report is the new obfuscator's");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -57,9 +57,15 @@ function importsOf(file: string): string[] {
 const files = sources();
 const library = files.filter((f) => !f.endsWith('.test.ts'));
 /** file → the src files it imports (tests are left out: they may reach anywhere). */
-const graph = new Map(library.map((f) => [f, importsOf(f).filter((s) => s.startsWith('.'))
-  .map((s) => path.resolve(path.dirname(f), s.replace(/\.js$/, '.ts')))
-  .filter((t) => t.startsWith(SRC))]));
+const graph = new Map(
+  library.map((f) => [
+    f,
+    importsOf(f)
+      .filter((s) => s.startsWith('.'))
+      .map((s) => path.resolve(path.dirname(f), s.replace(/\.js$/, '.ts')))
+      .filter((t) => t.startsWith(SRC)),
+  ]),
+);
 
 test('every file under src/ is at most 400 lines, as written and as Prettier formats it', async () => {
   const long: string[] = [];
@@ -73,15 +79,20 @@ test('every file under src/ is at most 400 lines, as written and as Prettier for
 });
 
 test('every import resolves to a source file and every folder has a place in the layer order', () => {
-  const missing = [...graph].flatMap(([f, ts]) => ts.filter((t) => !graph.has(t)).map((t) => `${rel(f)} imports ${rel(t)}`));
+  const missing = [...graph].flatMap(([f, ts]) =>
+    ts.filter((t) => !graph.has(t)).map((t) => `${rel(f)} imports ${rel(t)}`),
+  );
   assert.deepEqual(missing, []);
   const unplaced = [...new Set(library.map(folderOf))].filter((d) => !LAYERS.some((l) => l.includes(d)));
   assert.deepEqual(unplaced, [], 'add these folders to LAYERS in test/layout.test.ts');
 });
 
 test('no import runs up the layer order', () => {
-  const upward = [...graph].flatMap(([f, targets]) => targets.filter((t) => layerOf(t) > layerOf(f))
-    .map((t) => `${rel(f)} (${folderOf(f)}) imports ${rel(t)} (${folderOf(t)}, a higher layer)`));
+  const upward = [...graph].flatMap(([f, targets]) =>
+    targets
+      .filter((t) => layerOf(t) > layerOf(f))
+      .map((t) => `${rel(f)} (${folderOf(f)}) imports ${rel(t)} (${folderOf(t)}, a higher layer)`),
+  );
   assert.deepEqual(upward, []);
 });
 
@@ -120,14 +131,24 @@ test('no import circle, type-only imports included', () => {
 
 test('edge/ and web/ never reach the libtorch binding; one loader of the addon, one importer of onnxruntime-node', () => {
   const reach = (f: string, seen = new Set<string>()): Set<string> => {
-    for (const t of graph.get(f) ?? []) if (!seen.has(t)) { seen.add(t); reach(t, seen); }
+    for (const t of graph.get(f) ?? [])
+      if (!seen.has(t)) {
+        seen.add(t);
+        reach(t, seen);
+      }
     return seen;
   };
-  const bad = library.filter((f) => LIBTORCH_FREE.includes(folderOf(f)))
+  const bad = library
+    .filter((f) => LIBTORCH_FREE.includes(folderOf(f)))
     .flatMap((f) => [...reach(f)].filter((t) => folderOf(t) === 'binding').map((t) => `${rel(f)} reaches ${rel(t)}`));
   assert.deepEqual(bad, []);
   const ort = library.filter((f) => importsOf(f).includes('onnxruntime-node')).map(rel);
   assert.deepEqual(ort, ['edge/runtime.ts']);
-  const loaders = library.filter((f) => /\.node['"`]/.test(readFileSync(f, 'utf8')) && /createRequire|process\.dlopen/.test(readFileSync(f, 'utf8'))).map(rel);
+  const loaders = library
+    .filter(
+      (f) =>
+        /\.node['"`]/.test(readFileSync(f, 'utf8')) && /createRequire|process\.dlopen/.test(readFileSync(f, 'utf8')),
+    )
+    .map(rel);
   assert.deepEqual(loaders, ['binding/native.ts']);
 });

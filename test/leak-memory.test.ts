@@ -19,14 +19,20 @@ async function collect(rounds = 4): Promise<void> {
 
 // ---- a linear model trained with raw tensor ops ----
 
-interface LinearModel { w: Tensor; b: Tensor }
+interface LinearModel {
+  w: Tensor;
+  b: Tensor;
+}
 
 // y = x w* + b* + noise, x: [batch, features], y: [batch, outputs]
 function makeData(batch: number, features: number, outputs: number): { x: Tensor; y: Tensor } {
   return tidy(() => {
     const x = randn([batch, features]);
     const wTrue = randn([features, outputs]).div(Math.sqrt(features));
-    const y = x.matmul(wTrue).add(0.5).add(randn([batch, outputs]).mul(0.01));
+    const y = x
+      .matmul(wTrue)
+      .add(0.5)
+      .add(randn([batch, outputs]).mul(0.01));
     return { x, y };
   });
 }
@@ -73,60 +79,72 @@ test('a training step in tidy leaves memory().numTensors unchanged, step after s
   assert.deepEqual(memory(), before);
 });
 
-test('1,000 training steps do not grow resident memory', { skip: gc === undefined ? 'needs node --expose-gc' : false }, async () => {
-  const before = memory().numTensors;
-  // a step allocates ~1 MB of intermediates ([512, 64] float32 is 128 kB): a per-step leak of any
-  // of them would show as 100+ MB over 1,000 steps
-  const { x, y } = makeData(512, 128, 64);
-  const model = makeModel(128, 64);
-  // Collect every 50 steps: freed tensors' small handle records wait for GC, and between GCs they
-  // fragment glibc's heap so that it grows to a plateau (~70 MB here) even without a leak. With
-  // regular collections the allocator's footprint is steady and only a real leak grows it.
-  const run = async (steps: number): Promise<void> => {
-    for (let step = 1; step <= steps; step++) {
-      trainStep(model, x, y, 0.01);
-      if (step % 50 === 0) await collect(1);
+test(
+  '1,000 training steps do not grow resident memory',
+  { skip: gc === undefined ? 'needs node --expose-gc' : false },
+  async () => {
+    const before = memory().numTensors;
+    // a step allocates ~1 MB of intermediates ([512, 64] float32 is 128 kB): a per-step leak of any
+    // of them would show as 100+ MB over 1,000 steps
+    const { x, y } = makeData(512, 128, 64);
+    const model = makeModel(128, 64);
+    // Collect every 50 steps: freed tensors' small handle records wait for GC, and between GCs they
+    // fragment glibc's heap so that it grows to a plateau (~70 MB here) even without a leak. With
+    // regular collections the allocator's footprint is steady and only a real leak grows it.
+    const run = async (steps: number): Promise<void> => {
+      for (let step = 1; step <= steps; step++) {
+        trainStep(model, x, y, 0.01);
+        if (step % 50 === 0) await collect(1);
+      }
+      await collect();
+    };
+    await run(500); // warm up the allocator and libtorch's caches
+    const rss0 = process.memoryUsage().rss;
+    const live = memory();
+    await run(1000);
+    const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
+    assert.deepEqual(memory(), live);
+    assert.ok(grown < 20, `resident memory grew by ${grown.toFixed(1)} MB over 1,000 steps`);
+    disposeAll(x, y, model.w, model.b);
+    assert.equal(memory().numTensors, before);
+  },
+);
+
+test(
+  'tensors dropped without dispose() are freed by GC',
+  { skip: gc === undefined ? 'needs node --expose-gc' : false },
+  async () => {
+    await collect();
+    const before = memory();
+    for (let i = 0; i < 2000; i++) randn([100]); // 400 B each, never disposed, not in a tidy scope
+    const dropped = memory();
+    assert.ok(dropped.numTensors >= before.numTensors + 1000, 'the loop should leave garbage for GC');
+    assert.ok(dropped.numBytes >= before.numBytes + 400_000);
+    await collect();
+    assert.deepEqual(memory(), before);
+  },
+);
+
+test(
+  'native bytes are reported to V8: allocation pressure alone triggers GC',
+  { skip: gc === undefined ? 'needs node --expose-gc' : false },
+  async () => {
+    await collect();
+    const before = memory().numBytes;
+    // 600 MB in 1 MB tensors, dropped without dispose and with no gc() call: only V8 knowing about
+    // the external bytes keeps the peak well below the total
+    let peak = 0;
+    for (let i = 0; i < 600; i++) {
+      zeros([256 * 1024]);
+      peak = Math.max(peak, memory().numBytes - before);
+      if (i % 20 === 19) await tick();
     }
     await collect();
-  };
-  await run(500); // warm up the allocator and libtorch's caches
-  const rss0 = process.memoryUsage().rss;
-  const live = memory();
-  await run(1000);
-  const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
-  assert.deepEqual(memory(), live);
-  assert.ok(grown < 20, `resident memory grew by ${grown.toFixed(1)} MB over 1,000 steps`);
-  disposeAll(x, y, model.w, model.b);
-  assert.equal(memory().numTensors, before);
-});
-
-test('tensors dropped without dispose() are freed by GC', { skip: gc === undefined ? 'needs node --expose-gc' : false }, async () => {
-  await collect();
-  const before = memory();
-  for (let i = 0; i < 2000; i++) randn([100]); // 400 B each, never disposed, not in a tidy scope
-  const dropped = memory();
-  assert.ok(dropped.numTensors >= before.numTensors + 1000, 'the loop should leave garbage for GC');
-  assert.ok(dropped.numBytes >= before.numBytes + 400_000);
-  await collect();
-  assert.deepEqual(memory(), before);
-});
-
-test('native bytes are reported to V8: allocation pressure alone triggers GC', { skip: gc === undefined ? 'needs node --expose-gc' : false }, async () => {
-  await collect();
-  const before = memory().numBytes;
-  // 600 MB in 1 MB tensors, dropped without dispose and with no gc() call: only V8 knowing about
-  // the external bytes keeps the peak well below the total
-  let peak = 0;
-  for (let i = 0; i < 600; i++) {
-    zeros([256 * 1024]);
-    peak = Math.max(peak, memory().numBytes - before);
-    if (i % 20 === 19) await tick();
-  }
-  await collect();
-  const peakMB = peak / 2 ** 20;
-  assert.ok(peakMB < 400, `live native memory peaked at ${peakMB.toFixed(0)} MB of 600 MB allocated`);
-  assert.equal(memory().numBytes, before);
-});
+    const peakMB = peak / 2 ** 20;
+    assert.ok(peakMB < 400, `live native memory peaked at ${peakMB.toFixed(0)} MB of 600 MB allocated`);
+    assert.equal(memory().numBytes, before);
+  },
+);
 
 test('memory().numBytes counts storage shared by views once', () => {
   const before = memory();

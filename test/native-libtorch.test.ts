@@ -190,40 +190,44 @@ test('unusable LIBTORCH values fail with the path and the fix', { skip: hasGxx ?
   assert.match(r.stderr, /^earmark: LIBTORCH=.* does not exist/);
 });
 
-test('NCCL is built (EARMARK_NCCL) only where libtorch_cuda exports ProcessGroupNCCL and the headers are found', {
-  skip: hasGxx ? false : 'needs g++',
-}, () => {
-  const dir = path.join(tmp, 'nccl');
-  fakeLibtorch(dir, { abi: 1, cuda: true });
-  const env = { LIBTORCH: dir, CUDA_HOME: path.join(tmp, 'cuda'), NCCL_INCLUDE_DIR: path.join(tmp, 'nccl-include') };
-  // an empty libtorch_cuda.so (no symbols): CUDA but no NCCL, and EARMARK_NCCL=1 says why
-  assert.equal(lt.resolve(env).nccl, false);
-  assert.match(lt.resolve(env).ncclWhy ?? '', /exports no ProcessGroupNCCL/);
-  assert.throws(() => lt.resolve({ ...env, EARMARK_NCCL: '1' }), /EARMARK_NCCL=1 but NCCL cannot be built/);
-  const src = path.join(tmp, 'pg-nccl.cc');
-  writeFileSync(src, 'extern "C" void c10d_ProcessGroupNCCL_probe() {}\n');
-  const out = path.join(dir, 'lib/libtorch_cuda.so');
-  const r = spawnSync('g++', ['-shared', '-fPIC', src, '-o', out], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(lt.resolve(env).ncclWhy ?? '', /no include\/torch\/csrc\/distributed\/c10d\/ProcessGroupNCCL\.hpp/);
-  mkdirSync(path.join(dir, 'include/torch/csrc/distributed/c10d'), { recursive: true });
-  writeFileSync(path.join(dir, 'include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'), '');
-  assert.match(lt.resolve({ ...env, NCCL_INCLUDE_DIR: path.join(tmp, 'none') }).ncclWhy ?? '', /nccl\.h not found/);
-  const headers: [string, string][] = [
-    [env.NCCL_INCLUDE_DIR, 'nccl.h'],
-    [path.join(env.CUDA_HOME, 'include'), 'cuda_runtime_api.h'],
-  ];
-  for (const [d, f] of headers) {
-    mkdirSync(d, { recursive: true });
-    writeFileSync(path.join(d, f), '');
-  }
-  const t = lt.resolve(env);
-  assert.equal(t.nccl, true, t.ncclWhy);
-  const s = lt.settings(t);
-  assert.deepEqual(s.defines, ['_GLIBCXX_USE_CXX11_ABI=1', 'EARMARK_WITH_CUDA=1', 'EARMARK_NCCL=1']);
-  assert.ok(s.include.includes(env.NCCL_INCLUDE_DIR) && s.include.includes(path.join(env.CUDA_HOME, 'include')));
-  assert.equal(lt.resolve({ ...env, EARMARK_NCCL: '0' }).nccl, false, 'EARMARK_NCCL=0 turns it off');
-});
+test(
+  'NCCL is built (EARMARK_NCCL) only where libtorch_cuda exports ProcessGroupNCCL and the headers are found',
+  {
+    skip: hasGxx ? false : 'needs g++',
+  },
+  () => {
+    const dir = path.join(tmp, 'nccl');
+    fakeLibtorch(dir, { abi: 1, cuda: true });
+    const env = { LIBTORCH: dir, CUDA_HOME: path.join(tmp, 'cuda'), NCCL_INCLUDE_DIR: path.join(tmp, 'nccl-include') };
+    // an empty libtorch_cuda.so (no symbols): CUDA but no NCCL, and EARMARK_NCCL=1 says why
+    assert.equal(lt.resolve(env).nccl, false);
+    assert.match(lt.resolve(env).ncclWhy ?? '', /exports no ProcessGroupNCCL/);
+    assert.throws(() => lt.resolve({ ...env, EARMARK_NCCL: '1' }), /EARMARK_NCCL=1 but NCCL cannot be built/);
+    const src = path.join(tmp, 'pg-nccl.cc');
+    writeFileSync(src, 'extern "C" void c10d_ProcessGroupNCCL_probe() {}\n');
+    const out = path.join(dir, 'lib/libtorch_cuda.so');
+    const r = spawnSync('g++', ['-shared', '-fPIC', src, '-o', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(lt.resolve(env).ncclWhy ?? '', /no include\/torch\/csrc\/distributed\/c10d\/ProcessGroupNCCL\.hpp/);
+    mkdirSync(path.join(dir, 'include/torch/csrc/distributed/c10d'), { recursive: true });
+    writeFileSync(path.join(dir, 'include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'), '');
+    assert.match(lt.resolve({ ...env, NCCL_INCLUDE_DIR: path.join(tmp, 'none') }).ncclWhy ?? '', /nccl\.h not found/);
+    const headers: [string, string][] = [
+      [env.NCCL_INCLUDE_DIR, 'nccl.h'],
+      [path.join(env.CUDA_HOME, 'include'), 'cuda_runtime_api.h'],
+    ];
+    for (const [d, f] of headers) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, f), '');
+    }
+    const t = lt.resolve(env);
+    assert.equal(t.nccl, true, t.ncclWhy);
+    const s = lt.settings(t);
+    assert.deepEqual(s.defines, ['_GLIBCXX_USE_CXX11_ABI=1', 'EARMARK_WITH_CUDA=1', 'EARMARK_NCCL=1']);
+    assert.ok(s.include.includes(env.NCCL_INCLUDE_DIR) && s.include.includes(path.join(env.CUDA_HOME, 'include')));
+    assert.equal(lt.resolve({ ...env, EARMARK_NCCL: '0' }).nccl, false, 'EARMARK_NCCL=0 turns it off');
+  },
+);
 
 // ---- opt-in: full builds of the addon against other layouts of this machine's libtorch ----
 

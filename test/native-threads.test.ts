@@ -21,14 +21,27 @@ const WORKER = `
 test('worker threads run tensor ops concurrently with the main thread, each with its own accounting', async () => {
   const url = new URL('../src/tensor/index.js', import.meta.url).href;
   const before = memory().numTensors;
-  const runs = [0, 1, 2].map(() => new Promise<{ acc: number; live: number }>((resolve, reject) => {
-    const w = new Worker(WORKER, { eval: true, workerData: { url } });
-    w.once('message', (m: { acc: number; live: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
-    w.once('error', reject);
-    w.once('exit', (code) => { if (code !== 0) reject(new Error(`worker exited with ${code}`)); });
-  }));
+  const runs = [0, 1, 2].map(
+    () =>
+      new Promise<{ acc: number; live: number }>((resolve, reject) => {
+        const w = new Worker(WORKER, { eval: true, workerData: { url } });
+        w.once('message', (m: { acc: number; live: number; error?: string }) =>
+          m.error ? reject(new Error(m.error)) : resolve(m),
+        );
+        w.once('error', reject);
+        w.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`worker exited with ${code}`));
+        });
+      }),
+  );
   // the main thread works at the same time
-  for (let i = 0; i < 200; i++) tidy(() => randn([16, 16]).matmul(randn([16, 16])).sum().item());
+  for (let i = 0; i < 200; i++)
+    tidy(() =>
+      randn([16, 16])
+        .matmul(randn([16, 16]))
+        .sum()
+        .item(),
+    );
   const results = await Promise.all(runs);
   let want = 0;
   for (let i = 0; i < 400; i++) want += 4950 * (i % 7);

@@ -6,8 +6,24 @@ import path from 'node:path';
 import { manualSeed, memory, tensor, tidy, type Tensor, type TypedArray } from '../src/tensor/index.js';
 import { repoRoot } from '../src/util/paths.js';
 import {
-  BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, GLU, GRU, InstanceNorm2d, LayerNorm, Linear, LSTM,
-  MaxPool2d, PixelShuffle, bceWithLogits, crossEntropy, l1Loss, mseLoss, type Module,
+  BatchNorm1d,
+  BatchNorm2d,
+  Conv1d,
+  Conv2d,
+  ConvTranspose2d,
+  GLU,
+  GRU,
+  InstanceNorm2d,
+  LayerNorm,
+  Linear,
+  LSTM,
+  MaxPool2d,
+  PixelShuffle,
+  bceWithLogits,
+  crossEntropy,
+  l1Loss,
+  mseLoss,
+  type Module,
 } from '../src/nn/index.js';
 import { dropout } from '../src/nn/functional.js';
 
@@ -21,7 +37,9 @@ interface Fixture {
 function loadFixture(name: string): Fixture {
   const dir = path.join(repoRoot(), 'test', 'fixtures', 'nn');
   const meta = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as {
-    config: Record<string, unknown>; keys: string[]; tensors: Record<string, { dtype: string; shape: number[]; offset: number }>;
+    config: Record<string, unknown>;
+    keys: string[];
+    tensors: Record<string, { dtype: string; shape: number[]; offset: number }>;
   };
   const bin = readFileSync(path.join(dir, `${name}.bin`));
   const t = new Map<string, Tensor>();
@@ -51,16 +69,26 @@ function assertClose(actual: Tensor | null, expected: Tensor, what: string, atol
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i]! - e[i]!);
     const r = d === 0 ? 0 : d / (atol + rtol * Math.abs(e[i]!));
-    if (!(r <= worst)) { worst = r; at = i; }
+    if (!(r <= worst)) {
+      worst = r;
+      at = i;
+    }
   }
-  assert.ok(worst <= 1, `${what}: element ${at} is ${a[at]} but torch has ${e[at]} (|diff| ${Math.abs(a[at]! - e[at]!)})`);
+  assert.ok(
+    worst <= 1,
+    `${what}: element ${at} is ${a[at]} but torch has ${e[at]} (|diff| ${Math.abs(a[at]! - e[at]!)})`,
+  );
 }
 
 type Outputs = Record<string, Tensor>;
 
 /** Build, load torch's weights, forward, compare outputs; backprop sum(out·probe) and compare every gradient. */
-function layerGolden(name: string, make: (c: Record<string, unknown>) => Module, forward: (m: Module, x: Tensor, f: Fixture) => Outputs,
-  opts: { train?: boolean; extra?: string[]; atol?: number; rtol?: number } = {}): void {
+function layerGolden(
+  name: string,
+  make: (c: Record<string, unknown>) => Module,
+  forward: (m: Module, x: Tensor, f: Fixture) => Outputs,
+  opts: { train?: boolean; extra?: string[]; atol?: number; rtol?: number } = {},
+): void {
   const before = memory().numTensors;
   tidy(() => {
     const f = loadFixture(name);
@@ -80,9 +108,12 @@ function layerGolden(name: string, make: (c: Record<string, unknown>) => Module,
       }
       loss!.backward();
       assertClose(x.grad, get(f, 'grad.input'), `${name} grad of input`, opts.atol, opts.rtol);
-      for (const k of opts.extra ?? []) assertClose(get(f, k).grad, get(f, `grad.${k}`), `${name} grad of ${k}`, opts.atol, opts.rtol);
-      for (const [k, p] of m.namedParameters()) assertClose(p.grad, get(f, `grad.${k}`), `${name} grad of ${k}`, opts.atol, opts.rtol);
-      for (const [k, b] of m.namedBuffers()) assertClose(b, get(f, `after.${k}`), `${name} buffer ${k} after forward`, opts.atol, opts.rtol);
+      for (const k of opts.extra ?? [])
+        assertClose(get(f, k).grad, get(f, `grad.${k}`), `${name} grad of ${k}`, opts.atol, opts.rtol);
+      for (const [k, p] of m.namedParameters())
+        assertClose(p.grad, get(f, `grad.${k}`), `${name} grad of ${k}`, opts.atol, opts.rtol);
+      for (const [k, b] of m.namedBuffers())
+        assertClose(b, get(f, `after.${k}`), `${name} buffer ${k} after forward`, opts.atol, opts.rtol);
     } finally {
       m.dispose();
     }
@@ -90,7 +121,9 @@ function layerGolden(name: string, make: (c: Record<string, unknown>) => Module,
   assert.equal(memory().numTensors, before, 'no tensors leaked');
 }
 
-const one = (m: Module, x: Tensor): Outputs => ({ output: (m as unknown as { forward(x: Tensor): Tensor }).forward(x) });
+const one = (m: Module, x: Tensor): Outputs => ({
+  output: (m as unknown as { forward(x: Tensor): Tensor }).forward(x),
+});
 
 test('Linear matches torch', () => layerGolden('linear', () => new Linear(6, 4), one));
 
@@ -101,10 +134,18 @@ test('Conv2d matches torch', () =>
   layerGolden('conv2d', () => new Conv2d(3, 4, [3, 5], { stride: [2, 1], padding: [1, 2] }), one));
 
 test("Conv2d with groups, dilation, padding 'same' and no bias matches torch", () =>
-  layerGolden('conv2d_groups', () => new Conv2d(4, 6, 3, { groups: 2, dilation: 2, bias: false, padding: 'same' }), one));
+  layerGolden(
+    'conv2d_groups',
+    () => new Conv2d(4, 6, 3, { groups: 2, dilation: 2, bias: false, padding: 'same' }),
+    one,
+  ));
 
 test('ConvTranspose2d (stride, padding, outputPadding, groups) matches torch', () =>
-  layerGolden('conv_transpose2d', () => new ConvTranspose2d(4, 6, [4, 3], { stride: [2, 1], padding: [1, 1], outputPadding: [1, 0], groups: 2 }), one));
+  layerGolden(
+    'conv_transpose2d',
+    () => new ConvTranspose2d(4, 6, [4, 3], { stride: [2, 1], padding: [1, 1], outputPadding: [1, 0], groups: 2 }),
+    one,
+  ));
 
 test('InstanceNorm2d (affine) matches torch', () =>
   layerGolden('instance_norm2d', () => new InstanceNorm2d(4, { affine: true }), one));
@@ -121,17 +162,26 @@ test('BatchNorm1d with momentum null keeps a cumulative average as torch', () =>
 test('LayerNorm matches torch', () => layerGolden('layer_norm', () => new LayerNorm([4, 5]), one));
 
 test('bidirectional 2-layer batch-first LSTM with an initial state matches torch', () =>
-  layerGolden('lstm_bidir2_batchfirst', () => new LSTM(5, 6, { numLayers: 2, bidirectional: true, batchFirst: true }),
-    (m, x, f) => (m as LSTM).forward(x, { h: get(f, 'h0'), c: get(f, 'c0') }), { extra: ['h0', 'c0'] }));
+  layerGolden(
+    'lstm_bidir2_batchfirst',
+    () => new LSTM(5, 6, { numLayers: 2, bidirectional: true, batchFirst: true }),
+    (m, x, f) => (m as LSTM).forward(x, { h: get(f, 'h0'), c: get(f, 'c0') }),
+    { extra: ['h0', 'c0'] },
+  ));
 
 test('2-layer GRU matches torch', () =>
-  layerGolden('gru2', () => new GRU(5, 6, { numLayers: 2 }), (m, x) => (m as GRU).forward(x)));
+  layerGolden(
+    'gru2',
+    () => new GRU(5, 6, { numLayers: 2 }),
+    (m, x) => (m as GRU).forward(x),
+  ));
 
 test('PixelShuffle matches torch', () => layerGolden('pixel_shuffle', () => new PixelShuffle(2), one));
 
 test('GLU matches torch', () => layerGolden('glu', () => new GLU(1), one));
 
-test('MaxPool2d matches torch', () => layerGolden('max_pool2d', () => new MaxPool2d([2, 3], { stride: 2, padding: 1 }), one));
+test('MaxPool2d matches torch', () =>
+  layerGolden('max_pool2d', () => new MaxPool2d([2, 3], { stride: 2, padding: 1 }), one));
 
 test('dropout draws the same mask as torch from the same seed', () => {
   const before = memory().numTensors;
@@ -169,6 +219,7 @@ test('crossEntropy with soft (probability) targets matches torch', () =>
 test('bceWithLogits with posWeight matches torch', () =>
   lossGolden('bce_logits', (x, t, f) => bceWithLogits(x, t, { posWeight: get(f, 'weight') })));
 
-test("mseLoss with reduction 'sum' matches torch", () => lossGolden('mse_sum', (x, t) => mseLoss(x, t, { reduction: 'sum' })));
+test("mseLoss with reduction 'sum' matches torch", () =>
+  lossGolden('mse_sum', (x, t) => mseLoss(x, t, { reduction: 'sum' })));
 
 test('l1Loss matches torch', () => lossGolden('l1', (x, t) => l1Loss(x, t)));

@@ -4,10 +4,42 @@ import assert from 'node:assert/strict';
 import { cat, manualSeed, memory, rand, randn, tensor, tidy, type Tensor } from '../src/tensor/index.js';
 import { gradcheck } from '../src/testing/gradcheck.js';
 import {
-  AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dropout, Dropout2d, ELU, GLU, GRU,
-  GroupNorm, Hardtanh, InstanceNorm1d, InstanceNorm2d, LayerNorm, LeakyReLU, Linear, LSTM, MaxPool2d, PixelShuffle, PReLU,
-  ReLU, Sigmoid, Softplus, Tanh, bceWithLogits, crossEntropy, gradReverse, l1Loss, mseLoss, nllLoss, smoothL1Loss,
-  type Layer, type Module,
+  AvgPool2d,
+  BatchNorm1d,
+  BatchNorm2d,
+  Conv1d,
+  Conv2d,
+  ConvTranspose1d,
+  ConvTranspose2d,
+  Dropout,
+  Dropout2d,
+  ELU,
+  GLU,
+  GRU,
+  GroupNorm,
+  Hardtanh,
+  InstanceNorm1d,
+  InstanceNorm2d,
+  LayerNorm,
+  LeakyReLU,
+  Linear,
+  LSTM,
+  MaxPool2d,
+  PixelShuffle,
+  PReLU,
+  ReLU,
+  Sigmoid,
+  Softplus,
+  Tanh,
+  bceWithLogits,
+  crossEntropy,
+  gradReverse,
+  l1Loss,
+  mseLoss,
+  nllLoss,
+  smoothL1Loss,
+  type Layer,
+  type Module,
 } from '../src/nn/index.js';
 
 const f64 = { dtype: 'float64' as const };
@@ -35,10 +67,13 @@ function checkFn(setup: () => [(...xs: Tensor[]) => Tensor, Tensor[]]): void {
 }
 
 test('Linear', () => checkLayer(() => new Linear(4, 3, f64), [2, 4]));
-test('Conv1d with reflect padding and stride', () => checkLayer(() => new Conv1d(2, 3, 3, { ...f64, stride: 2, padding: 1, paddingMode: 'reflect' }), [2, 2, 7]));
-test('Conv2d with groups and dilation', () => checkLayer(() => new Conv2d(4, 2, 3, { ...f64, groups: 2, dilation: [1, 2], padding: 1 }), [1, 4, 4, 5]));
+test('Conv1d with reflect padding and stride', () =>
+  checkLayer(() => new Conv1d(2, 3, 3, { ...f64, stride: 2, padding: 1, paddingMode: 'reflect' }), [2, 2, 7]));
+test('Conv2d with groups and dilation', () =>
+  checkLayer(() => new Conv2d(4, 2, 3, { ...f64, groups: 2, dilation: [1, 2], padding: 1 }), [1, 4, 4, 5]));
 test('ConvTranspose1d', () => checkLayer(() => new ConvTranspose1d(2, 3, 3, { ...f64, stride: 2 }), [1, 2, 4]));
-test('ConvTranspose2d with outputPadding', () => checkLayer(() => new ConvTranspose2d(2, 2, 3, { ...f64, stride: 2, padding: 1, outputPadding: 1 }), [1, 2, 3, 3]));
+test('ConvTranspose2d with outputPadding', () =>
+  checkLayer(() => new ConvTranspose2d(2, 2, 3, { ...f64, stride: 2, padding: 1, outputPadding: 1 }), [1, 2, 3, 3]));
 test('BatchNorm1d in training', () => checkLayer(() => new BatchNorm1d(3, f64), [4, 3, 2]));
 test('BatchNorm2d in training', () => checkLayer(() => new BatchNorm2d(2, f64), [3, 2, 2, 3]));
 test('BatchNorm2d in eval', () => checkLayer(() => new BatchNorm2d(2, f64), [2, 2, 2, 3], false));
@@ -52,15 +87,31 @@ test('PixelShuffle', () => checkLayer(() => new PixelShuffle(2), [1, 4, 2, 3]));
 test('GLU', () => checkLayer(() => new GLU(1), [2, 4, 3]));
 test('PReLU', () => checkLayer(() => new PReLU(3, 0.25, f64), [2, 3, 4]));
 test('activations: ReLU, LeakyReLU, Hardtanh, Tanh, Sigmoid, Softplus, ELU', () => {
-  for (const make of [() => new ReLU(), () => new LeakyReLU(0.2), () => new Hardtanh(-0.5, 0.7), () => new Tanh(),
-    () => new Sigmoid(), () => new Softplus(2, 3), () => new ELU(0.5)]) checkLayer(make, [3, 5]);
+  for (const make of [
+    () => new ReLU(),
+    () => new LeakyReLU(0.2),
+    () => new Hardtanh(-0.5, 0.7),
+    () => new Tanh(),
+    () => new Sigmoid(),
+    () => new Softplus(2, 3),
+    () => new ELU(0.5),
+  ])
+    checkLayer(make, [3, 5]);
 });
 
 test('Dropout and Dropout2d (same mask each call from a fixed seed)', () => {
   for (const make of [() => new Dropout(0.4), () => new Dropout2d(0.5)]) {
     const m = make();
     const before = memory().numTensors;
-    tidy(() => gradcheck((x) => { manualSeed(3); return m.forward(x); }, [x64([2, 4, 2, 2])]));
+    tidy(() =>
+      gradcheck(
+        (x) => {
+          manualSeed(3);
+          return m.forward(x);
+        },
+        [x64([2, 4, 2, 2])],
+      ),
+    );
     assert.equal(memory().numTensors, before);
   }
 });
@@ -73,10 +124,13 @@ test('bidirectional 2-layer batch-first LSTM, w.r.t. input, weights and initial 
     tidy(() => {
       const h0 = x64([4, 2, 2]);
       const c0 = x64([4, 2, 2]);
-      gradcheck((x) => {
-        const { output, h, c } = m.forward(x, { h: h0, c: c0 });
-        return cat([output.flatten(), h.flatten(), c.flatten()]);
-      }, [x64([2, 3, 3]), h0, c0, ...m.parameters()]);
+      gradcheck(
+        (x) => {
+          const { output, h, c } = m.forward(x, { h: h0, c: c0 });
+          return cat([output.flatten(), h.flatten(), c.flatten()]);
+        },
+        [x64([2, 3, 3]), h0, c0, ...m.parameters()],
+      );
     });
   } finally {
     m.dispose();
@@ -91,10 +145,13 @@ test('bidirectional GRU, w.r.t. input, weights and initial h', () => {
   try {
     tidy(() => {
       const h0 = x64([2, 2, 2]);
-      gradcheck((x) => {
-        const { output, h } = m.forward(x, { h: h0 });
-        return cat([output.flatten(), h.flatten()]);
-      }, [x64([3, 2, 3]), h0, ...m.parameters()]);
+      gradcheck(
+        (x) => {
+          const { output, h } = m.forward(x, { h: h0 });
+          return cat([output.flatten(), h.flatten()]);
+        },
+        [x64([3, 2, 3]), h0, ...m.parameters()],
+      );
     });
   } finally {
     m.dispose();
@@ -109,17 +166,24 @@ test('crossEntropy with hard targets, weights, ignoreIndex and label smoothing',
   }));
 
 test('crossEntropy with soft targets, w.r.t. logits and target probabilities', () =>
-  checkFn(() => [(x, p) => crossEntropy(x, p, { labelSmoothing: 0.2 }), [x64([3, 4, 2]), rand([3, 4, 2], f64).softmax(1).requiresGrad_(true)]]));
+  checkFn(() => [
+    (x, p) => crossEntropy(x, p, { labelSmoothing: 0.2 }),
+    [x64([3, 4, 2]), rand([3, 4, 2], f64).softmax(1).requiresGrad_(true)],
+  ]));
 
-test('nllLoss', () => checkFn(() => {
-  const t = hardTargets();
-  return [(x) => nllLoss(x.logSoftmax(1), t), [x64([5, 4])]];
-}));
+test('nllLoss', () =>
+  checkFn(() => {
+    const t = hardTargets();
+    return [(x) => nllLoss(x.logSoftmax(1), t), [x64([5, 4])]];
+  }));
 
 test('bceWithLogits with weight and posWeight, w.r.t. logits and targets', () =>
   checkFn(() => {
     const [weight, posWeight] = [rand([3, 4], f64), rand([4], f64).add(0.5)];
-    return [(x, y) => bceWithLogits(x, y, { weight, posWeight }), [x64([3, 4]), rand([3, 4], { ...f64, requiresGrad: true })]];
+    return [
+      (x, y) => bceWithLogits(x, y, { weight, posWeight }),
+      [x64([3, 4]), rand([3, 4], { ...f64, requiresGrad: true })],
+    ];
   }));
 
 test('mseLoss, l1Loss and smoothL1Loss, w.r.t. input and target', () => {
@@ -138,7 +202,8 @@ test('gradReverse is the identity forward and multiplies the gradient by −alph
     y.mul(probe).sum().backward();
     const want = probe.mul(-0.7).toFloat64Array();
     const got = x.grad!.toFloat64Array();
-    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-12, `element ${i}: ${got[i]} vs ${want[i]}`);
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Math.abs(got[i]! - want[i]!) < 1e-12, `element ${i}: ${got[i]} vs ${want[i]}`);
     // and so it fails a finite-difference check: the checks above can catch a wrong backward
     assert.throws(() => gradcheck((v) => gradReverse(v, 1), [x64([2, 2])]), /analytic -?[0-9.e-]+ vs numeric/);
   });

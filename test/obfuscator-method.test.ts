@@ -17,7 +17,8 @@ const tinyGen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
 
 function toySet(n: number, frames: number): LabelledSet {
   const specs: Float32Array[] = [];
-  for (let i = 0; i < n; i++) specs.push(Float32Array.from({ length: 161 * frames }, (_, j) => Math.sin(i + j * 0.01 * (1 + (i % 3)))));
+  for (let i = 0; i < n; i++)
+    specs.push(Float32Array.from({ length: 161 * frames }, (_, j) => Math.sin(i + j * 0.01 * (1 + (i % 3)))));
   return {
     set: { ids: specs.map((_, i) => `u${i}`), specs, frames: specs.map(() => frames), nFreq: 161 },
     labels: specs.map((_, i) => i % 3),
@@ -45,9 +46,22 @@ test('L_t is the soft-target cross-entropy mean over steps of −Σ p(X) log q(X
     // one utterance, two steps, two classes
     const clean = tensor([2, 0, 0, 1], [1, 2, 2]);
     const obf = tensor([0, 1, 1, 1], [1, 2, 2]);
-    const sm = (v: number[]): number[] => { const e = v.map(Math.exp); const s = e[0]! + e[1]!; return e.map((x) => x / s); };
+    const sm = (v: number[]): number[] => {
+      const e = v.map(Math.exp);
+      const s = e[0]! + e[1]!;
+      return e.map((x) => x / s);
+    };
     let want = 0;
-    for (const [c, o] of [[[2, 0], [0, 1]], [[0, 1], [1, 1]]] as const) {
+    for (const [c, o] of [
+      [
+        [2, 0],
+        [0, 1],
+      ],
+      [
+        [0, 1],
+        [1, 1],
+      ],
+    ] as const) {
       const p = sm([...c]);
       const q = sm([...o]);
       want += -(p[0]! * Math.log(q[0]!) + p[1]! * Math.log(q[1]!));
@@ -69,12 +83,25 @@ test('the obfuscator objective sends gradients to the obfuscator only', () => {
   const obf = new CycleGanVc2Generator(tinyGen);
   const deobf = new CycleGanVc2Generator(tinyGen).requiresGrad_(false);
   tidy(() => {
-    const { ls } = obfuscatorObjective(target, obf, deobf, randn([2, 161, 16]), { lambdaT: 1, lambdaP: 1, latentStage: 'conv2dto1d' });
+    const { ls } = obfuscatorObjective(target, obf, deobf, randn([2, 161, 16]), {
+      lambdaT: 1,
+      lambdaP: 1,
+      latentStage: 'conv2dto1d',
+    });
     ls.backward();
   });
-  assert.ok(obf.parameters().every((p) => tidy(() => p.grad !== null && p.grad.abs().sum().item() > 0)), 'every obfuscator parameter has a gradient');
-  assert.ok(deobf.parameters().every((p) => p.grad === null), 'no deobfuscator gradient');
-  assert.ok(target.parameters().every((p) => p.grad === null), 'no target gradient');
+  assert.ok(
+    obf.parameters().every((p) => tidy(() => p.grad !== null && p.grad.abs().sum().item() > 0)),
+    'every obfuscator parameter has a gradient',
+  );
+  assert.ok(
+    deobf.parameters().every((p) => p.grad === null),
+    'no deobfuscator gradient',
+  );
+  assert.ok(
+    target.parameters().every((p) => p.grad === null),
+    'no target gradient',
+  );
   for (const m of [target, obf, deobf]) m.dispose();
   assert.equal(memory().numTensors, before);
 });
@@ -87,7 +114,14 @@ test('training leaves the frozen target bit-identical, frees its temporaries, an
     const snapshot = target.parameters().map((p) => p.toFloat32Array());
     const data = toySet(6, 24);
     const cfg = (epochs: number) => resolveObfuscatorTrainConfig({ epochs, batchSize: 3, cropFrames: 16, seed: 5 });
-    const base = { target, obfuscatorConfig: tinyGen, deobfuscatorConfig: tinyGen, train: data.set, val: data, quiet: true };
+    const base = {
+      target,
+      obfuscatorConfig: tinyGen,
+      deobfuscatorConfig: tinyGen,
+      train: data.set,
+      val: data,
+      quiet: true,
+    };
     const before = memory().numTensors;
 
     manualSeed(3);
@@ -98,7 +132,9 @@ test('training leaves the frozen target bit-identical, frees its temporaries, an
     // the returned networks are those of the epoch with the best validation T accuracy (later wins ties)
     const accs = straight.history.map((e) => e.valTargetAcc);
     assert.equal(straight.selectedEpoch, accs.lastIndexOf(Math.max(...accs)));
-    target.parameters().forEach((p, i) => assert.deepEqual(p.toFloat32Array(), snapshot[i], `target parameter ${i} changed`));
+    target
+      .parameters()
+      .forEach((p, i) => assert.deepEqual(p.toFloat32Array(), snapshot[i], `target parameter ${i} changed`));
 
     const ckpt = path.join(dir, 'obf.safetensors');
     manualSeed(3);
@@ -109,7 +145,10 @@ test('training leaves the frozen target bit-identical, frees its temporaries, an
     const a = straight.obfuscator.parameters().map((p) => p.toFloat32Array());
     const b = resumed.obfuscator.parameters().map((p) => p.toFloat32Array());
     a.forEach((v, i) => assert.deepEqual(b[i], v, `obfuscator parameter ${i} differs after resume`));
-    for (const r of [straight, first, resumed]) { r.obfuscator.dispose(); r.deobfuscator.dispose(); }
+    for (const r of [straight, first, resumed]) {
+      r.obfuscator.dispose();
+      r.deobfuscator.dispose();
+    }
     target.dispose();
     noGrad(() => undefined);
   } finally {

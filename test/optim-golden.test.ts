@@ -8,12 +8,24 @@ import { Adam, AdamW, clipGradNorm_, clipGradValue_, ReduceLROnPlateau, SGD, Ste
 import { memory, tensor, tidy, zeros, type Tensor } from '../src/tensor/index.js';
 import { repoRoot } from '../src/util/paths.js';
 
-interface OptimCase { class: 'SGD' | 'Adam' | 'AdamW'; kwargs: Record<string, unknown>; groups: Record<string, unknown>[] | null; after: number[][][] }
+interface OptimCase {
+  class: 'SGD' | 'Adam' | 'AdamW';
+  kwargs: Record<string, unknown>;
+  groups: Record<string, unknown>[] | null;
+  after: number[][][];
+}
 interface Golden {
-  torch: string; shapes: number[][]; init: number[][]; grads: number[][][];
+  torch: string;
+  shapes: number[][];
+  init: number[][];
+  grads: number[][][];
   optimizers: Record<string, OptimCase>;
-  clip: { grads: number[][]; shapes: number[][]; norm: { maxNorm: number; normType: number | 'inf'; total: number; clipped: number[][] }[];
-    value: { clipValue: number; clipped: number[][] }[] };
+  clip: {
+    grads: number[][];
+    shapes: number[][];
+    norm: { maxNorm: number; normType: number | 'inf'; total: number; clipped: number[][] }[];
+    value: { clipValue: number; clipped: number[][] }[];
+  };
   stepLR: { lrs: number[]; stepSize: number; gamma: number; sequence: number[][] };
   plateau: { lr: number; metrics: number[]; cases: { config: Record<string, number | string>; sequence: number[] }[] };
 }
@@ -21,7 +33,9 @@ const golden = JSON.parse(readFileSync(path.join(repoRoot(), 'test/fixtures/opti
 
 /** torch kwargs → our camelCase options. */
 function camel(kw: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(kw).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
+  return Object.fromEntries(
+    Object.entries(kw).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]),
+  );
 }
 
 /** float32 results: |a − b| ≤ 1e-6·|b| + 1e-7 elementwise. */
@@ -36,7 +50,8 @@ function close(actual: ArrayLike<number>, expected: readonly number[], what: str
   return worst;
 }
 
-const leaf = (values: number[], shape: number[]): Tensor => tensor(Float32Array.from(values), shape).requiresGrad_(true);
+const leaf = (values: number[], shape: number[]): Tensor =>
+  tensor(Float32Array.from(values), shape).requiresGrad_(true);
 
 for (const [name, c] of Object.entries(golden.optimizers)) {
   test(`${name} matches torch ${golden.torch} after each of 3 steps`, () => {
@@ -53,7 +68,11 @@ for (const [name, c] of Object.entries(golden.optimizers)) {
         g.dispose();
       });
       opt.step();
-      tidy(() => params.forEach((p, i) => close(p.detach().toFloat32Array(), c.after[step]![i]!, `${name} step ${step + 1} param ${i}`)));
+      tidy(() =>
+        params.forEach((p, i) =>
+          close(p.detach().toFloat32Array(), c.after[step]![i]!, `${name} step ${step + 1} param ${i}`),
+        ),
+      );
     });
     opt.zeroGrad();
     assert.equal(params[0]!.grad, null, 'zeroGrad drops gradients');
@@ -79,7 +98,9 @@ test('clipGradNorm_ matches torch for norm types 2, 1, inf, 3 and an unclipped c
     const params = shapes.map((s) => zeros(s, { requiresGrad: true }));
     params.forEach((p, i) => p.setGrad(tensor(Float32Array.from(grads[i]!), shapes[i]!)));
     clipGradValue_(params, golden.clip.value[0]!.clipValue);
-    params.forEach((p, i) => close(p.grad!.toFloat32Array(), golden.clip.value[0]!.clipped[i]!, `value-clipped grad ${i}`));
+    params.forEach((p, i) =>
+      close(p.grad!.toFloat32Array(), golden.clip.value[0]!.clipped[i]!, `value-clipped grad ${i}`),
+    );
     assert.equal(clipGradNorm_([zeros([2])], 1), 0, 'no gradients: norm 0');
   });
   assert.equal(memory().numTensors, before);
@@ -105,7 +126,11 @@ test('ReduceLROnPlateau gives torch’s lr sequence (min/rel with cooldown, max/
       const p = zeros([1], { requiresGrad: true });
       const opt = new SGD([p], { lr: golden.plateau.lr });
       const sched = new ReduceLROnPlateau(opt, camel(config) as ConstructorParameters<typeof ReduceLROnPlateau>[1]);
-      const got = golden.plateau.metrics.map((m) => { opt.step(); sched.step(m); return opt.paramGroups[0]!.lr; });
+      const got = golden.plateau.metrics.map((m) => {
+        opt.step();
+        sched.step(m);
+        return opt.paramGroups[0]!.lr;
+      });
       assert.deepEqual(got, sequence, JSON.stringify(config));
     }
   });

@@ -6,8 +6,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EarmarkError } from '../src/errors.js';
-import { Adam, AdamW, decodeOptimizerState, encodeOptimizerState, loadOptimizerStateSync, ReduceLROnPlateau, saveOptimizerState,
-  loadOptimizerState, SGD, StepLR, type LRScheduler } from '../src/optim/index.js';
+import {
+  Adam,
+  AdamW,
+  decodeOptimizerState,
+  encodeOptimizerState,
+  loadOptimizerStateSync,
+  ReduceLROnPlateau,
+  saveOptimizerState,
+  loadOptimizerState,
+  SGD,
+  StepLR,
+  type LRScheduler,
+} from '../src/optim/index.js';
 import { decodeRaw } from '../src/serialize/index.js';
 import { keep, manualSeed, memory, randn, tensor, tidy, type Tensor } from '../src/tensor/index.js';
 
@@ -25,7 +36,12 @@ const W0 = keep(randn([3, 4]));
 const B0 = keep(randn([3]));
 
 function freshParams(from: [Tensor, Tensor] = [W0, B0]): Tensor[] {
-  return from.map((t) => tensor(tidy(() => t.detach().toFloat32Array()), t.shape).requiresGrad_(true));
+  return from.map((t) =>
+    tensor(
+      tidy(() => t.detach().toFloat32Array()),
+      t.shape,
+    ).requiresGrad_(true),
+  );
 }
 
 /** One training step inside tidy: zeroGrad, forward, backward, clip-free step, schedule. */
@@ -77,8 +93,13 @@ for (const [name, make] of Object.entries(CASES)) {
     assert.equal(md.epoch, '3');
     for (let i = 0; i < 3; i++) trainStep(c, runC.opt, runC.sched);
 
-    tidy(() => a.forEach((p, i) => assert.deepEqual(p.detach().toFloat32Array(), c[i]!.detach().toFloat32Array(), `param ${i}`)));
-    assert.deepEqual(runC.opt.paramGroups.map((g) => g.lr), runA.opt.paramGroups.map((g) => g.lr));
+    tidy(() =>
+      a.forEach((p, i) => assert.deepEqual(p.detach().toFloat32Array(), c[i]!.detach().toFloat32Array(), `param ${i}`)),
+    );
+    assert.deepEqual(
+      runC.opt.paramGroups.map((g) => g.lr),
+      runA.opt.paramGroups.map((g) => g.lr),
+    );
     assert.deepEqual(runC.sched?.stateDict(), runA.sched?.stateDict());
     for (const r of [runA, runC]) r.opt.dispose();
     for (const p of [...a, ...c]) p.dispose();
@@ -93,7 +114,10 @@ test('state dict: torch-named state tensors by "<paramIndex>.<name>", hyperparam
   trainStep(p, opt, undefined);
   trainStep(p, opt, undefined);
   const { tensors, meta } = opt.stateDict();
-  assert.deepEqual([...tensors.keys()], ['0.exp_avg', '0.exp_avg_sq', '0.max_exp_avg_sq', '1.exp_avg', '1.exp_avg_sq', '1.max_exp_avg_sq']);
+  assert.deepEqual(
+    [...tensors.keys()],
+    ['0.exp_avg', '0.exp_avg_sq', '0.max_exp_avg_sq', '1.exp_avg', '1.exp_avg_sq', '1.max_exp_avg_sq'],
+  );
   assert.deepEqual(meta, {
     optimizer: 'Adam',
     paramGroups: [
@@ -118,17 +142,27 @@ test('loading state into the wrong optimiser or parameters fails with EARMARK_ST
     const adam = new Adam(p);
     trainStep(p, adam, undefined);
     const bytes = encodeOptimizerState(adam);
-    const stateErr = (re: RegExp) => (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_STATE_DICT' && re.test(e.message);
+    const stateErr = (re: RegExp) => (e: unknown) =>
+      e instanceof EarmarkError && e.code === 'EARMARK_STATE_DICT' && re.test(e.message);
     assert.throws(() => decodeOptimizerState(bytes, new SGD(freshParams(), { lr: 1 })), stateErr(/saved by Adam/));
-    assert.throws(() => decodeOptimizerState(bytes, new Adam([...freshParams()].reverse())),
-      stateErr(/'0\.exp_avg' is float32 \[3, 4\] but parameter 0 is float32 \[3\]/));
+    assert.throws(
+      () => decodeOptimizerState(bytes, new Adam([...freshParams()].reverse())),
+      stateErr(/'0\.exp_avg' is float32 \[3, 4\] but parameter 0 is float32 \[3\]/),
+    );
     const q = freshParams();
-    assert.throws(() => decodeOptimizerState(bytes, new Adam([{ params: [q[0]!] }, { params: [q[1]!] }])),
-      stateErr(/state has 1 parameter groups, this optimiser 2/));
+    assert.throws(
+      () => decodeOptimizerState(bytes, new Adam([{ params: [q[0]!] }, { params: [q[1]!] }])),
+      stateErr(/state has 1 parameter groups, this optimiser 2/),
+    );
     assert.throws(() => loadOptimizerStateSync(path.join(dir, 'nope.safetensors'), adam), /ENOENT/);
     const plain = new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]); // "{}": no optimiser metadata
-    assert.throws(() => decodeOptimizerState(plain, adam, {}, 'x.safetensors'),
-      (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_CHECKPOINT' && /x\.safetensors: no 'earmark\.optimizer'/.test(e.message));
+    assert.throws(
+      () => decodeOptimizerState(plain, adam, {}, 'x.safetensors'),
+      (e: unknown) =>
+        e instanceof EarmarkError &&
+        e.code === 'EARMARK_CHECKPOINT' &&
+        /x\.safetensors: no 'earmark\.optimizer'/.test(e.message),
+    );
     // a failed load leaves the optimiser's state as it was
     assert.equal(adam.stateDict().meta.steps[0], 1);
     adam.dispose();

@@ -39,37 +39,73 @@ test('the packed package imports from a project that has it in node_modules, and
   mkdirSync(cache, { recursive: true });
   const tmp = mkdtempSync(path.join(cache, 'pack-test-'));
   try {
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    ) as { filename: string; files: { path: string }[] }[];
     const files = packed[0]!.files.map((f) => f.path);
-    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'bin/earmark.js', 'native/binding.gyp']) assert.ok(files.includes(f), `the tarball holds ${f}`);
+    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'bin/earmark.js', 'native/binding.gyp'])
+      assert.ok(files.includes(f), `the tarball holds ${f}`);
     assert.ok(!files.some((f) => /\.test\.(js|d\.ts)$/.test(f)), 'no compiled tests in the tarball');
 
     const project = path.join(tmp, 'consumer');
     const pkg = path.join(project, 'node_modules', 'earmark');
     mkdirSync(pkg, { recursive: true });
     execFileSync('tar', ['-xzf', path.join(tmp, packed[0]!.filename), '-C', pkg, '--strip-components=1']);
-    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
 
     // import('earmark') at run time: the entry point resolves through "exports" and computes with the addon
     const script = `const m = await import('earmark');
       const t = m.tensor([1, 2, 3]);
       console.log(JSON.stringify({ sum: t.sum().item(), linear: typeof m.nn.Linear, run: typeof m.runExperiment, edge: typeof m.OnnxSession }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: project, encoding: 'utf8', timeout: 30_000, env: { ...process.env, EARMARK_ADDON: addon },
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, EARMARK_ADDON: addon },
     });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { sum: 6, linear: 'function', run: 'function', edge: 'function' });
-    const deep = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('earmark/dist/src/cli/main.js')"], { cwd: project, encoding: 'utf8', timeout: 30_000 });
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), {
+      sum: 6,
+      linear: 'function',
+      run: 'function',
+      edge: 'function',
+    });
+    const deep = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', "await import('earmark/dist/src/cli/main.js')"],
+      { cwd: project, encoding: 'utf8', timeout: 30_000 },
+    );
     assert.notEqual(deep.status, 0, 'modules outside "exports" are not importable by package path');
     assert.match(deep.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
 
     // the public names are typed: a consumer compiles against dist/src/index.d.ts, misuse does not
     writeFileSync(path.join(project, 'consumer.ts'), CONSUMER);
-    writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
-      files: ['consumer.ts'],
-    }));
-    const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', project], { encoding: 'utf8', timeout: 60_000 });
+    writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', project], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(tsc.status, 0, `the consumer does not compile:\n${tsc.stdout}${tsc.stderr}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

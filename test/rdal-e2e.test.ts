@@ -16,7 +16,16 @@ import { keepOutput } from './keep-output.js';
 
 const TINY = {
   model: { channels: [4, 4, 4, 8], latent: 8 },
-  train: { maxEpochs: 4, batchPairs: 4, alphaZeroEpochs: 1, alphaGamma: 100, period: 2, periodMask: 2, patienceEpochs: 2, patiencePeriods: 1 },
+  train: {
+    maxEpochs: 4,
+    batchPairs: 4,
+    alphaZeroEpochs: 1,
+    alphaGamma: 100,
+    period: 2,
+    periodMask: 2,
+    patienceEpochs: 2,
+    patiencePeriods: 1,
+  },
   attacker: { maxEpochs: 8, patience: 2, batchSize: 8 },
   maskTrain: { maxEpochs: 2, patience: 1 },
   mask: { channels: [2, 4] },
@@ -24,17 +33,31 @@ const TINY = {
 
 /** 2 classes × 4 clips per split (half with "speech": a 4 Hz-modulated 600 Hz tone), 1 s at 44.1 kHz. */
 function fakeSoundscapes(root: string): void {
-  const rows = ['path,split,event,event_index,speech,gender,speaker,snr_db,source,source_start_s,speech_source,speech_start_s,event_path'];
+  const rows = [
+    'path,split,event,event_index,speech,gender,speaker,snr_db,source,source_start_s,speech_source,speech_start_s,event_path',
+  ];
   const rng = new Rng(5);
   for (const split of ['train', 'val', 'eval']) {
     for (const [ci, ev] of ['hum', 'hiss'].entries()) {
       for (let k = 0; k < 4; k++) {
-        const event = Float32Array.from({ length: 44100 }, (_, i) => (ci === 0 ? 0.3 * Math.sin((2 * Math.PI * 120 * i) / 44100) : 0) + (ci === 1 ? 0.2 : 0.02) * rng.uniform(-1, 1));
+        const event = Float32Array.from(
+          { length: 44100 },
+          (_, i) =>
+            (ci === 0 ? 0.3 * Math.sin((2 * Math.PI * 120 * i) / 44100) : 0) +
+            (ci === 1 ? 0.2 : 0.02) * rng.uniform(-1, 1),
+        );
         const speech = k % 2 === 1;
         const gender = k === 1 ? 'female' : 'male';
         const stem = `e0${ci}_${split}_${k}`;
-        const rel = speech ? `${split}/${ev}/speech/${stem}_${gender}_S${k}.wav` : `${split}/${ev}/no_speech/${stem}.wav`;
-        const x = speech ? event.map((v, i) => v + 0.3 * Math.sin((2 * Math.PI * 4 * i) / 44100) ** 2 * Math.sin((2 * Math.PI * 600 * i) / 44100)) : event;
+        const rel = speech
+          ? `${split}/${ev}/speech/${stem}_${gender}_S${k}.wav`
+          : `${split}/${ev}/no_speech/${stem}.wav`;
+        const x = speech
+          ? event.map(
+              (v, i) =>
+                v + 0.3 * Math.sin((2 * Math.PI * 4 * i) / 44100) ** 2 * Math.sin((2 * Math.PI * 600 * i) / 44100),
+            )
+          : event;
         mkdirSync(path.join(root, path.dirname(rel)), { recursive: true });
         writeFileSync(path.join(root, rel), encodeWav(x, 44100));
         let eventRel = '';
@@ -43,7 +66,23 @@ function fakeSoundscapes(root: string): void {
           mkdirSync(path.join(root, path.dirname(eventRel)), { recursive: true });
           writeFileSync(path.join(root, eventRel), encodeWav(event, 44100));
         }
-        rows.push([rel, split, ev, ci, speech ? 'speech' : 'no_speech', speech ? gender : '', speech ? `S${k}` : '', speech ? '0' : '', 'synthetic', '0', '', '', eventRel].join(','));
+        rows.push(
+          [
+            rel,
+            split,
+            ev,
+            ci,
+            speech ? 'speech' : 'no_speech',
+            speech ? gender : '',
+            speech ? `S${k}` : '',
+            speech ? '0' : '',
+            'synthetic',
+            '0',
+            '',
+            '',
+            eventRel,
+          ].join(','),
+        );
       }
     }
   }
@@ -56,10 +95,20 @@ test('every method end to end: report.json, report.html, no leaked tensors', asy
     fakeSoundscapes(path.join(root, 'data'));
     const before = memory().numTensors;
     const out = path.join(root, 'run');
-    const report = await runRdalExperiment({ data: path.join(root, 'data'), methods: ['baseline', 'naive', 'rdal', 'rdal-m'], runs: 1,
-      config: resolveRdalConfig(TINY), out, quiet: true, log: () => undefined });
+    const report = await runRdalExperiment({
+      data: path.join(root, 'data'),
+      methods: ['baseline', 'naive', 'rdal', 'rdal-m'],
+      runs: 1,
+      config: resolveRdalConfig(TINY),
+      out,
+      quiet: true,
+      log: () => undefined,
+    });
     assert.equal(memory().numTensors, before);
-    assert.deepEqual(report.summary.map((s) => s.method), ['baseline', 'naive', 'rdal', 'rdal-m']);
+    assert.deepEqual(
+      report.summary.map((s) => s.method),
+      ['baseline', 'naive', 'rdal', 'rdal-m'],
+    );
     assert.equal(report.config.model.numClasses, 2); // taken from the data
     for (const r of report.runs) {
       assert.ok(r.eventAcc >= 0 && r.eventAcc <= 1);
@@ -92,11 +141,35 @@ test('trainRdal resumes from its checkpoint and reproduces the uninterrupted run
     const config = resolveRdalConfig({ ...TINY, train: { ...TINY.train, patiencePeriods: 5 } });
     const straight = trainRdal({ method: 'rdal', config, train: data.train, val: data.val, quiet: true });
     const dir = path.join(root, 'ckpt');
-    assert.throws(() => trainRdal({ method: 'rdal', config, train: data.train, val: data.val, dir, quiet: true,
-      onEpoch: (r) => { if (r.epoch === 2) throw new Error('interrupted'); } }), /interrupted/);
-    const resumed = trainRdal({ method: 'rdal', config, train: data.train, val: data.val, dir, resume: true, quiet: true });
+    assert.throws(
+      () =>
+        trainRdal({
+          method: 'rdal',
+          config,
+          train: data.train,
+          val: data.val,
+          dir,
+          quiet: true,
+          onEpoch: (r) => {
+            if (r.epoch === 2) throw new Error('interrupted');
+          },
+        }),
+      /interrupted/,
+    );
+    const resumed = trainRdal({
+      method: 'rdal',
+      config,
+      train: data.train,
+      val: data.val,
+      dir,
+      resume: true,
+      quiet: true,
+    });
     assert.equal(resumed.epochsRun, straight.epochsRun);
-    assert.deepEqual(resumed.history.map((h) => h.epoch), straight.history.map((h) => h.epoch));
+    assert.deepEqual(
+      resumed.history.map((h) => h.epoch),
+      straight.history.map((h) => h.epoch),
+    );
     const a = straight.encoder.stateDict();
     for (const [k, t] of resumed.encoder.stateDict()) {
       assert.deepEqual(Array.from(t.toFloat32Array()), Array.from(a.get(k)!.toFloat32Array()), k);

@@ -16,12 +16,16 @@ import { Rng } from '../src/util/rng.js';
 
 function tone(freq: number, seconds: number, rate: number, seed: number): Float32Array {
   const rng = new Rng(seed);
-  return Float32Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * freq * i) / rate) + 0.05 * rng.uniform(-1, 1));
+  return Float32Array.from(
+    { length: Math.round(seconds * rate) },
+    (_, i) => 0.3 * Math.sin((2 * Math.PI * freq * i) / rate) + 0.05 * rng.uniform(-1, 1),
+  );
 }
 
 function fakeCorpora(root: string): { fsd: string; libri: string } {
   const fsd = path.join(root, 'FSD50K');
-  for (const d of ['FSD50K.dev_audio', 'FSD50K.eval_audio', 'FSD50K.ground_truth']) mkdirSync(path.join(fsd, d), { recursive: true });
+  for (const d of ['FSD50K.dev_audio', 'FSD50K.eval_audio', 'FSD50K.ground_truth'])
+    mkdirSync(path.join(fsd, d), { recursive: true });
   const dev = ['fname,labels,mids,split'];
   const ev = ['fname,labels,mids'];
   let id = 100;
@@ -30,8 +34,12 @@ function fakeCorpora(root: string): { fsd: string; libri: string } {
     writeFileSync(path.join(fsd, dir, `${fname}.wav`), encodeWav(tone(freq, 1.5, 44100, id), 44100));
     return fname;
   };
-  for (const [label, extra, freq] of [['Bark', 'Dog,Animal', 300], ['Doorbell', 'Alarm', 1200]] as const) {
-    for (const split of ['train', 'train', 'train', 'train', 'val', 'val']) dev.push(`${clip('FSD50K.dev_audio', freq)},"${label},${extra}",/m/x,${split}`);
+  for (const [label, extra, freq] of [
+    ['Bark', 'Dog,Animal', 300],
+    ['Doorbell', 'Alarm', 1200],
+  ] as const) {
+    for (const split of ['train', 'train', 'train', 'train', 'val', 'val'])
+      dev.push(`${clip('FSD50K.dev_audio', freq)},"${label},${extra}",/m/x,${split}`);
     for (let k = 0; k < 2; k++) ev.push(`${clip('FSD50K.eval_audio', freq)},"${label},${extra}",/m/x`);
   }
   dev.push(`${clip('FSD50K.dev_audio', 500)},"Bark,Doorbell",/m/x,train`); // two classes at once: skipped
@@ -39,13 +47,23 @@ function fakeCorpora(root: string): { fsd: string; libri: string } {
   writeFileSync(path.join(fsd, 'FSD50K.ground_truth', 'dev.csv'), dev.join('\n') + '\n');
   writeFileSync(path.join(fsd, 'FSD50K.ground_truth', 'eval.csv'), ev.join('\n') + '\n');
   const libri = path.join(root, 'LibriSpeech');
-  const speakers = [['11', 'F'], ['12', 'F'], ['13', 'F'], ['21', 'M'], ['22', 'M'], ['23', 'M']] as const;
+  const speakers = [
+    ['11', 'F'],
+    ['12', 'F'],
+    ['13', 'F'],
+    ['21', 'M'],
+    ['22', 'M'],
+    ['23', 'M'],
+  ] as const;
   const lines = [';ID  |SEX| SUBSET           |MINUTES| NAME'];
   for (const [spk, sex] of speakers) {
     lines.push(`${spk} | ${sex} | dev-clean | 1.00 | Reader ${spk}`);
     const dir = path.join(libri, 'dev-clean', spk, '7');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, `${spk}-7-0000.wav`), encodeWav(tone(sex === 'F' ? 220 : 110, 1.2, 16000, Number(spk)), 16000));
+    writeFileSync(
+      path.join(dir, `${spk}-7-0000.wav`),
+      encodeWav(tone(sex === 'F' ? 220 : 110, 1.2, 16000, Number(spk)), 16000),
+    );
   }
   writeFileSync(path.join(libri, 'SPEAKERS.TXT'), lines.join('\n') + '\n');
   return { fsd, libri };
@@ -56,7 +74,13 @@ test('buildFsd50kMix: the soundscape layout from FSD50K + LibriSpeech, readable 
   try {
     const { fsd, libri } = fakeCorpora(root);
     const out = path.join(root, 'mix');
-    const counts = await buildFsd50kMix({ fsd50k: fsd, librispeech: libri, out, classes: { dog: 'Bark', bell: 'Doorbell' }, seed: 1 });
+    const counts = await buildFsd50kMix({
+      fsd50k: fsd,
+      librispeech: libri,
+      out,
+      classes: { dog: 'Bark', bell: 'Doorbell' },
+      seed: 1,
+    });
     assert.deepEqual(counts, { train: 8, val: 4, eval: 4 });
     const { records } = parseCsvRecords(readFileSync(path.join(out, 'labels.csv'), 'utf8'));
     assert.equal(records.length, 16);
@@ -64,10 +88,15 @@ test('buildFsd50kMix: the soundscape layout from FSD50K + LibriSpeech, readable 
       const rs = records.filter((r) => r['split'] === split);
       const sp = rs.filter((r) => r['speech'] === 'speech');
       assert.equal(sp.length * 2, rs.length, `${split}: half the clips carry speech`);
-      assert.equal(sp.filter((r) => r['gender'] === 'female').length, sp.filter((r) => r['gender'] === 'male').length, `${split}: gender-balanced`);
+      assert.equal(
+        sp.filter((r) => r['gender'] === 'female').length,
+        sp.filter((r) => r['gender'] === 'male').length,
+        `${split}: gender-balanced`,
+      );
     }
     const spkSplits = new Map<string, Set<string>>();
-    for (const r of records.filter((x) => x['speaker'])) spkSplits.set(r['speaker']!, (spkSplits.get(r['speaker']!) ?? new Set()).add(r['split']!));
+    for (const r of records.filter((x) => x['speaker']))
+      spkSplits.set(r['speaker']!, (spkSplits.get(r['speaker']!) ?? new Set()).add(r['split']!));
     for (const [s, splits] of spkSplits) assert.equal(splits.size, 1, `speaker ${s} is in one split only`);
     // a mixture minus its event part is the (scaled) speech: non-zero, and the event part is the clip's event
     const m = records.find((r) => r['speech'] === 'speech')!;

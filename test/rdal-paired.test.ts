@@ -22,14 +22,35 @@ test("Student's t two-sided p-values: closed forms for df 1–3 and the table va
 });
 
 function run(method: RdalMethod, seed: number, speechAuc: number): RdalRunMetrics {
-  return { method, run: seed, seed, eventAcc: 0.9, eventMacroF1: 0.9, advAcc: 0.5, speechAcc: 0.6, speechRecall: 0.6, speechAuc, speechValBce: 0.6,
-    genderAcc: 0.5, genderAuc: 0.5, bestEpoch: 1, epochsRun: 2, seconds: 1, speechProb: [], speechLabel: [] };
+  return {
+    method,
+    run: seed,
+    seed,
+    eventAcc: 0.9,
+    eventMacroF1: 0.9,
+    advAcc: 0.5,
+    speechAcc: 0.6,
+    speechRecall: 0.6,
+    speechAuc,
+    speechValBce: 0.6,
+    genderAcc: 0.5,
+    genderAuc: 0.5,
+    bestEpoch: 1,
+    epochsRun: 2,
+    seconds: 1,
+    speechProb: [],
+    speechLabel: [],
+  };
 }
 
 test('paired comparison over seeds: mean ± std of the differences, t and p by hand; unpaired seeds are left out; the paired check', () => {
   const naive = [0.8, 0.75, 0.78, 0.82];
   const rdal = [0.6, 0.62, 0.55, 0.66];
-  const runs = [...naive.map((v, s) => run('naive', s, v)), ...rdal.map((v, s) => run('rdal', s, v)), run('rdal', 9, 0.1)];
+  const runs = [
+    ...naive.map((v, s) => run('naive', s, v)),
+    ...rdal.map((v, s) => run('rdal', s, v)),
+    run('rdal', 9, 0.1),
+  ];
   const c = pairedComparison(runs, 'naive', 'rdal', 'speechAuc');
   assert.deepEqual(c.seeds, [0, 1, 2, 3]);
   // differences 0.20, 0.13, 0.23, 0.16: mean 0.18, Σ(d − mean)² = 0.0058
@@ -42,11 +63,25 @@ test('paired comparison over seeds: mean ± std of the differences, t and p by h
   close(c.p!, 1 - (2 / Math.PI) * (Math.atan(u) + u / (1 + u * u)));
   assert.ok(c.p! < 0.01);
   // one seed, or no spread: no test
-  assert.equal(pairedComparison(runs.filter((r) => r.seed === 0), 'naive', 'rdal', 'speechAuc').p, null);
+  assert.equal(
+    pairedComparison(
+      runs.filter((r) => r.seed === 0),
+      'naive',
+      'rdal',
+      'speechAuc',
+    ).p,
+    null,
+  );
   assert.equal(pairedComparison(runs, 'naive', 'naive', 'speechAuc').p, null);
   assert.equal(pairedComparisons(runs, ['naive', 'rdal']).length, 3);
-  const flat = Object.fromEntries(METRIC_KEYS.map((k) => [k, { mean: 0.5, std: 0, n: 4 }])) as RdalSummaryRow['metrics'];
-  const summary = (['naive', 'rdal'] as const).map((m): RdalSummaryRow => ({ method: m, runs: 4, metrics: { ...flat } }));
+  const flat = Object.fromEntries(
+    METRIC_KEYS.map((k) => [k, { mean: 0.5, std: 0, n: 4 }]),
+  ) as RdalSummaryRow['metrics'];
+  const summary = (['naive', 'rdal'] as const).map((m): RdalSummaryRow => ({
+    method: m,
+    runs: 4,
+    metrics: { ...flat },
+  }));
   for (const s of summary) {
     const v = s.method === 'naive' ? naive : rdal;
     const mean = v.reduce((a, b) => a + b) / 4;

@@ -10,9 +10,19 @@ import { arange, memory, tensor, tidy, zeros, type DType, type Tensor } from '..
 import { repoRoot } from '../src/util/paths.js';
 
 const FIXTURES = path.join(repoRoot(), 'test/fixtures/safetensors');
-const DTYPES: Record<string, DType> = { F32: 'float32', F64: 'float64', I64: 'int64', I32: 'int32', U8: 'uint8', BOOL: 'bool' };
+const DTYPES: Record<string, DType> = {
+  F32: 'float32',
+  F64: 'float64',
+  I64: 'int64',
+  I32: 'int32',
+  U8: 'uint8',
+  BOOL: 'bool',
+};
 
-interface Spec { metadata: Record<string, string>; tensors: Record<string, { dtype: string; shape: number[]; values: number[] }> }
+interface Spec {
+  metadata: Record<string, string>;
+  tensors: Record<string, { dtype: string; shape: number[]; values: number[] }>;
+}
 const spec = JSON.parse(readFileSync(path.join(FIXTURES, 'small.json'), 'utf8')) as Spec;
 
 /** The golden's tensors, in small.json's (not the file's) order. */
@@ -20,8 +30,16 @@ function goldenTensors(): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [name, s] of Object.entries(spec.tensors)) {
     const dtype = DTYPES[s.dtype]!;
-    const data = dtype === 'int64' ? BigInt64Array.from(s.values, (v) => BigInt(v)) : dtype === 'float64' ? Float64Array.from(s.values)
-      : dtype === 'int32' ? Int32Array.from(s.values) : dtype === 'float32' ? Float32Array.from(s.values) : Uint8Array.from(s.values);
+    const data =
+      dtype === 'int64'
+        ? BigInt64Array.from(s.values, (v) => BigInt(v))
+        : dtype === 'float64'
+          ? Float64Array.from(s.values)
+          : dtype === 'int32'
+            ? Int32Array.from(s.values)
+            : dtype === 'float32'
+              ? Float32Array.from(s.values)
+              : Uint8Array.from(s.values);
     out.set(name, tensor(data, s.shape, { dtype }));
   }
   return out;
@@ -44,10 +62,16 @@ test('encodeSafetensors writes the same bytes as the reference writer', () => {
 test('decodeSafetensors reads the reference file: names, dtypes, shapes, values, metadata', () => {
   const before = memory().numTensors;
   tidy(() => {
-    const { tensors, metadata } = decodeSafetensors(readFileSync(path.join(FIXTURES, 'small.safetensors')), 'small.safetensors');
+    const { tensors, metadata } = decodeSafetensors(
+      readFileSync(path.join(FIXTURES, 'small.safetensors')),
+      'small.safetensors',
+    );
     assert.deepEqual(metadata, spec.metadata);
     // file order: dtype rank descending, then UTF-8 name order
-    assert.deepEqual([...tensors.keys()], ['step', 'mean', 'bias', 'empty', 'weight', 'counts', 'aardvark', 'pixels', '\uff57', '\u{1f3a7}', 'mask']);
+    assert.deepEqual(
+      [...tensors.keys()],
+      ['step', 'mean', 'bias', 'empty', 'weight', 'counts', 'aardvark', 'pixels', '\uff57', '\u{1f3a7}', 'mask'],
+    );
     for (const [name, s] of Object.entries(spec.tensors)) {
       const t = tensors.get(name)!;
       assert.equal(t.dtype, DTYPES[s.dtype], name);
@@ -93,13 +117,16 @@ function fileWith(header: string, dataLen: number, declared?: bigint): Uint8Arra
 }
 
 function rejects(bytes: Uint8Array, message: RegExp): void {
-  assert.throws(() => decodeSafetensors(bytes, 'bad.safetensors'), (e: unknown) => {
-    assert.ok(e instanceof EarmarkError, `expected EarmarkError, got ${String(e)}`);
-    assert.equal(e.code, 'EARMARK_SAFETENSORS');
-    assert.match(e.message, /^bad\.safetensors: /);
-    assert.match(e.message, message);
-    return true;
-  });
+  assert.throws(
+    () => decodeSafetensors(bytes, 'bad.safetensors'),
+    (e: unknown) => {
+      assert.ok(e instanceof EarmarkError, `expected EarmarkError, got ${String(e)}`);
+      assert.equal(e.code, 'EARMARK_SAFETENSORS');
+      assert.match(e.message, /^bad\.safetensors: /);
+      assert.match(e.message, message);
+      return true;
+    },
+  );
 }
 
 const t = (name: string, dtype: string, shape: number[], b: number, e: number): string =>
@@ -111,11 +138,20 @@ test('malformed safetensors files are rejected with the file name and a fix', ()
   rejects(fileWith('{}', 0, 64n), /declares a 64-byte header but the file has 16 bytes/);
   rejects(fileWith('{"a": nope}', 0), /header is not valid JSON/);
   rejects(fileWith('[1, 2]', 0), /header is not a JSON object/);
-  rejects(fileWith(`{${t('a', 'F16', [2], 0, 4)}}`, 4), /tensor 'a' has dtype "F16", which earmark does not read.*Supported: .*F32/);
+  rejects(
+    fileWith(`{${t('a', 'F16', [2], 0, 4)}}`, 4),
+    /tensor 'a' has dtype "F16", which earmark does not read.*Supported: .*F32/,
+  );
   rejects(fileWith(`{${t('a', 'Q7', [2], 0, 4)}}`, 4), /dtype "Q7"/);
   rejects(fileWith(`{${t('a', 'F32', [2], 0, 800)}}`, 8), /'a' has data_offsets \[0, 800\] outside the 8 data bytes/);
-  rejects(fileWith(`{${t('a', 'F32', [2], 0, 8)},${t('b', 'F32', [2], 4, 12)}}`, 12), /'b' starts at byte 4 .*ends at 8 \(overlap\)/);
-  rejects(fileWith(`{${t('a', 'F32', [1], 0, 4)},${t('b', 'F32', [1], 8, 12)}}`, 12), /'b' starts at byte 8 .*ends at 4 \(gap\)/);
+  rejects(
+    fileWith(`{${t('a', 'F32', [2], 0, 8)},${t('b', 'F32', [2], 4, 12)}}`, 12),
+    /'b' starts at byte 4 .*ends at 8 \(overlap\)/,
+  );
+  rejects(
+    fileWith(`{${t('a', 'F32', [1], 0, 4)},${t('b', 'F32', [1], 8, 12)}}`, 12),
+    /'b' starts at byte 8 .*ends at 4 \(gap\)/,
+  );
   rejects(fileWith(`{${t('a', 'F32', [3], 0, 8)}}`, 8), /'a' is F32 \[3\] = 12 bytes, but its data_offsets span 8/);
   rejects(fileWith(`{${t('a', 'U8', [2], 0, 2)},${t('a', 'U8', [2], 2, 4)}}`, 4), /names 'a' twice/);
   rejects(fileWith(`{${t('a', 'U8', [2], 0, 2)}}`, 10), /8 bytes after the last tensor/);
@@ -130,10 +166,19 @@ test('bad encode calls raise TypeError/RangeError naming the argument', () => {
   const before = memory().numTensors;
   tidy(() => {
     const z = zeros([2]);
-    assert.throws(() => encodeSafetensors({ w: 3 as unknown as Tensor }), { name: 'TypeError', message: /'tensors\.w' must be a Tensor/ });
-    assert.throws(() => encodeSafetensors({ w: z }, { step: 3 as unknown as string }), { name: 'TypeError', message: /'metadata\.step' must be a string/ });
+    assert.throws(() => encodeSafetensors({ w: 3 as unknown as Tensor }), {
+      name: 'TypeError',
+      message: /'tensors\.w' must be a Tensor/,
+    });
+    assert.throws(() => encodeSafetensors({ w: z }, { step: 3 as unknown as string }), {
+      name: 'TypeError',
+      message: /'metadata\.step' must be a string/,
+    });
     assert.throws(() => encodeSafetensors({ __metadata__: z }), { name: 'RangeError', message: /'__metadata__'/ });
-    assert.throws(() => encodeSafetensors(null as unknown as Map<string, Tensor>), { name: 'TypeError', message: /'tensors'/ });
+    assert.throws(() => encodeSafetensors(null as unknown as Map<string, Tensor>), {
+      name: 'TypeError',
+      message: /'tensors'/,
+    });
   });
   assert.equal(memory().numTensors, before);
 });

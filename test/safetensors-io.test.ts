@@ -19,7 +19,10 @@ test('writeFileAtomic replaces a file whole and leaves no temp file', async () =
   assert.equal(readFileSync(p, 'utf8'), 'new contents');
   writeFileAtomicSync(p, new Uint8Array([104, 105]));
   assert.equal(readFileSync(p, 'utf8'), 'hi');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('a.txt')), ['a.txt']);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('a.txt')),
+    ['a.txt'],
+  );
 });
 
 test('a failed atomic write removes its temp file and keeps the target', async () => {
@@ -30,13 +33,20 @@ test('a failed atomic write removes its temp file and keeps the target', async (
   assert.deepEqual(readdirSync(sub), ['target']);
   await assert.rejects(writeFileAtomic(path.join(dir, 'missing-dir', 'f'), 'x'), /ENOENT/);
   assert.throws(() => writeFileAtomicSync('', 'x'), { name: 'TypeError', message: /'path'/ });
-  assert.throws(() => writeFileAtomicSync(path.join(dir, 'n'), 3 as unknown as string), { name: 'TypeError', message: /'data'/ });
+  assert.throws(() => writeFileAtomicSync(path.join(dir, 'n'), 3 as unknown as string), {
+    name: 'TypeError',
+    message: /'data'/,
+  });
 });
 
 test('saveSafetensors → loadSafetensors round-trips tensors and metadata (async and sync)', async () => {
   const before = memory().numTensors;
   const p = path.join(dir, 'model.safetensors');
-  const src = tidy(() => ({ 'conv.weight': randn([4, 3, 5]), 'conv.bias': randn([4]), 'bn.num_batches_tracked': arange(7, 8) }));
+  const src = tidy(() => ({
+    'conv.weight': randn([4, 3, 5]),
+    'conv.bias': randn([4]),
+    'bn.num_batches_tracked': arange(7, 8),
+  }));
   await saveSafetensors(p, src, { format: 'pt' });
   const loaded = await loadSafetensors(p);
   assert.deepEqual(loaded.metadata, { format: 'pt' });
@@ -49,6 +59,9 @@ test('saveSafetensors → loadSafetensors round-trips tensors and metadata (asyn
     assert.equal(again.metadata, null);
   });
   for (const t of Object.values(src)) t.dispose();
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('model')), ['model.safetensors']);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('model')),
+    ['model.safetensors'],
+  );
   assert.equal(memory().numTensors, before);
 });

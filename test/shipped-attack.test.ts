@@ -38,7 +38,8 @@ function corpus(): (Utterance & { female: number })[] {
       for (let i = 0; i < x.length; i++) {
         const t = i / 16000;
         const f = f0 * (1 + 0.03 * k + 0.05 * t) + 3 * Math.sin(2 * Math.PI * 4 * t);
-        for (let h = 1; h <= 8; h++) x[i]! += (0.25 / h) * Math.sin(2 * Math.PI * f * h * t + k) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 3 * t + s));
+        for (let h = 1; h <= 8; h++)
+          x[i]! += (0.25 / h) * Math.sin(2 * Math.PI * f * h * t + k) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 3 * t + s));
       }
       const file = path.join(dir, `s${s}_${k}.wav`);
       writeFileSync(file, encodeWav(x, 16000));
@@ -61,32 +62,62 @@ function zeroedModel(): string {
 
 function corr(a: Float32Array, b: Float32Array): number {
   const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
-  ma /= n; mb /= n;
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < n; i++) { const u = a[i]! - ma, v = b[i]! - mb; ab += u * v; aa += u * u; bb += v * v; }
+  let ma = 0,
+    mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < n; i++) {
+    const u = a[i]! - ma,
+      v = b[i]! - mb;
+    ab += u * v;
+    aa += u * u;
+    bb += v * v;
+  }
   return ab / Math.sqrt(aa * bb);
 }
 
 /** The shipped PCM of every utterance, re-analysed (per-utterance normalised), through shipped.ts. */
 async function shippedPcm(utts: Utterance[], onnx: string, method: PhaseMethod): Promise<Float32Array[]> {
-  const options = { onnx, modelHash: `zeroed-${method}`, window: { windowFrames: 128, lookaheadFrames: 16, outputMean: 1, outputStd: 1 },
-    synthesis: resolveSynthesisConfig({ method }), formats: ['pcm'] };
+  const options = {
+    onnx,
+    modelHash: `zeroed-${method}`,
+    window: { windowFrames: 128, lookaheadFrames: 16, outputMean: 1, outputStd: 1 },
+    synthesis: resolveSynthesisConfig({ method }),
+    formats: ['pcm'],
+  };
   return Promise.all(utts.map(async (u) => (await shippedFeatures(u, options)).data));
 }
 
 /** Informed gender attacker: trained on takes 0–1 (val: take 2) of every speaker, tested on take 3. */
-async function informedAttack(utts: (Utterance & { female: number })[], specs: Float32Array[]): Promise<ReturnType<typeof scoreClassification>> {
+async function informedAttack(
+  utts: (Utterance & { female: number })[],
+  specs: Float32Array[],
+): Promise<ReturnType<typeof scoreClassification>> {
   const part = (takes: number[]): LabelledSet => {
     const idx = utts.map((u, i) => [u, i] as const).filter(([u]) => takes.includes(Number(u.id.split('_')[1])));
-    const set: SpecSet = { ids: idx.map(([u]) => u.id), specs: idx.map(([, i]) => specs[i]!), frames: idx.map(([, i]) => specs[i]!.length / 161), nFreq: 161 };
+    const set: SpecSet = {
+      ids: idx.map(([u]) => u.id),
+      specs: idx.map(([, i]) => specs[i]!),
+      frames: idx.map(([, i]) => specs[i]!.length / 161),
+      nFreq: 161,
+    };
     return { set, labels: idx.map(([u]) => u.female), numClasses: 2 };
   };
   const [train, val, test] = [part([0, 1]), part([2]), part([3])];
   manualSeed(5);
   const r = await trainClassifier({
-    name: 'informed gender', modelConfig: resolveDeepSpeech2Config({ numClasses: 2, convChannels: 4, rnnLayers: 1, hiddenSize: 16 }), train, val, quiet: true,
+    name: 'informed gender',
+    modelConfig: resolveDeepSpeech2Config({ numClasses: 2, convChannels: 4, rnnLayers: 1, hiddenSize: 16 }),
+    train,
+    val,
+    quiet: true,
     config: resolveClassifierTrainConfig({ epochs: 8, batchSize: 8, cropFrames: 32, lr: 3e-3, seed: 5 }),
   });
   const s = scoreClassification(predict(r.model, test.set), test.labels, 2, 0);
@@ -100,20 +131,30 @@ test('a zeroed obfuscator: the re-analysed shipped PCM does not correlate with t
   const onnx = zeroedModel();
   const safe = await shippedPcm(utts, onnx, 'rtisi-la');
   const fe = new Ds2Frontend();
-  const inputs = await Promise.all(utts.map(async (u, i) => {
-    const x = fe.analyze((await loadAudio(u.path, { mono: true, sampleRate: 16000 })).samples).logMag;
-    assert.equal(x.length, safe[i]!.length, `${u.id}: the output has the input's frames`);
-    normalizeInPlace(x);
-    return x;
-  }));
+  const inputs = await Promise.all(
+    utts.map(async (u, i) => {
+      const x = fe.analyze((await loadAudio(u.path, { mono: true, sampleRate: 16000 })).samples).logMag;
+      assert.equal(x.length, safe[i]!.length, `${u.id}: the output has the input's frames`);
+      normalizeInPlace(x);
+      return x;
+    }),
+  );
   const r = corr(Float32Array.from(inputs.flatMap((x) => [...x])), Float32Array.from(safe.flatMap((x) => [...x])));
   t.diagnostic(`correlation of the re-analysed shipped PCM with the input: ${r.toFixed(4)}`);
   assert.ok(Math.abs(r) < 0.05, `re-analysed PCM correlates ${r.toFixed(3)} with the input (limit 0.05)`);
   const attack = await informedAttack(utts, safe);
   const unsafe = await informedAttack(utts, await shippedPcm(utts, onnx, 'unsafe-original-phase'));
-  t.diagnostic(`informed gender attacker on the shipped PCM: ${(100 * attack.accuracy).toFixed(1)}% [${(100 * attack.accuracyCI.lo).toFixed(1)}, ` +
-    `${(100 * attack.accuracyCI.hi).toFixed(1)}]; with the original phase: ${(100 * unsafe.accuracy).toFixed(1)}% [${(100 * unsafe.accuracyCI.lo).toFixed(1)}, ${(100 * unsafe.accuracyCI.hi).toFixed(1)}]`);
-  assert.ok(attack.accuracyCI.lo <= 0.5 && 0.5 <= attack.accuracyCI.hi, `the informed attacker on phase-free PCM must be at chance within its interval: ${JSON.stringify(attack.accuracyCI)}`);
-  assert.ok(unsafe.accuracyCI.lo > 0.5, `control: with the original phase the attacker recovers gender (${JSON.stringify(unsafe.accuracyCI)})`);
+  t.diagnostic(
+    `informed gender attacker on the shipped PCM: ${(100 * attack.accuracy).toFixed(1)}% [${(100 * attack.accuracyCI.lo).toFixed(1)}, ` +
+      `${(100 * attack.accuracyCI.hi).toFixed(1)}]; with the original phase: ${(100 * unsafe.accuracy).toFixed(1)}% [${(100 * unsafe.accuracyCI.lo).toFixed(1)}, ${(100 * unsafe.accuracyCI.hi).toFixed(1)}]`,
+  );
+  assert.ok(
+    attack.accuracyCI.lo <= 0.5 && 0.5 <= attack.accuracyCI.hi,
+    `the informed attacker on phase-free PCM must be at chance within its interval: ${JSON.stringify(attack.accuracyCI)}`,
+  );
+  assert.ok(
+    unsafe.accuracyCI.lo > 0.5,
+    `control: with the original phase the attacker recovers gender (${JSON.stringify(unsafe.accuracyCI)})`,
+  );
   assert.equal(memory().numTensors, before);
 });

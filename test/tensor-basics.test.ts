@@ -13,7 +13,10 @@ test('typed arrays round-trip through libtorch for every dtype', () => {
   assert.deepEqual(i64.toArray(), [1, -(2 ** 40)]);
   const b = tensor(new Uint8Array([1, 0, 1]), [3], { dtype: 'bool' });
   assert.equal(b.dtype, 'bool');
-  assert.equal(tidy(() => b.sum().item()), 2);
+  assert.equal(
+    tidy(() => b.sum().item()),
+    2,
+  );
   for (const t of [f32, f64, i64, b]) t.dispose();
   assert.equal(memory().numTensors, before);
 });

@@ -10,18 +10,30 @@ import { hammingWindow, memory, tensor, tidy, type Tensor } from '../src/tensor/
 
 // ---- fixture loading ----
 
-interface ArrayEntry { file: string; dtype: 'float32' | 'float64' | 'int64'; shape: number[] }
+interface ArrayEntry {
+  file: string;
+  dtype: 'float32' | 'float64' | 'int64';
+  shape: number[];
+}
 
 const DIR = path.join(repoRoot(), 'test/fixtures/tensor');
-const MANIFEST = JSON.parse(readFileSync(path.join(DIR, 'tensor.json'), 'utf8')) as { arrays: Record<string, ArrayEntry> };
+const MANIFEST = JSON.parse(readFileSync(path.join(DIR, 'tensor.json'), 'utf8')) as {
+  arrays: Record<string, ArrayEntry>;
+};
 
 /** A fixture array as a Tensor of its stored dtype and shape. */
 function golden(name: string): Tensor {
   const e = MANIFEST.arrays[name];
-  if (e === undefined) throw new Error(`test/fixtures/tensor/tensor.json has no array '${name}'; rerun scripts/goldens/tensor.py`);
+  if (e === undefined)
+    throw new Error(`test/fixtures/tensor/tensor.json has no array '${name}'; rerun scripts/goldens/tensor.py`);
   const buf = readFileSync(path.join(DIR, e.file));
   const bytes = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  const data = e.dtype === 'float32' ? new Float32Array(bytes) : e.dtype === 'float64' ? new Float64Array(bytes) : new BigInt64Array(bytes);
+  const data =
+    e.dtype === 'float32'
+      ? new Float32Array(bytes)
+      : e.dtype === 'float64'
+        ? new Float64Array(bytes)
+        : new BigInt64Array(bytes);
   return tensor(data, e.shape);
 }
 
@@ -34,7 +46,10 @@ function assertClose(actual: Tensor, expected: Tensor, atol: number, rtol = 0, w
   let worstExcess = 0;
   for (let i = 0; i < a.length; i++) {
     const excess = Math.abs(a[i]! - b[i]!) - (atol + rtol * Math.abs(b[i]!));
-    if (!(excess <= 0) && (worst < 0 || excess > worstExcess)) { worst = i; worstExcess = excess; }
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess)) {
+      worst = i;
+      worstExcess = excess;
+    }
   }
   assert.ok(worst < 0, `${what}: element ${worst} is ${a[worst]} but PyTorch gives ${b[worst]}`);
 }
@@ -72,7 +87,10 @@ goldenTest('istft inverts stft and matches torch.istft', () => {
 
 goldenTest('stft of a batch equals stft of each signal', () => {
   const s = golden('signal');
-  const batch = s.unsqueeze(0).expand([3, 1600]).mul(tensor([1, -0.5, 2], [3, 1]));
+  const batch = s
+    .unsqueeze(0)
+    .expand([3, 1600])
+    .mul(tensor([1, -0.5, 2], [3, 1]));
   const spec = batch.stft(320, { hopLength: 160, window: hammingWindow(320) });
   assert.deepEqual(spec.shape, [3, 161, 11, 2]);
   assertClose(spec.select(0, 1), golden('stft').mul(-0.5), 1e-4, 1e-5, 'batch item 1');
@@ -84,7 +102,13 @@ goldenTest('var and std are unbiased by default (n - 1), biased on request', () 
   const x = golden('x');
   assertClose(x.var(), golden('var_all'), 1e-12, 1e-12, 'var()');
   assertClose(x.var(1), golden('var_dim1'), 1e-12, 1e-12, 'var(1)');
-  assertClose(x.var(0, { unbiased: false, keepdim: true }), golden('var_dim0_biased_keepdim'), 1e-12, 1e-12, 'var(0, biased)');
+  assertClose(
+    x.var(0, { unbiased: false, keepdim: true }),
+    golden('var_dim0_biased_keepdim'),
+    1e-12,
+    1e-12,
+    'var(0, biased)',
+  );
   assertClose(x.std(1), golden('std_dim1'), 1e-12, 1e-12, 'std(1)');
 });
 

@@ -5,8 +5,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  arange, cat, cudaAvailable, isGradEnabled, manualSeed, memory, noGrad, ones, rand, randn, stack, tensor,
-  tidy, zeros, type Tensor,
+  arange,
+  cat,
+  cudaAvailable,
+  isGradEnabled,
+  manualSeed,
+  memory,
+  noGrad,
+  ones,
+  rand,
+  randn,
+  stack,
+  tensor,
+  tidy,
+  zeros,
+  type Tensor,
 } from '../src/tensor/index.js';
 
 /** Run in tidy and check that every tensor made was freed. */
@@ -21,7 +34,11 @@ function tensorTest(name: string, body: () => void, opts: { todo?: string } = {}
 const values = (t: Tensor): number[] => t.toArray();
 
 // x = [[1, 5, 2], [7, 0, 3]] as float32
-const sample = (): Tensor => tensor([[1, 5, 2], [7, 0, 3]]);
+const sample = (): Tensor =>
+  tensor([
+    [1, 5, 2],
+    [7, 0, 3],
+  ]);
 
 // ---- reductions ----
 
@@ -67,7 +84,10 @@ tensorTest('argmax over all elements (flat index) and along a dim', () => {
 // ---- joins and splits ----
 
 tensorTest('cat joins along an existing dim, stack along a new one', () => {
-  const a = tensor([[1, 2], [3, 4]]);
+  const a = tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const b = tensor([[5, 6]]);
   assert.deepEqual(cat([a, b]).shape, [3, 2]);
   assert.deepEqual(values(cat([a, b])), [1, 2, 3, 4, 5, 6]);
@@ -81,10 +101,26 @@ tensorTest('cat joins along an existing dim, stack along a new one', () => {
 
 tensorTest('chunk and split: equal parts with a short last one', () => {
   const x = arange(10);
-  assert.deepEqual(x.chunk(3).map((c) => c.shape[0]), [4, 4, 2]);
-  assert.deepEqual(x.split(4).map((c) => values(c)), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+  assert.deepEqual(
+    x.chunk(3).map((c) => c.shape[0]),
+    [4, 4, 2],
+  );
+  assert.deepEqual(
+    x.split(4).map((c) => values(c)),
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ],
+  );
   const m = arange(12).reshape([3, 4]);
-  assert.deepEqual(m.chunk(2, 1).map((c) => c.shape), [[3, 2], [3, 2]]);
+  assert.deepEqual(
+    m.chunk(2, 1).map((c) => c.shape),
+    [
+      [3, 2],
+      [3, 2],
+    ],
+  );
   assert.deepEqual(values(m.split(3, 1)[1]!), [3, 7, 11]);
 });
 
@@ -100,7 +136,15 @@ tensorTest('index (advanced), indexSelect and gather', () => {
   assert.deepEqual(values(m.index([m.gt(8)])), [9, 10, 11]); // a boolean mask
   assert.deepEqual(values(m.indexSelect(0, rows)), [8, 9, 10, 11, 0, 1, 2, 3]);
   assert.deepEqual(values(m.indexSelect(1, cols)), [1, 3, 5, 7, 9, 11]);
-  const g = tensor([[3, 0], [1, 1], [2, 0]], undefined, { dtype: 'int64' });
+  const g = tensor(
+    [
+      [3, 0],
+      [1, 1],
+      [2, 0],
+    ],
+    undefined,
+    { dtype: 'int64' },
+  );
   assert.deepEqual(values(m.gather(1, g)), [3, 0, 5, 5, 10, 8]);
   assert.deepEqual(values(m.select(0, 1)), [4, 5, 6, 7]);
   assert.deepEqual(values(m.slice(1, 1, null, 2)), [1, 3, 5, 7, 9, 11]);
@@ -172,7 +216,13 @@ tensorTest('noGrad disables recording and restores the previous mode, even on th
   });
   assert.equal(y.requiresGrad, false);
   assert.equal(isGradEnabled(), true);
-  assert.throws(() => noGrad(() => { throw new Error('inside'); }), /inside/);
+  assert.throws(
+    () =>
+      noGrad(() => {
+        throw new Error('inside');
+      }),
+    /inside/,
+  );
   assert.equal(isGradEnabled(), true);
   noGrad(() => noGrad(() => undefined)); // nested: the outer mode comes back
   assert.equal(isGradEnabled(), true);
@@ -231,34 +281,58 @@ tensorTest("the 'cpu' device works everywhere", () => {
   assert.equal(arange(3, undefined, 1, { device: 'cpu' }).device, 'cpu');
 });
 
-test("'cuda' without a CUDA libtorch throws an Error that names the device", { skip: cudaAvailable() ? 'this libtorch has CUDA' : false }, () => {
-  const before = memory().numTensors;
-  assert.throws(() => zeros([2], { device: 'cuda' }), (e: unknown) => e instanceof Error && /cuda/i.test(e.message));
-  assert.throws(() => tidy(() => randn([2]).to('cuda')), (e: unknown) => e instanceof Error && /cuda/i.test(e.message));
-  assert.equal(memory().numTensors, before);
-});
+test(
+  "'cuda' without a CUDA libtorch throws an Error that names the device",
+  { skip: cudaAvailable() ? 'this libtorch has CUDA' : false },
+  () => {
+    const before = memory().numTensors;
+    assert.throws(
+      () => zeros([2], { device: 'cuda' }),
+      (e: unknown) => e instanceof Error && /cuda/i.test(e.message),
+    );
+    assert.throws(
+      () => tidy(() => randn([2]).to('cuda')),
+      (e: unknown) => e instanceof Error && /cuda/i.test(e.message),
+    );
+    assert.equal(memory().numTensors, before);
+  },
+);
 
 // libtorch's own message is a dispatcher dump (~4 KB listing every backend); the factories check
 // cudaAvailable() first and say what to do instead
-test("'cuda' without CUDA: the message is short and says how to fix it", {
-  skip: cudaAvailable() ? 'this libtorch has CUDA' : false,
-}, () => {
-  let message = '';
-  try { zeros([2], { device: 'cuda' }).dispose(); } catch (e) { message = (e as Error).message; }
-  assert.ok(/'cuda'/.test(message) && /cpu/i.test(message) && message.length < 400,
-    `got ${message.length} characters starting: ${message.slice(0, 100)}`);
-});
+test(
+  "'cuda' without CUDA: the message is short and says how to fix it",
+  {
+    skip: cudaAvailable() ? 'this libtorch has CUDA' : false,
+  },
+  () => {
+    let message = '';
+    try {
+      zeros([2], { device: 'cuda' }).dispose();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert.ok(
+      /'cuda'/.test(message) && /cpu/i.test(message) && message.length < 400,
+      `got ${message.length} characters starting: ${message.slice(0, 100)}`,
+    );
+  },
+);
 
 // tensor(data, shape, { device }) must throw, never abort the process (native/src/tensor.cc FromBuffer
 // guards the move): run it in a child so an abort cannot kill the runner
-test("tensor(data, shape, { device: 'cuda' }) without CUDA throws instead of aborting the process", {
-  skip: cudaAvailable() ? 'this libtorch has CUDA' : false,
-}, () => {
-  const index = new URL('../src/tensor/index.js', import.meta.url).href;
-  const script = `import { tensor } from ${JSON.stringify(index)};
+test(
+  "tensor(data, shape, { device: 'cuda' }) without CUDA throws instead of aborting the process",
+  {
+    skip: cudaAvailable() ? 'this libtorch has CUDA' : false,
+  },
+  () => {
+    const index = new URL('../src/tensor/index.js', import.meta.url).href;
+    const script = `import { tensor } from ${JSON.stringify(index)};
     try { tensor([1, 2], [2], { device: 'cuda' }); process.exit(3); }
     catch (e) { process.exit(e instanceof Error && /cuda/i.test(e.message) ? 0 : 4); }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.signal, null, `the child was killed by ${r.signal}: ${r.stderr.split('\n')[0]}`);
-  assert.equal(r.status, 0, r.stderr);
-});
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.signal, null, `the child was killed by ${r.signal}: ${r.stderr.split('\n')[0]}`);
+    assert.equal(r.status, 0, r.stderr);
+  },
+);

@@ -7,7 +7,12 @@ import { encodeWav } from '../src/audio/io.js';
 /** Writes the corpus under `dir` and returns the path of its labels.csv. */
 export function tinyCorpus(dir: string): string {
   const rows = ['path,speaker,gender,emotion,sentence'];
-  const speakers = [['f1', 'female', 220], ['f2', 'female', 260], ['m1', 'male', 110], ['m2', 'male', 130]] as const;
+  const speakers = [
+    ['f1', 'female', 220],
+    ['f2', 'female', 260],
+    ['m1', 'male', 110],
+    ['m2', 'male', 130],
+  ] as const;
   mkdirSync(path.join(dir, 'wav'), { recursive: true });
   for (const [spk, gender, f0] of speakers) {
     for (const emotion of ['calm', 'tense']) {
@@ -37,7 +42,10 @@ export const TINY_CONFIG = {
   obfuscator: { channels: 4, residualBlocks: 1 },
   deobfuscator: { channels: 4, residualBlocks: 1 },
   obfuscatorTrain: { epochs: 2, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 },
-  verification: { xvector: { channels: 8, poolChannels: 16, embedDim: 16 }, train: { epochs: 2, batchSize: 4, cropFrames: 24 } },
+  verification: {
+    xvector: { channels: 8, poolChannels: 16, embedDim: 16 },
+    train: { epochs: 2, batchSize: 4, cropFrames: 24 },
+  },
   inversion: {
     formats: ['frames'],
     networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }],

@@ -307,15 +307,21 @@ test(
       // through the DS2 front-end, each as close to its obfuscated frames as the other
       const browserPcm = Float32Array.from(got.pcm);
       const gotRowMajor = new Float32Array(off.frames * 161);
-      for (let t = 0; t < off.frames; t++) for (let k = 0; k < 161; k++) gotRowMajor[k * off.frames + t] = got.frames[t * 161 + k]!;
+      for (let t = 0; t < off.frames; t++)
+        for (let k = 0; k < 161; k++) gotRowMajor[k * off.frames + t] = got.frames[t * 161 + k]!;
       const scBrowser = spectralConvergence(gotRowMajor, browserPcm);
       const scNode = spectralConvergence(off.logMag, off.audio!);
       const reB = reanalyzePcm(browserPcm).logMag;
       const reN = reanalyzePcm(off.audio!).logMag;
       let pcmErr = 0;
       for (let i = 0; i < reB.length; i++) pcmErr += Math.abs(reB[i]! - reN[i]!) / reB.length;
-      t.diagnostic(`PCM re-analysed: spectral convergence browser ${scBrowser.toFixed(4)}, Node ${scNode.toFixed(4)}; mean |Δ log1p| ${pcmErr.toExponential(2)}`);
-      assert.ok(Math.abs(scBrowser - scNode) < 0.02, `PCM: spectral convergence browser ${scBrowser} vs Node ${scNode}`);
+      t.diagnostic(
+        `PCM re-analysed: spectral convergence browser ${scBrowser.toFixed(4)}, Node ${scNode.toFixed(4)}; mean |Δ log1p| ${pcmErr.toExponential(2)}`,
+      );
+      assert.ok(
+        Math.abs(scBrowser - scNode) < 0.02,
+        `PCM: spectral convergence browser ${scBrowser} vs Node ${scNode}`,
+      );
       assert.ok(pcmErr < 0.05, `PCM: browser vs Node re-analysed mean |Δ log1p| ${pcmErr}`);
       assert.ok(maxAbs(got.pcm, capture) > 0.05, 'the PCM the app got is not the input');
       const hello = got.hello as { task: string; window: unknown; sampleRate: number; nFreq: number };

@@ -24,7 +24,9 @@ test('earmark web: two origins, the sensor CSP, models.json and model bytes; eve
   manualSeed(1);
   const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 2, residualBlocks: 1 }));
   const bytes = encodeModel(
-    exportGenerator(g.config, plainStateDict(g), { features: { windowFrames: 64, lookaheadFrames: 8, outputMean: 0.2, outputStd: 0.3 } }),
+    exportGenerator(g.config, plainStateDict(g), {
+      features: { windowFrames: 64, lookaheadFrames: 8, outputMean: 0.2, outputStd: 0.3 },
+    }),
   );
   // the window and the fixed output level, as stored in the model's metadata
   const window = { windowFrames: 64, lookaheadFrames: 8, outputMean: 0.2, outputStd: 0.3 };

@@ -60,7 +60,8 @@ function checkStft(waveform: Tensor, window: Tensor, p: StftParams): void {
   if (!(waveform instanceof Tensor)) throw new TypeError("'waveform' must be a Tensor of shape (..., time)");
   if (!(window instanceof Tensor) || window.ndim !== 1) throw new TypeError("'window' must be a 1-d Tensor");
   if (!Number.isInteger(p.nFft) || p.nFft < 2) throw new RangeError(`'nFft' must be an integer >= 2, got ${p.nFft}`);
-  if (!Number.isInteger(p.hopLength) || p.hopLength < 1) throw new RangeError(`'hopLength' must be an integer >= 1, got ${p.hopLength}`);
+  if (!Number.isInteger(p.hopLength) || p.hopLength < 1)
+    throw new RangeError(`'hopLength' must be an integer >= 1, got ${p.hopLength}`);
   const win = p.winLength ?? p.nFft;
   if (window.size(0) !== win) throw new RangeError(`'window' has ${window.size(0)} samples but winLength is ${win}`);
 }
@@ -75,14 +76,22 @@ export function stft(waveform: Tensor, window: Tensor, p: StftParams): Tensor {
   const shape = waveform.shape;
   const n = shape[shape.length - 1] ?? 0;
   if (p.center && p.padMode === 'reflect' && n <= Math.floor(p.nFft / 2)) {
-    throw new RangeError(`'waveform' has ${n} samples; reflect padding needs more than nFft/2 = ${Math.floor(p.nFft / 2)} ` +
-      "(pad the audio or use padMode 'constant')");
+    throw new RangeError(
+      `'waveform' has ${n} samples; reflect padding needs more than nFft/2 = ${Math.floor(p.nFft / 2)} ` +
+        "(pad the audio or use padMode 'constant')",
+    );
   }
   if (!p.center && n < p.nFft) throw new RangeError(`'waveform' has ${n} samples, fewer than nFft = ${p.nFft}`);
   return tidy(() => {
     const flat = waveform.reshape([-1, n]); // (B, time)
-    const spec = flat.stft(p.nFft, { hopLength: p.hopLength, winLength: p.winLength ?? p.nFft, window,
-      center: p.center, padMode: p.padMode, onesided: true }); // (B, freq, frames, 2)
+    const spec = flat.stft(p.nFft, {
+      hopLength: p.hopLength,
+      winLength: p.winLength ?? p.nFft,
+      window,
+      center: p.center,
+      padMode: p.padMode,
+      onesided: true,
+    }); // (B, freq, frames, 2)
     return spec.reshape([...shape.slice(0, -1), spec.size(1), spec.size(2), 2]);
   });
 }
@@ -99,8 +108,14 @@ export function istft(spec: Tensor, window: Tensor, p: Omit<StftParams, 'padMode
     const shape = spec.shape;
     const [f, t] = [shape[shape.length - 3]!, shape[shape.length - 2]!];
     const flat = spec.reshape([-1, f, t, 2]);
-    const y = flat.istft(p.nFft, { hopLength: p.hopLength, winLength: p.winLength ?? p.nFft, window, center: p.center,
-      onesided: true, ...(length === undefined ? {} : { length }) }); // (B, time)
+    const y = flat.istft(p.nFft, {
+      hopLength: p.hopLength,
+      winLength: p.winLength ?? p.nFft,
+      window,
+      center: p.center,
+      onesided: true,
+      ...(length === undefined ? {} : { length }),
+    }); // (B, time)
     return y.reshape([...shape.slice(0, -3), y.size(1)]);
   });
 }
@@ -215,9 +230,17 @@ export function ds2Magnitude(spectrogram: Tensor, mean: Tensor, std: Tensor): Te
  * `ds2Magnitude`, then istft. Returns (..., length) (default: (frames − 1)·hop samples).
  * @example const y = ds2Invert(f.spectrogram, f.mean, f.std, f.phase!, w, DS2_SPECTROGRAM, x.size(-1));
  */
-export function ds2Invert(spectrogram: Tensor, mean: Tensor, std: Tensor, phase: Tensor, window: Tensor,
-  p: Omit<StftParams, 'padMode'> = DS2_SPECTROGRAM, length?: number): Tensor {
-  if (!(phase instanceof Tensor)) throw new TypeError("'phase' must be a Tensor shaped like 'spectrogram'; without one use griffinLim()");
+export function ds2Invert(
+  spectrogram: Tensor,
+  mean: Tensor,
+  std: Tensor,
+  phase: Tensor,
+  window: Tensor,
+  p: Omit<StftParams, 'padMode'> = DS2_SPECTROGRAM,
+  length?: number,
+): Tensor {
+  if (!(phase instanceof Tensor))
+    throw new TypeError("'phase' must be a Tensor shaped like 'spectrogram'; without one use griffinLim()");
   return tidy(() => istft(polar(ds2Magnitude(spectrogram, mean, std), phase), window, p, length));
 }
 
@@ -249,16 +272,19 @@ export function griffinLim(magnitude: Tensor, window: Tensor, p: GriffinLimParam
   const momentum = p.momentum ?? 0.99;
   if (!Number.isInteger(nIter) || nIter < 0) throw new RangeError(`'nIter' must be an integer >= 0, got ${nIter}`);
   if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`'momentum' must be in [0, 1), got ${momentum}`);
-  if (!(magnitude instanceof Tensor) || magnitude.ndim < 2) throw new TypeError("'magnitude' must be a Tensor shaped (..., freq, frames)");
+  if (!(magnitude instanceof Tensor) || magnitude.ndim < 2)
+    throw new TypeError("'magnitude' must be a Tensor shaped (..., freq, frames)");
   const frames = magnitude.size(-1);
   const length = p.length ?? (frames - 1) * p.hopLength;
   const mag = magnitude.unsqueeze(-1); // (..., freq, frames, 1)
   const norm = p.onIteration ? tidy(() => magnitude.norm().item()) : 1;
-  let angles = keep(tidy(() => {
-    if (p.randInit === false) return stack([onesLike(magnitude), zerosLike(magnitude)], -1);
-    const theta = rand(magnitude.shape).mul(2 * Math.PI);
-    return stack([theta.cos(), theta.sin()], -1); // unit phasors (..., freq, frames, 2)
-  }));
+  let angles = keep(
+    tidy(() => {
+      if (p.randInit === false) return stack([onesLike(magnitude), zerosLike(magnitude)], -1);
+      const theta = rand(magnitude.shape).mul(2 * Math.PI);
+      return stack([theta.cos(), theta.sin()], -1); // unit phasors (..., freq, frames, 2)
+    }),
+  );
   let prev: Tensor | null = null;
   try {
     for (let i = 0; i < nIter; i++) {
@@ -288,7 +314,13 @@ export function griffinLim(magnitude: Tensor, window: Tensor, p: GriffinLimParam
  * @example const sc = spectralConvergence(mag, y, w, DS2_SPECTROGRAM);
  */
 export function spectralConvergence(magnitude: Tensor, waveform: Tensor, window: Tensor, p: StftParams): number {
-  return tidy(() => complexAbs(stft(waveform, window, p)).sub(magnitude).norm().item() / magnitude.norm().item());
+  return tidy(
+    () =>
+      complexAbs(stft(waveform, window, p))
+        .sub(magnitude)
+        .norm()
+        .item() / magnitude.norm().item(),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

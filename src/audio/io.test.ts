@@ -6,7 +6,16 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { decodeWav, downmix, encodeWav, loadAudio, peakNormalize, peakNormalizeChannels, resample, writeWav } from './io.js';
+import {
+  decodeWav,
+  downmix,
+  encodeWav,
+  loadAudio,
+  peakNormalize,
+  peakNormalizeChannels,
+  resample,
+  writeWav,
+} from './io.js';
 import { sine } from './testing.js';
 import { EarmarkError } from '../errors.js';
 
@@ -42,11 +51,23 @@ test('pcm16 and float32 WAV round trips (mono, stereo, 3 channels via EXTENSIBLE
 
     await writeWav(p16, Float32Array.from([0.5]), 16000); // overwrite in place
     assert.deepEqual(readdirSync(dir).sort(), ['a.wav', 'b.wav'], 'no temporary files left behind');
-    await assert.rejects(writeWav(path.join(dir, 'no/such/dir/x.wav'), grid, 16000), { code: 'EARMARK_IO', message: /no\/such\/dir/ });
-    assert.throws(() => encodeWav(Float32Array.from([0, Number.NaN]), 16000), { name: 'RangeError', message: /'samples' channel 0 sample 1 is NaN/ });
-    assert.throws(() => encodeWav([new Float32Array(2), new Float32Array(3)], 16000), { name: 'RangeError', message: /same length/ });
+    await assert.rejects(writeWav(path.join(dir, 'no/such/dir/x.wav'), grid, 16000), {
+      code: 'EARMARK_IO',
+      message: /no\/such\/dir/,
+    });
+    assert.throws(() => encodeWav(Float32Array.from([0, Number.NaN]), 16000), {
+      name: 'RangeError',
+      message: /'samples' channel 0 sample 1 is NaN/,
+    });
+    assert.throws(() => encodeWav([new Float32Array(2), new Float32Array(3)], 16000), {
+      name: 'RangeError',
+      message: /same length/,
+    });
     assert.throws(() => encodeWav(grid, 0), { name: 'RangeError', message: /'sampleRate'/ });
-    assert.throws(() => encodeWav(grid, 16000, { format: 'pcm24' as 'pcm16' }), { name: 'RangeError', message: /'format'/ });
+    assert.throws(() => encodeWav(grid, 16000, { format: 'pcm24' as 'pcm16' }), {
+      name: 'RangeError',
+      message: /'format'/,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -79,7 +100,10 @@ function peakFrequency(x: Float32Array, rate: number): number {
       im -= w * x[i]! * Math.sin((2 * Math.PI * f * i) / rate);
     }
     const m = re * re + im * im;
-    if (m > bestMag) { bestMag = m; best = f; }
+    if (m > bestMag) {
+      bestMag = m;
+      best = f;
+    }
   }
   return best;
 }
@@ -99,7 +123,8 @@ test('resampling a 1 kHz sine 44.1 kHz → 16 kHz → 44.1 kHz keeps its frequen
   assert.ok(Math.abs(dB) < 0.1, `level changed by ${dB} dB`);
   // no delay: sample i is the sine at time i / 16000
   let err = 0;
-  for (let i = 800; i < 15200; i++) err = Math.max(err, Math.abs(y[i]! - 0.5 * Math.sin((2 * Math.PI * 1000 * i) / 16000)));
+  for (let i = 800; i < 15200; i++)
+    err = Math.max(err, Math.abs(y[i]! - 0.5 * Math.sin((2 * Math.PI * 1000 * i) / 16000)));
   assert.ok(err < 1e-3, `max deviation from the ideal 16 kHz sine ${err}`);
   const up = await resample(y, 16000, 44100);
   assert.equal(up.length, 44100);
@@ -108,7 +133,10 @@ test('resampling a 1 kHz sine 44.1 kHz → 16 kHz → 44.1 kHz keeps its frequen
   assert.equal((await resample(x.subarray(0, 1001), 44100, 16000)).length, Math.ceil((1001 * 16000) / 44100));
   assert.equal((await resample(x.subarray(0, 1), 44100, 16000)).length, 1);
   await assert.rejects(resample(x, 0, 16000), { name: 'RangeError', message: /'from'/ });
-  await assert.rejects(resample(x, 44100, 16000, { quality: 'great' as 'best' }), { name: 'RangeError', message: /'quality'/ });
+  await assert.rejects(resample(x, 44100, 16000, { quality: 'great' as 'best' }), {
+    name: 'RangeError',
+    message: /'quality'/,
+  });
 });
 
 test('loadAudio downmixes, resamples and peak-normalises in that order', async () => {
@@ -130,41 +158,51 @@ test('loadAudio downmixes, resamples and peak-normalises in that order', async (
 
 const hasSox = spawnSync('sox', ['--version']).status === 0;
 
-test('FLAC, Ogg Vorbis and MP3 decode through audio-decode; a mu-law WAV from sox matches our table', { skip: !hasSox && 'sox is not installed' }, async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'earmark-audio-'));
-  try {
-    const x = sine(8000, 16000, 440, 0.5);
-    const src = path.join(dir, 'src.wav');
-    writeFileSync(src, encodeWav(x, 16000));
-    const pcm = decodeWav(encodeWav(x, 16000)).channels[0]!;
-    const sox = (out: string, ...args: string[]): string => {
-      const p = path.join(dir, out);
-      const r = spawnSync('sox', [src, ...args, p]);
-      assert.equal(r.status, 0, `sox failed: ${r.stderr}`);
-      return p;
-    };
-    const flac = await loadAudio(sox('a.flac'));
-    assert.equal(flac.sampleRate, 16000);
-    // lossless up to the decoder's int→float convention (its FLAC decoder divides by 32767, we by 32768)
-    let flacErr = 0;
-    for (let i = 0; i < pcm.length; i++) flacErr = Math.max(flacErr, Math.abs(flac.channels[0]![i]! - pcm[i]!));
-    assert.equal(flac.channels[0]!.length, pcm.length);
-    assert.ok(flacErr <= 1 / 32768, `FLAC differs from the PCM by ${flacErr}`);
-    for (const lossy of [sox('a.ogg'), sox('a.mp3')]) {
-      const a = await loadAudio(lossy, { mono: true });
-      assert.equal(a.sampleRate, 16000, lossy);
-      assert.ok(a.samples.length >= 7000, `${lossy}: ${a.samples.length} samples`);
-      assert.ok(Math.abs(rmsDb(a.samples, 2000, 6000) - rmsDb(x, 2000, 6000)) < 0.5, `${lossy} level`);
+test(
+  'FLAC, Ogg Vorbis and MP3 decode through audio-decode; a mu-law WAV from sox matches our table',
+  { skip: !hasSox && 'sox is not installed' },
+  async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'earmark-audio-'));
+    try {
+      const x = sine(8000, 16000, 440, 0.5);
+      const src = path.join(dir, 'src.wav');
+      writeFileSync(src, encodeWav(x, 16000));
+      const pcm = decodeWav(encodeWav(x, 16000)).channels[0]!;
+      const sox = (out: string, ...args: string[]): string => {
+        const p = path.join(dir, out);
+        const r = spawnSync('sox', [src, ...args, p]);
+        assert.equal(r.status, 0, `sox failed: ${r.stderr}`);
+        return p;
+      };
+      const flac = await loadAudio(sox('a.flac'));
+      assert.equal(flac.sampleRate, 16000);
+      // lossless up to the decoder's int→float convention (its FLAC decoder divides by 32767, we by 32768)
+      let flacErr = 0;
+      for (let i = 0; i < pcm.length; i++) flacErr = Math.max(flacErr, Math.abs(flac.channels[0]![i]! - pcm[i]!));
+      assert.equal(flac.channels[0]!.length, pcm.length);
+      assert.ok(flacErr <= 1 / 32768, `FLAC differs from the PCM by ${flacErr}`);
+      for (const lossy of [sox('a.ogg'), sox('a.mp3')]) {
+        const a = await loadAudio(lossy, { mono: true });
+        assert.equal(a.sampleRate, 16000, lossy);
+        assert.ok(a.samples.length >= 7000, `${lossy}: ${a.samples.length} samples`);
+        assert.ok(Math.abs(rmsDb(a.samples, 2000, 6000) - rmsDb(x, 2000, 6000)) < 0.5, `${lossy} level`);
+      }
+      const mu = await loadAudio(sox('mu.wav', '-e', 'u-law'));
+      let err = 0;
+      for (let i = 0; i < x.length; i++) err = Math.max(err, Math.abs(mu.channels[0]![i]! - x[i]!));
+      assert.ok(err < 0.02, `mu-law error ${err}`);
+      await assert.rejects(loadAudio(sox('adpcm.wav', '-e', 'ima-adpcm')), {
+        code: 'EARMARK_AUDIO',
+        message: /IMA ADPCM/,
+      });
+      const trunc = path.join(dir, 'cut.flac');
+      writeFileSync(trunc, new Uint8Array([0x66, 0x4c, 0x61, 0x43, 0, 0, 0, 34])); // 'fLaC' and nothing else
+      await assert.rejects(
+        loadAudio(trunc),
+        (e: EarmarkError) => e.code === 'EARMARK_AUDIO' && e.message.startsWith(trunc),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    const mu = await loadAudio(sox('mu.wav', '-e', 'u-law'));
-    let err = 0;
-    for (let i = 0; i < x.length; i++) err = Math.max(err, Math.abs(mu.channels[0]![i]! - x[i]!));
-    assert.ok(err < 0.02, `mu-law error ${err}`);
-    await assert.rejects(loadAudio(sox('adpcm.wav', '-e', 'ima-adpcm')), { code: 'EARMARK_AUDIO', message: /IMA ADPCM/ });
-    const trunc = path.join(dir, 'cut.flac');
-    writeFileSync(trunc, new Uint8Array([0x66, 0x4c, 0x61, 0x43, 0, 0, 0, 34])); // 'fLaC' and nothing else
-    await assert.rejects(loadAudio(trunc), (e: EarmarkError) => e.code === 'EARMARK_AUDIO' && e.message.startsWith(trunc));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -15,7 +15,18 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import { EarmarkError } from '../errors.js';
-import { audioError, checkFinite, decodeWav, encodeWav, fourcc, hexHead, REEXPORT, type AudioData, type DecodeOptions, type WriteWavOptions } from './wav.js';
+import {
+  audioError,
+  checkFinite,
+  decodeWav,
+  encodeWav,
+  fourcc,
+  hexHead,
+  REEXPORT,
+  type AudioData,
+  type DecodeOptions,
+  type WriteWavOptions,
+} from './wav.js';
 
 // the WAV codec (wav.ts) is part of this module's surface: every audio file passes through here
 export { decodeWav, encodeWav, type AudioData, type DecodeOptions, type WriteWavOptions } from './wav.js';
@@ -46,7 +57,8 @@ export interface LoadOptions {
  * @example const { channels, sampleRate } = await decodeAudio(await readFile(p), { path: p });
  */
 export async function decodeAudio(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<AudioData> {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`'bytes' must be a Uint8Array or Buffer, got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError(`'bytes' must be a Uint8Array or Buffer, got ${typeof bytes}`);
   const file = opts.path ?? '<buffer>';
   if (bytes.length === 0) throw audioError(file, 'is empty (0 bytes)', 'Check that the file was written completely');
   if (bytes.length >= 4 && ['RIFF', 'RIFX', 'RF64'].includes(fourcc(bytes, 0))) return decodeWav(bytes, opts);
@@ -57,8 +69,12 @@ export async function decodeAudio(bytes: Uint8Array, opts: DecodeOptions = {}): 
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (/unknown audio format|no decoder for/i.test(msg)) {
-      throw audioError(file, `is not a recognised audio file (starts with ${hexHead(bytes)})`,
-        'Supported: WAV, FLAC, MP3, Ogg Vorbis/Opus, M4A/AAC, AIFF, CAF, WebM; check the path points at audio', e);
+      throw audioError(
+        file,
+        `is not a recognised audio file (starts with ${hexHead(bytes)})`,
+        'Supported: WAV, FLAC, MP3, Ogg Vorbis/Opus, M4A/AAC, AIFF, CAF, WebM; check the path points at audio',
+        e,
+      );
     }
     throw audioError(file, `could not be decoded: ${msg}`, `The file may be truncated or corrupt. ${REEXPORT}`, e);
   }
@@ -68,7 +84,8 @@ export async function decodeAudio(bytes: Uint8Array, opts: DecodeOptions = {}): 
     throw audioError(file, `holds zero-length audio`, 'Check that the recording is not empty or truncated');
   }
   if (!(decoded.sampleRate > 0)) throw audioError(file, `decoded with sample rate ${decoded.sampleRate}`, REEXPORT);
-  if (channels.some((c) => c.length !== frames)) throw audioError(file, 'decoded channels have different lengths', REEXPORT);
+  if (channels.some((c) => c.length !== frames))
+    throw audioError(file, 'decoded channels have different lengths', REEXPORT);
   checkFinite(channels, file);
   return { channels, sampleRate: decoded.sampleRate };
 }
@@ -80,7 +97,8 @@ export async function decodeAudio(bytes: Uint8Array, opts: DecodeOptions = {}): 
 export async function loadAudio(file: string, opts: LoadOptions & { mono: true }): Promise<MonoAudio>;
 export async function loadAudio(file: string, opts?: LoadOptions): Promise<AudioData>;
 export async function loadAudio(file: string, opts: LoadOptions = {}): Promise<AudioData | MonoAudio> {
-  if (typeof file !== 'string' || file === '') throw new TypeError(`'path' must be a non-empty string, got ${JSON.stringify(file)}`);
+  if (typeof file !== 'string' || file === '')
+    throw new TypeError(`'path' must be a non-empty string, got ${JSON.stringify(file)}`);
   if (opts.sampleRate !== undefined && !(Number.isFinite(opts.sampleRate) && opts.sampleRate > 0)) {
     throw new RangeError(`'sampleRate' must be a positive number of Hz, got ${opts.sampleRate}`);
   }
@@ -89,9 +107,14 @@ export async function loadAudio(file: string, opts: LoadOptions = {}): Promise<A
     bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    const fix = code === 'ENOENT' ? 'Check the path (relative paths resolve from the working directory)'
-      : code === 'EACCES' || code === 'EPERM' ? 'Check the file permissions'
-      : code === 'EISDIR' ? 'Pass a file, not a directory' : 'Check the path and the disk';
+    const fix =
+      code === 'ENOENT'
+        ? 'Check the path (relative paths resolve from the working directory)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'Check the file permissions'
+          : code === 'EISDIR'
+            ? 'Pass a file, not a directory'
+            : 'Check the path and the disk';
     throw audioError(file, `cannot be read (${(e as Error).message})`, fix, e);
   }
   const audio = await decodeAudio(bytes, { path: file });
@@ -114,7 +137,8 @@ export async function loadAudio(file: string, opts: LoadOptions = {}): Promise<A
  * @example const mono = downmix([left, right]);
  */
 export function downmix(channels: readonly Float32Array[]): Float32Array {
-  if (!Array.isArray(channels) || channels.length === 0) throw new RangeError("'channels' must be a non-empty array of Float32Array");
+  if (!Array.isArray(channels) || channels.length === 0)
+    throw new RangeError("'channels' must be a non-empty array of Float32Array");
   const n = channels[0]!.length;
   if (channels.some((c) => c.length !== n)) throw new RangeError("'channels' must all have the same length");
   if (channels.length === 1) return channels[0]!.slice();
@@ -147,7 +171,13 @@ export function peakNormalizeChannels(channels: readonly Float32Array[], peak = 
 
 export type ResampleQuality = 'best' | 'medium' | 'fastest' | 'zeroOrderHold' | 'linear';
 
-const CONVERTER: Record<ResampleQuality, 0 | 1 | 2 | 3 | 4> = { best: 0, medium: 1, fastest: 2, zeroOrderHold: 3, linear: 4 };
+const CONVERTER: Record<ResampleQuality, 0 | 1 | 2 | 3 | 4> = {
+  best: 0,
+  medium: 1,
+  fastest: 2,
+  zeroOrderHold: 3,
+  linear: 4,
+};
 
 type Converter = Awaited<ReturnType<typeof libsamplerate.create>>;
 // libsamplerate's wasm module is instantiated per converter (async): keep a few for reuse
@@ -174,15 +204,26 @@ function converter(from: number, to: number, quality: ResampleQuality): Promise<
  * The output has ceil(n · to / from) samples and no delay: sample i sits at time i / to.
  * @example const y = await resample(x, 44100, 16000);
  */
-export async function resample(samples: Float32Array, from: number, to: number,
-  opts: { quality?: ResampleQuality } = {}): Promise<Float32Array> {
-  if (!(samples instanceof Float32Array)) throw new TypeError(`'samples' must be a Float32Array, got ${typeof samples}`);
-  for (const [name, v] of [['from', from], ['to', to]] as const) {
-    if (!(Number.isFinite(v) && v > 0)) throw new RangeError(`'${name}' must be a positive sample rate in Hz, got ${v}`);
+export async function resample(
+  samples: Float32Array,
+  from: number,
+  to: number,
+  opts: { quality?: ResampleQuality } = {},
+): Promise<Float32Array> {
+  if (!(samples instanceof Float32Array))
+    throw new TypeError(`'samples' must be a Float32Array, got ${typeof samples}`);
+  for (const [name, v] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (!(Number.isFinite(v) && v > 0))
+      throw new RangeError(`'${name}' must be a positive sample rate in Hz, got ${v}`);
   }
-  if (to / from > 256 || from / to > 256) throw new RangeError(`resampling ratio ${to}/${from} is outside libsamplerate's 1/256..256`);
+  if (to / from > 256 || from / to > 256)
+    throw new RangeError(`resampling ratio ${to}/${from} is outside libsamplerate's 1/256..256`);
   const quality = opts.quality ?? 'best';
-  if (!(quality in CONVERTER)) throw new RangeError(`'quality' must be one of ${Object.keys(CONVERTER).join(', ')}, got ${quality}`);
+  if (!(quality in CONVERTER))
+    throw new RangeError(`'quality' must be one of ${Object.keys(CONVERTER).join(', ')}, got ${quality}`);
   if (from === to) return samples.slice();
   const want = Math.ceil((samples.length * to) / from);
   if (samples.length === 0) return new Float32Array(0);
@@ -200,16 +241,28 @@ export async function resample(samples: Float32Array, from: number, to: number,
  * half a file.
  * @example await writeWav('out.wav', samples, 16000, { format: 'float32' });
  */
-export async function writeWav(file: string, samples: Float32Array | readonly Float32Array[], sampleRate: number,
-  opts: WriteWavOptions = {}): Promise<void> {
-  if (typeof file !== 'string' || file === '') throw new TypeError(`'path' must be a non-empty string, got ${JSON.stringify(file)}`);
+export async function writeWav(
+  file: string,
+  samples: Float32Array | readonly Float32Array[],
+  sampleRate: number,
+  opts: WriteWavOptions = {},
+): Promise<void> {
+  if (typeof file !== 'string' || file === '')
+    throw new TypeError(`'path' must be a non-empty string, got ${JSON.stringify(file)}`);
   const bytes = encodeWav(samples, sampleRate, opts);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     await writeFile(tmp, bytes);
     await rename(tmp, file);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
-    throw new EarmarkError('EARMARK_IO', `cannot write ${file}: ${(e as Error).message}. Check that the directory exists and is writable`, { cause: e });
+    throw new EarmarkError(
+      'EARMARK_IO',
+      `cannot write ${file}: ${(e as Error).message}. Check that the directory exists and is writable`,
+      { cause: e },
+    );
   }
 }

@@ -8,7 +8,13 @@ import { lpcBurg, mcadams, mcadamsAlpha, McAdamsStream, polyFromRoots, polyRoots
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = JSON.parse(readFileSync(path.join(here, '../../../test/fixtures/mcadams/mcadams.json'), 'utf8')) as {
-  seed: number; n: number; frameStart: number; lpc20: number[]; roots: [number, number][]; alpha: number; anonym: number[];
+  seed: number;
+  n: number;
+  frameStart: number;
+  lpc20: number[];
+  roots: [number, number][];
+  alpha: number;
+  anonym: number[];
 };
 
 const SR = 16000;
@@ -40,7 +46,10 @@ function vowel(n: number, formants: number[], bw = 80, seed = 3): Float32Array {
 function formantsOf(x: Float32Array, count: number): number[] {
   const per: number[][] = [];
   for (let s = 1600; s + 640 <= x.length - 1600; s += 320) {
-    const frame = Float64Array.from(x.subarray(s, s + 640), (v, i) => v * (0.54 - 0.46 * Math.cos((2 * Math.PI * i) / 639)));
+    const frame = Float64Array.from(
+      x.subarray(s, s + 640),
+      (v, i) => v * (0.54 - 0.46 * Math.cos((2 * Math.PI * i) / 639)),
+    );
     const { re, im } = polyRoots(lpcBurg(frame, 2 * count + 2));
     const f: number[] = [];
     for (let k = 0; k < re.length; k++) {
@@ -57,16 +66,18 @@ function formantsOf(x: Float32Array, count: number): number[] {
   });
 }
 
-const warpHz = (f: number, alpha: number): number => ((2 * Math.PI * f) / SR) ** alpha * SR / (2 * Math.PI);
+const warpHz = (f: number, alpha: number): number => (((2 * Math.PI * f) / SR) ** alpha * SR) / (2 * Math.PI);
 
 test('lpcBurg matches librosa.lpc (Burg) and polyRoots matches numpy.roots on a golden frame', () => {
   const x = testSignal(fixture.n, SR, fixture.seed);
   const frame = Float64Array.from(x.subarray(fixture.frameStart, fixture.frameStart + 320));
   const a = lpcBurg(frame, 20);
   assert.equal(a.length, 21);
-  for (let i = 0; i <= 20; i++) assert.ok(Math.abs(a[i]! - fixture.lpc20[i]!) < 1e-9, `a[${i}] ${a[i]} vs ${fixture.lpc20[i]}`);
+  for (let i = 0; i <= 20; i++)
+    assert.ok(Math.abs(a[i]! - fixture.lpc20[i]!) < 1e-9, `a[${i}] ${a[i]} vs ${fixture.lpc20[i]}`);
   const { re, im } = polyRoots(a);
-  const key = (p: [number, number], q: [number, number]): number => Math.round(p[0] * 1e6) - Math.round(q[0] * 1e6) || p[1] - q[1];
+  const key = (p: [number, number], q: [number, number]): number =>
+    Math.round(p[0] * 1e6) - Math.round(q[0] * 1e6) || p[1] - q[1];
   const got = Array.from(re, (r, i) => [r, im[i]!] as [number, number]).sort(key);
   const want = fixture.roots.slice().sort(key);
   for (const [i, [r, j]] of want.entries()) {
@@ -100,13 +111,16 @@ test('formants move as φ → φ^α predicts (alpha 0.8 and 1.15), and stay put 
   const formants = [500, 1500, 3500];
   const x = vowel(24000, formants);
   const before = formantsOf(x, 3);
-  for (const [j, f] of formants.entries()) assert.ok(Math.abs(before[j]! - f) < 30, `input formant ${j}: ${before[j]} vs ${f}`);
+  for (const [j, f] of formants.entries())
+    assert.ok(Math.abs(before[j]! - f) < 30, `input formant ${j}: ${before[j]} vs ${f}`);
   for (const alpha of [0.8, 1.15]) {
     const after = formantsOf(mcadams(x, { alpha }), 3);
     for (const [j, f] of formants.entries()) {
       const want = warpHz(f, alpha);
-      assert.ok(Math.abs(after[j]! - want) < Math.max(40, 0.3 * Math.abs(want - f)),
-        `alpha ${alpha}, formant ${f} Hz: measured ${after[j]!.toFixed(0)} Hz, predicted ${want.toFixed(0)} Hz`);
+      assert.ok(
+        Math.abs(after[j]! - want) < Math.max(40, 0.3 * Math.abs(want - f)),
+        `alpha ${alpha}, formant ${f} Hz: measured ${after[j]!.toFixed(0)} Hz, predicted ${want.toFixed(0)} Hz`,
+      );
     }
   }
 });
@@ -126,7 +140,10 @@ test('streaming output equals whole-file output for any chunking', () => {
     parts.push(s.flush());
     const got = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
     let o = 0;
-    for (const p of parts) { got.set(p, o); o += p.length; }
+    for (const p of parts) {
+      got.set(p, o);
+      o += p.length;
+    }
     assert.equal(got.length, whole.length, `chunks ${sizes}`);
     assert.deepEqual(got, whole, `chunks ${sizes}`);
   }
@@ -136,7 +153,10 @@ test('per-utterance alpha is reproducible, in range, and order-independent; bad 
   const a = mcadamsAlpha(0, 'utt-1');
   assert.equal(a, mcadamsAlpha(0, 'utt-1'));
   assert.notEqual(a, mcadamsAlpha(1, 'utt-1'));
-  for (let i = 0; i < 50; i++) { const v = mcadamsAlpha(3, `u${i}`); assert.ok(v >= 0.5 && v < 0.9); }
+  for (let i = 0; i < 50; i++) {
+    const v = mcadamsAlpha(3, `u${i}`);
+    assert.ok(v >= 0.5 && v < 0.9);
+  }
   assert.throws(() => mcadams(new Float32Array(400), { alpha: -1 }), /'alpha'/);
   assert.deepEqual(mcadams(new Float32Array(100), { alpha: 0.8 }), new Float32Array(100)); // shorter than a window
 });
@@ -148,7 +168,8 @@ test('digitally silent and near-silent frames pass through with no NaN (a clip t
   const y = mcadams(x, { alpha: 0.7 });
   assert.ok(y.every(Number.isFinite), `${y.filter((v) => !Number.isFinite(v)).length} non-finite samples`);
   // the silent half stays silent (pass-through of zeros: at most the reference's eps), the vowel is anonymised
-  const peak = (a: Float32Array, from: number, to: number): number => a.subarray(from, to).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const peak = (a: Float32Array, from: number, to: number): number =>
+    a.subarray(from, to).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   assert.ok(peak(y, 0, 7800) < 1e-6, `silence became ${peak(y, 0, 7800)}`);
   let diff = 0;
   for (let i = 9000; i < x.length - 320; i++) diff = Math.max(diff, Math.abs(y[i]! - x[i]!));
@@ -156,9 +177,15 @@ test('digitally silent and near-silent frames pass through with no NaN (a clip t
   // 1-LSB dither and a pure tone (poles on the unit circle, where the all-pole refilter can diverge)
   const dither = Float32Array.from({ length: 8000 }, (_, i) => (((i * 7919) % 3) - 1) / 32768);
   const tone = Float32Array.from({ length: 8000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000 * i) / SR));
-  for (const [name, s] of [['dither', dither], ['tone', tone]] as const) {
+  for (const [name, s] of [
+    ['dither', dither],
+    ['tone', tone],
+  ] as const) {
     const out = mcadams(s, { alpha: 0.7 });
-    assert.ok(out.every(Number.isFinite) && peak(out, 0, out.length) < 50 * (peak(s, 0, s.length) + 1e-4), `${name}: finite and bounded`);
+    assert.ok(
+      out.every(Number.isFinite) && peak(out, 0, out.length) < 50 * (peak(s, 0, s.length) + 1e-4),
+      `${name}: finite and bounded`,
+    );
   }
   // the stream agrees on the same input
   const st = new McAdamsStream({ alpha: 0.7 });

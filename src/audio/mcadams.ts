@@ -43,9 +43,14 @@ export const MCADAMS_ALPHA_RANGE: readonly [number, number] = [0.5, 0.9];
  * does not depend on the order in which utterances are processed.
  * @example const alpha = mcadamsAlpha(0, utterance.id); // in [0.5, 0.9)
  */
-export function mcadamsAlpha(seed: number, key: string, range: readonly [number, number] = MCADAMS_ALPHA_RANGE): number {
+export function mcadamsAlpha(
+  seed: number,
+  key: string,
+  range: readonly [number, number] = MCADAMS_ALPHA_RANGE,
+): number {
   const [lo, hi] = range;
-  if (!(lo > 0 && hi >= lo)) throw new RangeError(`mcadamsAlpha: 'range' must be [lo, hi] with 0 < lo <= hi, got [${lo}, ${hi}]`);
+  if (!(lo > 0 && hi >= lo))
+    throw new RangeError(`mcadamsAlpha: 'range' must be [lo, hi] with 0 < lo <= hi, got [${lo}, ${hi}]`);
   return new Rng(hashString(key, seed >>> 0)).uniform(lo, hi);
 }
 
@@ -58,7 +63,8 @@ export function mcadamsAlpha(seed: number, key: string, range: readonly [number,
  * @example lpcBurg(frame, 20) // Float64Array(21), [0] = 1
  */
 export function lpcBurg(y: ArrayLike<number>, order: number): Float64Array {
-  if (!Number.isInteger(order) || order < 1) throw new RangeError(`lpcBurg: 'order' must be a positive integer, got ${order}`);
+  if (!Number.isInteger(order) || order < 1)
+    throw new RangeError(`lpcBurg: 'order' must be a positive integer, got ${order}`);
   const n = y.length;
   if (n <= order) throw new RangeError(`lpcBurg: the signal has ${n} samples; it needs more than 'order' (${order})`);
   let ar = new Float64Array(order + 1);
@@ -116,14 +122,19 @@ export function polyRoots(c: ArrayLike<number>): { re: Float64Array; im: Float64
   }
   const evalP = (xr: number, xi: number): [number, number, number, number] => {
     // Horner for P and P'
-    let pr = 1, pi = 0, dr = 0, di = 0;
+    let pr = 1,
+      pi = 0,
+      dr = 0,
+      di = 0;
     for (let i = 1; i <= p; i++) {
       const ndr = dr * xr - di * xi + pr;
       const ndi = dr * xi + di * xr + pi;
-      dr = ndr; di = ndi;
+      dr = ndr;
+      di = ndi;
       const npr = pr * xr - pi * xi + a[i]!;
       const npi = pr * xi + pi * xr;
-      pr = npr; pi = npi;
+      pr = npr;
+      pi = npi;
     }
     return [pr, pi, dr, di];
   };
@@ -135,9 +146,16 @@ export function polyRoots(c: ArrayLike<number>): { re: Float64Array; im: Float64
       if (pr === 0 && pi === 0) continue;
       // ratio = P/P'
       let rr: number, ri: number;
-      if (d2 === 0) { rr = 1e-3; ri = 1e-3; } else { rr = (pr * dr + pi * di) / d2; ri = (pi * dr - pr * di) / d2; }
+      if (d2 === 0) {
+        rr = 1e-3;
+        ri = 1e-3;
+      } else {
+        rr = (pr * dr + pi * di) / d2;
+        ri = (pi * dr - pr * di) / d2;
+      }
       // s = Σ_{j≠k} 1/(z_k − z_j)
-      let sr = 0, si = 0;
+      let sr = 0,
+        si = 0;
       for (let j = 0; j < p; j++) {
         if (j === k) continue;
         const ur = zr[k]! - zr[j]!;
@@ -171,7 +189,8 @@ export function polyFromRoots(re: ArrayLike<number>, im: ArrayLike<number>): Flo
   for (let k = 0; k < p; k++) {
     // multiply by (z − r_k): c[i] ← c[i] − r_k·c[i−1], from the top down
     for (let i = k + 1; i >= 1; i--) {
-      const pr = cr[i - 1]!, pi = ci[i - 1]!;
+      const pr = cr[i - 1]!,
+        pi = ci[i - 1]!;
       cr[i] = cr[i]! - (re[k]! * pr - im[k]! * pi);
       ci[i] = ci[i]! - (re[k]! * pi + im[k]! * pr);
     }
@@ -230,13 +249,18 @@ interface Framing {
 }
 
 function framing(o: McAdamsOptions): Framing {
-  if (typeof o !== 'object' || o === null) throw new TypeError("McAdams: 'options' must be an object like { alpha: 0.8 }");
-  if (!(typeof o.alpha === 'number' && o.alpha > 0 && Number.isFinite(o.alpha))) throw new RangeError(`McAdams: 'alpha' must be a positive number (VPC uses 0.5–0.9), got ${o.alpha}`);
+  if (typeof o !== 'object' || o === null)
+    throw new TypeError("McAdams: 'options' must be an object like { alpha: 0.8 }");
+  if (!(typeof o.alpha === 'number' && o.alpha > 0 && Number.isFinite(o.alpha)))
+    throw new RangeError(`McAdams: 'alpha' must be a positive number (VPC uses 0.5–0.9), got ${o.alpha}`);
   const sr = o.sampleRate ?? 16000;
   const win = Math.floor(((o.winMs ?? 20) * sr) / 1000);
   const hop = Math.floor(((o.hopMs ?? 10) * sr) / 1000);
   const order = o.lpOrder ?? 20;
-  if (!(hop >= 1 && win > order && hop <= win)) throw new RangeError(`McAdams: window ${win} and hop ${hop} samples (sampleRate ${sr}) must satisfy order (${order}) < window and 1 <= hop <= window`);
+  if (!(hop >= 1 && win > order && hop <= win))
+    throw new RangeError(
+      `McAdams: window ${win} and hop ${hop} samples (sampleRate ${sr}) must satisfy order (${order}) < window and 1 <= hop <= window`,
+    );
   const hann = Float64Array.from({ length: win }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / win));
   const k = hann.reduce((s, v) => s + v, 0) / hop;
   return { win, hop, order, window: hann.map((v) => Math.sqrt(v / k)) };
@@ -255,7 +279,10 @@ function processFrame(x: Float64Array, fr: Framing, alpha: number): Float64Array
   let power = 0;
   for (let i = 0; i < frame.length; i++) power += ((x[i]! - EPS32) * fr.window[i]!) ** 2;
   if (power / frame.length < MCADAMS_SILENCE_POWER) return passThrough();
-  const a = lpcBurg(frame.map((v) => v + EPS32), fr.order);
+  const a = lpcBurg(
+    frame.map((v) => v + EPS32),
+    fr.order,
+  );
   if (!a.every(Number.isFinite)) return passThrough();
   const aNew = warpLpc(a, alpha);
   if (!aNew.every(Number.isFinite)) return passThrough();
@@ -314,7 +341,9 @@ export class McAdamsStream {
   }
 
   /** Samples of delay between input and final output (one window). */
-  get latency(): number { return this.#fr.win; }
+  get latency(): number {
+    return this.#fr.win;
+  }
 
   push(chunk: Float32Array | Float64Array): Float32Array {
     if (this.#flushed) throw new Error('McAdamsStream: push() after flush(); make a new stream per signal');

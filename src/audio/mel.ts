@@ -19,7 +19,10 @@ export function hzToMel(freq: number, melScale: MelScaleKind = 'htk'): number {
 /** mel → Hz elementwise on a tensor (torchaudio `_mel_to_hz`). */
 export function melToHz(mels: Tensor, melScale: MelScaleKind = 'htk'): Tensor {
   return tidy(() => {
-    if (melScale === 'htk') return wrap(call(OP.powScalar, 10.0, mels.div(2595.0).handle)).sub(1.0).mul(700.0);
+    if (melScale === 'htk')
+      return wrap(call(OP.powScalar, 10.0, mels.div(2595.0).handle))
+        .sub(1.0)
+        .mul(700.0);
     const fSp = 200.0 / 3;
     const minLogHz = 1000.0;
     const minLogMel = minLogHz / fSp;
@@ -37,23 +40,36 @@ export function melToHz(mels: Tensor, melScale: MelScaleKind = 'htk'): Tensor {
  * and with norm 'slaney' each filter scaled by 2 / (f[i+2] − f[i]).
  * @example const fb = melscaleFbanks(706, 0, 22050, 64, 44100, 'slaney', 'slaney'); // RDAL
  */
-export function melscaleFbanks(nFreqs: number, fMin: number, fMax: number, nMels: number, sampleRate: number,
-  norm: 'slaney' | null = null, melScale: MelScaleKind = 'htk'): Tensor {
+export function melscaleFbanks(
+  nFreqs: number,
+  fMin: number,
+  fMax: number,
+  nMels: number,
+  sampleRate: number,
+  norm: 'slaney' | null = null,
+  melScale: MelScaleKind = 'htk',
+): Tensor {
   if (!Number.isInteger(nFreqs) || nFreqs < 2) throw new RangeError(`'nFreqs' must be an integer >= 2, got ${nFreqs}`);
   if (!Number.isInteger(nMels) || nMels < 1) throw new RangeError(`'nMels' must be an integer >= 1, got ${nMels}`);
   if (!(sampleRate > 0)) throw new RangeError(`'sampleRate' must be positive, got ${sampleRate}`);
   if (!(fMin >= 0 && fMax > fMin && fMax <= sampleRate / 2)) {
-    throw new RangeError(`need 0 <= fMin < fMax <= sampleRate/2, got fMin ${fMin}, fMax ${fMax}, sampleRate ${sampleRate}`);
+    throw new RangeError(
+      `need 0 <= fMin < fMax <= sampleRate/2, got fMin ${fMin}, fMax ${fMax}, sampleRate ${sampleRate}`,
+    );
   }
   if (norm !== null && norm !== 'slaney') throw new RangeError(`'norm' must be null or 'slaney', got ${String(norm)}`);
-  if (melScale !== 'htk' && melScale !== 'slaney') throw new RangeError(`'melScale' must be 'htk' or 'slaney', got ${String(melScale)}`);
+  if (melScale !== 'htk' && melScale !== 'slaney')
+    throw new RangeError(`'melScale' must be 'htk' or 'slaney', got ${String(melScale)}`);
   return tidy(() => {
     const allFreqs = linspace(0, Math.floor(sampleRate / 2), nFreqs); // (nFreqs)
     const mPts = linspace(hzToMel(fMin, melScale), hzToMel(fMax, melScale), nMels + 2);
     const fPts = melToHz(mPts, melScale); // (nMels + 2)
     const fDiff = fPts.slice(0, 1).sub(fPts.slice(0, 0, -1)); // (nMels + 1)
     const slopes = fPts.unsqueeze(0).sub(allFreqs.unsqueeze(1)); // (nFreqs, nMels + 2)
-    const down = slopes.slice(1, 0, -2).mul(-1.0).div(fDiff.slice(0, 0, -1)); // (nFreqs, nMels)
+    const down = slopes
+      .slice(1, 0, -2)
+      .mul(-1.0)
+      .div(fDiff.slice(0, 0, -1)); // (nFreqs, nMels)
     const up = slopes.slice(1, 2).div(fDiff.slice(0, 1)); // (nFreqs, nMels)
     let fb = down.minimum(up).clamp(0);
     if (norm === 'slaney') {
@@ -70,7 +86,9 @@ export function melscaleFbanks(nFreqs: number, fMin: number, fMax: number, nMels
  */
 export function melScale(spectrogram: Tensor, fb: Tensor): Tensor {
   if (spectrogram.size(-2) !== fb.size(0)) {
-    throw new RangeError(`'spectrogram' has ${spectrogram.size(-2)} frequency bins but the filter bank expects ${fb.size(0)}`);
+    throw new RangeError(
+      `'spectrogram' has ${spectrogram.size(-2)} frequency bins but the filter bank expects ${fb.size(0)}`,
+    );
   }
   return tidy(() => spectrogram.transpose(-1, -2).matmul(fb).transpose(-1, -2).contiguous());
 }
@@ -82,10 +100,18 @@ export function melScale(spectrogram: Tensor, fb: Tensor): Tensor {
  * give (batch, 1, freq, time) for per-clip floors.
  * @example const db = amplitudeToDB(melPower, 10, 1e-10, 0, 80);
  */
-export function amplitudeToDB(x: Tensor, multiplier: number, amin: number, dbMultiplier: number, topDb: number | null = null): Tensor {
+export function amplitudeToDB(
+  x: Tensor,
+  multiplier: number,
+  amin: number,
+  dbMultiplier: number,
+  topDb: number | null = null,
+): Tensor {
   if (x.ndim < 2) throw new RangeError(`'x' must be shaped (..., freq, time), got ${x.ndim} dims`);
   return tidy(() => {
-    let db = wrap(call(OP.log10, x.clamp(amin).handle)).mul(multiplier).sub(multiplier * dbMultiplier);
+    let db = wrap(call(OP.log10, x.clamp(amin).handle))
+      .mul(multiplier)
+      .sub(multiplier * dbMultiplier);
     if (topDb !== null) {
       const shape = db.shape;
       const packed = shape.length > 2 ? shape[shape.length - 3]! : 1;

@@ -16,9 +16,12 @@ export function testSignal(n: number, sampleRate: number, seed: number): Float32
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     const u = (state / 4294967296) * 2 - 1;
     const env = 0.2 + 0.8 * (0.5 - 0.5 * Math.cos(2 * Math.PI * 1.3 * t));
-    let x = env * (0.4 * Math.sin(2 * Math.PI * 220 * t)
-      + 0.2 * Math.sin(2 * Math.PI * (300 + 1500 * t) * t)
-      + 0.1 * Math.sin(2 * Math.PI * 3100 * t)) + 0.02 * u;
+    let x =
+      env *
+        (0.4 * Math.sin(2 * Math.PI * 220 * t) +
+          0.2 * Math.sin(2 * Math.PI * (300 + 1500 * t) * t) +
+          0.1 * Math.sin(2 * Math.PI * 3100 * t)) +
+      0.02 * u;
     if (t >= 0.8 * dur) x *= 1e-3;
     out[i] = x;
   }
@@ -27,5 +30,8 @@ export function testSignal(n: number, sampleRate: number, seed: number): Float32
 
 /** A sine of `freq` Hz and `amplitude`, `n` samples at `sampleRate` (float64 phase, float32 out). */
 export function sine(n: number, sampleRate: number, freq: number, amplitude = 0.5, phase = 0): Float32Array {
-  return Float32Array.from({ length: n }, (_, i) => amplitude * Math.sin(2 * Math.PI * freq * (i / sampleRate) + phase));
+  return Float32Array.from(
+    { length: n },
+    (_, i) => amplitude * Math.sin(2 * Math.PI * freq * (i / sampleRate) + phase),
+  );
 }

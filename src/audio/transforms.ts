@@ -3,8 +3,21 @@
 // functional.ts. Call dispose() when done with a transform.
 import { Tensor, hammingWindow, hannWindow, keep, tidy, dispose } from '../tensor/index.js';
 import {
-  DS2_SPECTROGRAM, RDAL_LOGMEL, amplitudeToDB, ds2Invert, ds2Magnitude, ds2Spectrogram, griffinLim, melScale,
-  melscaleFbanks, rdalLogMel, type Ds2Features, type GriffinLimParams, type MelScaleKind, type PadMode, type StftParams,
+  DS2_SPECTROGRAM,
+  RDAL_LOGMEL,
+  amplitudeToDB,
+  ds2Invert,
+  ds2Magnitude,
+  ds2Spectrogram,
+  griffinLim,
+  melScale,
+  melscaleFbanks,
+  rdalLogMel,
+  type Ds2Features,
+  type GriffinLimParams,
+  type MelScaleKind,
+  type PadMode,
+  type StftParams,
 } from './functional.js';
 
 /** DeepSpeech2 spectrogram settings; defaults are deepspeech.pytorch's (see DS2_SPECTROGRAM). */
@@ -55,12 +68,16 @@ export class Ds2Spectrogram {
 
   /** Waveform (..., length) from features and their phase (exact up to float rounding). */
   inverse(f: Ds2Features, length?: number): Tensor {
-    if (f.phase === undefined) throw new TypeError("'features.phase' is missing: call forward(x, { returnPhase: true }) or use griffinLim()");
+    if (f.phase === undefined)
+      throw new TypeError("'features.phase' is missing: call forward(x, { returnPhase: true }) or use griffinLim()");
     return ds2Invert(f.spectrogram, f.mean, f.std, f.phase, this.window, this.params, length);
   }
 
   /** Waveform from features without phase, by Griffin-Lim. */
-  griffinLim(f: Pick<Ds2Features, 'spectrogram' | 'mean' | 'std'>, opts: Omit<GriffinLimParams, keyof StftParams> = {}): Tensor {
+  griffinLim(
+    f: Pick<Ds2Features, 'spectrogram' | 'mean' | 'std'>,
+    opts: Omit<GriffinLimParams, keyof StftParams> = {},
+  ): Tensor {
     return tidy(() => griffinLim(this.magnitude(f), this.window, { ...this.params, ...opts }));
   }
 
@@ -77,11 +94,29 @@ export class MelScale {
   /** (nStft, nMels), kept. */
   readonly fb: Tensor;
 
-  constructor(c: { nMels?: number; sampleRate?: number; fMin?: number; fMax?: number; nStft?: number;
-    norm?: 'slaney' | null; melScale?: MelScaleKind } = {}) {
+  constructor(
+    c: {
+      nMels?: number;
+      sampleRate?: number;
+      fMin?: number;
+      fMax?: number;
+      nStft?: number;
+      norm?: 'slaney' | null;
+      melScale?: MelScaleKind;
+    } = {},
+  ) {
     const sampleRate = c.sampleRate ?? 16000;
-    this.fb = keep(melscaleFbanks(c.nStft ?? 201, c.fMin ?? 0, c.fMax ?? sampleRate / 2, c.nMels ?? 128, sampleRate,
-      c.norm ?? null, c.melScale ?? 'htk'));
+    this.fb = keep(
+      melscaleFbanks(
+        c.nStft ?? 201,
+        c.fMin ?? 0,
+        c.fMax ?? sampleRate / 2,
+        c.nMels ?? 128,
+        sampleRate,
+        c.norm ?? null,
+        c.melScale ?? 'htk',
+      ),
+    );
   }
 
   forward(spectrogram: Tensor): Tensor {
@@ -99,7 +134,11 @@ export class MelScale {
  */
 export class AmplitudeToDB {
   readonly multiplier: number;
-  constructor(readonly stype: 'power' | 'magnitude' = 'power', readonly topDb: number | null = null, readonly amin = 1e-10) {
+  constructor(
+    readonly stype: 'power' | 'magnitude' = 'power',
+    readonly topDb: number | null = null,
+    readonly amin = 1e-10,
+  ) {
     if (topDb !== null && !(topDb >= 0)) throw new RangeError(`'topDb' must be >= 0 or null, got ${topDb}`);
     this.multiplier = stype === 'power' ? 10 : 20;
   }
@@ -123,9 +162,17 @@ export class RdalLogMel {
 
   constructor(config: { padMode?: PadMode; topDb?: number } = {}) {
     const r = RDAL_LOGMEL;
-    this.params = { nFft: r.nFft, hopLength: r.hopLength, center: true, padMode: config.padMode ?? r.padMode, topDb: config.topDb ?? r.topDb };
+    this.params = {
+      nFft: r.nFft,
+      hopLength: r.hopLength,
+      center: true,
+      padMode: config.padMode ?? r.padMode,
+      topDb: config.topDb ?? r.topDb,
+    };
     this.window = keep(hammingWindow(r.nFft, true));
-    this.fb = keep(melscaleFbanks(Math.floor(r.nFft / 2) + 1, r.fMin, r.fMax, r.nMels, r.sampleRate, 'slaney', 'slaney'));
+    this.fb = keep(
+      melscaleFbanks(Math.floor(r.nFft / 2) + 1, r.fMin, r.fMax, r.nMels, r.sampleRate, 'slaney', 'slaney'),
+    );
   }
 
   forward(waveform: Tensor): Tensor {

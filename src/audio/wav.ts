@@ -35,8 +35,14 @@ const WAVE_FORMAT = { pcm: 0x0001, float: 0x0003, alaw: 0x0006, mulaw: 0x0007, e
 
 /** Codec names for the tags people meet in practice, so the error can say what the file holds. */
 const KNOWN_TAGS: Record<number, string> = {
-  0x0002: 'Microsoft ADPCM', 0x0011: 'IMA ADPCM', 0x0031: 'GSM 6.10', 0x0050: 'MPEG-1 audio',
-  0x0055: 'MPEG Layer 3 (MP3)', 0x0161: 'Windows Media Audio', 0x1610: 'AAC', 0xf1ac: 'FLAC',
+  0x0002: 'Microsoft ADPCM',
+  0x0011: 'IMA ADPCM',
+  0x0031: 'GSM 6.10',
+  0x0050: 'MPEG-1 audio',
+  0x0055: 'MPEG Layer 3 (MP3)',
+  0x0161: 'Windows Media Audio',
+  0x1610: 'AAC',
+  0xf1ac: 'FLAC',
 };
 
 // KSDATAFORMAT_SUBTYPE_* GUIDs are xxxxxxxx-0000-0010-8000-00aa00389b71 with the tag in the first two bytes
@@ -61,8 +67,11 @@ export function hexHead(b: Uint8Array): string {
 
 function parseFmt(view: DataView, at: number, size: number, file: string): WavFormat {
   if (size < 16) {
-    throw audioError(file, `'fmt ' chunk is ${size} bytes, smaller than the 16 bytes every WAV format needs`,
-      `The header is corrupt. ${REEXPORT}`);
+    throw audioError(
+      file,
+      `'fmt ' chunk is ${size} bytes, smaller than the 16 bytes every WAV format needs`,
+      `The header is corrupt. ${REEXPORT}`,
+    );
   }
   let tag = view.getUint16(at, true);
   const channels = view.getUint16(at + 2, true);
@@ -71,33 +80,54 @@ function parseFmt(view: DataView, at: number, size: number, file: string): WavFo
   const bits = view.getUint16(at + 14, true);
   if (tag === WAVE_FORMAT.extensible) {
     if (size < 40) {
-      throw audioError(file, `WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk is ${size} bytes, it needs 40`,
-        `The header is corrupt. ${REEXPORT}`);
+      throw audioError(
+        file,
+        `WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk is ${size} bytes, it needs 40`,
+        `The header is corrupt. ${REEXPORT}`,
+      );
     }
     const guid = new Uint8Array(view.buffer, view.byteOffset + at + 26, 14);
     tag = view.getUint16(at + 24, true);
     if (!SUBTYPE_SUFFIX.every((v, i) => guid[i] === v)) {
-      throw audioError(file, 'WAVE_FORMAT_EXTENSIBLE sub-format GUID is not a standard KSDATAFORMAT subtype',
-        `Only PCM, IEEE float, A-law and mu-law are read. ${REEXPORT}`);
+      throw audioError(
+        file,
+        'WAVE_FORMAT_EXTENSIBLE sub-format GUID is not a standard KSDATAFORMAT subtype',
+        `Only PCM, IEEE float, A-law and mu-law are read. ${REEXPORT}`,
+      );
     }
   }
   if (tag !== WAVE_FORMAT.pcm && tag !== WAVE_FORMAT.float && tag !== WAVE_FORMAT.alaw && tag !== WAVE_FORMAT.mulaw) {
     const name = KNOWN_TAGS[tag] ?? 'an unknown codec';
-    throw audioError(file, `WAV format tag 0x${tag.toString(16).padStart(4, '0')} (${name}) is not supported`,
+    throw audioError(
+      file,
+      `WAV format tag 0x${tag.toString(16).padStart(4, '0')} (${name}) is not supported`,
       'Supported inside WAV: PCM 8/16/24/32-bit, IEEE float 32/64-bit, A-law, mu-law. ' +
-      'Convert it (e.g. `ffmpeg -i in.wav -c:a pcm_s16le out.wav`) or pass the audio in its own container (.mp3, .flac)');
+        'Convert it (e.g. `ffmpeg -i in.wav -c:a pcm_s16le out.wav`) or pass the audio in its own container (.mp3, .flac)',
+    );
   }
   if (channels === 0) throw audioError(file, "'fmt ' chunk declares 0 channels", `The header is corrupt. ${REEXPORT}`);
-  if (sampleRate === 0) throw audioError(file, "'fmt ' chunk declares a sample rate of 0 Hz", `The header is corrupt. ${REEXPORT}`);
-  const okBits = tag === WAVE_FORMAT.pcm ? bits >= 1 && bits <= 32 : tag === WAVE_FORMAT.float ? bits === 32 || bits === 64 : bits === 8;
+  if (sampleRate === 0)
+    throw audioError(file, "'fmt ' chunk declares a sample rate of 0 Hz", `The header is corrupt. ${REEXPORT}`);
+  const okBits =
+    tag === WAVE_FORMAT.pcm
+      ? bits >= 1 && bits <= 32
+      : tag === WAVE_FORMAT.float
+        ? bits === 32 || bits === 64
+        : bits === 8;
   if (!okBits) {
-    throw audioError(file, `${bits} bits per sample is not valid for format tag ${tag}`,
-      `Expected PCM 8/16/24/32, float 32/64 or 8-bit A-law/mu-law. ${REEXPORT}`);
+    throw audioError(
+      file,
+      `${bits} bits per sample is not valid for format tag ${tag}`,
+      `Expected PCM 8/16/24/32, float 32/64 or 8-bit A-law/mu-law. ${REEXPORT}`,
+    );
   }
   const bytes = Math.ceil(bits / 8);
   if (blockAlign !== channels * bytes) {
-    throw audioError(file, `block align is ${blockAlign} but ${channels} channel(s) × ${bytes} byte(s) = ${channels * bytes}`,
-      `The header is inconsistent. ${REEXPORT}`);
+    throw audioError(
+      file,
+      `block align is ${blockAlign} but ${channels} channel(s) × ${bytes} byte(s) = ${channels * bytes}`,
+      `The header is inconsistent. ${REEXPORT}`,
+    );
   }
   return { tag, channels, sampleRate, blockAlign, bytes };
 }
@@ -115,13 +145,20 @@ export function decodeWav(bytes: Uint8Array, opts: DecodeOptions = {}): AudioDat
     throw audioError(file, `is truncated: ${bytes.length} bytes, shorter than the 12-byte RIFF header`, REEXPORT);
   }
   if (fourcc(bytes, 0) !== 'RIFF') {
-    throw audioError(file, `is not a RIFF file (starts with ${hexHead(bytes)})`,
+    throw audioError(
+      file,
+      `is not a RIFF file (starts with ${hexHead(bytes)})`,
       fourcc(bytes, 0) === 'RIFX' || fourcc(bytes, 0) === 'RF64'
         ? `${fourcc(bytes, 0)} WAV files are not supported. ${REEXPORT}`
-        : 'Check the path points at a WAV file');
+        : 'Check the path points at a WAV file',
+    );
   }
   if (fourcc(bytes, 8) !== 'WAVE') {
-    throw audioError(file, `is a RIFF file of form '${fourcc(bytes, 8)}', not 'WAVE'`, 'Check the path points at a WAV file');
+    throw audioError(
+      file,
+      `is a RIFF file of form '${fourcc(bytes, 8)}', not 'WAVE'`,
+      'Check the path points at a WAV file',
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let fmt: WavFormat | null = null;
@@ -134,8 +171,12 @@ export function decodeWav(bytes: Uint8Array, opts: DecodeOptions = {}): AudioDat
     const remain = bytes.length - body;
     if (size > remain) {
       const what = id === 'data' ? 'data' : id === 'fmt ' ? "'fmt '" : `'${id}'`;
-      throw audioError(file, `is truncated or its header is corrupt: the ${what} chunk at byte ${pos} declares ` +
-        `${size} bytes but only ${remain} remain in the file`, REEXPORT);
+      throw audioError(
+        file,
+        `is truncated or its header is corrupt: the ${what} chunk at byte ${pos} declares ` +
+          `${size} bytes but only ${remain} remain in the file`,
+        REEXPORT,
+      );
     }
     if (id === 'fmt ') fmt = parseFmt(view, body, size, file);
     else if (id === 'data') data = { at: body, size };
@@ -143,16 +184,24 @@ export function decodeWav(bytes: Uint8Array, opts: DecodeOptions = {}): AudioDat
   }
   if (fmt === null || data === null) {
     const missing = fmt === null ? "'fmt '" : "'data'";
-    throw audioError(file, pos < bytes.length
-      ? `is truncated: ${bytes.length - pos} stray byte(s) where a chunk header should be, and no ${missing} chunk`
-      : `has no ${missing} chunk (the file is truncated or holds no audio)`, REEXPORT);
+    throw audioError(
+      file,
+      pos < bytes.length
+        ? `is truncated: ${bytes.length - pos} stray byte(s) where a chunk header should be, and no ${missing} chunk`
+        : `has no ${missing} chunk (the file is truncated or holds no audio)`,
+      REEXPORT,
+    );
   }
   if (data.size % fmt.blockAlign !== 0) {
-    throw audioError(file, `data chunk is ${data.size} bytes, not a whole number of ${fmt.blockAlign}-byte frames`,
-      `The file is truncated or corrupt. ${REEXPORT}`);
+    throw audioError(
+      file,
+      `data chunk is ${data.size} bytes, not a whole number of ${fmt.blockAlign}-byte frames`,
+      `The file is truncated or corrupt. ${REEXPORT}`,
+    );
   }
   const frames = data.size / fmt.blockAlign;
-  if (frames === 0) throw audioError(file, 'holds zero-length audio (an empty data chunk)', 'Check that the recording is not empty');
+  if (frames === 0)
+    throw audioError(file, 'holds zero-length audio (an empty data chunk)', 'Check that the recording is not empty');
   const channels = readSamples(view, data.at, frames, fmt);
   checkFinite(channels, file);
   return { channels, sampleRate: fmt.sampleRate };
@@ -163,11 +212,15 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function readSamples(view: DataView, at: number, frames: number, f: WavFormat): Float32Array[] {
   const out = Array.from({ length: f.channels }, () => new Float32Array(frames));
   // fast paths for the common formats (~5× faster): a typed-array view of the data, copied first if misaligned
-  const fast = LITTLE_ENDIAN && ((f.tag === WAVE_FORMAT.pcm && f.bytes === 2) || (f.tag === WAVE_FORMAT.float && f.bytes === 4));
+  const fast =
+    LITTLE_ENDIAN && ((f.tag === WAVE_FORMAT.pcm && f.bytes === 2) || (f.tag === WAVE_FORMAT.float && f.bytes === 4));
   if (fast) {
     const n = frames * f.channels;
     const offset = view.byteOffset + at;
-    const [buf, off] = offset % f.bytes === 0 ? [view.buffer, offset] : [new Uint8Array(view.buffer, offset, n * f.bytes).slice().buffer, 0];
+    const [buf, off] =
+      offset % f.bytes === 0
+        ? [view.buffer, offset]
+        : [new Uint8Array(view.buffer, offset, n * f.bytes).slice().buffer, 0];
     const src = f.bytes === 2 ? new Int16Array(buf, off, n) : new Float32Array(buf, off, n);
     const scale = f.bytes === 2 ? 1 / 32768 : 1;
     for (let c = 0; c < f.channels; c++) {
@@ -188,10 +241,14 @@ function sampleReader(v: DataView, f: WavFormat): (p: number) => number {
   if (f.tag === WAVE_FORMAT.mulaw) return (p) => MULAW[v.getUint8(p)]!;
   if (f.tag === WAVE_FORMAT.alaw) return (p) => ALAW[v.getUint8(p)]!;
   switch (f.bytes) {
-    case 1: return (p) => (v.getUint8(p) - 128) / 128;
-    case 2: return (p) => v.getInt16(p, true) / 32768;
-    case 3: return (p) => ((v.getUint8(p) | (v.getUint8(p + 1) << 8) | (v.getInt8(p + 2) << 16)) / 8388608);
-    default: return (p) => v.getInt32(p, true) / 2147483648;
+    case 1:
+      return (p) => (v.getUint8(p) - 128) / 128;
+    case 2:
+      return (p) => v.getInt16(p, true) / 32768;
+    case 3:
+      return (p) => (v.getUint8(p) | (v.getUint8(p + 1) << 8) | (v.getInt8(p + 2) << 16)) / 8388608;
+    default:
+      return (p) => v.getInt32(p, true) / 2147483648;
   }
 }
 
@@ -199,14 +256,14 @@ function sampleReader(v: DataView, f: WavFormat): (p: number) => number {
 const MULAW = Float32Array.from({ length: 256 }, (_, i) => {
   const u = ~i & 0xff;
   const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-  return ((u & 0x80) ? 0x84 - t : t - 0x84) / 32768;
+  return (u & 0x80 ? 0x84 - t : t - 0x84) / 32768;
 });
 const ALAW = Float32Array.from({ length: 256 }, (_, i) => {
   const a = i ^ 0x55;
   const seg = (a & 0x70) >> 4;
   let t = (a & 0x0f) << 4;
   t = seg === 0 ? t + 8 : seg === 1 ? t + 0x108 : (t + 0x108) << (seg - 1);
-  return ((a & 0x80) ? t : -t) / 32768;
+  return (a & 0x80 ? t : -t) / 32768;
 });
 
 export function checkFinite(channels: Float32Array[], file: string): void {
@@ -214,8 +271,11 @@ export function checkFinite(channels: Float32Array[], file: string): void {
     const x = channels[c]!;
     for (let i = 0; i < x.length; i++) {
       if (!Number.isFinite(x[i]!)) {
-        throw audioError(file, `sample ${i} of channel ${c} is ${x[i]}`,
-          'The file is corrupt or was written from unnormalised/NaN data; fix the producer and re-export it');
+        throw audioError(
+          file,
+          `sample ${i} of channel ${c} is ${x[i]}`,
+          'The file is corrupt or was written from unnormalised/NaN data; fix the producer and re-export it',
+        );
       }
     }
   }
@@ -235,20 +295,28 @@ export interface WriteWavOptions {
  * for values on that grid. More than two channels use WAVE_FORMAT_EXTENSIBLE.
  * @example const bytes = encodeWav([left, right], 44100, { format: 'float32' });
  */
-export function encodeWav(samples: Float32Array | readonly Float32Array[], sampleRate: number, opts: WriteWavOptions = {}): Uint8Array {
+export function encodeWav(
+  samples: Float32Array | readonly Float32Array[],
+  sampleRate: number,
+  opts: WriteWavOptions = {},
+): Uint8Array {
   const channels = samples instanceof Float32Array ? [samples] : samples;
   if (!Array.isArray(channels) || channels.length === 0 || !channels.every((c) => c instanceof Float32Array)) {
     throw new TypeError("'samples' must be a Float32Array or a non-empty array of Float32Array (one per channel)");
   }
   const frames = channels[0]!.length;
-  if (channels.some((c) => c.length !== frames)) throw new RangeError("'samples' channels must all have the same length");
-  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) throw new RangeError(`'sampleRate' must be a positive integer, got ${sampleRate}`);
+  if (channels.some((c) => c.length !== frames))
+    throw new RangeError("'samples' channels must all have the same length");
+  if (!(Number.isInteger(sampleRate) && sampleRate > 0))
+    throw new RangeError(`'sampleRate' must be a positive integer, got ${sampleRate}`);
   const format = opts.format ?? 'pcm16';
-  if (format !== 'pcm16' && format !== 'float32') throw new RangeError(`'format' must be 'pcm16' or 'float32', got ${String(format)}`);
+  if (format !== 'pcm16' && format !== 'float32')
+    throw new RangeError(`'format' must be 'pcm16' or 'float32', got ${String(format)}`);
   for (let c = 0; c < channels.length; c++) {
     const x = channels[c]!;
     for (let i = 0; i < frames; i++) {
-      if (!Number.isFinite(x[i]!)) throw new RangeError(`'samples' channel ${c} sample ${i} is ${x[i]}; WAV cannot store it`);
+      if (!Number.isFinite(x[i]!))
+        throw new RangeError(`'samples' channel ${c} sample ${i} is ${x[i]}; WAV cannot store it`);
     }
   }
   const nc = channels.length;
@@ -262,9 +330,14 @@ export function encodeWav(samples: Float32Array | readonly Float32Array[], sampl
   if (total > 0xffffffff) throw new RangeError(`'samples' is too long for a WAV file (${total} bytes > 4 GiB)`);
   const out = new Uint8Array(total);
   const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string): void => { for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i); };
-  ascii(0, 'RIFF'); v.setUint32(4, total - 8, true); ascii(8, 'WAVE');
-  ascii(12, 'fmt '); v.setUint32(16, fmtSize, true);
+  const ascii = (at: number, s: string): void => {
+    for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  v.setUint32(4, total - 8, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  v.setUint32(16, fmtSize, true);
   v.setUint16(20, extensible ? WAVE_FORMAT.extensible : tag, true);
   v.setUint16(22, nc, true);
   v.setUint32(24, sampleRate, true);
@@ -279,8 +352,15 @@ export function encodeWav(samples: Float32Array | readonly Float32Array[], sampl
     out.set(SUBTYPE_SUFFIX, 46);
   }
   let p = 20 + fmtSize;
-  if (factSize) { ascii(p, 'fact'); v.setUint32(p + 4, 4, true); v.setUint32(p + 8, frames, true); p += 12; }
-  ascii(p, 'data'); v.setUint32(p + 4, dataSize, true); p += 8;
+  if (factSize) {
+    ascii(p, 'fact');
+    v.setUint32(p + 4, 4, true);
+    v.setUint32(p + 8, frames, true);
+    p += 12;
+  }
+  ascii(p, 'data');
+  v.setUint32(p + 4, dataSize, true);
+  p += 8;
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < nc; c++, p += bytes) {
       const x = channels[c]![i]!;

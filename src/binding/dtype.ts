@@ -23,20 +23,31 @@ export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Arra
 /** The typed array class holding one dtype's elements (complex64 as interleaved float32 pairs). */
 export function arrayTypeOf(dtype: DType): { new (buf: ArrayBuffer): TypedArray } {
   switch (dtype) {
-    case 'float32': return Float32Array;
-    case 'float64': return Float64Array;
-    case 'int64': return BigInt64Array;
-    case 'int32': return Int32Array;
-    case 'uint8': case 'bool': return Uint8Array;
-    case 'complex64': return Float32Array;
-    case 'bfloat16': case 'float16':
+    case 'float32':
+      return Float32Array;
+    case 'float64':
+      return Float64Array;
+    case 'int64':
+      return BigInt64Array;
+    case 'int32':
+      return Int32Array;
+    case 'uint8':
+    case 'bool':
+      return Uint8Array;
+    case 'complex64':
+      return Float32Array;
+    case 'bfloat16':
+    case 'float16':
       throw new TypeError(`${dtype} elements have no JS typed array; read them with toFloat32Array()`);
   }
 }
 
 export function dtypeCode(dtype: DType, name = 'dtype'): number {
   const code = DTYPE_CODES[dtype];
-  if (code === undefined) throw new TypeError(`'${name}': unsupported data type ${String(dtype)}; use one of ${Object.keys(DTYPE_CODES).join(', ')}`);
+  if (code === undefined)
+    throw new TypeError(
+      `'${name}': unsupported data type ${String(dtype)}; use one of ${Object.keys(DTYPE_CODES).join(', ')}`,
+    );
   return code;
 }
 

@@ -51,8 +51,18 @@ export interface NativeAddon {
   autocastNesting(delta: 1 | -1): number;
   // c10d (native/src/c10d.cc)
   distAvailable(): { gloo: boolean; nccl: boolean };
-  distInit(o: { backend: string; host: string; port: number; rank: number; size: number; timeoutMs: number; initTimeoutMs: number;
-    iface?: string; hostname?: string; threads?: number }): Promise<GroupHandle>;
+  distInit(o: {
+    backend: string;
+    host: string;
+    port: number;
+    rank: number;
+    size: number;
+    timeoutMs: number;
+    initTimeoutMs: number;
+    iface?: string;
+    hostname?: string;
+    threads?: number;
+  }): Promise<GroupHandle>;
   distAllreduce(g: GroupHandle, h: Handle, op: string): WorkHandle;
   distBroadcast(g: GroupHandle, h: Handle, root: number): WorkHandle;
   distBarrier(g: GroupHandle): WorkHandle;
@@ -75,16 +85,21 @@ function load(): NativeAddon {
   // GEMM (measured: a DS2 training step spent 12% of its CPU time in sched_yield); 2^4 cycles instead.
   process.env['OPENBLAS_THREAD_TIMEOUT'] ??= '4';
   if (!existsSync(addonPath)) {
-    throw new EarmarkError('EARMARK_NATIVE_MISSING',
+    throw new EarmarkError(
+      'EARMARK_NATIVE_MISSING',
       `earmark's native addon is not built (${addonPath} is missing). Run \`bash scripts/bootstrap.sh\` ` +
-      '(or `npm run build:native` once libtorch-dev is installed).');
+        '(or `npm run build:native` once libtorch-dev is installed).',
+    );
   }
   try {
     return createRequire(import.meta.url)(addonPath) as NativeAddon;
   } catch (e) {
-    throw new EarmarkError('EARMARK_NATIVE_MISSING',
+    throw new EarmarkError(
+      'EARMARK_NATIVE_MISSING',
       `earmark's native addon failed to load from ${addonPath}: ${(e as Error).message}. ` +
-      'If libtorch was upgraded or LIBTORCH changed, rebuild with `npm run build:native`.', { cause: e });
+        'If libtorch was upgraded or LIBTORCH changed, rebuild with `npm run build:native`.',
+      { cause: e },
+    );
   }
 }
 
@@ -96,10 +111,13 @@ export const native: NativeAddon = load();
  */
 export function checkDevice(device: string | undefined, name = 'device'): void {
   if (device === undefined || device === 'cpu') return;
-  if (typeof device !== 'string') throw new TypeError(`'${name}' must be a device string such as 'cpu' or 'cuda:0', got ${typeof device}`);
+  if (typeof device !== 'string')
+    throw new TypeError(`'${name}' must be a device string such as 'cpu' or 'cuda:0', got ${typeof device}`);
   if (device.startsWith('cuda') && !native.cudaAvailable()) {
-    throw new Error(`'${name}' is '${device}' but this libtorch has no CUDA device available; use 'cpu', or rebuild the addon ` +
-      'with LIBTORCH pointing at a CUDA build of libtorch (`LIBTORCH=/path/to/libtorch npm run build:native`) on a machine with a GPU');
+    throw new Error(
+      `'${name}' is '${device}' but this libtorch has no CUDA device available; use 'cpu', or rebuild the addon ` +
+        'with LIBTORCH pointing at a CUDA build of libtorch (`LIBTORCH=/path/to/libtorch npm run build:native`) on a machine with a GPU',
+    );
   }
 }
 

@@ -18,19 +18,73 @@ type Ints = number | Shape;
 /** The trailing `dtype, layout, device` of factories: a ScalarType code (dtype.ts), always null, 'cpu' or 'cuda:N'. */
 type Options = [dtype?: Opt<number>, layout?: null, device?: Opt<string>];
 type Conv = [input: H, weight: H, bias?: Opt<H>, stride?: Ints, padding?: Ints, dilation?: Ints, groups?: number];
-type ConvPadded = [input: H, weight: H, bias?: Opt<H>, stride?: Ints, padding?: 'same' | 'valid', dilation?: Ints, groups?: number];
-type ConvTranspose = [input: H, weight: H, bias?: Opt<H>, stride?: Ints, padding?: Ints, outputPadding?: Ints, groups?: number,
-  dilation?: Ints];
+type ConvPadded = [
+  input: H,
+  weight: H,
+  bias?: Opt<H>,
+  stride?: Ints,
+  padding?: 'same' | 'valid',
+  dilation?: Ints,
+  groups?: number,
+];
+type ConvTranspose = [
+  input: H,
+  weight: H,
+  bias?: Opt<H>,
+  stride?: Ints,
+  padding?: Ints,
+  outputPadding?: Ints,
+  groups?: number,
+  dilation?: Ints,
+];
 /** batch_norm and instance_norm (training = use_input_stats for the latter). */
-type Norm = [input: H, weight: Opt<H>, bias: Opt<H>, runningMean: Opt<H>, runningVar: Opt<H>, training: boolean, momentum: number,
-  eps: number, cudnnEnabled: boolean];
-type Rnn<Hx> = [input: H, hx: Hx, params: readonly H[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean,
-  bidirectional: boolean, batchFirst: boolean];
+type Norm = [
+  input: H,
+  weight: Opt<H>,
+  bias: Opt<H>,
+  runningMean: Opt<H>,
+  runningVar: Opt<H>,
+  training: boolean,
+  momentum: number,
+  eps: number,
+  cudnnEnabled: boolean,
+];
+type Rnn<Hx> = [
+  input: H,
+  hx: Hx,
+  params: readonly H[],
+  hasBiases: boolean,
+  numLayers: number,
+  dropout: number,
+  train: boolean,
+  bidirectional: boolean,
+  batchFirst: boolean,
+];
 type MaxPool = [self: H, kernelSize: Ints, stride?: Ints, padding?: Ints, dilation?: Ints, ceilMode?: boolean];
-type Stft = [self: H, nFft: number, hopLength?: Opt<number>, winLength?: Opt<number>, window?: Opt<H>, center?: boolean,
-  padMode?: 'reflect' | 'constant' | 'replicate' | 'circular', normalized?: boolean, onesided?: Opt<boolean>, returnComplex?: Opt<boolean>];
-type Istft = [self: H, nFft: number, hopLength?: Opt<number>, winLength?: Opt<number>, window?: Opt<H>, center?: boolean,
-  normalized?: boolean, onesided?: Opt<boolean>, length?: Opt<number>, returnComplex?: boolean];
+type Stft = [
+  self: H,
+  nFft: number,
+  hopLength?: Opt<number>,
+  winLength?: Opt<number>,
+  window?: Opt<H>,
+  center?: boolean,
+  padMode?: 'reflect' | 'constant' | 'replicate' | 'circular',
+  normalized?: boolean,
+  onesided?: Opt<boolean>,
+  returnComplex?: Opt<boolean>,
+];
+type Istft = [
+  self: H,
+  nFft: number,
+  hopLength?: Opt<number>,
+  winLength?: Opt<number>,
+  window?: Opt<H>,
+  center?: boolean,
+  normalized?: boolean,
+  onesided?: Opt<boolean>,
+  length?: Opt<number>,
+  returnComplex?: boolean,
+];
 
 declare const signature: unique symbol;
 
@@ -103,7 +157,9 @@ const DECLARED = {
   logsumexp: op<[self: H, dim: Ints, keepdim?: boolean]>('aten::logsumexp'),
   prod: op<[self: H, dtype?: Opt<number>]>('aten::prod'),
   cumsum: op<[self: H, dim: number, dtype?: Opt<number>]>('aten::cumsum'),
-  norm: op<[self: H, ord?: number, dim?: Opt<Ints>, keepdim?: boolean, dtype?: Opt<number>]>('aten::linalg_vector_norm'),
+  norm: op<[self: H, ord?: number, dim?: Opt<Ints>, keepdim?: boolean, dtype?: Opt<number>]>(
+    'aten::linalg_vector_norm',
+  ),
   all: op<[self: H]>('aten::all'),
   any: op<[self: H]>('aten::any'),
   softmax: op<[self: H, dim: number, dtype?: Opt<number>]>('aten::softmax.int'),
@@ -138,7 +194,9 @@ const DECLARED = {
   where: op<[condition: H, self: H, other: H]>('aten::where.self'),
   whereScalar: op<[condition: H, self: H, other: number]>('aten::where.ScalarOther'),
   sort: op<[self: H, dim?: number, descending?: boolean], [values: H, indices: H]>('aten::sort'),
-  topk: op<[self: H, k: number, dim?: number, largest?: boolean, sorted?: boolean], [values: H, indices: H]>('aten::topk'),
+  topk: op<[self: H, k: number, dim?: number, largest?: boolean, sorted?: boolean], [values: H, indices: H]>(
+    'aten::topk',
+  ),
   oneHot: op<[self: H, numClasses?: number]>('aten::one_hot'),
   scatter: op<[self: H, dim: number, index: H, src: H]>('aten::scatter.src'),
   toDtype: op<[self: H, dtype: number, nonBlocking?: boolean, copy?: boolean]>('aten::to.dtype'),
@@ -218,25 +276,48 @@ const DECLARED = {
   convTranspose2d: op<ConvTranspose>('aten::conv_transpose2d.input'),
   batchNorm: op<Norm>('aten::batch_norm'),
   instanceNorm: op<Norm>('aten::instance_norm'),
-  layerNorm: op<[input: H, normalizedShape: Shape, weight?: Opt<H>, bias?: Opt<H>, eps?: number, cudnnEnable?: boolean]>('aten::layer_norm'),
-  groupNorm: op<[input: H, numGroups: number, weight?: Opt<H>, bias?: Opt<H>, eps?: number, cudnnEnabled?: boolean]>('aten::group_norm'),
+  layerNorm:
+    op<[input: H, normalizedShape: Shape, weight?: Opt<H>, bias?: Opt<H>, eps?: number, cudnnEnable?: boolean]>(
+      'aten::layer_norm',
+    ),
+  groupNorm:
+    op<[input: H, numGroups: number, weight?: Opt<H>, bias?: Opt<H>, eps?: number, cudnnEnabled?: boolean]>(
+      'aten::group_norm',
+    ),
   lstm: op<Rnn<readonly H[]>, [output: H, h: H, c: H]>('aten::lstm.input'),
   gru: op<Rnn<H>, [output: H, h: H]>('aten::gru.input'),
   dropout: op<[input: H, p: number, train: boolean]>('aten::dropout'),
   featureDropout: op<[input: H, p: number, train: boolean]>('aten::feature_dropout'),
   maxPool1d: op<MaxPool>('aten::max_pool1d'),
   maxPool2d: op<MaxPool>('aten::max_pool2d'),
-  avgPool2d: op<[self: H, kernelSize: Ints, stride?: Ints, padding?: Ints, ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: Opt<number>]>('aten::avg_pool2d'),
+  avgPool2d:
+    op<
+      [
+        self: H,
+        kernelSize: Ints,
+        stride?: Ints,
+        padding?: Ints,
+        ceilMode?: boolean,
+        countIncludePad?: boolean,
+        divisorOverride?: Opt<number>,
+      ]
+    >('aten::avg_pool2d'),
   adaptiveAvgPool2d: op<[self: H, outputSize: Ints]>('aten::adaptive_avg_pool2d'),
   pixelShuffle: op<[self: H, upscaleFactor: number]>('aten::pixel_shuffle'),
   pixelUnshuffle: op<[self: H, downscaleFactor: number]>('aten::pixel_unshuffle'),
   glu: op<[self: H, dim?: number]>('aten::glu'),
   prelu: op<[self: H, weight: H]>('aten::prelu'),
-  embedding: op<[weight: H, indices: H, paddingIdx?: number, scaleGradByFreq?: boolean, sparse?: boolean]>('aten::embedding'),
+  embedding:
+    op<[weight: H, indices: H, paddingIdx?: number, scaleGradByFreq?: boolean, sparse?: boolean]>('aten::embedding'),
   // ---- losses (src/nn/losses.ts) ----
-  crossEntropy: op<[self: H, target: H, weight?: Opt<H>, reduction?: number, ignoreIndex?: number, labelSmoothing?: number]>('aten::cross_entropy_loss'),
+  crossEntropy:
+    op<[self: H, target: H, weight?: Opt<H>, reduction?: number, ignoreIndex?: number, labelSmoothing?: number]>(
+      'aten::cross_entropy_loss',
+    ),
   nll: op<[self: H, target: H, weight?: Opt<H>, reduction?: number, ignoreIndex?: number]>('aten::nll_loss_nd'),
-  bceWithLogits: op<[self: H, target: H, weight?: Opt<H>, posWeight?: Opt<H>, reduction?: number]>('aten::binary_cross_entropy_with_logits'),
+  bceWithLogits: op<[self: H, target: H, weight?: Opt<H>, posWeight?: Opt<H>, reduction?: number]>(
+    'aten::binary_cross_entropy_with_logits',
+  ),
   mse: op<[self: H, target: H, reduction?: number]>('aten::mse_loss'),
   l1: op<[self: H, target: H, reduction?: number]>('aten::l1_loss'),
   smoothL1: op<[self: H, target: H, reduction?: number, beta?: number]>('aten::smooth_l1_loss'),
@@ -253,7 +334,10 @@ type Resolved<T> = { readonly [K in keyof T]: T[K] extends OpDecl<infer A, infer
 function resolve<T extends Record<string, OpDecl<never, unknown>>>(table: T): Resolved<T> {
   const ids = Object.entries(table).map(([key, { schema }]): [string, number] => {
     const dot = schema.indexOf('.');
-    return [key, dot < 0 ? native.resolveOp(schema, '') : native.resolveOp(schema.slice(0, dot), schema.slice(dot + 1))];
+    return [
+      key,
+      dot < 0 ? native.resolveOp(schema, '') : native.resolveOp(schema.slice(0, dot), schema.slice(dot + 1)),
+    ];
   });
   // fromEntries keeps V8's fast properties: a table of 200 keys assigned one by one ends in dictionary mode,
   // where every OP.x read on the hot path is an out-of-line lookup (~2% of a 1-element add)

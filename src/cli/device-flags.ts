@@ -41,7 +41,8 @@ export async function placementFromFlags(
   command: string,
   dataParallel = true,
 ): Promise<CliPlacement> {
-  const { distributedAvailable, initProcessGroup, isDistributedEnv, readTorchrunEnv } = await import('../distributed/index.js');
+  const { distributedAvailable, initProcessGroup, isDistributedEnv, readTorchrunEnv } =
+    await import('../distributed/index.js');
   const { defaultDevice, parseAmp, resolveDevice } = await import('../tensor/index.js');
   const { resolvePlacement } = await import('../methods/placement.js');
   const amp = parseAmp(o.amp, '--amp');

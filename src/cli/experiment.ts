@@ -26,7 +26,8 @@ const FLAGS = configFlags<ExperimentConfig>()({
   },
   fresh: {
     type: 'boolean',
-    description: 'ignore every checkpoint in the run folder (T, obfuscator, attackers, x-vector extractors) and start over',
+    description:
+      'ignore every checkpoint in the run folder (T, obfuscator, attackers, x-vector extractors) and start over',
     default: false,
   },
   retrain: {
@@ -35,7 +36,11 @@ const FLAGS = configFlags<ExperimentConfig>()({
       'retrain a stage whose checkpoint was made with other settings or data, naming the keys that differ; --no-retrain refuses instead',
     default: true,
   },
-  maxTargetDrop: { type: 'number', min: 0, description: 'utility budget: sweep λ_p, keep the most private within D points (validation)' },
+  maxTargetDrop: {
+    type: 'number',
+    min: 0,
+    description: 'utility budget: sweep λ_p, keep the most private within D points (validation)',
+  },
   ...DEVICE_FLAGS,
 });
 
@@ -69,10 +74,12 @@ export const experiment = defineCommand({
     const { summaryTable } = await import('../eval/optin/summary.js');
     if (o.maxTargetDrop !== undefined) return experimentByBudget(config, runDir, o.maxTargetDrop);
     const { device, amp } = await placementFromFlags(o, `experiment ${config.experiment}`, false);
-    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain, device, amp }).catch((e: unknown) => {
-      if (e instanceof ExperimentStageError) console.log(`\n${summaryTable(e.report)}\n`); // what the other stages computed
-      throw e;
-    });
+    const report = await runExperiment({ config, runDir, resume: !o.fresh, retrain: o.retrain, device, amp }).catch(
+      (e: unknown) => {
+        if (e instanceof ExperimentStageError) console.log(`\n${summaryTable(e.report)}\n`); // what the other stages computed
+        throw e;
+      },
+    );
     console.log(`\n${summaryTable(report)}\n\nreport: ${path.resolve(runDir, 'report.html')}`);
     return 0;
   },

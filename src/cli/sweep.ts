@@ -5,7 +5,13 @@
 import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import type { ExperimentConfig, ExperimentName } from '../eval/optin/config.js';
-import { parseNumberList, parseWindowList, readGridFile, SWEEP_GRID_DEFAULTS, type SweepGrid } from '../eval/sweep/grid.js';
+import {
+  parseNumberList,
+  parseWindowList,
+  readGridFile,
+  SWEEP_GRID_DEFAULTS,
+  type SweepGrid,
+} from '../eval/sweep/grid.js';
 import type { TrainObfuscatorBudgetOptions } from '../eval/sweep/budget.js';
 import type { SweepReport } from '../eval/sweep/run.js';
 import { defineCommand } from './args.js';
@@ -27,7 +33,8 @@ const FLAGS = configFlags<ExperimentConfig>()({
   epochs: { type: 'string', description: "obfuscator epochs, e.g. 4,8 (default: the preset's)" },
   window: {
     type: 'string',
-    description: 'deployed windows W:M (W kept frames, M context each side), e.g. 96:16,32:4,8:2 (96:16: the deployed windows of 128 frames)',
+    description:
+      'deployed windows W:M (W kept frames, M context each side), e.g. 96:16,32:4,8:2 (96:16: the deployed windows of 128 frames)',
   },
   mcadams: {
     type: 'string',

@@ -31,8 +31,17 @@ const FLAGS = configFlags<ExperimentConfig>()({
   lambdaT: { type: 'number', min: 0, description: 'weight of L_t', config: 'obfuscatorTrain.lambdaT' },
   lambdaP: { type: 'number', min: 0, description: 'weight of L_p', config: 'obfuscatorTrain.lambdaP' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
-  maxTargetDrop: { type: 'number', min: 0, description: 'utility budget: train each λ_p, keep the most private within D points (validation)' },
-  retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
+  maxTargetDrop: {
+    type: 'number',
+    min: 0,
+    description: 'utility budget: train each λ_p, keep the most private within D points (validation)',
+  },
+  retrain: {
+    type: 'boolean',
+    description:
+      'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead',
+    default: true,
+  },
   ...DEVICE_FLAGS,
 });
 
@@ -56,8 +65,15 @@ export const trainObfuscator = defineCommand({
   async run(o, { checked: c }) {
     if (o.maxTargetDrop !== undefined) {
       return trainObfuscatorByBudget({
-        target: o.target, task: o.task, dataset: c.dataset, obfuscator: c.obfuscator, deobfuscator: c.deobfuscator,
-        train: c.obfuscatorTrain, out: o.out, resume: o.resume, maxTargetDrop: o.maxTargetDrop,
+        target: o.target,
+        task: o.task,
+        dataset: c.dataset,
+        obfuscator: c.obfuscator,
+        deobfuscator: c.deobfuscator,
+        train: c.obfuscatorTrain,
+        out: o.out,
+        resume: o.resume,
+        maxTargetDrop: o.maxTargetDrop,
       });
     }
     const { runTrainObfuscator } = await import('../eval/optin/pipeline.js');
@@ -76,8 +92,8 @@ export const trainObfuscator = defineCommand({
     }).finally(() => place.close());
     if (place.rank === 0)
       console.log(
-      `obfuscator: T's validation accuracy ${pct(r.valTargetAcc)} on obfuscated audio (${pct(r.valCleanAcc)} clean)\ncheckpoint: ${path.resolve(r.checkpoint)}`,
-    );
+        `obfuscator: T's validation accuracy ${pct(r.valTargetAcc)} on obfuscated audio (${pct(r.valCleanAcc)} clean)\ncheckpoint: ${path.resolve(r.checkpoint)}`,
+      );
     return 0;
   },
 });

@@ -22,7 +22,12 @@ const FLAGS = configFlags<ExperimentConfig>()({
   },
   epochs: { type: 'int', min: 1, description: 'training epochs', config: 'targetTrain.epochs' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out', default: false },
-  retrain: { type: 'boolean', description: 'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead', default: true },
+  retrain: {
+    type: 'boolean',
+    description:
+      'with --resume, retrain when the checkpoint was made with other settings or data (naming the keys that differ); --no-retrain refuses instead',
+    default: true,
+  },
   ...DEVICE_FLAGS,
 });
 
@@ -51,8 +56,8 @@ export const trainTarget = defineCommand({
     }).finally(() => place.close());
     if (place.rank === 0)
       console.log(
-      `T (${o.task}): validation ${pct(r.val.accuracy)}, test ${pct(r.test.accuracy)} [${pct(r.test.accuracyCI.lo)}–${pct(r.test.accuracyCI.hi)}], chance ${pct(r.test.chanceUniform)}; best epoch ${r.bestEpoch + 1}\ncheckpoint: ${path.resolve(r.checkpoint)}`,
-    );
+        `T (${o.task}): validation ${pct(r.val.accuracy)}, test ${pct(r.test.accuracy)} [${pct(r.test.accuracyCI.lo)}–${pct(r.test.accuracyCI.hi)}], chance ${pct(r.test.chanceUniform)}; best epoch ${r.bestEpoch + 1}\ncheckpoint: ${path.resolve(r.checkpoint)}`,
+      );
     return 0;
   },
 });

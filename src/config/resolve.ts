@@ -11,7 +11,10 @@ type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
  */
 export function resolveConfig<T extends object>(where: string, defaults: T, partial: unknown = {}): T {
   if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
-    throw new EarmarkError('EARMARK_CONFIG', `${where}: expected an object of settings, got ${JSON.stringify(partial)}`);
+    throw new EarmarkError(
+      'EARMARK_CONFIG',
+      `${where}: expected an object of settings, got ${JSON.stringify(partial)}`,
+    );
   }
   const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   for (const [k, v] of Object.entries(partial as Record<string, unknown>)) {
@@ -26,10 +29,16 @@ export function resolveConfig<T extends object>(where: string, defaults: T, part
       continue;
     }
     if (d !== null && d !== undefined && typeof d !== typeof v) {
-      throw new EarmarkError('EARMARK_CONFIG', `${where}: '${k}' must be a ${Array.isArray(d) ? 'list' : typeof d}, got ${JSON.stringify(v)}`);
+      throw new EarmarkError(
+        'EARMARK_CONFIG',
+        `${where}: '${k}' must be a ${Array.isArray(d) ? 'list' : typeof d}, got ${JSON.stringify(v)}`,
+      );
     }
     if (Array.isArray(d) !== Array.isArray(v) && d !== null) {
-      throw new EarmarkError('EARMARK_CONFIG', `${where}: '${k}' must be ${Array.isArray(d) ? 'a list' : 'a single value'}, got ${JSON.stringify(v)}`);
+      throw new EarmarkError(
+        'EARMARK_CONFIG',
+        `${where}: '${k}' must be ${Array.isArray(d) ? 'a list' : 'a single value'}, got ${JSON.stringify(v)}`,
+      );
     }
     out[k] = v;
   }

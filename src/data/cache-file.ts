@@ -37,14 +37,29 @@ export interface FeatureSpec {
   version?: string | number;
 }
 
-export interface CacheIndexItem { offset: number; shape: number[]; stats?: Record<string, number> }
-export interface SkippedItem { id: string; path: string; error: string }
+export interface CacheIndexItem {
+  offset: number;
+  shape: number[];
+  stats?: Record<string, number>;
+}
+export interface SkippedItem {
+  id: string;
+  path: string;
+  error: string;
+}
 
 export interface CacheIndex {
   format: 'earmark-features';
   version: 1;
   corpus: { name: string; fingerprint: string; utterances: number };
-  feature: { key: string; name: string; exportName: string; options: Record<string, unknown>; version: string | number | null; module: string };
+  feature: {
+    key: string;
+    name: string;
+    exportName: string;
+    options: Record<string, unknown>;
+    version: string | number | null;
+    module: string;
+  };
   created: string;
   items: Record<string, CacheIndexItem>;
   skipped: SkippedItem[];
@@ -59,7 +74,12 @@ export interface CacheIndex {
  * featureKey({ name: 'ds2', module: m, options: { peak: 1 } }) !== featureKey({ name: 'ds2', module: m }) // true
  */
 export function featureKey(spec: FeatureSpec): string {
-  const cfg = { name: spec.name, exportName: spec.exportName ?? 'compute', options: spec.options ?? {}, version: spec.version ?? null };
+  const cfg = {
+    name: spec.name,
+    exportName: spec.exportName ?? 'compute',
+    options: spec.options ?? {},
+    version: spec.version ?? null,
+  };
   return createHash('sha256').update(canonicalJson(cfg)).digest('hex').slice(0, 16);
 }
 
@@ -75,7 +95,9 @@ export function corpusFingerprint(corpus: Corpus): string {
     try {
       const st = statSync(u.path);
       stamp = `${st.size}:${Math.floor(st.mtimeMs)}`;
-    } catch { /* a missing file is reported by compute */ }
+    } catch {
+      /* a missing file is reported by compute */
+    }
     h.update(`${u.id}\u0000${stamp}\n`);
   }
   return h.digest('hex').slice(0, 16);
@@ -87,9 +109,17 @@ export function corpusFingerprint(corpus: Corpus): string {
  * @example
  * cachePath('cache', corpus, spec) // '/abs/cache/ravdess.ds2.78237f738a2814ce.d7c3451bcfce7163.feat'
  */
-export function cachePath(dir: string, corpus: Corpus, spec: FeatureSpec, fingerprint = corpusFingerprint(corpus)): string {
+export function cachePath(
+  dir: string,
+  corpus: Corpus,
+  spec: FeatureSpec,
+  fingerprint = corpusFingerprint(corpus),
+): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '_'); // no dots: pruneStale splits on them
-  return path.join(path.resolve(dir), `${safe(corpus.name)}.${safe(spec.name)}.${fingerprint}.${featureKey(spec)}.feat`);
+  return path.join(
+    path.resolve(dir),
+    `${safe(corpus.name)}.${safe(spec.name)}.${fingerprint}.${featureKey(spec)}.feat`,
+  );
 }
 
 /**
@@ -120,14 +150,29 @@ export class FeatureCache {
     try {
       const size = fstatSync(fd).size;
       const head = Buffer.alloc(HEADER_BYTES);
-      if (size < HEADER_BYTES || readSync(fd, head, 0, HEADER_BYTES, 0) !== HEADER_BYTES || head.toString('latin1', 0, 8) !== MAGIC) {
-        throw new EarmarkError('EARMARK_IO', `${file} is not an earmark feature cache (no '${MAGIC}' header); delete it and rebuild`);
+      if (
+        size < HEADER_BYTES ||
+        readSync(fd, head, 0, HEADER_BYTES, 0) !== HEADER_BYTES ||
+        head.toString('latin1', 0, 8) !== MAGIC
+      ) {
+        throw new EarmarkError(
+          'EARMARK_IO',
+          `${file} is not an earmark feature cache (no '${MAGIC}' header); delete it and rebuild`,
+        );
       }
       const version = head.readUInt32LE(8);
-      if (version !== FORMAT_VERSION) throw new EarmarkError('EARMARK_IO', `${file} has cache format ${version}; this earmark reads ${FORMAT_VERSION}: delete it and rebuild`);
+      if (version !== FORMAT_VERSION)
+        throw new EarmarkError(
+          'EARMARK_IO',
+          `${file} has cache format ${version}; this earmark reads ${FORMAT_VERSION}: delete it and rebuild`,
+        );
       const at = Number(head.readBigUInt64LE(16));
       const len = Number(head.readBigUInt64LE(24));
-      if (at < HEADER_BYTES || at + len !== size) throw new EarmarkError('EARMARK_IO', `${file} is truncated or corrupt (index at ${at}+${len}, file ${size} bytes); delete it and rebuild`);
+      if (at < HEADER_BYTES || at + len !== size)
+        throw new EarmarkError(
+          'EARMARK_IO',
+          `${file} is truncated or corrupt (index at ${at}+${len}, file ${size} bytes); delete it and rebuild`,
+        );
       const json = Buffer.alloc(len);
       readSync(fd, json, 0, len, at);
       const index = JSON.parse(json.toString('utf8')) as CacheIndex;
@@ -140,7 +185,11 @@ export class FeatureCache {
     } catch (e) {
       closeSync(fd);
       if (e instanceof EarmarkError) throw e;
-      throw new EarmarkError('EARMARK_IO', `cannot read feature cache ${file}: ${(e as Error).message}; delete it and rebuild`, { cause: e });
+      throw new EarmarkError(
+        'EARMARK_IO',
+        `cannot read feature cache ${file}: ${(e as Error).message}; delete it and rebuild`,
+        { cause: e },
+      );
     }
   }
 
@@ -163,7 +212,9 @@ export class FeatureCache {
     const it = this.index.items[id];
     if (it === undefined || !Object.hasOwn(this.index.items, id)) {
       const why = this.index.skipped.find((s) => s.id === id);
-      throw new RangeError(`feature cache ${this.file} has no item '${id}'${why ? ` (skipped when built: ${why.error})` : ''}`);
+      throw new RangeError(
+        `feature cache ${this.file} has no item '${id}'${why ? ` (skipped when built: ${why.error})` : ''}`,
+      );
     }
     return it;
   }
@@ -175,13 +226,18 @@ export class FeatureCache {
     let data: Float32Array;
     if (this.#whole !== undefined) {
       const off = this.#whole.byteOffset + it.offset;
-      data = off % 4 === 0 ? new Float32Array(this.#whole.buffer, off, n) : new Float32Array(this.#whole.buffer.slice(off, off + 4 * n));
+      data =
+        off % 4 === 0
+          ? new Float32Array(this.#whole.buffer, off, n)
+          : new Float32Array(this.#whole.buffer.slice(off, off + 4 * n));
     } else {
       if (this.#fd === undefined) throw new Error(`feature cache ${this.file} is closed`);
       data = new Float32Array(n);
       readSync(this.#fd, new Uint8Array(data.buffer), 0, 4 * n, it.offset);
     }
-    return it.stats === undefined ? { data, shape: [...it.shape] } : { data, shape: [...it.shape], stats: { ...it.stats } };
+    return it.stats === undefined
+      ? { data, shape: [...it.shape] }
+      : { data, shape: [...it.shape], stats: { ...it.stats } };
   }
 
   close(): void {

@@ -5,7 +5,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { importCompute, checkFeatureItem, type ComputeFn } from './compute.js';
 import type { Utterance } from './types.js';
 
-interface Job { type: 'job'; index: number; utterance: Utterance }
+interface Job {
+  type: 'job';
+  index: number;
+  utterance: Utterance;
+}
 const port = parentPort!;
 const { module, exportName, options } = workerData as { module: string; exportName: string; options: unknown };
 
@@ -21,8 +25,13 @@ port.on('message', async (job: Job) => {
   try {
     const item = checkFeatureItem(await compute(job.utterance, options), `${exportName} from ${module}`);
     // transfer the buffer (zero copy) unless the array is a view on a bigger one
-    const data = item.data.byteOffset === 0 && item.data.byteLength === item.data.buffer.byteLength ? item.data : item.data.slice();
-    port.postMessage({ type: 'done', index: job.index, data, shape: item.shape, stats: item.stats }, [data.buffer as ArrayBuffer]);
+    const data =
+      item.data.byteOffset === 0 && item.data.byteLength === item.data.buffer.byteLength
+        ? item.data
+        : item.data.slice();
+    port.postMessage({ type: 'done', index: job.index, data, shape: item.shape, stats: item.stats }, [
+      data.buffer as ArrayBuffer,
+    ]);
   } catch (e) {
     const err = e as Error & { code?: string };
     port.postMessage({ type: 'error', index: job.index, message: err?.message ?? String(e), code: err?.code });

@@ -28,11 +28,18 @@ export async function importCompute(module: string, exportName: string): Promise
   try {
     mod = (await import(moduleUrl(module))) as Record<string, unknown>;
   } catch (e) {
-    throw new EarmarkError('EARMARK_CONFIG', `cannot import the feature module ${module}: ${(e as Error).message}; pass an absolute path (or file: URL) of a compiled .js module`, { cause: e });
+    throw new EarmarkError(
+      'EARMARK_CONFIG',
+      `cannot import the feature module ${module}: ${(e as Error).message}; pass an absolute path (or file: URL) of a compiled .js module`,
+      { cause: e },
+    );
   }
   const fn = mod[exportName];
   if (typeof fn !== 'function') {
-    throw new EarmarkError('EARMARK_CONFIG', `feature module ${module} has no function export '${exportName}' (exports: ${Object.keys(mod).join(', ') || 'none'}); check the export name`);
+    throw new EarmarkError(
+      'EARMARK_CONFIG',
+      `feature module ${module} has no function export '${exportName}' (exports: ${Object.keys(mod).join(', ') || 'none'}); check the export name`,
+    );
   }
   return fn as ComputeFn;
 }
@@ -41,21 +48,33 @@ export async function importCompute(module: string, exportName: string): Promise
 export function checkFeatureItem(item: unknown, who: string): FeatureItem {
   const it = item as FeatureItem;
   if (it === null || typeof it !== 'object' || !(it.data instanceof Float32Array)) {
-    throw new TypeError(`${who} must return { data: Float32Array, shape: number[] }, got ${it === null ? 'null' : typeof it === 'object' ? `data of type ${Object.prototype.toString.call(it.data)}` : typeof it}`);
+    throw new TypeError(
+      `${who} must return { data: Float32Array, shape: number[] }, got ${it === null ? 'null' : typeof it === 'object' ? `data of type ${Object.prototype.toString.call(it.data)}` : typeof it}`,
+    );
   }
   if (!Array.isArray(it.shape) || it.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new TypeError(`${who} returned shape ${JSON.stringify(it.shape)}; expected an array of non-negative integers`);
+    throw new TypeError(
+      `${who} returned shape ${JSON.stringify(it.shape)}; expected an array of non-negative integers`,
+    );
   }
   const numel = it.shape.reduce((a, b) => a * b, 1);
-  if (numel !== it.data.length) throw new TypeError(`${who} returned shape [${it.shape.join(', ')}] (${numel} values) but ${it.data.length} data values`);
+  if (numel !== it.data.length)
+    throw new TypeError(
+      `${who} returned shape [${it.shape.join(', ')}] (${numel} values) but ${it.data.length} data values`,
+    );
   for (let i = 0; i < it.data.length; i++) {
     if (!Number.isFinite(it.data[i]!)) {
       // the audio decoded (the function got as far as returning features): the transform is at fault
-      throw new EarmarkError('EARMARK_TRANSFORM', `${who} returned a non-finite value (${it.data[i]}) at index ${i}; the feature transform is at fault, not the audio file`);
+      throw new EarmarkError(
+        'EARMARK_TRANSFORM',
+        `${who} returned a non-finite value (${it.data[i]}) at index ${i}; the feature transform is at fault, not the audio file`,
+      );
     }
   }
   if (it.stats !== undefined) {
-    for (const [k, v] of Object.entries(it.stats)) if (typeof v !== 'number') throw new TypeError(`${who} returned stats.${k} = ${JSON.stringify(v)}; stats must be numbers`);
+    for (const [k, v] of Object.entries(it.stats))
+      if (typeof v !== 'number')
+        throw new TypeError(`${who} returned stats.${k} = ${JSON.stringify(v)}; stats must be numbers`);
   }
   return it;
 }

@@ -25,17 +25,24 @@ const SPEAKERS: Record<string, { speaker: string; gender: Gender }> = {
 
 /** Style words in folder and file names → canonical emotion. */
 const STYLES: Record<string, EmovdbEmotion> = {
-  amused: 'amused', amusement: 'amused',
-  angry: 'angry', anger: 'angry',
-  disgust: 'disgust', disgusted: 'disgust',
+  amused: 'amused',
+  amusement: 'amused',
+  angry: 'angry',
+  anger: 'angry',
+  disgust: 'disgust',
+  disgusted: 'disgust',
   neutral: 'neutral',
-  sleepy: 'sleepy', sleepiness: 'sleepy',
+  sleepy: 'sleepy',
+  sleepiness: 'sleepy',
 };
 
 const FILE = /^([a-z]+)_(\d+-\d+)_(\d+)$/i;
 
 /** Speaker and style read from the folders above `file` (nearest first). */
-function fromFolders(file: string, root: string): { speaker?: { speaker: string; gender: Gender }; style?: EmovdbEmotion } {
+function fromFolders(
+  file: string,
+  root: string,
+): { speaker?: { speaker: string; gender: Gender }; style?: EmovdbEmotion } {
   let speaker: { speaker: string; gender: Gender } | undefined;
   let style: EmovdbEmotion | undefined;
   const rel = path.relative(root, path.dirname(file));
@@ -72,14 +79,23 @@ export function loadEmovdb(root: string): Corpus {
     const fileStyle = STYLES[m[1]!.toLowerCase()];
     const { speaker, style } = fromFolders(file, dir);
     if (speaker === undefined) {
-      throw new EarmarkError('EARMARK_DATASET', `EmoV-DB file ${file} is not inside a speaker folder (bea, jenie, sam, josh, or <speaker>_<Style> such as bea_Amused); keep the folders the archives unpack to`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `EmoV-DB file ${file} is not inside a speaker folder (bea, jenie, sam, josh, or <speaker>_<Style> such as bea_Amused); keep the folders the archives unpack to`,
+      );
     }
     if (fileStyle !== undefined && style !== undefined && fileStyle !== style) {
-      throw new EarmarkError('EARMARK_DATASET', `EmoV-DB file ${file} is named '${m[1]}' (${fileStyle}) but lies in a ${style} folder; move it to the matching folder`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `EmoV-DB file ${file} is named '${m[1]}' (${fileStyle}) but lies in a ${style} folder; move it to the matching folder`,
+      );
     }
     const emotion = style ?? fileStyle;
     if (emotion === undefined) {
-      throw new EarmarkError('EARMARK_DATASET', `EmoV-DB file ${file}: cannot tell its emotion from '${m[1]}' or its folders; expected one of ${Object.keys(STYLES).join(', ')}`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `EmoV-DB file ${file}: cannot tell its emotion from '${m[1]}' or its folders; expected one of ${Object.keys(STYLES).join(', ')}`,
+      );
     }
     utterances.push({
       id: `${speaker.speaker}_${emotion}_${m[2]}_${m[3]}`,
@@ -92,8 +108,12 @@ export function loadEmovdb(root: string): Corpus {
     });
   }
   if (utterances.length === 0) {
-    throw noFilesError('EmoV-DB', dir, '<speaker>_<Style>/<style>_<range>_<NNNN>.wav files (e.g. bea_Amused/amused_1-15_0001.wav)',
-      'point --root at the folder where the OpenSLR 115 archives were unpacked');
+    throw noFilesError(
+      'EmoV-DB',
+      dir,
+      '<speaker>_<Style>/<style>_<range>_<NNNN>.wav files (e.g. bea_Amused/amused_1-15_0001.wav)',
+      'point --root at the folder where the OpenSLR 115 archives were unpacked',
+    );
   }
   return finishCorpus('emovdb', dir, utterances, ['speaker', 'gender', 'emotion']);
 }

@@ -24,7 +24,13 @@ export interface DatasetOptions {
   skipBad: boolean;
 }
 
-export const DATASET_DEFAULTS: DatasetOptions = { layout: 'auto', root: '', manifest: '', splitSeed: 0, skipBad: false };
+export const DATASET_DEFAULTS: DatasetOptions = {
+  layout: 'auto',
+  root: '',
+  manifest: '',
+  splitSeed: 0,
+  skipBad: false,
+};
 
 export interface SplitSets {
   train: SpecSet;
@@ -54,11 +60,19 @@ export interface ExperimentData {
  */
 export function loadDatasetCorpus(o: DatasetOptions): Corpus {
   if (!o.root && !o.manifest) {
-    throw new EarmarkError('EARMARK_DATASET', 'no dataset given: pass --root <corpus folder> (or --manifest <labels.csv>); `earmark corpus speech` builds the built-in one');
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      'no dataset given: pass --root <corpus folder> (or --manifest <labels.csv>); `earmark corpus speech` builds the built-in one',
+    );
   }
   // a manifest without a layout is a CSV manifest (VoxCeleb2's vox2_meta.csv needs --layout voxceleb2)
   const layout = o.manifest && o.layout === 'auto' ? 'csv' : o.layout;
-  return loadCorpus({ layout, root: o.root || path.dirname(o.manifest), ...(o.manifest ? { manifest: o.manifest } : {}), skipBad: o.skipBad });
+  return loadCorpus({
+    layout,
+    root: o.root || path.dirname(o.manifest),
+    ...(o.manifest ? { manifest: o.manifest } : {}),
+    skipBad: o.skipBad,
+  });
 }
 
 /**
@@ -70,7 +84,11 @@ export function loadDatasetCorpus(o: DatasetOptions): Corpus {
 export async function loadExperimentData(o: DatasetOptions, workDir: string, progress = true): Promise<ExperimentData> {
   const listed = loadDatasetCorpus(o);
   const featureSpec = ds2FeatureSpec();
-  const built = await buildFeatureCache(listed, featureSpec, { dir: path.join(workDir, 'features'), skipBad: o.skipBad, progress });
+  const built = await buildFeatureCache(listed, featureSpec, {
+    dir: path.join(workDir, 'features'),
+    skipBad: o.skipBad,
+    progress,
+  });
   const corpus = withoutSkipped(listed, built.skipped);
   const splits = loadOrCreateSplits(path.join(workDir, 'splits.json'), corpus, { seed: o.splitSeed });
   const cache = built.cache;
@@ -92,13 +110,22 @@ export async function loadExperimentData(o: DatasetOptions, workDir: string, pro
   };
   const fromSplit = (s: SplitSet): SplitSets => ({ train: toSet(s.train), val: toSet(s.val), test: toSet(s.test) });
   const data: ExperimentData = {
-    corpus, splits, sets: fromSplit(splits.split), byId, stats,
-    skipped: corpus.skipped ?? [], featureSpec,
+    corpus,
+    splits,
+    sets: fromSplit(splits.split),
+    byId,
+    stats,
+    skipped: corpus.skipped ?? [],
+    featureSpec,
   };
   if (splits.speakerId) data.speakerSets = fromSplit(splits.speakerId);
   cache.close();
   for (const [name, s] of Object.entries(data.sets)) {
-    if (s.ids.length === 0) throw new EarmarkError('EARMARK_DATASET', `the ${name} split of ${corpus.name} is empty; the corpus is too small for a train/val/test split`);
+    if (s.ids.length === 0)
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `the ${name} split of ${corpus.name} is empty; the corpus is too small for a train/val/test split`,
+      );
   }
   return data;
 }
@@ -107,7 +134,10 @@ export async function loadExperimentData(o: DatasetOptions, workDir: string, pro
 export function classNames(data: ExperimentData, key: LabelKey): string[] {
   const names = labelValues(data.corpus.utterances, key);
   if (names.length < 2) {
-    throw new EarmarkError('EARMARK_DATASET', `${data.corpus.name} has ${names.length} value(s) of '${key}'; a classification task needs at least 2 (labels found: ${data.corpus.labelNames.join(', ')})`);
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `${data.corpus.name} has ${names.length} value(s) of '${key}'; a classification task needs at least 2 (labels found: ${data.corpus.labelNames.join(', ')})`,
+    );
   }
   return names;
 }
@@ -130,7 +160,12 @@ export function labelled(data: ExperimentData, set: SpecSet, key: LabelKey): Lab
     labels.push(index.get(v)!);
   });
   return {
-    set: { ids: keep.map((i) => set.ids[i]!), specs: keep.map((i) => set.specs[i]!), frames: keep.map((i) => set.frames[i]!), nFreq: set.nFreq },
+    set: {
+      ids: keep.map((i) => set.ids[i]!),
+      specs: keep.map((i) => set.specs[i]!),
+      frames: keep.map((i) => set.frames[i]!),
+      nFreq: set.nFreq,
+    },
     labels,
     numClasses: names.length,
   };

@@ -24,7 +24,12 @@ export interface Ds2FeatureOptions {
  */
 export async function ds2Features(utt: Utterance, options: unknown): Promise<FeatureItem> {
   const opts = (options ?? {}) as Ds2FeatureOptions;
-  const audio = await loadAudio(utt.path, opts.peak === undefined ? { mono: true, sampleRate: DS2_SPECTROGRAM.sampleRate } : { mono: true, sampleRate: DS2_SPECTROGRAM.sampleRate, peak: opts.peak });
+  const audio = await loadAudio(
+    utt.path,
+    opts.peak === undefined
+      ? { mono: true, sampleRate: DS2_SPECTROGRAM.sampleRate }
+      : { mono: true, sampleRate: DS2_SPECTROGRAM.sampleRate, peak: opts.peak },
+  );
   return tidy(() => {
     const x = tensor(audio.samples, [audio.samples.length]); // (time)
     const f = ds2Spectrogram(x, hammingWindow(DS2_SPECTROGRAM.nFft), DS2_SPECTROGRAM); // (161, frames)
@@ -38,5 +43,11 @@ export async function ds2Features(utt: Utterance, options: unknown): Promise<Fea
 
 /** The cache spec for DS2 features (bump `version` when the feature code changes). */
 export function ds2FeatureSpec(options: Ds2FeatureOptions = {}): FeatureSpec {
-  return { name: 'ds2', module: fileURLToPath(import.meta.url), exportName: 'ds2Features', options: { ...options }, version: 1 };
+  return {
+    name: 'ds2',
+    module: fileURLToPath(import.meta.url),
+    exportName: 'ds2Features',
+    options: { ...options },
+    version: 1,
+  };
 }

@@ -20,7 +20,11 @@ export interface McAdamsFeatureOptions {
   seed: number;
 }
 
-export const MCADAMS_FEATURE_DEFAULTS: McAdamsFeatureOptions = { alpha: null, range: [MCADAMS_ALPHA_RANGE[0], MCADAMS_ALPHA_RANGE[1]], seed: 0 };
+export const MCADAMS_FEATURE_DEFAULTS: McAdamsFeatureOptions = {
+  alpha: null,
+  range: [MCADAMS_ALPHA_RANGE[0], MCADAMS_ALPHA_RANGE[1]],
+  seed: 0,
+};
 
 /** The α McAdams uses for one utterance under these options. */
 export function mcadamsAlphaFor(o: McAdamsFeatureOptions, uttId: string): number {
@@ -42,8 +46,12 @@ export async function mcadamsDs2Features(utt: Utterance, options: unknown): Prom
     const bad = anon.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new RangeError(`sample ${bad} of ${anon.length} is ${anon[bad]}`);
   } catch (e) {
-    throw new EarmarkError('EARMARK_TRANSFORM', `McAdams (α = ${alpha.toFixed(3)}) failed on audio that decodes (${audio.samples.length} samples at ${audio.sampleRate} Hz): ` +
-      `${(e as Error).message}; this is the transform's fault, not the file's: keep the file and report the failure`, { cause: e });
+    throw new EarmarkError(
+      'EARMARK_TRANSFORM',
+      `McAdams (α = ${alpha.toFixed(3)}) failed on audio that decodes (${audio.samples.length} samples at ${audio.sampleRate} Hz): ` +
+        `${(e as Error).message}; this is the transform's fault, not the file's: keep the file and report the failure`,
+      { cause: e },
+    );
   }
   return tidy(() => {
     const f = ds2Spectrogram(tensor(anon, [anon.length]), hammingWindow(DS2_SPECTROGRAM.nFft), DS2_SPECTROGRAM); // (161, frames)
@@ -58,7 +66,13 @@ export async function mcadamsDs2Features(utt: Utterance, options: unknown): Prom
 /** The cache spec of McAdams DS2 features (its key changes with α, range and seed). */
 export function mcadamsFeatureSpec(options: Partial<McAdamsFeatureOptions> = {}): FeatureSpec {
   const o = resolveConfig('McAdamsFeatureOptions', MCADAMS_FEATURE_DEFAULTS, options);
-  return { name: 'ds2-mcadams', module: fileURLToPath(import.meta.url), exportName: 'mcadamsDs2Features', options: { ...o }, version: 1 };
+  return {
+    name: 'ds2-mcadams',
+    module: fileURLToPath(import.meta.url),
+    exportName: 'mcadamsDs2Features',
+    options: { ...o },
+    version: 1,
+  };
 }
 
 export interface AnonymisedSets {
@@ -81,10 +95,19 @@ export interface AnonymisedSets {
  * @example const anon = await mcadamsSpecSets(data, { alpha: null, seed: 0 }, path.join(runDir, 'features'));
  *          predict(T, anon.sets.test) // T on anonymised test audio
  */
-export async function mcadamsSpecSets(data: ExperimentData, options: Partial<McAdamsFeatureOptions>, cacheDir: string,
-  opts: { workers?: number; progress?: boolean } = {}): Promise<AnonymisedSets> {
+export async function mcadamsSpecSets(
+  data: ExperimentData,
+  options: Partial<McAdamsFeatureOptions>,
+  cacheDir: string,
+  opts: { workers?: number; progress?: boolean } = {},
+): Promise<AnonymisedSets> {
   const spec = mcadamsFeatureSpec(options);
-  const built = await buildFeatureCache(data.corpus, spec, { dir: cacheDir, workers: opts.workers ?? 1, skipBad: data.skipped.length > 0, progress: opts.progress ?? true });
+  const built = await buildFeatureCache(data.corpus, spec, {
+    dir: cacheDir,
+    workers: opts.workers ?? 1,
+    skipBad: data.skipped.length > 0,
+    progress: opts.progress ?? true,
+  });
   const cache = built.cache;
   const alphas = new Map<string, number>();
   const twin = new Map<SpecSet, SpecSet>();
@@ -93,7 +116,11 @@ export async function mcadamsSpecSets(data: ExperimentData, options: Partial<McA
     if (done) return done;
     const out: SpecSet = { ids: s.ids.slice(), specs: [], frames: [], nFreq: s.nFreq };
     for (const id of s.ids) {
-      if (!cache.has(id)) throw new EarmarkError('EARMARK_DATASET', `McAdams features for '${id}' are missing from ${built.file}; it failed to anonymise (see the cache's skipped list)`);
+      if (!cache.has(id))
+        throw new EarmarkError(
+          'EARMARK_DATASET',
+          `McAdams features for '${id}' are missing from ${built.file}; it failed to anonymise (see the cache's skipped list)`,
+        );
       const item = cache.get(id);
       out.specs.push(item.data);
       out.frames.push(item.shape[1]!);

@@ -30,9 +30,18 @@ import { parseSpeakersTxt } from './librispeech.js';
 
 /** The reference's 12 classes (lndip/RDAL utils.py) and the FSD50K label most likely behind each (spec §1 [I]). */
 export const RDAL_FSD50K_CLASSES: Record<string, string> = {
-  dog_barking: 'Bark', glass_breaking: 'Shatter', gun_shot: 'Gunshot_and_gunfire', cough: 'Cough', slam: 'Slam',
-  applause: 'Applause', dishes_pot_pan: 'Dishes_and_pots_and_pans', toilet_flush: 'Toilet_flush', cat_meowing: 'Meow',
-  doorbell: 'Doorbell', crying: 'Crying_and_sobbing', drill: 'Drill',
+  dog_barking: 'Bark',
+  glass_breaking: 'Shatter',
+  gun_shot: 'Gunshot_and_gunfire',
+  cough: 'Cough',
+  slam: 'Slam',
+  applause: 'Applause',
+  dishes_pot_pan: 'Dishes_and_pots_and_pans',
+  toilet_flush: 'Toilet_flush',
+  cat_meowing: 'Meow',
+  doorbell: 'Doorbell',
+  crying: 'Crying_and_sobbing',
+  drill: 'Drill',
 };
 
 export interface Fsd50kMixConfig {
@@ -53,7 +62,15 @@ export interface Fsd50kMixConfig {
 }
 
 export const FSD50K_MIX_DEFAULTS: Fsd50kMixConfig = {
-  fsd50k: '', librispeech: '', out: '', classes: null, maxClipsPerClass: 0, snrDb: 0, snrSpreadDb: 5, seed: 0, progress: false,
+  fsd50k: '',
+  librispeech: '',
+  out: '',
+  classes: null,
+  maxClipsPerClass: 0,
+  snrDb: 0,
+  snrSpreadDb: 5,
+  seed: 0,
+  progress: false,
 };
 
 const RATE = 44100;
@@ -61,7 +78,11 @@ const CLIP = RATE;
 const PEAK = 10 ** (-1 / 20);
 type Split = 'train' | 'val' | 'eval';
 
-interface SpeechSource { speaker: string; gender: 'female' | 'male'; files: string[] }
+interface SpeechSource {
+  speaker: string;
+  gender: 'female' | 'male';
+  files: string[];
+}
 
 function energyAt(x: Float32Array, start: number, n: number): number {
   let e = 0;
@@ -75,7 +96,10 @@ function loudestSecond(x: Float32Array): { clip: Float32Array; start: number } {
   let bestE = -1;
   for (let s = 0; s + CLIP <= Math.max(CLIP, x.length); s += RATE / 10) {
     const e = energyAt(x, s, CLIP);
-    if (e > bestE) { bestE = e; best = s; }
+    if (e > bestE) {
+      bestE = e;
+      best = s;
+    }
   }
   const clip = new Float32Array(CLIP);
   clip.set(x.subarray(best, best + CLIP));
@@ -102,7 +126,11 @@ function walk(dir: string, exts: string[], out: string[] = []): string[] {
 /** Speakers found on disk, split 60/20/20 per gender by a seeded shuffle. */
 function speechBySplit(root: string, seed: number): Record<Split, SpeechSource[]> {
   const spk = path.join(root, 'SPEAKERS.TXT');
-  if (!existsSync(spk)) throw new EarmarkError('EARMARK_DATASET', `${spk} not found: 'librispeech' must be the LibriSpeech root (with SPEAKERS.TXT and e.g. train-clean-100/)`);
+  if (!existsSync(spk))
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `${spk} not found: 'librispeech' must be the LibriSpeech root (with SPEAKERS.TXT and e.g. train-clean-100/)`,
+    );
   const meta = parseSpeakersTxt(readFileSync(spk, 'utf8'), spk);
   const files = new Map<string, string[]>();
   for (const f of walk(root, ['.flac', '.wav'])) {
@@ -111,8 +139,14 @@ function speechBySplit(root: string, seed: number): Record<Split, SpeechSource[]
   }
   const out: Record<Split, SpeechSource[]> = { train: [], val: [], eval: [] };
   for (const gender of ['female', 'male'] as const) {
-    const ids = new Rng(seed).derive(`speakers-${gender}`).shuffle([...files.keys()].filter((id) => meta.get(id)!.gender === gender).sort());
-    if (ids.length < 3) throw new EarmarkError('EARMARK_DATASET', `${root}: only ${ids.length} ${gender} speaker(s) with audio; need at least 3 (one per split)`);
+    const ids = new Rng(seed)
+      .derive(`speakers-${gender}`)
+      .shuffle([...files.keys()].filter((id) => meta.get(id)!.gender === gender).sort());
+    if (ids.length < 3)
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${root}: only ${ids.length} ${gender} speaker(s) with audio; need at least 3 (one per split)`,
+      );
     const nVal = Math.max(1, Math.round(ids.length * 0.2));
     const nTrain = ids.length - nVal - Math.max(1, Math.round(ids.length * 0.2)); // ≥ 1 because ≥ 3 speakers
     ids.forEach((id, i) => {
@@ -130,23 +164,39 @@ function speechBySplit(root: string, seed: number): Record<Split, SpeechSource[]
 export async function buildFsd50kMix(partial: Partial<Fsd50kMixConfig>): Promise<Record<Split, number>> {
   const c = resolveConfig('Fsd50kMixConfig', FSD50K_MIX_DEFAULTS, partial);
   for (const k of ['fsd50k', 'librispeech', 'out'] as const) check(c[k] !== '', 'Fsd50kMixConfig', k, 'a folder', c[k]);
-  check(Number.isInteger(c.maxClipsPerClass) && c.maxClipsPerClass >= 0, 'Fsd50kMixConfig', 'maxClipsPerClass', 'an integer >= 0', c.maxClipsPerClass);
+  check(
+    Number.isInteger(c.maxClipsPerClass) && c.maxClipsPerClass >= 0,
+    'Fsd50kMixConfig',
+    'maxClipsPerClass',
+    'an integer >= 0',
+    c.maxClipsPerClass,
+  );
   check(Number.isInteger(c.seed) && c.seed >= 0, 'Fsd50kMixConfig', 'seed', 'an integer >= 0', c.seed);
   const classes = Object.entries(c.classes ?? RDAL_FSD50K_CLASSES);
   const labelOf = new Map(classes.map(([name, label], i) => [label, { name, index: i }]));
   const gt = path.join(c.fsd50k, 'FSD50K.ground_truth');
   const readGt = (file: string): Record<string, string>[] => {
     const p = path.join(gt, file);
-    if (!existsSync(p)) throw new EarmarkError('EARMARK_DATASET', `${p} not found: 'fsd50k' must hold FSD50K.ground_truth/{dev,eval}.csv (columns fname,labels,mids[,split])`);
+    if (!existsSync(p))
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${p} not found: 'fsd50k' must hold FSD50K.ground_truth/{dev,eval}.csv (columns fname,labels,mids[,split])`,
+      );
     return parseCsvRecords(readFileSync(p, 'utf8')).records;
   };
   // (split, class) → files carrying exactly one of our class labels
   const pool = new Map<string, { file: string; fname: string }[]>();
   const add = (split: Split, dir: string, r: Record<string, string>): void => {
-    const hits = (r['labels'] ?? '').split(',').map((s) => s.trim()).filter((l) => labelOf.has(l));
+    const hits = (r['labels'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((l) => labelOf.has(l));
     if (hits.length !== 1) return;
     const key = `${split}/${labelOf.get(hits[0]!)!.index}`;
-    pool.set(key, [...(pool.get(key) ?? []), { file: path.join(c.fsd50k, dir, `${r['fname']}.wav`), fname: r['fname']! }]);
+    pool.set(key, [
+      ...(pool.get(key) ?? []),
+      { file: path.join(c.fsd50k, dir, `${r['fname']}.wav`), fname: r['fname']! },
+    ]);
   };
   for (const r of readGt('dev.csv')) add(r['split'] === 'val' ? 'val' : 'train', 'FSD50K.dev_audio', r);
   for (const r of readGt('eval.csv')) add('eval', 'FSD50K.eval_audio', r);
@@ -156,13 +206,31 @@ export async function buildFsd50kMix(partial: Partial<Fsd50kMixConfig>): Promise
   for (const split of ['train', 'val', 'eval'] as const) {
     for (const [ci, [name]] of classes.entries()) {
       let items = new Rng(c.seed).derive(`${split}/${name}`).shuffle([...(pool.get(`${split}/${ci}`) ?? [])]);
-      if (items.length < 2) throw new EarmarkError('EARMARK_DATASET', `${gt}: class '${name}' (${classes[ci]![1]}) has ${items.length} clip(s) in split ${split}; need at least 2 (one clean, one with speech)`);
+      if (items.length < 2)
+        throw new EarmarkError(
+          'EARMARK_DATASET',
+          `${gt}: class '${name}' (${classes[ci]![1]}) has ${items.length} clip(s) in split ${split}; need at least 2 (one clean, one with speech)`,
+        );
       if (c.maxClipsPerClass > 0) items = items.slice(0, c.maxClipsPerClass);
       items.forEach((it, k) => jobs.push({ split, ci, ...it, withSpeech: k % 2 === 1, k }));
     }
   }
   const bar = c.progress ? new Progress({ total: jobs.length, label: 'fsd50k mix' }) : null;
-  const header = ['path', 'split', 'event', 'event_index', 'speech', 'gender', 'speaker', 'snr_db', 'source', 'source_start_s', 'speech_source', 'speech_start_s', 'event_path'];
+  const header = [
+    'path',
+    'split',
+    'event',
+    'event_index',
+    'speech',
+    'gender',
+    'speaker',
+    'snr_db',
+    'source',
+    'source_start_s',
+    'speech_source',
+    'speech_start_s',
+    'event_path',
+  ];
   const rows: string[][] = [];
   const counts: Record<Split, number> = { train: 0, val: 0, eval: 0 };
   const speechTurn: Record<Split, number> = { train: 0, val: 0, eval: 0 };
@@ -179,7 +247,21 @@ export async function buildFsd50kMix(partial: Partial<Fsd50kMixConfig>): Promise
     if (!j.withSpeech) {
       const r = rel(j.split, name, 'no_speech', `${stem}.wav`);
       await write(r, scaled(ev.clip, peakScale(ev.clip)));
-      rows.push([r, j.split, name, String(j.ci), 'no_speech', '', '', '', source, (ev.start / RATE).toFixed(4), '', '', '']);
+      rows.push([
+        r,
+        j.split,
+        name,
+        String(j.ci),
+        'no_speech',
+        '',
+        '',
+        '',
+        source,
+        (ev.start / RATE).toFixed(4),
+        '',
+        '',
+        '',
+      ]);
     } else {
       // alternate genders: speakers of this split taken round-robin within each gender
       const turn = speechTurn[j.split]++;
@@ -199,8 +281,21 @@ export async function buildFsd50kMix(partial: Partial<Fsd50kMixConfig>): Promise
       const er = rel('events', j.split, name, `${stem}.wav`);
       await write(r, scaled(mix, g));
       await write(er, scaled(ev.clip, g));
-      rows.push([r, j.split, name, String(j.ci), 'speech', gender, src.speaker, snr.toFixed(2), source, (ev.start / RATE).toFixed(4),
-        path.relative(c.librispeech, utt), (start / RATE).toFixed(4), er]);
+      rows.push([
+        r,
+        j.split,
+        name,
+        String(j.ci),
+        'speech',
+        gender,
+        src.speaker,
+        snr.toFixed(2),
+        source,
+        (ev.start / RATE).toFixed(4),
+        path.relative(c.librispeech, utt),
+        (start / RATE).toFixed(4),
+        er,
+      ]);
     }
     counts[j.split]++;
     bar?.tick();
@@ -208,11 +303,25 @@ export async function buildFsd50kMix(partial: Partial<Fsd50kMixConfig>): Promise
   bar?.done();
   await mkdir(c.out, { recursive: true });
   const csvField = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  await writeFile(path.join(c.out, 'labels.csv'), [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n');
-  await writeFile(path.join(c.out, 'corpus.json'), JSON.stringify({
-    name: 'earmark-fsd50k-librispeech-mix', formatVersion: 1, sampleRate: RATE, clipSeconds: 1,
-    config: { ...c, classes: Object.fromEntries(classes) }, counts,
-    labels: { speech: ['no_speech', 'speech'], gender: ['female', 'male'], event: classes.map(([n]) => n) },
-  }, null, 1));
+  await writeFile(
+    path.join(c.out, 'labels.csv'),
+    [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n',
+  );
+  await writeFile(
+    path.join(c.out, 'corpus.json'),
+    JSON.stringify(
+      {
+        name: 'earmark-fsd50k-librispeech-mix',
+        formatVersion: 1,
+        sampleRate: RATE,
+        clipSeconds: 1,
+        config: { ...c, classes: Object.fromEntries(classes) },
+        counts,
+        labels: { speech: ['no_speech', 'speech'], gender: ['female', 'male'], event: classes.map(([n]) => n) },
+      },
+      null,
+      1,
+    ),
+  );
   return counts;
 }

@@ -29,12 +29,18 @@ export function parseSpeakersTxt(text: string, file = 'SPEAKERS.TXT'): Map<strin
     if (line.trim() === '' || line.trimStart().startsWith(';')) return;
     const cols = line.split('|');
     if (cols.length < 4) {
-      throw new EarmarkError('EARMARK_DATASET', `${file}:${i + 1}: expected 'ID | SEX | SUBSET | MINUTES | NAME', got '${line.trim()}'`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${file}:${i + 1}: expected 'ID | SEX | SUBSET | MINUTES | NAME', got '${line.trim()}'`,
+      );
     }
     const id = cols[0]!.trim();
     const sex = cols[1]!.trim().toUpperCase();
     if (sex !== 'F' && sex !== 'M') {
-      throw new EarmarkError('EARMARK_DATASET', `${file}:${i + 1}: speaker ${id} has SEX '${cols[1]!.trim()}'; expected F or M`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${file}:${i + 1}: speaker ${id} has SEX '${cols[1]!.trim()}'; expected F or M`,
+      );
     }
     speakers.set(id, {
       id,
@@ -79,10 +85,14 @@ export interface LibriSpeechOptions {
 export function loadLibriSpeech(root: string, opts: LibriSpeechOptions = {}): Corpus {
   let dir = requireDir(root, 'LibriSpeech');
   // --root may be the folder the archives were unpacked in, which holds LibriSpeech/
-  if (!existsSync(path.join(dir, 'SPEAKERS.TXT')) && existsSync(path.join(dir, 'LibriSpeech', 'SPEAKERS.TXT'))) dir = path.join(dir, 'LibriSpeech');
+  if (!existsSync(path.join(dir, 'SPEAKERS.TXT')) && existsSync(path.join(dir, 'LibriSpeech', 'SPEAKERS.TXT')))
+    dir = path.join(dir, 'LibriSpeech');
   const speakersFile = path.join(dir, 'SPEAKERS.TXT');
   if (!existsSync(speakersFile)) {
-    throw new EarmarkError('EARMARK_DATASET', `no SPEAKERS.TXT in ${dir}; LibriSpeech's root must contain SPEAKERS.TXT (point --root at the LibriSpeech/ folder the archives unpack to, which holds it and the subset folders)`);
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `no SPEAKERS.TXT in ${dir}; LibriSpeech's root must contain SPEAKERS.TXT (point --root at the LibriSpeech/ folder the archives unpack to, which holds it and the subset folders)`,
+    );
   }
   const speakers = parseSpeakersTxt(readFileSync(speakersFile, 'utf8'), speakersFile);
   const wanted = opts.subsets === undefined ? undefined : new Set(opts.subsets);
@@ -96,24 +106,46 @@ export function loadLibriSpeech(root: string, opts: LibriSpeechOptions = {}): Co
     const chapterDir = path.dirname(file);
     const speakerDir = path.dirname(chapterDir);
     if (path.basename(chapterDir) !== chap || path.basename(speakerDir) !== spk) {
-      throw new EarmarkError('EARMARK_DATASET', `LibriSpeech file ${file} should lie in ${spk}/${chap}/ (<subset>/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac); move it there`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `LibriSpeech file ${file} should lie in ${spk}/${chap}/ (<subset>/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac); move it there`,
+      );
     }
     const subset = path.relative(dir, path.dirname(speakerDir)) || '.';
     if (wanted !== undefined && !wanted.has(subset)) continue;
     const info = speakers.get(spk);
     if (info === undefined) {
-      throw new EarmarkError('EARMARK_DATASET', `LibriSpeech speaker ${spk} (${file}) is not listed in ${speakersFile}; use the SPEAKERS.TXT that came with this release`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `LibriSpeech speaker ${spk} (${file}) is not listed in ${speakersFile}; use the SPEAKERS.TXT that came with this release`,
+      );
     }
     chapterDirs.add(chapterDir);
-    utterances.push({ id: stem, path: file, speaker: spk, gender: info.gender, corpus: 'librispeech', labels: { subset, chapter: chap } });
+    utterances.push({
+      id: stem,
+      path: file,
+      speaker: spk,
+      gender: info.gender,
+      corpus: 'librispeech',
+      labels: { subset, chapter: chap },
+    });
   }
   if (wanted !== undefined) {
     const found = new Set(utterances.map((u) => u.labels!.subset));
     const missing = [...wanted].filter((s) => !found.has(s));
-    if (missing.length) throw new EarmarkError('EARMARK_DATASET', `LibriSpeech subset(s) ${missing.join(', ')} not found under ${dir}; unpack them there or drop them from the subset list`);
+    if (missing.length)
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `LibriSpeech subset(s) ${missing.join(', ')} not found under ${dir}; unpack them there or drop them from the subset list`,
+      );
   }
   if (utterances.length === 0) {
-    throw noFilesError('LibriSpeech', dir, '<subset>/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac files', 'unpack the subsets (train-clean-100.tar.gz, test-clean.tar.gz, …) into this folder');
+    throw noFilesError(
+      'LibriSpeech',
+      dir,
+      '<subset>/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac files',
+      'unpack the subsets (train-clean-100.tar.gz, test-clean.tar.gz, …) into this folder',
+    );
   }
   const texts = readTranscripts(chapterDirs);
   for (const u of utterances) {

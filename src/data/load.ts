@@ -36,7 +36,9 @@ const MANIFEST_NAMES = ['manifest.csv', 'labels.csv', 'metadata.csv'];
 
 const listDir = (dir: string): string[] => {
   try {
-    return readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+    return readdirSync(dir)
+      .filter((n) => !n.startsWith('.'))
+      .sort();
   } catch {
     return [];
   }
@@ -68,8 +70,13 @@ export function detectLayout(root: string): Layout {
   if (top.includes('SPEAKERS.TXT') || existsSync(path.join(dir, 'LibriSpeech', 'SPEAKERS.TXT'))) return 'librispeech';
   if (top.includes('vox2_meta.csv')) return 'voxceleb2';
   const names = shallowNames(dir);
-  if (names.some((n) => /^Actor_\d\d$/i.test(n)) || names.some((n) => /^\d\d-\d\d-\d\d-\d\d-\d\d-\d\d-\d\d\.wav$/i.test(n))) return 'ravdess';
-  if (names.some((n) => /^(bea|jenie|sam|josh)([_-](amused|angry|disgusted|disgust|neutral|sleepy))?$/i.test(n))) return 'emovdb';
+  if (
+    names.some((n) => /^Actor_\d\d$/i.test(n)) ||
+    names.some((n) => /^\d\d-\d\d-\d\d-\d\d-\d\d-\d\d-\d\d\.wav$/i.test(n))
+  )
+    return 'ravdess';
+  if (names.some((n) => /^(bea|jenie|sam|josh)([_-](amused|angry|disgusted|disgust|neutral|sleepy))?$/i.test(n)))
+    return 'emovdb';
   if (top.some((n) => MANIFEST_NAMES.includes(n.toLowerCase()))) return 'csv';
   // VoxCeleb2 without its CSV in the root: {dev,test}/{aac,wav}/idNNNNN
   for (const set of ['dev', 'test', 'aac', 'wav']) {
@@ -77,14 +84,20 @@ export function detectLayout(root: string): Layout {
     const inner = [d, path.join(d, 'aac'), path.join(d, 'wav')];
     if (inner.some((x) => listDir(x).some((n) => /^id\d+$/.test(n)))) return 'voxceleb2';
   }
-  throw new EarmarkError('EARMARK_DATASET', `cannot tell the layout of ${dir}: expected SPEAKERS.TXT (LibriSpeech), vox2_meta.csv or dev|test/aac/idNNNNN (VoxCeleb2), Actor_NN folders (RAVDESS), bea_Amused-style folders (EmoV-DB) or a manifest.csv/labels.csv (csv); pass --layout to say which it is`);
+  throw new EarmarkError(
+    'EARMARK_DATASET',
+    `cannot tell the layout of ${dir}: expected SPEAKERS.TXT (LibriSpeech), vox2_meta.csv or dev|test/aac/idNNNNN (VoxCeleb2), Actor_NN folders (RAVDESS), bea_Amused-style folders (EmoV-DB) or a manifest.csv/labels.csv (csv); pass --layout to say which it is`,
+  );
 }
 
 /** Finds the manifest CSV in `root` for the csv layout. */
 function findManifest(root: string): string {
   const hit = listDir(root).find((n) => MANIFEST_NAMES.includes(n.toLowerCase()));
   if (hit === undefined) {
-    throw new EarmarkError('EARMARK_DATASET', `the csv layout needs a manifest: pass --manifest <file.csv>, or put one named ${MANIFEST_NAMES.join(' / ')} in ${root}`);
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `the csv layout needs a manifest: pass --manifest <file.csv>, or put one named ${MANIFEST_NAMES.join(' / ')} in ${root}`,
+    );
   }
   return path.join(root, hit);
 }
@@ -105,17 +118,27 @@ export function loadCorpus(opts: LoadCorpusOptions): Corpus {
 function loadListed(opts: LoadCorpusOptions): Corpus {
   let layout = opts.layout ?? 'auto';
   if (layout !== 'auto' && !(LAYOUTS as readonly string[]).includes(layout)) {
-    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `unknown layout '${String(layout)}'; expected one of auto, ${LAYOUTS.join(', ')}`);
+    throw new EarmarkError(
+      'EARMARK_BAD_ARGUMENT',
+      `unknown layout '${String(layout)}'; expected one of auto, ${LAYOUTS.join(', ')}`,
+    );
   }
   if (layout === 'auto') {
     if (opts.root === undefined && opts.manifest !== undefined) layout = 'csv';
-    else if (opts.root === undefined) throw new EarmarkError('EARMARK_DATASET', 'no corpus given; pass --root <folder> (and --layout) or --manifest <file.csv>');
+    else if (opts.root === undefined)
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        'no corpus given; pass --root <folder> (and --layout) or --manifest <file.csv>',
+      );
     else layout = detectLayout(opts.root);
   }
   switch (layout) {
-    case 'ravdess': return loadRavdess(requireDir(opts.root, 'RAVDESS'));
-    case 'emovdb': return loadEmovdb(requireDir(opts.root, 'EmoV-DB'));
-    case 'librispeech': return loadLibriSpeech(requireDir(opts.root, 'LibriSpeech'), opts.subsets ? { subsets: opts.subsets } : {});
+    case 'ravdess':
+      return loadRavdess(requireDir(opts.root, 'RAVDESS'));
+    case 'emovdb':
+      return loadEmovdb(requireDir(opts.root, 'EmoV-DB'));
+    case 'librispeech':
+      return loadLibriSpeech(requireDir(opts.root, 'LibriSpeech'), opts.subsets ? { subsets: opts.subsets } : {});
     case 'voxceleb2': {
       const o: { meta?: string; sets?: string[] } = {};
       if (opts.manifest !== undefined) o.meta = opts.manifest;
@@ -144,8 +167,11 @@ function checkFiles(corpus: Corpus, skipBad: boolean): Corpus {
   if (!skipBad) {
     const b = bad[0]!;
     const others = bad.length > 1 ? ` (and ${bad.length - 1} other file(s))` : '';
-    throw new EarmarkError('EARMARK_DATASET', `${corpus.name}: audio file ${b.path} (utterance ${b.id}) ${b.error}${others}; ` +
-      'fix or remove it, or pass --skip-bad to leave out and list the files that cannot be read');
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `${corpus.name}: audio file ${b.path} (utterance ${b.id}) ${b.error}${others}; ` +
+        'fix or remove it, or pass --skip-bad to leave out and list the files that cannot be read',
+    );
   }
   return withoutSkipped(corpus, bad);
 }
@@ -161,5 +187,9 @@ export function withoutSkipped(corpus: Corpus, skipped: readonly SkippedFile[]):
   if (skipped.length === 0) return corpus;
   const ids = new Set(skipped.map((s) => s.id));
   const all = [...(corpus.skipped ?? []), ...skipped.filter((s) => !(corpus.skipped ?? []).some((t) => t.id === s.id))];
-  return { ...corpus, utterances: corpus.utterances.filter((u) => !ids.has(u.id)), skipped: all.sort((a, b) => compareStrings(a.id, b.id)) };
+  return {
+    ...corpus,
+    utterances: corpus.utterances.filter((u) => !ids.has(u.id)),
+    skipped: all.sort((a, b) => compareStrings(a.id, b.id)),
+  };
 }

@@ -19,14 +19,20 @@ export function parseGender(value: string, where: string): Gender | undefined {
   if (v === '') return undefined;
   if (v === 'f' || v === 'female' || v === 'woman' || v === 'w') return 'female';
   if (v === 'm' || v === 'male' || v === 'man') return 'male';
-  throw new EarmarkError('EARMARK_DATASET', `${where}: gender '${value}' is not female/male (f/m also accepted); fix the value or leave it empty`);
+  throw new EarmarkError(
+    'EARMARK_DATASET',
+    `${where}: gender '${value}' is not female/male (f/m also accepted); fix the value or leave it empty`,
+  );
 }
 
 /** The path relative to the manifest's folder (or the absolute path when outside it), '/'-separated, without extension. */
 function defaultId(base: string, abs: string): string {
   const rel = path.relative(base, abs);
   const id = rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
-  return id.split(path.sep).join('/').replace(/\.[^./]+$/, '');
+  return id
+    .split(path.sep)
+    .join('/')
+    .replace(/\.[^./]+$/, '');
 }
 
 export interface ManifestOptions {
@@ -51,23 +57,33 @@ export function loadManifest(manifest: string, opts: ManifestOptions = {}): Corp
   try {
     parsed = parseCsvRecords(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new EarmarkError('EARMARK_DATASET', `manifest ${file} is not valid CSV: ${(e as Error).message}`, { cause: e });
+    throw new EarmarkError('EARMARK_DATASET', `manifest ${file} is not valid CSV: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const { header, records } = parsed;
   if (!header.includes('path')) {
-    throw new EarmarkError('EARMARK_DATASET', `manifest ${file} has no 'path' column (found: ${header.map((h) => `'${h}'`).join(', ') || 'nothing'}); the first line must name the columns, one of them 'path'`);
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `manifest ${file} has no 'path' column (found: ${header.map((h) => `'${h}'`).join(', ') || 'nothing'}); the first line must name the columns, one of them 'path'`,
+    );
   }
   const stem = path.basename(file, path.extname(file));
-  const name = opts.name ?? (['labels', 'manifest', 'metadata'].includes(stem.toLowerCase()) ? path.basename(base) : stem);
+  const name =
+    opts.name ?? (['labels', 'manifest', 'metadata'].includes(stem.toLowerCase()) ? path.basename(base) : stem);
   const extra = header.filter((h) => !KNOWN.has(h) && h !== '');
   const utterances: Utterance[] = records.map((r, i) => {
     const where = `${file} row ${i + 2}`;
     const rel = r.path!.trim();
-    if (rel === '') throw new EarmarkError('EARMARK_DATASET', `${where}: empty path; every row needs an audio file path`);
+    if (rel === '')
+      throw new EarmarkError('EARMARK_DATASET', `${where}: empty path; every row needs an audio file path`);
     const abs = path.resolve(base, rel);
     const problem = opts.checkFiles === false ? undefined : fileProblem(abs);
     if (problem !== undefined) {
-      throw new EarmarkError('EARMARK_DATASET', `${where}: audio file ${abs} ${problem}; paths are relative to the manifest's folder ${base} (or absolute)`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${where}: audio file ${abs} ${problem}; paths are relative to the manifest's folder ${base} (or absolute)`,
+      );
     }
     const speaker = (r.speaker ?? '').trim();
     const u: Utterance = {
@@ -85,7 +101,11 @@ export function loadManifest(manifest: string, opts: ManifestOptions = {}): Corp
     if (extra.length) u.labels = Object.fromEntries(extra.map((h) => [h, r[h]!.trim()]));
     return u;
   });
-  if (utterances.length === 0) throw new EarmarkError('EARMARK_DATASET', `manifest ${file} lists no files; add one row per audio file under the header`);
+  if (utterances.length === 0)
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `manifest ${file} lists no files; add one row per audio file under the header`,
+    );
   // a label kind counts when every row has it
   const labelNames: LabelKey[] = [];
   if (utterances.every((u) => u.speaker !== '')) labelNames.push('speaker');

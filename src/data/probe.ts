@@ -3,7 +3,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 
-export interface AudioHeader { sampleRate: number; channels: number; frames: number; seconds: number }
+export interface AudioHeader {
+  sampleRate: number;
+  channels: number;
+  frames: number;
+  seconds: number;
+}
 
 /** The file's first `bytes` bytes and its size. */
 function readHead(file: string, bytes: number): { head: Buffer; size: number } {
@@ -26,7 +31,9 @@ export function parseWavHeader(buf: Buffer, fileBytes = Infinity): AudioHeader |
   const riff = buf.toString('latin1', 0, 4);
   if ((riff !== 'RIFF' && riff !== 'RF64') || buf.toString('latin1', 8, 12) !== 'WAVE') return undefined;
   let at = 12;
-  let channels = 0, sampleRate = 0, blockAlign = 0;
+  let channels = 0,
+    sampleRate = 0,
+    blockAlign = 0;
   let ds64Data: number | undefined;
   while (at + 8 <= buf.length) {
     const id = buf.toString('latin1', at, at + 4);
@@ -74,7 +81,9 @@ export function probeAudio(file: string): AudioHeader | undefined {
   try {
     const ext = path.extname(file).toLowerCase();
     const { head, size } = readHead(file, 64 * 1024);
-    return ext === '.flac' ? parseFlacHeader(head) ?? parseWavHeader(head, size) : parseWavHeader(head, size) ?? parseFlacHeader(head);
+    return ext === '.flac'
+      ? (parseFlacHeader(head) ?? parseWavHeader(head, size))
+      : (parseWavHeader(head, size) ?? parseFlacHeader(head));
   } catch {
     return undefined;
   }

@@ -70,8 +70,14 @@ export function isFunctionOf(us: readonly Utterance[], attr: LabelKey, task: Lab
  * fewer than 2 speakers, or when an utterance-level attribute would lose a class on either side.
  * @example holdOutSpeakers(corpus.utterances, ['gender', 'emotion'], 0.25, new Rng(0)) // { speakers: ['F03', 'M06', …] }
  */
-export function holdOutSpeakers(us: readonly Utterance[], attrs: readonly LabelKey[], fraction: number, rng: Rng): { speakers: string[] } | { reason: string } {
-  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`holdOutSpeakers: 'fraction' must be in (0, 1), got ${fraction}`);
+export function holdOutSpeakers(
+  us: readonly Utterance[],
+  attrs: readonly LabelKey[],
+  fraction: number,
+  rng: Rng,
+): { speakers: string[] } | { reason: string } {
+  if (!(fraction > 0 && fraction < 1))
+    throw new RangeError(`holdOutSpeakers: 'fraction' must be in (0, 1), got ${fraction}`);
   const level = attrs.filter((a) => isSpeakerLevel(us, a));
   const strata = new Map<string, string[]>();
   for (const spk of [...new Set(us.map((u) => u.speaker))].sort(compareStrings)) {
@@ -81,17 +87,27 @@ export function holdOutSpeakers(us: readonly Utterance[], attrs: readonly LabelK
   }
   const held: string[] = [];
   for (const [key, speakers] of [...strata].sort((a, b) => compareStrings(a[0], b[0]))) {
-    if (speakers.length < 2) return { reason: `only ${speakers.length} speaker with ${key}: a speaker-disjoint attacker needs one to train on and one to test` };
+    if (speakers.length < 2)
+      return {
+        reason: `only ${speakers.length} speaker with ${key}: a speaker-disjoint attacker needs one to train on and one to test`,
+      };
     const k = Math.min(speakers.length - 1, Math.max(1, Math.round(speakers.length * fraction)));
     held.push(...rng.shuffle([...speakers]).slice(0, k));
   }
   const h = new Set(held);
   for (const a of attrs.filter((x) => !level.includes(x))) {
-    const inside = labelValues(us.filter((u) => h.has(u.speaker)), a);
-    const outside = labelValues(us.filter((u) => !h.has(u.speaker)), a);
+    const inside = labelValues(
+      us.filter((u) => h.has(u.speaker)),
+      a,
+    );
+    const outside = labelValues(
+      us.filter((u) => !h.has(u.speaker)),
+      a,
+    );
     const all = labelValues(us, a);
     const missing = all.filter((v) => !inside.includes(v) || !outside.includes(v));
-    if (missing.length) return { reason: `holding out ${held.length} speakers leaves no ${a} = ${missing.join(', ')} on one side` };
+    if (missing.length)
+      return { reason: `holding out ${held.length} speakers leaves no ${a} = ${missing.join(', ')} on one side` };
   }
   return { speakers: held.sort(compareStrings) };
 }
@@ -113,8 +129,13 @@ export function attackProtocols(data: ExperimentData, o: ProtocolOptions): Proto
   const have = (s: { ids: string[] }): Utterance[] => s.ids.map((id) => data.byId.get(id)!);
   const closed = data.speakerSets ?? data.sets;
   const closedSplit: ProtocolSplit = {
-    protocol: 'closed-set', train: [...closed.train.ids].sort(compareStrings), val: [...closed.val.ids].sort(compareStrings), test: [...closed.test.ids].sort(compareStrings),
-    how: data.speakerSets ? "the test speakers' utterance-level split (every attacker hears every test speaker)" : 'the main split (every speaker in train, val and test)',
+    protocol: 'closed-set',
+    train: [...closed.train.ids].sort(compareStrings),
+    val: [...closed.val.ids].sort(compareStrings),
+    test: [...closed.test.ids].sort(compareStrings),
+    how: data.speakerSets
+      ? "the test speakers' utterance-level split (every attacker hears every test speaker)"
+      : 'the main split (every speaker in train, val and test)',
   };
   keepValClasses(data, closedSplit, o.attacks, new Rng(o.seed).derive('protocol-val'));
   plan.splits['closed-set'] = closedSplit;
@@ -125,7 +146,13 @@ export function attackProtocols(data: ExperimentData, o: ProtocolOptions): Proto
   }
   if (data.splits.config.method !== 'stratified') {
     const s = data.sets;
-    plan.splits['speaker-disjoint'] = { protocol: 'speaker-disjoint', train: ids(have(s.train)), val: ids(have(s.val)), test: ids(have(s.test)), how: `the ${data.splits.config.method} split itself (train, val and test speakers are disjoint)` };
+    plan.splits['speaker-disjoint'] = {
+      protocol: 'speaker-disjoint',
+      train: ids(have(s.train)),
+      val: ids(have(s.val)),
+      test: ids(have(s.test)),
+      how: `the ${data.splits.config.method} split itself (train, val and test speakers are disjoint)`,
+    };
     return plan;
   }
   const all = [...have(data.sets.train), ...have(data.sets.val), ...have(data.sets.test)];
@@ -137,9 +164,13 @@ export function attackProtocols(data: ExperimentData, o: ProtocolOptions): Proto
   const held = new Set(h.speakers);
   const part = (us: Utterance[], inHeld: boolean): string[] => ids(us.filter((u) => held.has(u.speaker) === inHeld));
   const split: ProtocolSplit = {
-    protocol: 'speaker-disjoint', train: part(have(data.sets.train), false), val: part(have(data.sets.val), false), test: part(have(data.sets.test), true),
+    protocol: 'speaker-disjoint',
+    train: part(have(data.sets.train), false),
+    val: part(have(data.sets.val), false),
+    test: part(have(data.sets.test), true),
     heldOutSpeakers: h.speakers,
-    how: `${h.speakers.length} of ${new Set(all.map((u) => u.speaker)).size} speakers held out (${Math.round(100 * o.heldOutFraction)}% per class of ` +
+    how:
+      `${h.speakers.length} of ${new Set(all.map((u) => u.speaker)).size} speakers held out (${Math.round(100 * o.heldOutFraction)}% per class of ` +
       `${attrs.filter((a) => isSpeakerLevel(all, a)).join(', ') || 'speakers'}): attackers train and validate on the others' training and validation utterances ` +
       "and are tested on the held-out speakers' test utterances",
   };
@@ -166,13 +197,20 @@ function keepValClasses(data: ExperimentData, s: ProtocolSplit, attrs: readonly 
   for (;;) {
     const val = of(s.val);
     const train = of(s.train);
-    const need = attrs.flatMap((a) => labelValues(train, a).filter((v) => !val.some((u) => labelOf(u, a) === v)).map((v) => [a, v] as const));
+    const need = attrs.flatMap((a) =>
+      labelValues(train, a)
+        .filter((v) => !val.some((u) => labelOf(u, a) === v))
+        .map((v) => [a, v] as const),
+    );
     if (need.length === 0 && val.length > 0) break;
     const takes = new Map<string, Utterance[]>();
     for (const u of train) takes.set(takeKey(u, groupBy), [...(takes.get(takeKey(u, groupBy)) ?? []), u]);
-    const spare = (us: Utterance[]): boolean => attrs.every((a) => us.every((u) => train.some((x) => !us.includes(x) && labelOf(x, a) === labelOf(u, a))));
+    const spare = (us: Utterance[]): boolean =>
+      attrs.every((a) => us.every((u) => train.some((x) => !us.includes(x) && labelOf(x, a) === labelOf(u, a))));
     const want = need[0];
-    const candidates = [...takes].filter(([, us]) => (want === undefined || us.some((u) => labelOf(u, want[0]) === want[1])) && spare(us)).sort((a, b) => compareStrings(a[0], b[0]));
+    const candidates = [...takes]
+      .filter(([, us]) => (want === undefined || us.some((u) => labelOf(u, want[0]) === want[1])) && spare(us))
+      .sort((a, b) => compareStrings(a[0], b[0]));
     if (candidates.length === 0) break; // nothing can move without emptying a class's training data
     const [, pick] = candidates[rng.int(candidates.length)]!;
     const ids = new Set(pick.map((u) => u.id));
@@ -197,9 +235,17 @@ export function missingClasses(data: ExperimentData, part: readonly string[], at
 export function checkProtocol(data: ExperimentData, s: ProtocolSplit): void {
   const train = new Set([...s.train, ...s.val]);
   const both = s.test.filter((id) => train.has(id));
-  if (both.length) throw new EarmarkError('EARMARK_DATASET', `protocol ${s.protocol}: ${both.length} test utterance(s) are also attacker training data, e.g. ${both[0]}`);
+  if (both.length)
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `protocol ${s.protocol}: ${both.length} test utterance(s) are also attacker training data, e.g. ${both[0]}`,
+    );
   if (s.protocol !== 'speaker-disjoint') return;
   const spk = new Set([...train].map((id) => data.byId.get(id)!.speaker));
   const shared = [...new Set(s.test.map((id) => data.byId.get(id)!.speaker))].filter((x) => spk.has(x));
-  if (shared.length) throw new EarmarkError('EARMARK_DATASET', `protocol speaker-disjoint: speaker(s) ${shared.join(', ')} are in attacker training and test data`);
+  if (shared.length)
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `protocol speaker-disjoint: speaker(s) ${shared.join(', ')} are in attacker training and test data`,
+    );
 }

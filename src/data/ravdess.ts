@@ -7,7 +7,16 @@ import { EarmarkError } from '../errors.js';
 import { finishCorpus, type Corpus, type Utterance } from './types.js';
 import { noFilesError, requireDir, walkFiles } from './walk.js';
 
-export const RAVDESS_EMOTIONS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'] as const;
+export const RAVDESS_EMOTIONS = [
+  'neutral',
+  'calm',
+  'happy',
+  'sad',
+  'angry',
+  'fearful',
+  'disgust',
+  'surprised',
+] as const;
 export const RAVDESS_STATEMENTS = ['Kids are talking by the door', 'Dogs are sitting by the door'] as const;
 
 const NAME = /^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$/;
@@ -18,13 +27,30 @@ export interface RavdessOptions {
 }
 
 /** The labels coded in one RAVDESS file name, or undefined when the name is not a RAVDESS code. */
-export function parseRavdessName(file: string): Omit<Utterance, 'path' | 'corpus'> & { channel: 'speech' | 'song' } | undefined {
+export function parseRavdessName(
+  file: string,
+): (Omit<Utterance, 'path' | 'corpus'> & { channel: 'speech' | 'song' }) | undefined {
   const m = NAME.exec(path.basename(file, path.extname(file)));
   if (m === null) return undefined;
   const [, modality, channel, emotion, intensity, statement, repetition, actor] = m.map(Number) as number[];
-  if (channel! < 1 || channel! > 2 || emotion! < 1 || emotion! > 8 || intensity! < 1 || intensity! > 2 ||
-    statement! < 1 || statement! > 2 || actor! < 1 || actor! > 24 || modality! < 1 || modality! > 3) {
-    throw new EarmarkError('EARMARK_DATASET', `RAVDESS file ${file} has an out-of-range code (modality 01–03, channel 01–02, emotion 01–08, intensity 01–02, statement 01–02, actor 01–24); rename or remove it`);
+  if (
+    channel! < 1 ||
+    channel! > 2 ||
+    emotion! < 1 ||
+    emotion! > 8 ||
+    intensity! < 1 ||
+    intensity! > 2 ||
+    statement! < 1 ||
+    statement! > 2 ||
+    actor! < 1 ||
+    actor! > 24 ||
+    modality! < 1 ||
+    modality! > 3
+  ) {
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `RAVDESS file ${file} has an out-of-range code (modality 01–03, channel 01–02, emotion 01–08, intensity 01–02, statement 01–02, actor 01–24); rename or remove it`,
+    );
   }
   const stem = m[0];
   return {
@@ -62,13 +88,20 @@ export function loadRavdess(root: string, opts: RavdessOptions = {}): Corpus {
     if (channel === 'song' && opts.includeSong !== true) continue;
     const folder = path.basename(path.dirname(file));
     if (/^Actor_\d\d$/i.test(folder) && folder.toLowerCase() !== labels.speaker.toLowerCase()) {
-      throw new EarmarkError('EARMARK_DATASET', `RAVDESS file ${file} codes actor ${labels.speaker} but lies in folder ${folder}; move it to ${labels.speaker}/`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `RAVDESS file ${file} codes actor ${labels.speaker} but lies in folder ${folder}; move it to ${labels.speaker}/`,
+      );
     }
     utterances.push({ ...labels, path: file, corpus: 'ravdess' });
   }
   if (utterances.length === 0) {
-    throw noFilesError('RAVDESS', dir, "Actor_NN/03-01-EE-II-SS-RR-NN.wav files (7 two-digit codes; vocal channel 01 = speech)",
-      'point --root at the unpacked Audio_Speech_Actors_01-24 folder');
+    throw noFilesError(
+      'RAVDESS',
+      dir,
+      'Actor_NN/03-01-EE-II-SS-RR-NN.wav files (7 two-digit codes; vocal channel 01 = speech)',
+      'point --root at the unpacked Audio_Speech_Actors_01-24 folder',
+    );
   }
   return finishCorpus('ravdess', dir, utterances, ['speaker', 'gender', 'emotion']);
 }

@@ -91,32 +91,62 @@ async function loadClip(file: string): Promise<Float32Array> {
 export async function loadSoundscapes(root: string, opts: LoadSoundscapeOptions = {}): Promise<SoundscapeData> {
   const csv = path.join(root, 'labels.csv');
   if (!existsSync(csv)) {
-    throw new EarmarkError('EARMARK_DATASET', `${csv} not found: --data must be a soundscape folder with labels.csv ` +
-      '(build one with `earmark corpus soundscapes`, or from FSD50K + LibriSpeech with buildFsd50kMix)');
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `${csv} not found: --data must be a soundscape folder with labels.csv ` +
+        '(build one with `earmark corpus soundscapes`, or from FSD50K + LibriSpeech with buildFsd50kMix)',
+    );
   }
   const { header, records } = parseCsvRecords(readFileSync(csv, 'utf8'));
   for (const col of ['path', 'split', 'event', 'event_index', 'speech', 'gender']) {
-    if (!header.includes(col)) throw new EarmarkError('EARMARK_DATASET', `${csv}: column '${col}' is missing; expected path,split,event,event_index,speech,gender,…`);
+    if (!header.includes(col))
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${csv}: column '${col}' is missing; expected path,split,event,event_index,speech,gender,…`,
+      );
   }
   const classes: string[] = [];
   for (const r of records) classes[Number(r['event_index'])] = r['event']!;
   const window = keep(hammingWindow(RDAL_LOGMEL.nFft, true));
-  const fb = keep(melscaleFbanks(Math.floor(RDAL_LOGMEL.nFft / 2) + 1, RDAL_LOGMEL.fMin, RDAL_LOGMEL.fMax, RDAL_LOGMEL.nMels,
-    RDAL_LOGMEL.sampleRate, 'slaney', 'slaney'));
+  const fb = keep(
+    melscaleFbanks(
+      Math.floor(RDAL_LOGMEL.nFft / 2) + 1,
+      RDAL_LOGMEL.fMin,
+      RDAL_LOGMEL.fMax,
+      RDAL_LOGMEL.nMels,
+      RDAL_LOGMEL.sampleRate,
+      'slaney',
+      'slaney',
+    ),
+  );
   const bs = opts.batchSize ?? 32;
-  const bar = opts.progress ? new Progress({ total: records.length * (opts.eventParts ? 2 : 1), label: 'log-mels' }) : null;
+  const bar = opts.progress
+    ? new Progress({ total: records.length * (opts.eventParts ? 2 : 1), label: 'log-mels' })
+    : null;
   try {
     const sets = {} as Record<SoundscapeSplit, SoundscapeSet>;
     for (const split of SOUNDSCAPE_SPLITS) {
       const rows = records.filter((r) => r['split'] === split);
-      if (rows.length === 0) throw new EarmarkError('EARMARK_DATASET', `${csv}: no clips in split '${split}'; every soundscape folder needs train, val and eval`);
+      if (rows.length === 0)
+        throw new EarmarkError(
+          'EARMARK_DATASET',
+          `${csv}: no clips in split '${split}'; every soundscape folder needs train, val and eval`,
+        );
       const files = rows.map((r) => path.join(root, r['path']!));
       const eventFiles = rows.map((r) => path.join(root, r['event_path'] || r['path']!));
       const power = await melPowers(files, window, fb, bs, bar);
       const eventPower = opts.eventParts ? (await melPowers(eventFiles, window, fb, bs, bar)).data : null;
-      const logmel = noGrad(() => tidy(() => powerToDb(tensor(power.data, [rows.length, power.nMels, power.frames])).toFloat32Array()));
+      const logmel = noGrad(() =>
+        tidy(() => powerToDb(tensor(power.data, [rows.length, power.nMels, power.frames])).toFloat32Array()),
+      );
       sets[split] = {
-        split, n: rows.length, nMels: power.nMels, frames: power.frames, logmel, melPower: power.data, eventPower,
+        split,
+        n: rows.length,
+        nMels: power.nMels,
+        frames: power.frames,
+        logmel,
+        melPower: power.data,
+        eventPower,
         event: rows.map((r) => Number(r['event_index'])),
         speech: rows.map((r) => (r['speech'] === 'speech' || r['speech'] === '1' ? 1 : 0)),
         gender: rows.map((r) => (r['gender'] === 'female' ? 0 : r['gender'] === 'male' ? 1 : -1)),
@@ -131,8 +161,13 @@ export async function loadSoundscapes(root: string, opts: LoadSoundscapeOptions 
   }
 }
 
-async function melPowers(files: string[], window: Tensor, fb: Tensor, bs: number, bar: Progress | null):
-  Promise<{ data: Float32Array; nMels: number; frames: number }> {
+async function melPowers(
+  files: string[],
+  window: Tensor,
+  fb: Tensor,
+  bs: number,
+  bar: Progress | null,
+): Promise<{ data: Float32Array; nMels: number; frames: number }> {
   let out: Float32Array | null = null;
   let nMels = 0;
   let frames = 0;
@@ -140,12 +175,14 @@ async function melPowers(files: string[], window: Tensor, fb: Tensor, bs: number
     const chunk = files.slice(i, i + bs);
     const wav = new Float32Array(chunk.length * CLIP);
     for (const [j, f] of chunk.entries()) wav.set(await loadClip(f), j * CLIP);
-    const p = noGrad(() => tidy(() => {
-      const m = melPowerOf(tensor(wav, [chunk.length, CLIP]), window, fb); // (B, 64, frames)
-      nMels = m.size(1);
-      frames = m.size(2);
-      return m.contiguous().toFloat32Array();
-    }));
+    const p = noGrad(() =>
+      tidy(() => {
+        const m = melPowerOf(tensor(wav, [chunk.length, CLIP]), window, fb); // (B, 64, frames)
+        nMels = m.size(1);
+        frames = m.size(2);
+        return m.contiguous().toFloat32Array();
+      }),
+    );
     out ??= new Float32Array(files.length * nMels * frames);
     out.set(p, i * nMels * frames);
     bar?.tick(chunk.length);
@@ -154,9 +191,17 @@ async function melPowers(files: string[], window: Tensor, fb: Tensor, bs: number
 }
 
 /** Rows `idx` of a flat (n, …) array of `rowSize` floats as a (B, 1, nMels, frames) tensor. */
-export function gatherClips(s: SoundscapeSet, which: 'logmel' | 'melPower' | 'eventPower', idx: readonly number[]): Tensor {
+export function gatherClips(
+  s: SoundscapeSet,
+  which: 'logmel' | 'melPower' | 'eventPower',
+  idx: readonly number[],
+): Tensor {
   const src = s[which];
-  if (src === null) throw new EarmarkError('EARMARK_DATASET', `the ${s.split} set was loaded without event parts; pass { eventParts: true } to loadSoundscapes`);
+  if (src === null)
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `the ${s.split} set was loaded without event parts; pass { eventParts: true } to loadSoundscapes`,
+    );
   const row = s.nMels * s.frames;
   const out = new Float32Array(idx.length * row);
   for (const [b, i] of idx.entries()) out.set(src.subarray(i * row, (i + 1) * row), b * row);

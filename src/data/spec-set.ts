@@ -77,7 +77,12 @@ export function mapSet(s: SpecSet, fn: (x: Tensor) => Tensor, onItem?: () => voi
 /** The subset `idx` of a labelled set. */
 export function subset(l: LabelledSet, idx: readonly number[]): LabelledSet {
   return {
-    set: { ids: idx.map((i) => l.set.ids[i]!), specs: idx.map((i) => l.set.specs[i]!), frames: idx.map((i) => l.set.frames[i]!), nFreq: l.set.nFreq },
+    set: {
+      ids: idx.map((i) => l.set.ids[i]!),
+      specs: idx.map((i) => l.set.specs[i]!),
+      frames: idx.map((i) => l.set.frames[i]!),
+      nFreq: l.set.nFreq,
+    },
     labels: idx.map((i) => l.labels[i]!),
     numClasses: l.numClasses,
   };
@@ -89,10 +94,18 @@ export function subset(l: LabelledSet, idx: readonly number[]): LabelledSet {
  */
 export function twinSubset(twins: ReadonlyMap<SpecSet, SpecSet>, full: SpecSet, sub: SpecSet): SpecSet {
   const t = twins.get(full);
-  if (t === undefined) throw new RangeError("twinSubset: no transformed twin for this split set; build the twins from the same ExperimentData");
+  if (t === undefined)
+    throw new RangeError(
+      'twinSubset: no transformed twin for this split set; build the twins from the same ExperimentData',
+    );
   const pos = new Map(full.ids.map((id, i) => [id, i]));
   const idx = sub.ids.map((id) => pos.get(id)!);
-  return { ids: idx.map((i) => t.ids[i]!), specs: idx.map((i) => t.specs[i]!), frames: idx.map((i) => t.frames[i]!), nFreq: t.nFreq };
+  return {
+    ids: idx.map((i) => t.ids[i]!),
+    specs: idx.map((i) => t.specs[i]!),
+    frames: idx.map((i) => t.frames[i]!),
+    nFreq: t.nFreq,
+  };
 }
 
 /** Concatenate per-utterance outputs along time (used by tests and reports). */

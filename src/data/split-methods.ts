@@ -7,17 +7,30 @@ import { compareStrings, labelOf, type LabelKey, type Utterance } from './types.
 export const SPLIT_NAMES = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
 
-export interface Fractions { train: number; val: number; test: number }
+export interface Fractions {
+  train: number;
+  val: number;
+  test: number;
+}
 
 /** Utterance ids per split, each list sorted. */
-export interface SplitSet { train: string[]; val: string[]; test: string[] }
+export interface SplitSet {
+  train: string[];
+  val: string[];
+  test: string[];
+}
 
 /**
  * Divides `n` items into counts per split: each count is floor or ceil of n·fraction (so every
  * stratum keeps its proportions to within one item), and the +1s go where the running total is most
  * behind its target (so the overall sizes stay close to the fractions too).
  */
-function allocate(n: number, fractions: Fractions, totals: Record<SplitName, number>, seen: number): Record<SplitName, number> {
+function allocate(
+  n: number,
+  fractions: Fractions,
+  totals: Record<SplitName, number>,
+  seen: number,
+): Record<SplitName, number> {
   const counts = { train: 0, val: 0, test: 0 };
   let left = n;
   for (const s of SPLIT_NAMES) {
@@ -84,16 +97,30 @@ export function takeKey(u: Utterance, keys: readonly LabelKey[]): string {
  * stratifiedSplit(corpus.utterances, ['speaker', 'emotion'], { train: 0.8, val: 0, test: 0.2 }, new Rng(0))
  * stratifiedSplit(corpus.utterances, ['speaker', 'emotion'], DEFAULT_FRACTIONS, new Rng(0), ['speaker', 'sentence'])
  */
-export function stratifiedSplit(utterances: readonly Utterance[], keys: LabelKey[], fractions: Fractions, rng: Rng,
-  groupKeys: readonly LabelKey[] = []): SplitSet {
-  const stratum = (k: readonly LabelKey[], u: Utterance): string => k.map((key) => labelOf(u, key) ?? '').join('\u0000');
+export function stratifiedSplit(
+  utterances: readonly Utterance[],
+  keys: LabelKey[],
+  fractions: Fractions,
+  rng: Rng,
+  groupKeys: readonly LabelKey[] = [],
+): SplitSet {
+  const stratum = (k: readonly LabelKey[], u: Utterance): string =>
+    k.map((key) => labelOf(u, key) ?? '').join('\u0000');
   if (groupKeys.length === 0) {
-    const parts = dealGroups(groupBy(utterances, (u) => stratum(keys, u)), fractions, rng);
+    const parts = dealGroups(
+      groupBy(utterances, (u) => stratum(keys, u)),
+      fractions,
+      rng,
+    );
     return { train: sortedIds(parts.train), val: sortedIds(parts.val), test: sortedIds(parts.test) };
   }
   const takes = groupBy(utterances, (u) => takeKey(u, groupKeys));
   const constant = keys.filter((k) => takes.every(([, us]) => us.every((u) => labelOf(u, k) === labelOf(us[0]!, k))));
-  const parts = dealGroups(groupBy(takes, ([, us]) => stratum(constant, us[0]!)), fractions, rng);
+  const parts = dealGroups(
+    groupBy(takes, ([, us]) => stratum(constant, us[0]!)),
+    fractions,
+    rng,
+  );
   const ids = (gs: [string, Utterance[]][]): string[] => sortedIds(gs.flatMap(([, us]) => us));
   return { train: ids(parts.train), val: ids(parts.val), test: ids(parts.test) };
 }
@@ -108,7 +135,11 @@ export function stratifiedSplit(utterances: readonly Utterance[], keys: LabelKey
 export function speakerDisjointSplit(utterances: readonly Utterance[], fractions: Fractions, rng: Rng): SplitSet {
   const bySpeaker = groupBy(utterances, (u) => u.speaker);
   const speakers = bySpeaker.map(([spk, us]) => ({ spk, gender: us[0]!.gender ?? 'unknown' }));
-  const parts = dealGroups(groupBy(speakers, (s) => s.gender), fractions, rng);
+  const parts = dealGroups(
+    groupBy(speakers, (s) => s.gender),
+    fractions,
+    rng,
+  );
   // every class keeps a speaker in every non-zero split where it has enough speakers (a val split carved
   // from training speakers still validates both genders), then tiny sets: one speaker into each empty split
   const open = SPLIT_NAMES.filter((s) => fractions[s] > 0);

@@ -22,9 +22,27 @@ import { EarmarkError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { Rng } from '../util/rng.js';
 import { compareStrings, labelOf, type Corpus, type LabelKey, type Utterance } from './types.js';
-import { dealGroups, groupBy, sortedIds, speakerDisjointSplit, SPLIT_NAMES, stratifiedSplit, type Fractions, type SplitName, type SplitSet } from './split-methods.js';
+import {
+  dealGroups,
+  groupBy,
+  sortedIds,
+  speakerDisjointSplit,
+  SPLIT_NAMES,
+  stratifiedSplit,
+  type Fractions,
+  type SplitName,
+  type SplitSet,
+} from './split-methods.js';
 
-export { SPLIT_NAMES, speakerDisjointSplit, stratifiedSplit, takeKey, type Fractions, type SplitName, type SplitSet } from './split-methods.js';
+export {
+  SPLIT_NAMES,
+  speakerDisjointSplit,
+  stratifiedSplit,
+  takeKey,
+  type Fractions,
+  type SplitName,
+  type SplitSet,
+} from './split-methods.js';
 
 export const SPLIT_METHODS = ['stratified', 'speaker-disjoint', 'official'] as const;
 export type SplitMethod = (typeof SPLIT_METHODS)[number];
@@ -62,9 +80,15 @@ export const DEFAULT_FRACTIONS: Fractions = { train: 0.7, val: 0.1, test: 0.2 };
 
 /** LibriSpeech and VoxCeleb2 subsets as the paper used them (dev-* sets become val). */
 export const OFFICIAL_SUBSETS: Record<string, SplitName> = {
-  'train-clean-100': 'train', 'train-clean-360': 'train', 'train-other-500': 'train',
-  'dev-clean': 'val', 'dev-other': 'val', 'test-clean': 'test', 'test-other': 'test',
-  dev: 'train', test: 'test',
+  'train-clean-100': 'train',
+  'train-clean-360': 'train',
+  'train-other-500': 'train',
+  'dev-clean': 'val',
+  'dev-other': 'val',
+  'test-clean': 'test',
+  'test-other': 'test',
+  dev: 'train',
+  test: 'test',
 };
 
 /**
@@ -74,7 +98,9 @@ export const OFFICIAL_SUBSETS: Record<string, SplitName> = {
  */
 export function defaultMethod(corpus: Corpus): SplitMethod {
   if (corpus.name !== 'librispeech' && corpus.name !== 'voxceleb2') return 'stratified';
-  const mapped = new Set<SplitName | undefined>(corpus.utterances.map((u) => OFFICIAL_SUBSETS[u.labels?.subset ?? u.labels?.set ?? '']));
+  const mapped = new Set<SplitName | undefined>(
+    corpus.utterances.map((u) => OFFICIAL_SUBSETS[u.labels?.subset ?? u.labels?.set ?? '']),
+  );
   return mapped.has('train') && mapped.has('test') && !mapped.has(undefined) ? 'official' : 'speaker-disjoint';
 }
 
@@ -101,21 +127,29 @@ export function defaultGroupBy(corpus: Corpus): LabelKey[] {
 export function resolveSplitConfig(corpus: Corpus, partial: Partial<SplitConfig> = {}): SplitConfig {
   const keys = ['method', 'seed', 'fractions', 'stratifyBy', 'subsetMap', 'speakerIdFractions', 'groupBy'];
   for (const k of Object.keys(partial)) {
-    if (!keys.includes(k)) throw new EarmarkError('EARMARK_CONFIG', `unknown split option '${k}'; expected one of ${keys.join(', ')}`);
+    if (!keys.includes(k))
+      throw new EarmarkError('EARMARK_CONFIG', `unknown split option '${k}'; expected one of ${keys.join(', ')}`);
   }
   const method = partial.method ?? defaultMethod(corpus);
   if (!['stratified', 'speaker-disjoint', 'official'].includes(method)) {
-    throw new EarmarkError('EARMARK_CONFIG', `split method '${method}' is unknown; expected stratified, speaker-disjoint or official`);
+    throw new EarmarkError(
+      'EARMARK_CONFIG',
+      `split method '${method}' is unknown; expected stratified, speaker-disjoint or official`,
+    );
   }
   const seed = partial.seed ?? 0;
   if (!Number.isInteger(seed)) throw new EarmarkError('EARMARK_CONFIG', `split seed must be an integer, got ${seed}`);
   const fractions = checkFractions(partial.fractions ?? DEFAULT_FRACTIONS, 'fractions');
   const speakerIdFractions = checkFractions(partial.speakerIdFractions ?? DEFAULT_FRACTIONS, 'speakerIdFractions');
-  const stratifyBy = partial.stratifyBy ?? (corpus.labelNames.includes('emotion') ? ['speaker', 'emotion'] : ['speaker']);
+  const stratifyBy =
+    partial.stratifyBy ?? (corpus.labelNames.includes('emotion') ? ['speaker', 'emotion'] : ['speaker']);
   const subsetMap = partial.subsetMap ?? OFFICIAL_SUBSETS;
   const groups = partial.groupBy ?? defaultGroupBy(corpus);
   if (!Array.isArray(groups) || groups.some((k) => typeof k !== 'string' || k === '')) {
-    throw new EarmarkError('EARMARK_CONFIG', `split groupBy must be a list of label names (e.g. ['speaker', 'sentence'], or [] for none), got ${JSON.stringify(groups)}`);
+    throw new EarmarkError(
+      'EARMARK_CONFIG',
+      `split groupBy must be a list of label names (e.g. ['speaker', 'sentence'], or [] for none), got ${JSON.stringify(groups)}`,
+    );
   }
   return { method, seed, fractions, stratifyBy, subsetMap, speakerIdFractions, groupBy: groups };
 }
@@ -123,7 +157,10 @@ export function resolveSplitConfig(corpus: Corpus, partial: Partial<SplitConfig>
 function checkFractions(f: Fractions, name: string): Fractions {
   const vals = SPLIT_NAMES.map((s) => f[s]);
   if (vals.some((v) => typeof v !== 'number' || !(v >= 0)) || Math.abs(vals.reduce((a, b) => a + b, 0) - 1) > 1e-6) {
-    throw new EarmarkError('EARMARK_CONFIG', `split ${name} must be three non-negative numbers summing to 1, got ${JSON.stringify(f)}; e.g. { train: 0.7, val: 0.1, test: 0.2 }`);
+    throw new EarmarkError(
+      'EARMARK_CONFIG',
+      `split ${name} must be three non-negative numbers summing to 1, got ${JSON.stringify(f)}; e.g. { train: 0.7, val: 0.1, test: 0.2 }`,
+    );
   }
   return { train: f.train, val: f.val, test: f.test };
 }
@@ -135,7 +172,10 @@ function officialSplit(corpus: Corpus, cfg: SplitConfig, rng: Rng): SplitSet {
     const subset = u.labels?.subset ?? u.labels?.set;
     const s = subset === undefined ? undefined : cfg.subsetMap[subset];
     if (s === undefined) {
-      throw new EarmarkError('EARMARK_CONFIG', `utterance ${u.id} is in subset '${subset ?? '(none)'}', which the official split does not map (known: ${Object.keys(cfg.subsetMap).join(', ')}); use method 'speaker-disjoint' or add it to subsetMap`);
+      throw new EarmarkError(
+        'EARMARK_CONFIG',
+        `utterance ${u.id} is in subset '${subset ?? '(none)'}', which the official split does not map (known: ${Object.keys(cfg.subsetMap).join(', ')}); use method 'speaker-disjoint' or add it to subsetMap`,
+      );
     }
     parts[s].push(u);
   }
@@ -164,8 +204,16 @@ export function idsHash(corpus: Corpus): string {
 export function makeSplits(corpus: Corpus, config: SplitConfig): Splits {
   const rng = new Rng(config.seed);
   let split: SplitSet;
-  if (config.method === 'stratified') split = stratifiedSplit(corpus.utterances, config.stratifyBy, config.fractions, rng.derive('stratified'), config.groupBy);
-  else if (config.method === 'speaker-disjoint') split = speakerDisjointSplit(corpus.utterances, config.fractions, rng.derive('speakers'));
+  if (config.method === 'stratified')
+    split = stratifiedSplit(
+      corpus.utterances,
+      config.stratifyBy,
+      config.fractions,
+      rng.derive('stratified'),
+      config.groupBy,
+    );
+  else if (config.method === 'speaker-disjoint')
+    split = speakerDisjointSplit(corpus.utterances, config.fractions, rng.derive('speakers'));
   else split = officialSplit(corpus, config, rng.derive('official'));
   const out: Splits = {
     format: 'earmark-splits',
@@ -177,7 +225,13 @@ export function makeSplits(corpus: Corpus, config: SplitConfig): Splits {
   if (config.method !== 'stratified') {
     const testIds = new Set(split.test);
     const testUtts = corpus.utterances.filter((u) => testIds.has(u.id));
-    out.speakerId = stratifiedSplit(testUtts, ['speaker'], config.speakerIdFractions, rng.derive('speaker-id'), config.groupBy);
+    out.speakerId = stratifiedSplit(
+      testUtts,
+      ['speaker'],
+      config.speakerIdFractions,
+      rng.derive('speaker-id'),
+      config.groupBy,
+    );
   }
   return out;
 }
@@ -188,10 +242,17 @@ export function readSplits(file: string): Splits {
   try {
     s = JSON.parse(readFileSync(file, 'utf8')) as Splits;
   } catch (e) {
-    throw new EarmarkError('EARMARK_DATASET', `cannot read splits file ${file}: ${(e as Error).message}; delete it to make new splits`, { cause: e });
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `cannot read splits file ${file}: ${(e as Error).message}; delete it to make new splits`,
+      { cause: e },
+    );
   }
   if (s.format !== 'earmark-splits' || s.version !== 1 || s.split === undefined) {
-    throw new EarmarkError('EARMARK_DATASET', `${file} is not an earmark splits file (format 'earmark-splits', version 1); delete it or pass another path`);
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `${file} is not an earmark splits file (format 'earmark-splits', version 1); delete it or pass another path`,
+    );
   }
   return s;
 }
@@ -218,18 +279,28 @@ function configDiff(a: SplitConfig, b: SplitConfig): string[] {
  * const splits = loadOrCreateSplits('runs/ravdess/splits.json', corpus, { seed: 0 });
  * const train = selectSplit(corpus, splits.split.train);
  */
-export function loadOrCreateSplits(file: string, corpus: Corpus, partial: Partial<SplitConfig> = {}): Splits & { created: boolean } {
+export function loadOrCreateSplits(
+  file: string,
+  corpus: Corpus,
+  partial: Partial<SplitConfig> = {},
+): Splits & { created: boolean } {
   const config = resolveSplitConfig(corpus, partial);
   if (existsSync(file)) {
     const saved = readSplits(file);
     const diff = configDiff(saved.config, config);
     if (diff.length) {
-      throw new EarmarkError('EARMARK_CONFIG', `${file} was made with another split config (${diff.join('; ')}); pass the saved settings, or delete the file (or use another path) to make new splits`);
+      throw new EarmarkError(
+        'EARMARK_CONFIG',
+        `${file} was made with another split config (${diff.join('; ')}); pass the saved settings, or delete the file (or use another path) to make new splits`,
+      );
     }
     const hash = idsHash(corpus);
     // the utterance ids decide; the corpus's display name may change (e.g. a renamed folder) without changing the split
     if (saved.corpus.idsHash !== hash) {
-      throw new EarmarkError('EARMARK_DATASET', `${file} was made for corpus '${saved.corpus.name}' with ${saved.corpus.utterances} utterances (ids ${saved.corpus.idsHash}), but this corpus is '${corpus.name}' with ${corpus.utterances.length} (ids ${hash}); the corpus changed: delete the file to make new splits`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${file} was made for corpus '${saved.corpus.name}' with ${saved.corpus.utterances} utterances (ids ${saved.corpus.idsHash}), but this corpus is '${corpus.name}' with ${corpus.utterances.length} (ids ${hash}); the corpus changed: delete the file to make new splits`,
+      );
     }
     return { ...saved, created: false };
   }

@@ -28,14 +28,17 @@ export function corpusDurations(corpus: Corpus, seconds?: (id: string) => number
 }
 
 const hms = (s: number): string => {
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = s % 60;
   return h ? `${h} h ${m} min` : m ? `${m} min ${sec.toFixed(0)} s` : `${sec.toFixed(2)} s`;
 };
 
 /** Label counts as text lines; speaker-like labels with many values are shortened to their range. */
 export function labelLines(corpus: Corpus): string[] {
   const keys: LabelKey[] = [...corpus.labelNames];
-  for (const extra of ['subset', 'set', 'intensity']) if (corpus.utterances.some((u) => u.labels?.[extra] !== undefined) && !keys.includes(extra)) keys.push(extra);
+  for (const extra of ['subset', 'set', 'intensity'])
+    if (corpus.utterances.some((u) => u.labels?.[extra] !== undefined) && !keys.includes(extra)) keys.push(extra);
   const lines: string[] = [];
   for (const key of keys) {
     const counts = countBy(corpus.utterances, key);
@@ -58,9 +61,15 @@ export function labelLines(corpus: Corpus): string[] {
 /** Split sizes (utterances and speakers), with the speaker-ID protocol when present. */
 export function splitLines(corpus: Corpus, splits: Splits): string[] {
   const byId = new Map(corpus.utterances.map((u) => [u.id, u]));
-  const part = (ids: string[]) => `${ids.length} utt / ${new Set(ids.map((id) => labelOf(byId.get(id)!, 'speaker'))).size} spk`;
-  const lines = [`  split (${splits.config.method}, seed ${splits.config.seed}): ${SPLIT_NAMES.map((s) => `${s} ${part(splits.split[s])}`).join(', ')}`];
-  if (splits.speakerId) lines.push(`  speaker-ID protocol (test speakers): ${SPLIT_NAMES.map((s) => `${s} ${part(splits.speakerId![s])}`).join(', ')}`);
+  const part = (ids: string[]) =>
+    `${ids.length} utt / ${new Set(ids.map((id) => labelOf(byId.get(id)!, 'speaker'))).size} spk`;
+  const lines = [
+    `  split (${splits.config.method}, seed ${splits.config.seed}): ${SPLIT_NAMES.map((s) => `${s} ${part(splits.split[s])}`).join(', ')}`,
+  ];
+  if (splits.speakerId)
+    lines.push(
+      `  speaker-ID protocol (test speakers): ${SPLIT_NAMES.map((s) => `${s} ${part(splits.speakerId![s])}`).join(', ')}`,
+    );
   return lines;
 }
 
@@ -68,8 +77,10 @@ export function splitLines(corpus: Corpus, splits: Splits): string[] {
 export function skippedLines(corpus: Corpus): string[] {
   const skipped = corpus.skipped ?? [];
   if (skipped.length === 0) return [];
-  return [`  skipped ${skipped.length} file(s) that cannot be read (not in the counts, durations or splits):`,
-    ...skipped.map((s) => `    ${s.path}: ${s.error.replace(/\s*\n\s*/g, ' ')}`)];
+  return [
+    `  skipped ${skipped.length} file(s) that cannot be read (not in the counts, durations or splits):`,
+    ...skipped.map((s) => `    ${s.path}: ${s.error.replace(/\s*\n\s*/g, ' ')}`),
+  ];
 }
 
 /**
@@ -81,9 +92,11 @@ export function skippedLines(corpus: Corpus): string[] {
 export function summarizeCorpus(corpus: Corpus, durations: DurationSummary, splits?: Splits): string {
   const lines = [`${corpus.name}: ${corpus.utterances.length} utterances in ${corpus.root}`, ...labelLines(corpus)];
   const unknown = corpus.utterances.length - durations.known;
-  lines.push(durations.known
-    ? `  duration: ${hms(durations.totalSeconds)} in all, mean ${durations.meanSeconds.toFixed(2)} s${unknown ? ` (${unknown} files without a readable header left out)` : ''}`
-    : '  duration: unknown (no WAV/FLAC headers; build the cache for durations)');
+  lines.push(
+    durations.known
+      ? `  duration: ${hms(durations.totalSeconds)} in all, mean ${durations.meanSeconds.toFixed(2)} s${unknown ? ` (${unknown} files without a readable header left out)` : ''}`
+      : '  duration: unknown (no WAV/FLAC headers; build the cache for durations)',
+  );
   if (splits) lines.push(...splitLines(corpus, splits));
   lines.push(...skippedLines(corpus));
   return lines.join('\n');

@@ -53,13 +53,20 @@ export interface SkippedFile {
 /** The value of `key` for `u`, or undefined when it has none. */
 export function labelOf(u: Utterance, key: LabelKey): string | undefined {
   switch (key) {
-    case 'speaker': return u.speaker;
-    case 'gender': return u.gender;
-    case 'emotion': return u.emotion;
-    case 'utterance': return u.id;
-    case 'sentence': return u.sentence;
-    case 'text': return u.text;
-    default: return u.labels?.[key];
+    case 'speaker':
+      return u.speaker;
+    case 'gender':
+      return u.gender;
+    case 'emotion':
+      return u.emotion;
+    case 'utterance':
+      return u.id;
+    case 'sentence':
+      return u.sentence;
+    case 'text':
+      return u.text;
+    default:
+      return u.labels?.[key];
   }
 }
 
@@ -104,7 +111,9 @@ export function classIndex(map: LabelMap, u: Utterance): number {
   const v = labelOf(u, map.key);
   const i = v === undefined ? undefined : map.index.get(v);
   if (i === undefined) {
-    throw new RangeError(`utterance '${u.id}' has ${v === undefined ? `no '${map.key}' label` : `'${map.key}' = '${v}', which is not one of ${map.names.length} classes`}`);
+    throw new RangeError(
+      `utterance '${u.id}' has ${v === undefined ? `no '${map.key}' label` : `'${map.key}' = '${v}', which is not one of ${map.names.length} classes`}`,
+    );
   }
   return i;
 }
@@ -124,7 +133,10 @@ export function finishCorpus(name: string, root: string, utterances: Utterance[]
   utterances.sort((a, b) => compareStrings(a.id, b.id));
   for (let i = 1; i < utterances.length; i++) {
     if (utterances[i]!.id === utterances[i - 1]!.id) {
-      throw new EarmarkError('EARMARK_DATASET', `${name}: two files map to the utterance id '${utterances[i]!.id}': ${utterances[i - 1]!.path} and ${utterances[i]!.path}; remove the duplicate copy`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${name}: two files map to the utterance id '${utterances[i]!.id}': ${utterances[i - 1]!.path} and ${utterances[i]!.path}; remove the duplicate copy`,
+      );
     }
   }
   return { name, root, utterances, labelNames };

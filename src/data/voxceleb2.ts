@@ -32,7 +32,10 @@ export function parseVox2Meta(text: string, file = 'vox2_meta.csv'): Map<string,
   const find = (name: string): string => {
     const h = header.find((c) => norm(c) === name);
     if (h === undefined) {
-      throw new EarmarkError('EARMARK_DATASET', `${file} has no '${name}' column (found: ${header.map((c) => `'${c}'`).join(', ')}); expected VoxCeleb2's metadata CSV with 'VoxCeleb2 ID', 'Gender' and 'Set' columns`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${file} has no '${name}' column (found: ${header.map((c) => `'${c}'`).join(', ')}); expected VoxCeleb2's metadata CSV with 'VoxCeleb2 ID', 'Gender' and 'Set' columns`,
+      );
     }
     return h;
   };
@@ -43,7 +46,10 @@ export function parseVox2Meta(text: string, file = 'vox2_meta.csv'): Map<string,
     if (id === '') return;
     const g = r[genderCol]!.trim().toLowerCase();
     if (g !== 'm' && g !== 'f' && g !== 'male' && g !== 'female') {
-      throw new EarmarkError('EARMARK_DATASET', `${file} row ${i + 2}: speaker ${id} has Gender '${r[genderCol]}'; expected m or f`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `${file} row ${i + 2}: speaker ${id} has Gender '${r[genderCol]}'; expected m or f`,
+      );
     }
     speakers.set(id, { id, gender: g.startsWith('f') ? 'female' : 'male', set: r[setCol]!.trim().toLowerCase() });
   });
@@ -54,11 +60,16 @@ export function parseVox2Meta(text: string, file = 'vox2_meta.csv'): Map<string,
 function findMeta(root: string, meta: string | undefined): string {
   if (meta !== undefined) {
     const abs = path.resolve(meta);
-    if (!existsSync(abs)) throw new EarmarkError('EARMARK_DATASET', `VoxCeleb2 metadata ${abs} does not exist; check --manifest`);
+    if (!existsSync(abs))
+      throw new EarmarkError('EARMARK_DATASET', `VoxCeleb2 metadata ${abs} does not exist; check --manifest`);
     return abs;
   }
-  for (const p of [path.join(root, 'vox2_meta.csv'), path.join(path.dirname(root), 'vox2_meta.csv')]) if (existsSync(p)) return p;
-  throw new EarmarkError('EARMARK_DATASET', `no vox2_meta.csv in ${root} or its parent; VoxCeleb2 needs its metadata CSV for gender and dev/test: put vox2_meta.csv in the root, or pass its path with --manifest`);
+  for (const p of [path.join(root, 'vox2_meta.csv'), path.join(path.dirname(root), 'vox2_meta.csv')])
+    if (existsSync(p)) return p;
+  throw new EarmarkError(
+    'EARMARK_DATASET',
+    `no vox2_meta.csv in ${root} or its parent; VoxCeleb2 needs its metadata CSV for gender and dev/test: put vox2_meta.csv in the root, or pass its path with --manifest`,
+  );
 }
 
 export interface VoxCeleb2Options {
@@ -90,20 +101,41 @@ export function loadVoxCeleb2(root: string, opts: VoxCeleb2Options = {}): Corpus
     const video = path.basename(videoDir);
     const info = speakers.get(spk);
     if (info === undefined) {
-      throw new EarmarkError('EARMARK_DATASET', `VoxCeleb2 speaker ${spk} (${file}) is not in ${metaFile}; use the metadata CSV of the same release`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `VoxCeleb2 speaker ${spk} (${file}) is not in ${metaFile}; use the metadata CSV of the same release`,
+      );
     }
-    const parts = path.relative(dir, path.dirname(path.dirname(videoDir))).split(path.sep).map((p) => p.toLowerCase());
+    const parts = path
+      .relative(dir, path.dirname(path.dirname(videoDir)))
+      .split(path.sep)
+      .map((p) => p.toLowerCase());
     const pathSet = parts.includes('test') ? 'test' : parts.includes('dev') ? 'dev' : undefined;
     if (pathSet !== undefined && info.set !== '' && pathSet !== info.set) {
-      throw new EarmarkError('EARMARK_DATASET', `VoxCeleb2 file ${file} lies in a ${pathSet}/ folder but ${metaFile} puts speaker ${spk} in '${info.set}'; check the archive was unpacked into the right folder`);
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `VoxCeleb2 file ${file} lies in a ${pathSet}/ folder but ${metaFile} puts speaker ${spk} in '${info.set}'; check the archive was unpacked into the right folder`,
+      );
     }
     const set = pathSet ?? info.set;
     if (wanted !== undefined && !wanted.has(set)) continue;
     const stem = path.basename(file, path.extname(file));
-    utterances.push({ id: `${spk}/${video}/${stem}`, path: file, speaker: spk, gender: info.gender, corpus: 'voxceleb2', labels: { set, video } });
+    utterances.push({
+      id: `${spk}/${video}/${stem}`,
+      path: file,
+      speaker: spk,
+      gender: info.gender,
+      corpus: 'voxceleb2',
+      labels: { set, video },
+    });
   }
   if (utterances.length === 0) {
-    throw noFilesError('VoxCeleb2', dir, '{dev,test}/{aac,wav}/idNNNNN/<video>/NNNNN.m4a (or .wav) files', 'point --root at the folder holding the unpacked dev/ and test/ folders');
+    throw noFilesError(
+      'VoxCeleb2',
+      dir,
+      '{dev,test}/{aac,wav}/idNNNNN/<video>/NNNNN.m4a (or .wav) files',
+      'point --root at the folder holding the unpacked dev/ and test/ folders',
+    );
   }
   return finishCorpus('voxceleb2', dir, utterances, ['speaker', 'gender']);
 }

@@ -29,7 +29,9 @@ export function walkFiles(root: string, exts: readonly string[] = AUDIO_EXTENSIO
     }
     if (seen.has(real)) return;
     seen.add(real);
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const p = path.join(dir, e.name);
@@ -82,9 +84,16 @@ export function requireDir(root: string | undefined, layout: string): string {
   try {
     st = statSync(abs);
   } catch {
-    throw new EarmarkError('EARMARK_DATASET', `corpus folder ${abs} does not exist; check --root (the ${layout} layout expects its top folder)`);
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `corpus folder ${abs} does not exist; check --root (the ${layout} layout expects its top folder)`,
+    );
   }
-  if (!st.isDirectory()) throw new EarmarkError('EARMARK_DATASET', `${abs} is a file, not a folder; --root must be the ${layout} corpus's top folder`);
+  if (!st.isDirectory())
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `${abs} is a file, not a folder; --root must be the ${layout} corpus's top folder`,
+    );
   return abs;
 }
 

@@ -8,7 +8,12 @@ import { EarmarkError } from '../errors.js';
 import { assertValidOnnx } from '../edge/checker.js';
 import type { Weights } from '../edge/builder.js';
 import { exportDeepSpeech2, inferDs2Shape } from '../edge/export-ds2.js';
-import { exportGenerator, inferGeneratorShape, type GeneratorShape, type ObfuscatorExportOptions } from '../edge/export-obfuscator.js';
+import {
+  exportGenerator,
+  inferGeneratorShape,
+  type GeneratorShape,
+  type ObfuscatorExportOptions,
+} from '../edge/export-obfuscator.js';
 import { calibrate, quantizeStaticInt8, quantizeWeightsInt8, type QuantMode } from '../edge/quantize.js';
 import { encodeModel } from '../edge/onnx.js';
 import { windowPlan, WINDOW_DEFAULTS, type WindowConfig } from '../edge/obfuscate.js';
@@ -40,7 +45,11 @@ export function plainStateDict(m: Module): Map<string, { data: Float32Array; sha
  * the selected obfuscator of a train-obfuscator checkpoint ('bestObfuscator.'), else 'obfuscator.'.
  */
 function checkpointWeights(file: string, prefix?: string): Map<string, { data: Float32Array; shape: number[] }> {
-  if (!existsSync(file)) throw new EarmarkError('EARMARK_CHECKPOINT', `no checkpoint at ${file}; train one with \`earmark train-obfuscator\``);
+  if (!existsSync(file))
+    throw new EarmarkError(
+      'EARMARK_CHECKPOINT',
+      `no checkpoint at ${file}; train one with \`earmark train-obfuscator\``,
+    );
   const raw = decodeRaw(readFileSync(file), file);
   prefix ??= [...raw.tensors.keys()].some((k) => k.startsWith('bestObfuscator.')) ? 'bestObfuscator.' : 'obfuscator.';
   const out = new Map<string, { data: Float32Array; shape: number[] }>();
@@ -48,7 +57,11 @@ function checkpointWeights(file: string, prefix?: string): Map<string, { data: F
     if (!k.startsWith(prefix) || t.dtype !== 'F32') continue;
     out.set(k.slice(prefix.length), { data: new Float32Array(new Uint8Array(t.data).buffer), shape: t.shape }); // copy: t.data views the file
   }
-  if (out.size === 0) throw new EarmarkError('EARMARK_CHECKPOINT', `${file} holds no tensors under '${prefix}'; give an obfuscator checkpoint (obfuscator.safetensors) or a module`);
+  if (out.size === 0)
+    throw new EarmarkError(
+      'EARMARK_CHECKPOINT',
+      `${file} holds no tensors under '${prefix}'; give an obfuscator checkpoint (obfuscator.safetensors) or a module`,
+    );
   return out;
 }
 
@@ -56,12 +69,16 @@ function checkpointWeights(file: string, prefix?: string): Map<string, { data: F
  * The obfuscator's weights and shape: from a module, or from a checkpoint (C and R read from its weights).
  * @param prefix the module inside a checkpoint (default: 'bestObfuscator' when present, else 'obfuscator')
  */
-function generatorWeights(source: CycleGanVc2Generator | string, prefix?: string): { weights: Weights; shape: GeneratorShape } {
+function generatorWeights(
+  source: CycleGanVc2Generator | string,
+  prefix?: string,
+): { weights: Weights; shape: GeneratorShape } {
   if (typeof source === 'string') {
     const weights = checkpointWeights(source, prefix === undefined ? undefined : `${prefix}.`);
     return { weights, shape: inferGeneratorShape(weights) };
   }
-  if (!(source instanceof CycleGanVc2Generator)) throw new TypeError("'source' must be a CycleGanVc2Generator or the path of an obfuscator checkpoint");
+  if (!(source instanceof CycleGanVc2Generator))
+    throw new TypeError("'source' must be a CycleGanVc2Generator or the path of an obfuscator checkpoint");
   const { nFreq, channels, residualBlocks } = source.config;
   return { weights: plainStateDict(source), shape: { nFreq, channels, residualBlocks } };
 }
@@ -78,7 +95,11 @@ export interface ExportObfuscatorOptions extends ObfuscatorExportOptions {
  * are read from its weights). Returns the written file(s).
  * @example exportObfuscator('runs/obfuscator/obfuscator.safetensors', 'obfuscator.onnx');
  */
-export function exportObfuscator(source: CycleGanVc2Generator | string, file: string, opts: ExportObfuscatorOptions = {}): { file: string; int8File?: string } {
+export function exportObfuscator(
+  source: CycleGanVc2Generator | string,
+  file: string,
+  opts: ExportObfuscatorOptions = {},
+): { file: string; int8File?: string } {
   const { weights, shape } = generatorWeights(source, opts.prefix);
   const model = exportGenerator(shape, weights, opts);
   const bytes = encodeModel(model);
@@ -96,7 +117,11 @@ export function exportObfuscator(source: CycleGanVc2Generator | string, file: st
  * Export the DeepSpeech2 target model T (a module, or a train-target checkpoint) to ONNX.
  * @example exportTarget('runs/target/target.safetensors', 'target.onnx');
  */
-export function exportTarget(source: DeepSpeech2 | string, file: string, metadata: Record<string, string> = {}): string {
+export function exportTarget(
+  source: DeepSpeech2 | string,
+  file: string,
+  metadata: Record<string, string> = {},
+): string {
   let weights: Weights;
   let shape;
   if (typeof source === 'string') {
@@ -106,7 +131,12 @@ export function exportTarget(source: DeepSpeech2 | string, file: string, metadat
     weights = plainStateDict(source);
     shape = { ...source.config };
   } else throw new TypeError("'source' must be a DeepSpeech2 module or the path of a train-target checkpoint");
-  const bytes = encodeModel(exportDeepSpeech2(shape, weights, { 'earmark.source': typeof source === 'string' ? path.basename(source) : 'module', ...metadata }));
+  const bytes = encodeModel(
+    exportDeepSpeech2(shape, weights, {
+      'earmark.source': typeof source === 'string' ? path.basename(source) : 'module',
+      ...metadata,
+    }),
+  );
   assertValidOnnx(bytes, file);
   writeFileAtomicSync(file, bytes);
   return file;
@@ -137,13 +167,19 @@ export function calibrationWindows(set: SpecSet, window: WindowConfig = WINDOW_D
  * fastest), 'dynamic' (ConvInteger) or 'weights' (weight-only). Measure its cost with `int8Cost`.
  * @example await exportObfuscatorInt8(obfuscator, 'obf.int8.onnx', 'static', trainSet);
  */
-export async function exportObfuscatorInt8(source: CycleGanVc2Generator | string, file: string, mode: QuantMode | 'static', calibration?: SpecSet,
-  opts: ExportObfuscatorOptions = {}): Promise<string> {
+export async function exportObfuscatorInt8(
+  source: CycleGanVc2Generator | string,
+  file: string,
+  mode: QuantMode | 'static',
+  calibration?: SpecSet,
+  opts: ExportObfuscatorOptions = {},
+): Promise<string> {
   const { weights, shape } = generatorWeights(source, opts.prefix);
   const model = exportGenerator(shape, weights, opts);
   let q;
   if (mode === 'static') {
-    if (calibration === undefined || calibration.specs.length === 0) throw new TypeError("exportObfuscatorInt8: 'static' needs a calibration set (e.g. the training spectrograms)");
+    if (calibration === undefined || calibration.specs.length === 0)
+      throw new TypeError("exportObfuscatorInt8: 'static' needs a calibration set (e.g. the training spectrograms)");
     q = quantizeStaticInt8(model, await calibrate(model, calibrationWindows(calibration)));
   } else q = quantizeWeightsInt8(model, mode);
   const bytes = encodeModel(q);

@@ -27,13 +27,25 @@ export interface Int8Cost {
  * Attackers can be scored the same way by passing them as `target`.
  * @example const cost = await int8Cost(target, 'obf.onnx', 'obf.int8.onnx', testSet);
  */
-export async function int8Cost(target: DeepSpeech2, fp32Onnx: string, int8Onnx: string, data: LabelledSet, window: WindowConfig = WINDOW_DEFAULTS): Promise<Int8Cost> {
+export async function int8Cost(
+  target: DeepSpeech2,
+  fp32Onnx: string,
+  int8Onnx: string,
+  data: LabelledSet,
+  window: WindowConfig = WINDOW_DEFAULTS,
+): Promise<Int8Cost> {
   const [a, b] = await Promise.all([OnnxSession.load(fp32Onnx), OnnxSession.load(int8Onnx)]);
   try {
     const mapAll = async (s: OnnxSession): Promise<SpecSet> => {
       const specs: Float32Array[] = [];
       for (let i = 0; i < data.set.specs.length; i++) {
-        const served = await obfuscateSpectrogram((x) => s.run(x), data.set.specs[i]!, data.set.nFreq, data.set.frames[i]!, window);
+        const served = await obfuscateSpectrogram(
+          (x) => s.run(x),
+          data.set.specs[i]!,
+          data.set.nFreq,
+          data.set.frames[i]!,
+          window,
+        );
         normalizeInPlace(served); // what an app feeds a DS2 model: the served log1p|STFT| normalised per utterance
         specs.push(served);
       }
@@ -45,10 +57,18 @@ export async function int8Cost(target: DeepSpeech2, fp32Onnx: string, int8Onnx: 
     const pq = predict(target, q);
     let diff = 0;
     let count = 0;
-    fp.specs.forEach((s, i) => { for (let j = 0; j < s.length; j++) { diff += Math.abs(s[j]! - q.specs[i]![j]!); count++; } });
+    fp.specs.forEach((s, i) => {
+      for (let j = 0; j < s.length; j++) {
+        diff += Math.abs(s[j]! - q.specs[i]![j]!);
+        count++;
+      }
+    });
     return {
-      clean: accuracy(predict(target, data.set), data.labels), fp32: accuracy(pf, data.labels), int8: accuracy(pq, data.labels),
-      changed: pf.filter((p, i) => p !== pq[i]).length, meanAbsDiff: diff / Math.max(1, count),
+      clean: accuracy(predict(target, data.set), data.labels),
+      fp32: accuracy(pf, data.labels),
+      int8: accuracy(pq, data.labels),
+      changed: pf.filter((p, i) => p !== pq[i]).length,
+      meanAbsDiff: diff / Math.max(1, count),
     };
   } finally {
     await a.close();

@@ -1,6 +1,17 @@
 // A small graph builder: nodes get unique names and outputs, initializers are added once by name,
 // attributes are written as plain JS values. The exporters read top to bottom like the forward they mirror.
-import { DataType, IR_VERSION, OPSET, floatTensor, int64Tensor, type AttrValue, type OnnxModel, type OnnxNode, type OnnxTensor, type ValueInfo } from './onnx.js';
+import {
+  DataType,
+  IR_VERSION,
+  OPSET,
+  floatTensor,
+  int64Tensor,
+  type AttrValue,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+  type ValueInfo,
+} from './onnx.js';
 
 export type AttrInput = number | string | number[] | { floats: number[] } | { float: number } | OnnxTensor;
 
@@ -56,7 +67,14 @@ export class GraphBuilder {
    * Append a node; returns its output names (`nOut` of them, named after `name`).
    * @example const [y] = b.node('Sigmoid', [x], {}, 'gate');
    */
-  node(opType: string, inputs: string[], attrs: Record<string, AttrInput> = {}, name = opType, nOut = 1, outNames?: string[]): string[] {
+  node(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrInput> = {},
+    name = opType,
+    nOut = 1,
+    outNames?: string[],
+  ): string[] {
     const nodeName = this.#fresh(name);
     const outputs = outNames ?? Array.from({ length: nOut }, (_, i) => (nOut === 1 ? nodeName : `${nodeName}:${i}`));
     const attributes: Record<string, AttrValue> = {};
@@ -78,7 +96,14 @@ export class GraphBuilder {
       producerVersion: '0.1.0',
       docString,
       metadata,
-      graph: { name, nodes: this.nodes, initializers: [...this.initializers.values()], inputs: this.inputs, outputs: this.outputs, valueInfo: [] },
+      graph: {
+        name,
+        nodes: this.nodes,
+        initializers: [...this.initializers.values()],
+        inputs: this.inputs,
+        outputs: this.outputs,
+        valueInfo: [],
+      },
     };
   }
 }
@@ -86,11 +111,17 @@ export class GraphBuilder {
 /** A weight by key, with a shape check that names the key and the fix. */
 export function weight(w: Weights, key: string, shape?: number[]): { data: Float32Array; shape: number[] } {
   const t = w.get(key);
-  if (t === undefined) throw new RangeError(`weights: missing '${key}'; pass the module's full state dict (keys as stateDict() names them)`);
+  if (t === undefined)
+    throw new RangeError(
+      `weights: missing '${key}'; pass the module's full state dict (keys as stateDict() names them)`,
+    );
   if (shape !== undefined && (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) {
-    throw new RangeError(`weights: '${key}' has shape [${t.shape.join(', ')}] but the config implies [${shape.join(', ')}]; does the config match the checkpoint?`);
+    throw new RangeError(
+      `weights: '${key}' has shape [${t.shape.join(', ')}] but the config implies [${shape.join(', ')}]; does the config match the checkpoint?`,
+    );
   }
-  if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new RangeError(`weights: '${key}' holds ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+  if (t.data.length !== t.shape.reduce((a, b) => a * b, 1))
+    throw new RangeError(`weights: '${key}' holds ${t.data.length} values for shape [${t.shape.join(', ')}]`);
   return t;
 }
 
@@ -98,6 +129,9 @@ export function weight(w: Weights, key: string, shape?: number[]): { data: Float
 export function concat(...parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

@@ -7,15 +7,40 @@ import { bytesPerElement, decodeModel, type OnnxModel } from './onnx.js';
 
 /** [min inputs, max inputs, min outputs, max outputs, required attributes] per operator (opset 17). */
 const OPS: Record<string, [number, number, number, number, string[]?]> = {
-  Add: [2, 2, 1, 1], Sub: [2, 2, 1, 1], Mul: [2, 2, 1, 1], Div: [2, 2, 1, 1], Mod: [2, 2, 1, 1],
-  Sigmoid: [1, 1, 1, 1], Relu: [1, 1, 1, 1], Tanh: [1, 1, 1, 1], Clip: [1, 3, 1, 1],
-  Conv: [2, 3, 1, 1], ConvInteger: [2, 4, 1, 1], MatMul: [2, 2, 1, 1], MatMulInteger: [2, 4, 1, 1],
-  InstanceNormalization: [3, 3, 1, 1], BatchNormalization: [5, 5, 1, 3],
-  DepthToSpace: [1, 1, 1, 1, ['blocksize']], Reshape: [2, 2, 1, 1], Transpose: [1, 1, 1, 1],
-  Squeeze: [1, 2, 1, 1], Unsqueeze: [2, 2, 1, 1], Shape: [1, 1, 1, 1], Slice: [3, 5, 1, 1],
-  Concat: [1, Infinity, 1, 1, ['axis']], Split: [1, 2, 1, Infinity], Pad: [2, 4, 1, 1], Gather: [2, 2, 1, 1],
-  LSTM: [3, 8, 0, 3, ['hidden_size']], GRU: [3, 6, 0, 2, ['hidden_size']], ReduceSum: [1, 2, 1, 1], ReduceMean: [1, 1, 1, 1],
-  QuantizeLinear: [2, 3, 1, 1], DequantizeLinear: [2, 3, 1, 1], DynamicQuantizeLinear: [1, 1, 3, 3], Cast: [1, 1, 1, 1, ['to']],
+  Add: [2, 2, 1, 1],
+  Sub: [2, 2, 1, 1],
+  Mul: [2, 2, 1, 1],
+  Div: [2, 2, 1, 1],
+  Mod: [2, 2, 1, 1],
+  Sigmoid: [1, 1, 1, 1],
+  Relu: [1, 1, 1, 1],
+  Tanh: [1, 1, 1, 1],
+  Clip: [1, 3, 1, 1],
+  Conv: [2, 3, 1, 1],
+  ConvInteger: [2, 4, 1, 1],
+  MatMul: [2, 2, 1, 1],
+  MatMulInteger: [2, 4, 1, 1],
+  InstanceNormalization: [3, 3, 1, 1],
+  BatchNormalization: [5, 5, 1, 3],
+  DepthToSpace: [1, 1, 1, 1, ['blocksize']],
+  Reshape: [2, 2, 1, 1],
+  Transpose: [1, 1, 1, 1],
+  Squeeze: [1, 2, 1, 1],
+  Unsqueeze: [2, 2, 1, 1],
+  Shape: [1, 1, 1, 1],
+  Slice: [3, 5, 1, 1],
+  Concat: [1, Infinity, 1, 1, ['axis']],
+  Split: [1, 2, 1, Infinity],
+  Pad: [2, 4, 1, 1],
+  Gather: [2, 2, 1, 1],
+  LSTM: [3, 8, 0, 3, ['hidden_size']],
+  GRU: [3, 6, 0, 2, ['hidden_size']],
+  ReduceSum: [1, 2, 1, 1],
+  ReduceMean: [1, 1, 1, 1],
+  QuantizeLinear: [2, 3, 1, 1],
+  DequantizeLinear: [2, 3, 1, 1],
+  DynamicQuantizeLinear: [1, 1, 3, 3],
+  Cast: [1, 1, 1, 1, ['to']],
   Identity: [1, 1, 1, 1],
 };
 
@@ -32,10 +57,13 @@ export interface CheckIssue {
  */
 export function checkOnnxModel(m: OnnxModel): CheckIssue[] {
   const issues: CheckIssue[] = [];
-  const bad = (rule: string, where: string, message: string): void => { issues.push({ rule, where, message }); };
+  const bad = (rule: string, where: string, message: string): void => {
+    issues.push({ rule, where, message });
+  };
   if (!(m.irVersion >= 3)) bad('ir_version', 'model', `ir_version ${m.irVersion} is missing or too old (need >= 3)`);
   const defaultOpset = m.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx');
-  if (defaultOpset === undefined || !(defaultOpset.version >= 1)) bad('opset', 'model', 'no opset_import for the default domain');
+  if (defaultOpset === undefined || !(defaultOpset.version >= 1))
+    bad('opset', 'model', 'no opset_import for the default domain');
   const domains = new Set(m.opsetImports.map((o) => o.domain));
   const g = m.graph;
   if (!g.name) bad('graph_name', 'graph', 'the graph has no name');
@@ -59,11 +87,18 @@ export function checkOnnxModel(m: OnnxModel): CheckIssue[] {
     inits.add(t.name);
     if (!known.has(t.name)) known.add(t.name); // an initializer may also be listed as an input (a default)
     const per = bytesPerElement(t.dataType);
-    if (per === undefined) bad('initializer_type', t.name, `initializer '${t.name}' has unsupported data_type ${t.dataType}`);
+    if (per === undefined)
+      bad('initializer_type', t.name, `initializer '${t.name}' has unsupported data_type ${t.dataType}`);
     else {
       const numel = t.dims.reduce((a, d) => a * d, 1);
-      if (t.dims.some((d) => !Number.isInteger(d) || d < 0)) bad('initializer_dims', t.name, `initializer '${t.name}' has bad dims [${t.dims.join(', ')}]`);
-      else if (t.raw.length !== numel * per) bad('initializer_size', t.name, `initializer '${t.name}' has ${t.raw.length} bytes, dims [${t.dims.join(', ')}] need ${numel * per}`);
+      if (t.dims.some((d) => !Number.isInteger(d) || d < 0))
+        bad('initializer_dims', t.name, `initializer '${t.name}' has bad dims [${t.dims.join(', ')}]`);
+      else if (t.raw.length !== numel * per)
+        bad(
+          'initializer_size',
+          t.name,
+          `initializer '${t.name}' has ${t.raw.length} bytes, dims [${t.dims.join(', ')}] need ${numel * per}`,
+        );
     }
   }
   const nodeNames = new Set<string>();
@@ -77,16 +112,21 @@ export function checkOnnxModel(m: OnnxModel): CheckIssue[] {
     if (spec === undefined) bad('operator', where, `unknown operator '${n.opType}'`);
     else {
       const [minI, maxI, minO, maxO, req] = spec;
-      if (n.inputs.length < minI || n.inputs.length > maxI) bad('arity', where, `${n.inputs.length} inputs, ${n.opType} takes ${minI}..${maxI}`);
-      if (n.outputs.length < minO || n.outputs.length > maxO) bad('arity', where, `${n.outputs.length} outputs, ${n.opType} gives ${minO}..${maxO}`);
-      for (const a of req ?? []) if (!(a in n.attributes)) bad('attribute', where, `required attribute '${a}' is missing`);
+      if (n.inputs.length < minI || n.inputs.length > maxI)
+        bad('arity', where, `${n.inputs.length} inputs, ${n.opType} takes ${minI}..${maxI}`);
+      if (n.outputs.length < minO || n.outputs.length > maxO)
+        bad('arity', where, `${n.outputs.length} outputs, ${n.opType} gives ${minO}..${maxO}`);
+      for (const a of req ?? [])
+        if (!(a in n.attributes)) bad('attribute', where, `required attribute '${a}' is missing`);
     }
     for (const inp of n.inputs) {
-      if (inp !== '' && !known.has(inp)) bad('topological', where, `input '${inp}' is not a graph input, an initializer, or an earlier node's output`);
+      if (inp !== '' && !known.has(inp))
+        bad('topological', where, `input '${inp}' is not a graph input, an initializer, or an earlier node's output`);
     }
     for (const out of n.outputs) if (out !== '') define(out, where);
   }
-  for (const v of g.outputs) if (!known.has(v.name)) bad('outputs', v.name, `graph output '${v.name}' is never produced`);
+  for (const v of g.outputs)
+    if (!known.has(v.name)) bad('outputs', v.name, `graph output '${v.name}' is never produced`);
   return issues;
 }
 
@@ -102,6 +142,10 @@ export function assertValidOnnx(bytes: Uint8Array, source = '<bytes>'): OnnxMode
     throw new RangeError(`${source} is not an ONNX protobuf: ${(e as Error).message}`);
   }
   const issues = checkOnnxModel(m);
-  if (issues.length) throw new RangeError(`${source} fails the ONNX structural checks:\n` + issues.map((x) => `  [${x.rule}] ${x.where}: ${x.message}`).join('\n'));
+  if (issues.length)
+    throw new RangeError(
+      `${source} fails the ONNX structural checks:\n` +
+        issues.map((x) => `  [${x.rule}] ${x.where}: ${x.message}`).join('\n'),
+    );
   return m;
 }

@@ -14,11 +14,18 @@ import { ProtoWriter, readFields, readPackedInts } from './protobuf.js';
 import { TokenStore } from './tokens.js';
 
 test('protobuf varints round-trip, including negative int64 and packed lists', () => {
-  const b = new ProtoWriter().int(1, -1).int(2, 300).packedInts(3, [0, 1, -5, 2 ** 40]).finish();
+  const b = new ProtoWriter()
+    .int(1, -1)
+    .int(2, 300)
+    .packedInts(3, [0, 1, -5, 2 ** 40])
+    .finish();
   const f = readFields(b);
   assert.equal(BigInt.asIntN(64, f[0]!.varint!), -1n);
   assert.equal(f[1]!.varint, 300n);
-  assert.deepEqual(readPackedInts(f[2]!).map((v) => BigInt.asIntN(64, v)), [0n, 1n, -5n, 2n ** 40n]);
+  assert.deepEqual(
+    readPackedInts(f[2]!).map((v) => BigInt.asIntN(64, v)),
+    [0n, 1n, -5n, 2n ** 40n],
+  );
   assert.throws(() => readFields(Uint8Array.of(0x0a, 0x05, 0x01)), /claims 5 bytes/);
 });
 
@@ -27,7 +34,9 @@ test('a built graph encodes, decodes with its attributes and initializers, and c
   const x = b.input('x', ['batch', 4]);
   const w = b.floats('w', Float32Array.of(1, 2, 3, 4), [4, 1]);
   const y = b.op('MatMul', [x, w], {}, 'mm');
-  b.node('Clip', [y, b.floats('lo', Float32Array.of(0), []), b.floats('hi', Float32Array.of(0.5), [])], {}, 'clip', 1, ['y']);
+  b.node('Clip', [y, b.floats('lo', Float32Array.of(0), []), b.floats('hi', Float32Array.of(0.5), [])], {}, 'clip', 1, [
+    'y',
+  ]);
   b.node('Transpose', ['y'], { perm: [1, 0] }, 't', 1, ['yt']);
   b.output('y', ['batch', 1]);
   const m = b.model('tiny', { k: 'v' });
@@ -48,7 +57,10 @@ test('.npy headers are 64-byte aligned and PCM decodes across odd chunk borders'
   const d = new PcmDecoder('test');
   const parts = [d.decode(pcm.subarray(0, 3)), d.decode(pcm.subarray(3, 5)), d.decode(pcm.subarray(5))];
   d.end();
-  assert.deepEqual(parts.flatMap((p) => [...p]), [0.5, -0.25, 0.125, -1]);
+  assert.deepEqual(
+    parts.flatMap((p) => [...p]),
+    [0.5, -0.25, 0.125, -1],
+  );
   const cut = new PcmDecoder('cut');
   cut.decode(pcm.subarray(0, 3));
   assert.throws(() => cut.end(), /mid-sample after 3 bytes/);
@@ -79,7 +91,9 @@ test('importing every src/edge module loads no libtorch (checked in a fresh proc
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const mods = readdirSync(here).filter((f) => f.endsWith('.js') && !f.endsWith('.test.js')).map((f) => path.join(here, f));
+  const mods = readdirSync(here)
+    .filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'))
+    .map((f) => path.join(here, f));
   assert.ok(mods.length >= 15, `found ${mods.length} modules`);
   const script = `for (const m of ${JSON.stringify(mods)}) await import(m);
     const libs = process.report.getReport().sharedObjects.filter((s) => /torch|c10|earmark_native|\\.node$/.test(s) && !/onnxruntime/.test(s));
@@ -99,7 +113,10 @@ test('level control: loud chunks are scaled to −2 dBFS from their own peak, qu
   const loud = quiet.map((v) => 8 * v);
   assert.ok(lc.apply(loud) > 0, 'the first 10 ms of the attack reach the limiter');
   assert.ok(loud.every((v) => Math.abs(v) < 1));
-  assert.ok(Math.abs(Math.max(...loud.subarray(160).map(Math.abs)) - LEVEL_TARGET) < 1e-3, 'after the attack the peak is the target');
+  assert.ok(
+    Math.abs(Math.max(...loud.subarray(160).map(Math.abs)) - LEVEL_TARGET) < 1e-3,
+    'after the attack the peak is the target',
+  );
   assert.ok(Math.abs(lc.minGainDb - 20 * Math.log10(LEVEL_TARGET / 4)) < 0.01);
   const y = Float32Array.of(0.5, 0.95, -3, Infinity);
   assert.equal(softLimit(y), 3);

@@ -14,7 +14,10 @@ export type Ds2Shape = DeepSpeech2Config;
 /** Reorder the gate blocks of a (G·H, ·) matrix or (G·H) vector: out block i = in block order[i]. */
 function reorderGates(data: Float32Array, hidden: number, order: readonly number[]): Float32Array {
   const block = data.length / order.length;
-  if (!Number.isInteger(block) || block % hidden !== 0) throw new RangeError(`reorderGates: ${data.length} values do not split into ${order.length} gates of ${hidden} rows`);
+  if (!Number.isInteger(block) || block % hidden !== 0)
+    throw new RangeError(
+      `reorderGates: ${data.length} values do not split into ${order.length} gates of ${hidden} rows`,
+    );
   return concat(...order.map((g) => data.subarray(g * block, (g + 1) * block)));
 }
 
@@ -38,8 +41,17 @@ export function exportDeepSpeech2(cfg: Ds2Shape, w: Weights, metadata: Record<st
     if (w.has(`${k}.bias`)) inputs.push(b.floats(`${k}.bias`, weight(w, `${k}.bias`).data, [cw.shape[0]!]));
     let y = b.op('Conv', inputs, attrs, k);
     const n = `conv.seq_module.${i + 1}`;
-    y = b.op('BatchNormalization', [y, ...['weight', 'bias', 'running_mean', 'running_var'].map((p) => b.floats(`${n}.${p}`, weight(w, `${n}.${p}`, [ch]).data, [ch]))],
-      { epsilon: { float: 1e-5 } }, n);
+    y = b.op(
+      'BatchNormalization',
+      [
+        y,
+        ...['weight', 'bias', 'running_mean', 'running_var'].map((p) =>
+          b.floats(`${n}.${p}`, weight(w, `${n}.${p}`, [ch]).data, [ch]),
+        ),
+      ],
+      { epsilon: { float: 1e-5 } },
+      n,
+    );
     return b.op('Clip', [y, clipMin, clipMax], {}, `conv.seq_module.${i + 2}`); // Hardtanh(0, 20)
   };
   h = convBlock(h, 0, { strides: [2, 2], pads: [20, 5, 20, 5] });
@@ -50,14 +62,21 @@ export function exportDeepSpeech2(cfg: Ds2Shape, w: Weights, metadata: Record<st
 
   /** Eval-mode BatchNorm1d over the last axis as x·s + (β − μ·s), s = γ/√(σ² + ε). */
   const batchNorm1d = (input: string, k: string, n: number): string => {
-    const [g, beta, mu, v] = ['weight', 'bias', 'running_mean', 'running_var'].map((p) => weight(w, `${k}.${p}`, [n]).data) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const [g, beta, mu, v] = ['weight', 'bias', 'running_mean', 'running_var'].map(
+      (p) => weight(w, `${k}.${p}`, [n]).data,
+    ) as [Float32Array, Float32Array, Float32Array, Float32Array];
     const s = new Float32Array(n);
     const shift = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       s[i] = g[i]! / Math.sqrt(v[i]! + 1e-5);
       shift[i] = beta[i]! - mu[i]! * s[i]!;
     }
-    return b.op('Add', [b.op('Mul', [input, b.floats(`${k}.scale`, s, [n])], {}, `${k}.mul`), b.floats(`${k}.shift`, shift, [n])], {}, k);
+    return b.op(
+      'Add',
+      [b.op('Mul', [input, b.floats(`${k}.scale`, s, [n])], {}, `${k}.mul`), b.floats(`${k}.shift`, shift, [n])],
+      {},
+      k,
+    );
   };
 
   const gates = rnnType === 'lstm' ? 4 : 3;
@@ -67,30 +86,51 @@ export function exportDeepSpeech2(cfg: Ds2Shape, w: Weights, metadata: Record<st
     const inSize = l === 0 ? flat : hs;
     if (l > 0) h = batchNorm1d(h, `${p}.batch_norm.module`, inSize);
     const dirs = ['', '_reverse'];
-    const W = concat(...dirs.map((d) => reorderGates(weight(w, `${p}.rnn.weight_ih_l0${d}`, [gates * hs, inSize]).data, hs, order)));
-    const R = concat(...dirs.map((d) => reorderGates(weight(w, `${p}.rnn.weight_hh_l0${d}`, [gates * hs, hs]).data, hs, order)));
-    const bias = (k: string, d: string): Float32Array => (w.has(`${p}.rnn.${k}_l0${d}`)
-      ? reorderGates(weight(w, `${p}.rnn.${k}_l0${d}`, [gates * hs]).data, hs, order) : new Float32Array(gates * hs));
+    const W = concat(
+      ...dirs.map((d) => reorderGates(weight(w, `${p}.rnn.weight_ih_l0${d}`, [gates * hs, inSize]).data, hs, order)),
+    );
+    const R = concat(
+      ...dirs.map((d) => reorderGates(weight(w, `${p}.rnn.weight_hh_l0${d}`, [gates * hs, hs]).data, hs, order)),
+    );
+    const bias = (k: string, d: string): Float32Array =>
+      w.has(`${p}.rnn.${k}_l0${d}`)
+        ? reorderGates(weight(w, `${p}.rnn.${k}_l0${d}`, [gates * hs]).data, hs, order)
+        : new Float32Array(gates * hs);
     const B = concat(...dirs.flatMap((d) => [bias('bias_ih', d), bias('bias_hh', d)]));
     const attrs: Record<string, number | string> = { direction: 'bidirectional', hidden_size: hs };
     if (rnnType === 'gru') attrs['linear_before_reset'] = 1;
-    const [y] = b.node(rnnType === 'lstm' ? 'LSTM' : 'GRU', [h, b.floats(`${p}.W`, W, [2, gates * hs, inSize]), b.floats(`${p}.R`, R, [2, gates * hs, hs]), b.floats(`${p}.B`, B, [2, 2 * gates * hs])],
-      attrs, `${p}.rnn`, rnnType === 'lstm' ? 3 : 2);
+    const [y] = b.node(
+      rnnType === 'lstm' ? 'LSTM' : 'GRU',
+      [
+        h,
+        b.floats(`${p}.W`, W, [2, gates * hs, inSize]),
+        b.floats(`${p}.R`, R, [2, gates * hs, hs]),
+        b.floats(`${p}.B`, B, [2, 2 * gates * hs]),
+      ],
+      attrs,
+      `${p}.rnn`,
+      rnnType === 'lstm' ? 3 : 2,
+    );
     h = b.op('ReduceSum', [y!, b.ints('axes_1', [1])], { keepdims: 0 }, `${p}.sum_directions`); // (T', 2, B, H) → (T', B, H)
   }
   h = batchNorm1d(h, 'fc.0.module.0', hs);
   const fc = weight(w, 'fc.0.module.1.weight', [cfg.numClasses, hs]);
   const wt = new Float32Array(hs * cfg.numClasses); // (H, K) = Wᵀ
-  for (let k = 0; k < cfg.numClasses; k++) for (let j = 0; j < hs; j++) wt[j * cfg.numClasses + k] = fc.data[k * hs + j]!;
+  for (let k = 0; k < cfg.numClasses; k++)
+    for (let j = 0; j < hs; j++) wt[j * cfg.numClasses + k] = fc.data[k * hs + j]!;
   h = b.op('MatMul', [h, b.floats('fc.0.module.1.weight_t', wt, [hs, cfg.numClasses])], {}, 'fc'); // (T', B, K)
   b.node('Transpose', [h], { perm: [1, 0, 2] }, 'to_btk', 1, ['logits']);
   b.output('logits', ['batch', 'steps', cfg.numClasses]);
-  return b.model('deepspeech2', {
-    'earmark.kind': 'target',
-    'earmark.model': JSON.stringify({ architecture: 'DeepSpeech2 classifier', ...cfg }),
-    'earmark.io': `input 'spectrogram' (batch, ${nFreq}, time): log1p|STFT| normalised per utterance; output 'logits' (batch, ceil(time/2), ${cfg.numClasses}), decide by vote counting`,
-    ...metadata,
-  }, 'earmark target model T (DeepSpeech2 classifier)');
+  return b.model(
+    'deepspeech2',
+    {
+      'earmark.kind': 'target',
+      'earmark.model': JSON.stringify({ architecture: 'DeepSpeech2 classifier', ...cfg }),
+      'earmark.io': `input 'spectrogram' (batch, ${nFreq}, time): log1p|STFT| normalised per utterance; output 'logits' (batch, ceil(time/2), ${cfg.numClasses}), decide by vote counting`,
+      ...metadata,
+    },
+    'earmark target model T (DeepSpeech2 classifier)',
+  );
 }
 
 /** Infer the DS2 shape from its state-dict keys. */
@@ -101,5 +141,12 @@ export function inferDs2Shape(w: Weights, nFreq = 161): Ds2Shape {
   const hh = weight(w, 'rnns.0.rnn.weight_hh_l0');
   const hs = hh.shape[1]!;
   const fc = weight(w, 'fc.0.module.1.weight');
-  return { nFreq, convChannels: c0.shape[0]!, rnnLayers: layers, hiddenSize: hs, rnnType: hh.shape[0] === 4 * hs ? 'lstm' : 'gru', numClasses: fc.shape[0]! };
+  return {
+    nFreq,
+    convChannels: c0.shape[0]!,
+    rnnLayers: layers,
+    hiddenSize: hs,
+    rnnType: hh.shape[0] === 4 * hs ? 'lstm' : 'gru',
+    numClasses: fc.shape[0]!,
+  };
 }

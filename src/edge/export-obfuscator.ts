@@ -39,9 +39,18 @@ export interface EdgeFeatureConfig {
 }
 
 export const EDGE_FEATURES_DEFAULTS: EdgeFeatureConfig = {
-  sampleRate: 16000, nFft: 320, hopLength: 160, window: 'hamming-periodic', center: true, padMode: 'reflect',
-  normalize: 'per-window', windowFrames: 128, lookaheadFrames: 16,
-  denormalize: 'fixed', outputMean: OUTPUT_LEVEL_DEFAULTS.mean, outputStd: OUTPUT_LEVEL_DEFAULTS.std,
+  sampleRate: 16000,
+  nFft: 320,
+  hopLength: 160,
+  window: 'hamming-periodic',
+  center: true,
+  padMode: 'reflect',
+  normalize: 'per-window',
+  windowFrames: 128,
+  lookaheadFrames: 16,
+  denormalize: 'fixed',
+  outputMean: OUTPUT_LEVEL_DEFAULTS.mean,
+  outputStd: OUTPUT_LEVEL_DEFAULTS.std,
 };
 
 export interface ObfuscatorExportOptions {
@@ -69,7 +78,8 @@ export function inferGeneratorShape(w: Weights, nFreq = 161): GeneratorShape {
  */
 export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: ObfuscatorExportOptions = {}): OnnxModel {
   const { nFreq, channels: c, residualBlocks: r } = cfg;
-  if (!Number.isInteger(c) || c < 2 || c % 2 !== 0) throw new RangeError(`'channels' must be an even integer >= 2, got ${c}`);
+  if (!Number.isInteger(c) || c < 2 || c % 2 !== 0)
+    throw new RangeError(`'channels' must be an even integer >= 2, got ${c}`);
   if (!Number.isInteger(r) || r < 0) throw new RangeError(`'residualBlocks' must be an integer >= 0, got ${r}`);
   const optimize = opts.optimize ?? true;
   const padded = Math.ceil(nFreq / 4) * 4;
@@ -98,12 +108,23 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
   const instanceNorm = (input: string, keys: string[], name: string): string => {
     const scale = concat(...keys.map((k) => weight(w, `${k}.weight`).data));
     const bias = concat(...keys.map((k) => weight(w, `${k}.bias`).data));
-    return b.op('InstanceNormalization', [input, b.floats(`${name}.weight`, scale, [scale.length]), b.floats(`${name}.bias`, bias, [bias.length])],
-      { epsilon: { float: 1e-5 } }, name);
+    return b.op(
+      'InstanceNormalization',
+      [input, b.floats(`${name}.weight`, scale, [scale.length]), b.floats(`${name}.bias`, bias, [bias.length])],
+      { epsilon: { float: 1e-5 } },
+      name,
+    );
   };
-  const gate = (a: string, g: string, name: string): string => b.op('Mul', [a, b.op('Sigmoid', [g], {}, `${name}.sigmoid`)], {}, name);
+  const gate = (a: string, g: string, name: string): string =>
+    b.op('Mul', [a, b.op('Sigmoid', [g], {}, `${name}.sigmoid`)], {}, name);
   /** a·σ(g) for a pair of branches: fused (one conv, one IN, Split) or literal. */
-  const gated = (input: string, convs: [string, string], norms: [string, string] | null, attrs: Record<string, number[]>, name: string): string => {
+  const gated = (
+    input: string,
+    convs: [string, string],
+    norms: [string, string] | null,
+    attrs: Record<string, number[]>,
+    name: string,
+  ): string => {
     if (optimize) {
       let y = conv(input, convs, attrs, `${name}.conv`);
       if (norms) y = instanceNorm(y, norms, `${name}.norm`);
@@ -122,17 +143,48 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
   // conv1 · σ(conv1_gates): (B, 1, H, T4) → (B, C/2, 164, T4); folded padding adds the 3 zero rows below
   h = gated(h, ['conv1', 'conv1_gates'], null, { pads: [2, 7, 2 + (padded - nFreq) - padF, 7] }, 'conv1');
   for (const d of ['downSample1', 'downSample2']) {
-    h = gated(h, [`${d}.convLayer.0`, `${d}.convLayer_gates.0`], [`${d}.convLayer.1`, `${d}.convLayer_gates.1`],
-      { strides: [2, 2], pads: [2, 2, 2, 2] }, d); // (B, C, 41, T4/4) after both
+    h = gated(
+      h,
+      [`${d}.convLayer.0`, `${d}.convLayer_gates.0`],
+      [`${d}.convLayer.1`, `${d}.convLayer_gates.1`],
+      { strides: [2, 2], pads: [2, 2, 2, 2] },
+      d,
+    ); // (B, C, 41, T4/4) after both
   }
   h = b.op('Reshape', [h, b.ints('shape_1d', [0, c * latent, -1])], {}, 'to1d'); // (B, C·41, T')
-  h = instanceNorm(conv(h, ['conv2dto1dLayer'], {}, 'conv2dto1dLayer'), ['conv2dto1dLayer_tfan'], 'conv2dto1dLayer_tfan'); // (B, C, T')
+  h = instanceNorm(
+    conv(h, ['conv2dto1dLayer'], {}, 'conv2dto1dLayer'),
+    ['conv2dto1dLayer_tfan'],
+    'conv2dto1dLayer_tfan',
+  ); // (B, C, T')
   for (let i = 1; i <= r; i++) {
     const k = `residualLayer${i}`;
-    const y = gated(h, [`${k}.conv1d_layer.0`, `${k}.conv_layer_gates.0`], [`${k}.conv1d_layer.1`, `${k}.conv_layer_gates.1`], { pads: [1, 1] }, k); // (B, 2C, T')
-    h = b.op('Add', [h, instanceNorm(conv(y, [`${k}.conv1d_out_layer.0`], { pads: [1, 1] }, `${k}.out`), [`${k}.conv1d_out_layer.1`], `${k}.out_norm`)], {}, `${k}.add`);
+    const y = gated(
+      h,
+      [`${k}.conv1d_layer.0`, `${k}.conv_layer_gates.0`],
+      [`${k}.conv1d_layer.1`, `${k}.conv_layer_gates.1`],
+      { pads: [1, 1] },
+      k,
+    ); // (B, 2C, T')
+    h = b.op(
+      'Add',
+      [
+        h,
+        instanceNorm(
+          conv(y, [`${k}.conv1d_out_layer.0`], { pads: [1, 1] }, `${k}.out`),
+          [`${k}.conv1d_out_layer.1`],
+          `${k}.out_norm`,
+        ),
+      ],
+      {},
+      `${k}.add`,
+    );
   }
-  h = instanceNorm(conv(h, ['conv1dto2dLayer'], {}, 'conv1dto2dLayer'), ['conv1dto2dLayer_tfan'], 'conv1dto2dLayer_tfan'); // (B, C·41, T')
+  h = instanceNorm(
+    conv(h, ['conv1dto2dLayer'], {}, 'conv1dto2dLayer'),
+    ['conv1dto2dLayer_tfan'],
+    'conv1dto2dLayer_tfan',
+  ); // (B, C·41, T')
   h = b.op('Reshape', [h, b.ints('shape_2d', [0, c, latent, -1])], {}, 'to2d'); // (B, C, 41, T')
   for (const u of ['upSample1', 'upSample2']) {
     h = conv(h, [`${u}.0`], { pads: [2, 2, 2, 2] }, `${u}.conv`);
@@ -147,12 +199,17 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
   b.output('obfuscated', ['batch', nFreq, 'time']);
 
   const features = { ...EDGE_FEATURES_DEFAULTS, ...opts.features };
-  return b.model('obfuscator', {
-    'earmark.kind': 'obfuscator',
-    'earmark.model': JSON.stringify({ architecture: 'CycleGAN-VC2 generator', ...cfg }),
-    'earmark.features': JSON.stringify(features),
-    'earmark.io': `input 'spectrogram' (batch, ${nFreq}, time): log1p|STFT| normalised per window; output 'obfuscated' in the same ` +
-      'normalised units, de-normalised by the windowed rule with the fixed outputMean/outputStd of earmark.features',
-    ...opts.metadata,
-  }, 'earmark obfuscator F_σ (Wang et al. 2022), CycleGAN-VC2 generator');
+  return b.model(
+    'obfuscator',
+    {
+      'earmark.kind': 'obfuscator',
+      'earmark.model': JSON.stringify({ architecture: 'CycleGAN-VC2 generator', ...cfg }),
+      'earmark.features': JSON.stringify(features),
+      'earmark.io':
+        `input 'spectrogram' (batch, ${nFreq}, time): log1p|STFT| normalised per window; output 'obfuscated' in the same ` +
+        'normalised units, de-normalised by the windowed rule with the fixed outputMean/outputStd of earmark.features',
+      ...opts.metadata,
+    },
+    'earmark obfuscator F_σ (Wang et al. 2022), CycleGAN-VC2 generator',
+  );
 }

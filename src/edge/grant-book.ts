@@ -35,11 +35,16 @@ export class GrantBook {
       store.check();
     } catch (e) {
       if (!(e instanceof TokenStoreError) || e.problem === 'corrupted' || !this.#allowEmpty) throw e;
-      this.#log(`token store ${store.file} is ${e.problem}: starting anyway (--allow-empty-store); every app is refused until a grant exists`);
+      this.#log(
+        `token store ${store.file} is ${e.problem}: starting anyway (--allow-empty-store); every app is refused until a grant exists`,
+      );
     }
     if (synthesis.method === 'unsafe-original-phase' && !(store.exists() && store.allowsUnsafeOriginalPhase())) {
-      throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--unsafe-original-phase is refused: the token store ${store.file} does not opt in. The original phase ` +
-        'leaks the input to every app; if you really mean it, run `earmark grant --allow-unsafe-original-phase` on that store first');
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        `--unsafe-original-phase is refused: the token store ${store.file} does not opt in. The original phase ` +
+          'leaks the input to every app; if you really mean it, run `earmark grant --allow-unsafe-original-phase` on that store first',
+      );
     }
   }
 
@@ -72,7 +77,12 @@ export class GrantBook {
   }
 
   #setProblem(p: TokenStoreProblem | null, detail = ''): void {
-    if (p !== this.#problem) this.#log(p === null ? 'token store readable again' : `token store ${p}, refusing every app: ${detail || this.store.file}`);
+    if (p !== this.#problem)
+      this.#log(
+        p === null
+          ? 'token store readable again'
+          : `token store ${p}, refusing every app: ${detail || this.store.file}`,
+      );
     this.#problem = p;
   }
 }

@@ -6,7 +6,10 @@ import { decodeModel, type ValueInfo } from './onnx.js';
 import { OnnxSession } from './runtime.js';
 
 const AUDIO_SIGNATURES: [string, string][] = [
-  ['RIFF', 'a WAV file'], ['fLaC', 'a FLAC file'], ['OggS', 'an Ogg file'], ['ID3', 'an MP3 file'],
+  ['RIFF', 'a WAV file'],
+  ['fLaC', 'a FLAC file'],
+  ['OggS', 'an Ogg file'],
+  ['ID3', 'an MP3 file'],
 ];
 
 /**
@@ -17,15 +20,22 @@ const AUDIO_SIGNATURES: [string, string][] = [
  */
 export async function checkObfuscatorModel(file: string, nFreq = 161): Promise<void> {
   const refuse = (what: string): never => {
-    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--model ${file} ${what}; give the obfuscator .onnx written by the export ` +
-      '(e.g. runs/demo-cpu/obfuscator.onnx, or `exportObfuscator`)');
+    throw new EarmarkError(
+      'EARMARK_BAD_ARGUMENT',
+      `--model ${file} ${what}; give the obfuscator .onnx written by the export ` +
+        '(e.g. runs/demo-cpu/obfuscator.onnx, or `exportObfuscator`)',
+    );
   };
   let st;
   try {
     st = statSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return refuse(code === 'ENOENT' ? 'does not exist; export the task\'s obfuscator first' : `cannot be opened (${code ?? (e as Error).message})`);
+    return refuse(
+      code === 'ENOENT'
+        ? "does not exist; export the task's obfuscator first"
+        : `cannot be opened (${code ?? (e as Error).message})`,
+    );
   }
   if (st.isDirectory()) return refuse('is a folder, not an ONNX model');
   let bytes: Uint8Array;
@@ -47,7 +57,8 @@ export async function checkObfuscatorModel(file: string, nFreq = 161): Promise<v
   const io = (v: ValueInfo[], what: string): void => {
     if (v.length !== 1) refuse(`has ${v.length} ${what}s; an obfuscator has one (batch, ${nFreq}, time)`);
     const shape = v[0]!.shape ?? [];
-    if (shape.length !== 3 || shape[1] !== nFreq) refuse(`has ${what} shape (${shape.join(', ')}); an obfuscator's is (batch, ${nFreq}, time)`);
+    if (shape.length !== 3 || shape[1] !== nFreq)
+      refuse(`has ${what} shape (${shape.join(', ')}); an obfuscator's is (batch, ${nFreq}, time)`);
   };
   io(model.graph.inputs, 'input');
   io(model.graph.outputs, 'output');
@@ -61,7 +72,8 @@ export async function checkObfuscatorModel(file: string, nFreq = 161): Promise<v
     } catch (e) {
       return refuse(`fails on a test input (1, ${nFreq}, ${frames}): ${(e as Error).message}`);
     }
-    if (y.dims.join() !== [1, nFreq, frames].join()) refuse(`maps (1, ${nFreq}, ${frames}) to (${y.dims.join(', ')}); an obfuscator keeps the shape`);
+    if (y.dims.join() !== [1, nFreq, frames].join())
+      refuse(`maps (1, ${nFreq}, ${frames}) to (${y.dims.join(', ')}); an obfuscator keeps the shape`);
     if (!y.data.every(Number.isFinite)) refuse('returns NaN or infinite values on a test input');
   } finally {
     await session.close();

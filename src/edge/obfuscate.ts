@@ -51,9 +51,11 @@ export function outputLevel(w: WindowConfig): { mean: number; std: number } {
 export function checkWindow(w: WindowConfig): void {
   const { windowFrames: W, lookaheadFrames: M } = w;
   if (!Number.isInteger(W) || W < 4) throw new RangeError(`'windowFrames' must be an integer >= 4, got ${W}`);
-  if (!Number.isInteger(M) || M < 0 || W - 2 * M < 1) throw new RangeError(`'lookaheadFrames' must be an integer with 0 <= M < W/2 = ${W / 2}, got ${M}`);
+  if (!Number.isInteger(M) || M < 0 || W - 2 * M < 1)
+    throw new RangeError(`'lookaheadFrames' must be an integer with 0 <= M < W/2 = ${W / 2}, got ${M}`);
   const { mean, std } = outputLevel(w);
-  if (!Number.isFinite(mean) || !(std > 0 && Number.isFinite(std))) throw new RangeError(`'outputMean'/'outputStd' must be finite with outputStd > 0, got ${mean}/${std}`);
+  if (!Number.isFinite(mean) || !(std > 0 && Number.isFinite(std)))
+    throw new RangeError(`'outputMean'/'outputStd' must be finite with outputStd > 0, got ${mean}/${std}`);
 }
 
 /** Worst-case algorithmic latency in samples for a chunk size (see the file header). */
@@ -115,7 +117,13 @@ export interface ObfuscatedUtterance {
  * the sensor serves. Normalise it per utterance (as an app does) before a DS2 model.
  * @example const y = await obfuscateSpectrogram((x) => session.run(x), spec, 161, frames);
  */
-export async function obfuscateSpectrogram(forward: ForwardFn, spec: Float32Array, nFreq: number, n: number, w: WindowConfig = WINDOW_DEFAULTS): Promise<Float32Array> {
+export async function obfuscateSpectrogram(
+  forward: ForwardFn,
+  spec: Float32Array,
+  nFreq: number,
+  n: number,
+  w: WindowConfig = WINDOW_DEFAULTS,
+): Promise<Float32Array> {
   return (await obfuscateWindowed(forward, spec, nFreq, n, w, 0)).logMag;
 }
 
@@ -123,9 +131,16 @@ export async function obfuscateSpectrogram(forward: ForwardFn, spec: Float32Arra
  * obfuscateSpectrogram, plus each window's first `contextFrames` output frames after the ones it keeps
  * (frame-major, nFreq values each; none for the last window): what a phase retriever may look ahead to.
  */
-export async function obfuscateWindowed(forward: ForwardFn, spec: Float32Array, nFreq: number, n: number, w: WindowConfig,
-  contextFrames: number): Promise<{ logMag: Float32Array; plan: WindowSpan[]; contexts: Float32Array[][] }> {
-  if (spec.length !== nFreq * n) throw new RangeError(`'spec' holds ${spec.length} values, not nFreq·frames = ${nFreq}·${n}`);
+export async function obfuscateWindowed(
+  forward: ForwardFn,
+  spec: Float32Array,
+  nFreq: number,
+  n: number,
+  w: WindowConfig,
+  contextFrames: number,
+): Promise<{ logMag: Float32Array; plan: WindowSpan[]; contexts: Float32Array[][] }> {
+  if (spec.length !== nFreq * n)
+    throw new RangeError(`'spec' holds ${spec.length} values, not nFreq·frames = ${nFreq}·${n}`);
   const out = new Float32Array(nFreq * n);
   const plan = windowPlan(n, w);
   const contexts: Float32Array[][] = plan.map(() => []);
@@ -149,7 +164,8 @@ export async function obfuscateWindowed(forward: ForwardFn, spec: Float32Array, 
         const s = plan[k]!;
         const at = (f: number, t: number): number => y.data[b * nFreq * len + f * len + (t - s.start)]! * std + mean;
         for (let f = 0; f < nFreq; f++) for (let t = s.keepFrom; t < s.keepTo; t++) out[f * n + t] = at(f, t);
-        for (let t = s.keepTo; t < Math.min(s.end, s.keepTo + contextFrames); t++) contexts[k]!.push(Float32Array.from({ length: nFreq }, (_, f) => at(f, t)));
+        for (let t = s.keepTo; t < Math.min(s.end, s.keepTo + contextFrames); t++)
+          contexts[k]!.push(Float32Array.from({ length: nFreq }, (_, f) => at(f, t)));
       });
     }
   }
@@ -161,12 +177,20 @@ export async function obfuscateWindowed(forward: ForwardFn, spec: Float32Array, 
  * obfuscated magnitude alone (`synthesis`: SYNTHESIS_DEFAULTS unless given), exactly as a stream does.
  * @example const { audio } = await obfuscateOffline((x) => session.run(x), samples, WINDOW_DEFAULTS, true);
  */
-export async function obfuscateOffline(forward: ForwardFn, samples: Float32Array, w: WindowConfig = WINDOW_DEFAULTS, audio = true,
-  synthesis: Partial<SynthesisConfig> = {}): Promise<ObfuscatedUtterance> {
+export async function obfuscateOffline(
+  forward: ForwardFn,
+  samples: Float32Array,
+  w: WindowConfig = WINDOW_DEFAULTS,
+  audio = true,
+  synthesis: Partial<SynthesisConfig> = {},
+): Promise<ObfuscatedUtterance> {
   checkWindow(w);
   const fe = new Ds2Frontend();
   const nFreq = fe.nFreq;
-  if (samples.length <= fe.nFft / 2) throw new RangeError(`'samples' has ${samples.length} samples; the DS2 front-end needs more than ${fe.nFft / 2} (10 ms)`);
+  if (samples.length <= fe.nFft / 2)
+    throw new RangeError(
+      `'samples' has ${samples.length} samples; the DS2 front-end needs more than ${fe.nFft / 2} (10 ms)`,
+    );
   const { logMag, phase, frames: n } = fe.analyze(samples);
   const context = audio ? new WindowSynthesizer(synthesis).contextFrames : 0;
   // with audio, windows run one at a time like a stream's: phase retrieval can turn a last-bit difference
@@ -257,7 +281,9 @@ export class StreamingObfuscator {
 
   async push(chunk: Float32Array): Promise<StreamOutput> {
     if (this.#ended) throw new RangeError('push() after end(): start a new StreamingObfuscator');
-    for (const v of chunk) if (!Number.isFinite(v)) throw new RangeError('the stream holds a NaN or infinite sample; is it really PCM audio?');
+    for (const v of chunk)
+      if (!Number.isFinite(v))
+        throw new RangeError('the stream holds a NaN or infinite sample; is it really PCM audio?');
     const merged = new Float32Array(this.#samples.length + chunk.length);
     merged.set(this.#samples);
     merged.set(chunk, this.#samples.length);
@@ -277,7 +303,9 @@ export class StreamingObfuscator {
     this.#ended = true;
     const fe = this.#fe;
     if (this.#received <= fe.nFft / 2) {
-      throw new RangeError(`the stream ended after ${this.#received} samples; the DS2 front-end needs more than ${fe.nFft / 2} (10 ms of 16 kHz audio)`);
+      throw new RangeError(
+        `the stream ended after ${this.#received} samples; the DS2 front-end needs more than ${fe.nFft / 2} (10 ms of 16 kHz audio)`,
+      );
     }
     this.#analyze(fe.frameCount(this.#received), this.#received);
     return this.#run(true);
@@ -326,7 +354,8 @@ export class StreamingObfuscator {
       const y = await this.#forward({ data: block, dims: [1, nFreq, len] });
       const keepFrom = this.#k === 0 ? 0 : start + M;
       const keepTo = last ? have : start + M + S;
-      const column = (t: number): Float32Array => Float32Array.from({ length: nFreq }, (_, f) => y.data[f * len + (t - start)]! * std + mean);
+      const column = (t: number): Float32Array =>
+        Float32Array.from({ length: nFreq }, (_, f) => y.data[f * len + (t - start)]! * std + mean);
       const kept: Float32Array[] = [];
       for (let t = keepFrom; t < keepTo; t++) {
         const frame = column(t);
@@ -361,7 +390,10 @@ export class StreamingObfuscator {
     }
     const out = new Float32Array(audio.reduce((n, a) => n + a.length, 0));
     let at = 0;
-    for (const a of audio) { out.set(a, at); at += a.length; }
+    for (const a of audio) {
+      out.set(a, at);
+      at += a.length;
+    }
     return { frames: Float32Array.from(frames), frameCount: count, audio: out, limitedSamples: limited };
   }
 }

@@ -79,17 +79,32 @@ export const OPSET = 17;
 /** A float initializer. @example floatTensor('conv1.weight', w, [16, 1, 5, 15]) */
 export function floatTensor(name: string, data: Float32Array, dims: number[]): OnnxTensor {
   checkNumel(name, data.length, dims);
-  return { name, dataType: DataType.FLOAT, dims: [...dims], raw: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
+  return {
+    name,
+    dataType: DataType.FLOAT,
+    dims: [...dims],
+    raw: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+  };
 }
 
 export function int64Tensor(name: string, values: readonly number[], dims: number[] = [values.length]): OnnxTensor {
   checkNumel(name, values.length, dims);
-  return { name, dataType: DataType.INT64, dims: [...dims], raw: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
+  return {
+    name,
+    dataType: DataType.INT64,
+    dims: [...dims],
+    raw: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer),
+  };
 }
 
 export function int8Tensor(name: string, data: Int8Array, dims: number[]): OnnxTensor {
   checkNumel(name, data.length, dims);
-  return { name, dataType: DataType.INT8, dims: [...dims], raw: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
+  return {
+    name,
+    dataType: DataType.INT8,
+    dims: [...dims],
+    raw: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+  };
 }
 
 function checkNumel(name: string, n: number, dims: readonly number[]): void {
@@ -118,12 +133,24 @@ const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7 }
 function encodeAttribute(name: string, a: AttrValue): Uint8Array {
   const w = new ProtoWriter().string(1, name);
   switch (a.type) {
-    case 'float': w.float(2, a.f); break;
-    case 'int': w.int(3, a.i); break;
-    case 'string': w.string(4, a.s); break;
-    case 'tensor': w.bytes(5, encodeTensor(a.t)); break;
-    case 'floats': w.packedFloats(7, a.floats); break;
-    case 'ints': w.packedInts(8, a.ints); break;
+    case 'float':
+      w.float(2, a.f);
+      break;
+    case 'int':
+      w.int(3, a.i);
+      break;
+    case 'string':
+      w.string(4, a.s);
+      break;
+    case 'tensor':
+      w.bytes(5, encodeTensor(a.t));
+      break;
+    case 'floats':
+      w.packedFloats(7, a.floats);
+      break;
+    case 'ints':
+      w.packedInts(8, a.ints);
+      break;
   }
   return w.int(20, ATTR_TYPE[a.type]).finish();
 }
@@ -142,7 +169,11 @@ function encodeValueInfo(v: ValueInfo): Uint8Array {
   const tensorType = new ProtoWriter().int(1, v.elemType);
   if (v.shape !== undefined) {
     const shape = new ProtoWriter();
-    for (const d of v.shape) shape.bytes(1, typeof d === 'number' ? new ProtoWriter().int(1, d).finish() : new ProtoWriter().string(2, d).finish());
+    for (const d of v.shape)
+      shape.bytes(
+        1,
+        typeof d === 'number' ? new ProtoWriter().int(1, d).finish() : new ProtoWriter().string(2, d).finish(),
+      );
     tensorType.bytes(2, shape.finish());
   }
   const type = new ProtoWriter().bytes(1, tensorType.finish()).finish();
@@ -187,7 +218,10 @@ function decodeTensor(b: Uint8Array): OnnxTensor {
     else if (f.field === 9) t.raw = f.bytes!.slice();
     else if (f.field === 4) {
       if (f.wire === 5) floats.push(f.fixed32!);
-      else { const dv = new DataView(f.bytes!.buffer, f.bytes!.byteOffset, f.bytes!.length); for (let i = 0; i + 4 <= f.bytes!.length; i += 4) floats.push(dv.getFloat32(i, true)); }
+      else {
+        const dv = new DataView(f.bytes!.buffer, f.bytes!.byteOffset, f.bytes!.length);
+        for (let i = 0; i + 4 <= f.bytes!.length; i += 4) floats.push(dv.getFloat32(i, true));
+      }
     } else if (f.field === 7) ints.push(...readPackedInts(f));
   }
   if (t.raw.length === 0 && floats.length) t.raw = new Uint8Array(Float32Array.from(floats).buffer);
@@ -198,7 +232,10 @@ function decodeTensor(b: Uint8Array): OnnxTensor {
 function decodeAttribute(b: Uint8Array): [string, AttrValue | null] {
   let name = '';
   let type = 0;
-  const v: { f?: number; i?: number; s?: string; t?: OnnxTensor; floats: number[]; ints: number[] } = { floats: [], ints: [] };
+  const v: { f?: number; i?: number; s?: string; t?: OnnxTensor; floats: number[]; ints: number[] } = {
+    floats: [],
+    ints: [],
+  };
   for (const f of readFields(b)) {
     if (f.field === 1) name = decodeUtf8(f.bytes!);
     else if (f.field === 20) type = Number(f.varint);
@@ -208,17 +245,27 @@ function decodeAttribute(b: Uint8Array): [string, AttrValue | null] {
     else if (f.field === 5) v.t = decodeTensor(f.bytes!);
     else if (f.field === 7) {
       if (f.wire === 5) v.floats.push(f.fixed32!);
-      else { const dv = new DataView(f.bytes!.buffer, f.bytes!.byteOffset, f.bytes!.length); for (let i = 0; i + 4 <= f.bytes!.length; i += 4) v.floats.push(dv.getFloat32(i, true)); }
+      else {
+        const dv = new DataView(f.bytes!.buffer, f.bytes!.byteOffset, f.bytes!.length);
+        for (let i = 0; i + 4 <= f.bytes!.length; i += 4) v.floats.push(dv.getFloat32(i, true));
+      }
     } else if (f.field === 8) v.ints.push(...readPackedInts(f).map((x) => Number(BigInt.asIntN(64, x))));
   }
   switch (type) {
-    case 1: return [name, { type: 'float', f: v.f ?? 0 }];
-    case 2: return [name, { type: 'int', i: v.i ?? 0 }];
-    case 3: return [name, { type: 'string', s: v.s ?? '' }];
-    case 4: return [name, v.t ? { type: 'tensor', t: v.t } : null];
-    case 6: return [name, { type: 'floats', floats: v.floats }];
-    case 7: return [name, { type: 'ints', ints: v.ints }];
-    default: return [name, null];
+    case 1:
+      return [name, { type: 'float', f: v.f ?? 0 }];
+    case 2:
+      return [name, { type: 'int', i: v.i ?? 0 }];
+    case 3:
+      return [name, { type: 'string', s: v.s ?? '' }];
+    case 4:
+      return [name, v.t ? { type: 'tensor', t: v.t } : null];
+    case 6:
+      return [name, { type: 'floats', floats: v.floats }];
+    case 7:
+      return [name, { type: 'ints', ints: v.ints }];
+    default:
+      return [name, null];
   }
 }
 
@@ -232,7 +279,8 @@ function decodeNode(b: Uint8Array): OnnxNode {
     else if (f.field === 7) n.domain = decodeUtf8(f.bytes!);
     else if (f.field === 5) {
       const [k, a] = decodeAttribute(f.bytes!);
-      if (a === null) throw new RangeError(`node '${n.name || n.opType}': attribute '${k}' has a type earmark does not read`);
+      if (a === null)
+        throw new RangeError(`node '${n.name || n.opType}': attribute '${k}' has a type earmark does not read`);
       n.attributes[k] = a;
     }
   }
@@ -272,8 +320,15 @@ function decodeValueInfo(b: Uint8Array): ValueInfo {
  */
 export function decodeModel(bytes: Uint8Array): OnnxModel {
   bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a Node Buffer's slice() is a view; Uint8Array's copies
-  const m: OnnxModel = { irVersion: 0, opsetImports: [], producerName: '', producerVersion: '', docString: '', metadata: {},
-    graph: { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [] } };
+  const m: OnnxModel = {
+    irVersion: 0,
+    opsetImports: [],
+    producerName: '',
+    producerVersion: '',
+    docString: '',
+    metadata: {},
+    graph: { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [] },
+  };
   for (const f of readFields(bytes)) {
     if (f.field === 1) m.irVersion = Number(f.varint);
     else if (f.field === 2) m.producerName = decodeUtf8(f.bytes!);

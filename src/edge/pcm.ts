@@ -3,7 +3,13 @@ import { EarmarkError } from '../errors.js';
 import { encodeRaw } from '../serialize/safetensors-format.js';
 
 /** Container signatures that mean "this is a file, not raw PCM". */
-const SIGNATURES: [string, string][] = [['RIFF', 'a WAV file'], ['fLaC', 'a FLAC file'], ['OggS', 'an Ogg file'], ['ID3', 'an MP3 file'], ['{', 'JSON text']];
+const SIGNATURES: [string, string][] = [
+  ['RIFF', 'a WAV file'],
+  ['fLaC', 'a FLAC file'],
+  ['OggS', 'an Ogg file'],
+  ['ID3', 'an MP3 file'],
+  ['{', 'JSON text'],
+];
 
 /**
  * Decodes a byte stream of s16le samples chunk by chunk, carrying an odd byte across chunks. The first
@@ -26,8 +32,11 @@ export class PcmDecoder {
       const head = Buffer.from(chunk.subarray(0, 4)).toString('latin1');
       for (const [sig, what] of SIGNATURES) {
         if (head.startsWith(sig)) {
-          throw new EarmarkError('EARMARK_AUDIO', `${this.source} starts with '${sig}': it looks like ${what}, not raw s16le PCM. ` +
-            'Give files with --in <file>, or convert: `ffmpeg -i in.wav -f s16le -ac 1 -ar 16000 -`');
+          throw new EarmarkError(
+            'EARMARK_AUDIO',
+            `${this.source} starts with '${sig}': it looks like ${what}, not raw s16le PCM. ` +
+              'Give files with --in <file>, or convert: `ffmpeg -i in.wav -f s16le -ac 1 -ar 16000 -`',
+          );
         }
       }
     }
@@ -50,8 +59,11 @@ export class PcmDecoder {
   /** The stream is over: refuse a dangling half sample. */
   end(): void {
     if (this.#carry !== null) {
-      throw new EarmarkError('EARMARK_AUDIO', `${this.source} ended mid-sample after ${this.#bytes} bytes (an odd count; s16le samples are 2 bytes). ` +
-        'The stream was cut; check the producer (e.g. `arecord -f S16_LE -r 16000 -c 1 -t raw`)');
+      throw new EarmarkError(
+        'EARMARK_AUDIO',
+        `${this.source} ended mid-sample after ${this.#bytes} bytes (an odd count; s16le samples are 2 bytes). ` +
+          'The stream was cut; check the producer (e.g. `arecord -f S16_LE -r 16000 -c 1 -t raw`)',
+      );
     }
   }
 }
@@ -60,7 +72,8 @@ export class PcmDecoder {
 export function encodePcm16(x: Float32Array): Uint8Array {
   const out = new Uint8Array(x.length * 2);
   const dv = new DataView(out.buffer);
-  for (let i = 0; i < x.length; i++) dv.setInt16(2 * i, Math.max(-32768, Math.min(32767, Math.round(x[i]! * 32768))), true);
+  for (let i = 0; i < x.length; i++)
+    dv.setInt16(2 * i, Math.max(-32768, Math.min(32767, Math.round(x[i]! * 32768))), true);
   return out;
 }
 
@@ -82,6 +95,14 @@ export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
 }
 
 /** A safetensors file with one float tensor and string metadata. */
-export function encodeSafetensorsF32(name: string, data: Float32Array, shape: number[], metadata: Record<string, string>): Uint8Array {
-  return encodeRaw(new Map([[name, { dtype: 'F32', shape, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }]]), metadata);
+export function encodeSafetensorsF32(
+  name: string,
+  data: Float32Array,
+  shape: number[],
+  metadata: Record<string, string>,
+): Uint8Array {
+  return encodeRaw(
+    new Map([[name, { dtype: 'F32', shape, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }]]),
+    metadata,
+  );
 }

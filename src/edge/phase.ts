@@ -100,8 +100,10 @@ export class RtisiLa implements PhaseRetriever {
   constructor(opts: { n?: number; lookahead?: number; iterations?: number } = {}) {
     this.lookahead = opts.lookahead ?? 1;
     this.iterations = opts.iterations ?? 8;
-    if (!Number.isInteger(this.lookahead) || this.lookahead < 0) throw new RangeError(`'lookahead' must be an integer >= 0, got ${this.lookahead}`);
-    if (!Number.isInteger(this.iterations) || this.iterations < 1) throw new RangeError(`'iterations' must be an integer >= 1, got ${this.iterations}`);
+    if (!Number.isInteger(this.lookahead) || this.lookahead < 0)
+      throw new RangeError(`'lookahead' must be an integer >= 0, got ${this.lookahead}`);
+    if (!Number.isInteger(this.iterations) || this.iterations < 1)
+      throw new RangeError(`'iterations' must be an integer >= 1, got ${this.iterations}`);
     this.#k = new StftKit(opts.n ?? 320);
   }
 
@@ -141,7 +143,8 @@ export class WindowGriffinLim implements PhaseRetriever {
     this.lookahead = opts.lookahead ?? 16;
     this.iterations = opts.iterations ?? 32;
     this.momentum = opts.momentum ?? 0.99;
-    if (!Number.isInteger(this.iterations) || this.iterations < 1) throw new RangeError(`'iterations' must be an integer >= 1, got ${this.iterations}`);
+    if (!Number.isInteger(this.iterations) || this.iterations < 1)
+      throw new RangeError(`'iterations' must be an integer >= 1, got ${this.iterations}`);
     this.#k = new StftKit(opts.n ?? 320);
   }
 
@@ -328,7 +331,8 @@ export class Rtpghi implements PhaseRetriever {
     // payload: k for the previous frame, nF + k for this frame
     const heap = new MaxHeap();
     if (prevLog) for (let k = 0; k < nF; k++) if (prevLog[k]! >= floor) heap.push(prevLog[k]!, k);
-    const fromPrev = (k: number): number => (this.#prevPhase ? this.#prevPhase[k]! + 0.5 * (this.#prevTgrad![k]! + tgrad[k]!) : 0);
+    const fromPrev = (k: number): number =>
+      this.#prevPhase ? this.#prevPhase[k]! + 0.5 * (this.#prevTgrad![k]! + tgrad[k]!) : 0;
     while (left > 0) {
       if (heap.size === 0) {
         let best = -1;

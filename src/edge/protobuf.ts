@@ -124,7 +124,10 @@ export function readFields(b: Uint8Array): ProtoField[] {
     if (wire === 0) out.push({ field, wire, varint: varint() });
     else if (wire === 2) {
       const n = Number(varint());
-      if (at + n > b.length) throw new RangeError(`protobuf: field ${field} claims ${n} bytes at byte ${at} but only ${b.length - at} remain`);
+      if (at + n > b.length)
+        throw new RangeError(
+          `protobuf: field ${field} claims ${n} bytes at byte ${at} but only ${b.length - at} remain`,
+        );
       out.push({ field, wire, bytes: b.subarray(at, at + n) });
       at += n;
     } else if (wire === 5) {

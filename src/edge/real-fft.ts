@@ -19,7 +19,8 @@ export class RealFft {
   readonly #wi: Float64Array;
 
   constructor(n: number) {
-    if (!Number.isInteger(n) || n < 2 || n % 2 !== 0) throw new RangeError(`'n' must be an even integer >= 2, got ${n}`);
+    if (!Number.isInteger(n) || n < 2 || n % 2 !== 0)
+      throw new RangeError(`'n' must be an even integer >= 2, got ${n}`);
     this.n = n;
     this.nFreq = n / 2 + 1;
     this.#half = new Fft(n / 2);

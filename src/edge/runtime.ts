@@ -46,13 +46,17 @@ export class OnnxSession {
   /** Load from a file path or the model's bytes. */
   static async load(model: string | Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
     const threads = opts.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`'threads' must be an integer >= 1, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`'threads' must be an integer >= 1, got ${threads}`);
     const source = typeof model === 'string' ? model : '<bytes>';
     let bytes: Uint8Array;
     try {
       bytes = typeof model === 'string' ? readFileSync(model) : model;
     } catch (e) {
-      throw new EarmarkError('EARMARK_IO', `cannot read ONNX model ${source}: ${(e as Error).message}; export one with \`exportObfuscator\``);
+      throw new EarmarkError(
+        'EARMARK_IO',
+        `cannot read ONNX model ${source}: ${(e as Error).message}; export one with \`exportObfuscator\``,
+      );
     }
     let metadata: Record<string, string>;
     try {
@@ -62,8 +66,11 @@ export class OnnxSession {
     }
     try {
       const session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
-        graphOptimizationLevel: opts.optimizationLevel ?? 'extended', logSeverityLevel: 3,
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: opts.optimizationLevel ?? 'extended',
+        logSeverityLevel: 3,
       });
       return new OnnxSession(session, metadata, source);
     } catch (e) {

@@ -45,7 +45,6 @@ export interface SourceStop {
   error?: Error;
 }
 
-
 /** The numeric options of the sensor with their flags and ranges. */
 const RANGES: { key: string; flag: string; min: number; max: number; what: string }[] = [
   { key: 'port', flag: '--port', min: 0, max: 65535, what: 'a TCP port (0 = any free port)' },
@@ -67,7 +66,10 @@ export function checkServiceOptions(o: Record<string, unknown>): void {
     const v = o[r.key];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < r.min || v > r.max) {
-      throw new EarmarkError('EARMARK_BAD_ARGUMENT', `${r.flag} must be an integer from ${r.min} to ${r.max} (${r.what}), got ${String(v)}`);
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        `${r.flag} must be an integer from ${r.min} to ${r.max} (${r.what}), got ${String(v)}`,
+      );
     }
   }
 }
@@ -98,31 +100,59 @@ export function listenError(e: unknown, host: string, port: number): Error {
   const code = (e as NodeJS.ErrnoException).code;
   const where = `${host}:${port}`;
   if (code === 'EADDRINUSE') {
-    return new EarmarkError('EARMARK_IO', `port ${port} on ${host} is already in use (another sensor?); stop that process or choose another --port`, { cause: e });
+    return new EarmarkError(
+      'EARMARK_IO',
+      `port ${port} on ${host} is already in use (another sensor?); stop that process or choose another --port`,
+      { cause: e },
+    );
   }
-  if (code === 'EACCES') return new EarmarkError('EARMARK_IO', `not allowed to listen on ${where} (ports below 1024 need privileges); choose --port 1024 or above`, { cause: e });
+  if (code === 'EACCES')
+    return new EarmarkError(
+      'EARMARK_IO',
+      `not allowed to listen on ${where} (ports below 1024 need privileges); choose --port 1024 or above`,
+      { cause: e },
+    );
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new EarmarkError('EARMARK_IO', `--host ${host} is not an address of this machine (${code}); use 127.0.0.1`, { cause: e });
+    return new EarmarkError('EARMARK_IO', `--host ${host} is not an address of this machine (${code}); use 127.0.0.1`, {
+      cause: e,
+    });
   }
   return new EarmarkError('EARMARK_IO', `cannot listen on ${where}: ${(e as Error).message}`, { cause: e });
 }
 
 /** Refuse a WebSocket upgrade with an HTTP status and a one-line reason. */
 export function reject(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`,
+  );
   socket.destroy();
 }
 
 export const capitalise = (s: string): string => s.replace(/\b\w/g, (c) => c.toUpperCase());
 
 /** A WebSocket close reason must fit in 123 bytes. */
-export const closeReason = (s: string): string => (Buffer.byteLength(s) <= 123 ? s : `${Buffer.from(s).subarray(0, 119).toString()}…`);
+export const closeReason = (s: string): string =>
+  Buffer.byteLength(s) <= 123 ? s : `${Buffer.from(s).subarray(0, 119).toString()}…`;
 
 /** The first message an app gets: what it is granted and how the stream is made. */
-export function helloMessage(grant: Grant, format: 'pcm' | 'frames', w: WindowConfig, synthesis: SynthesisConfig): string {
+export function helloMessage(
+  grant: Grant,
+  format: 'pcm' | 'frames',
+  w: WindowConfig,
+  synthesis: SynthesisConfig,
+): string {
   const unsafe = synthesis.method === 'unsafe-original-phase' ? { unsafeOriginalPhase: true } : {};
-  return JSON.stringify({ type: 'hello', task: grant.task, grant: grant.id, sampleRate: 16000, format, window: w,
-    latencyMs: Math.round((1000 * algorithmicLatency(w, 1600)) / 16000), synthesis: synthesis.method, ...unsafe });
+  return JSON.stringify({
+    type: 'hello',
+    task: grant.task,
+    grant: grant.id,
+    sampleRate: 16000,
+    format,
+    window: w,
+    latencyMs: Math.round((1000 * algorithmicLatency(w, 1600)) / 16000),
+    synthesis: synthesis.method,
+    ...unsafe,
+  });
 }
 
 /** A binary stream message: the u32 little-endian sequence number, then the payload. */

@@ -14,8 +14,18 @@ import { windowFromModel } from './obfuscate-io.js';
 import { encodePcm16 } from './pcm.js';
 import { OnnxSession } from './runtime.js';
 import {
-  capitalise, checkServiceOptions, closeReason, helloMessage, isLoopbackHost, limiterLine, listenError, reject, requestToken, sequenced,
-  type ServiceOptions, type SourceStop,
+  capitalise,
+  checkServiceOptions,
+  closeReason,
+  helloMessage,
+  isLoopbackHost,
+  limiterLine,
+  listenError,
+  reject,
+  requestToken,
+  sequenced,
+  type ServiceOptions,
+  type SourceStop,
 } from './service-options.js';
 import { abortableChunks } from './sources.js';
 import { resolveSynthesisConfig, type SynthesisConfig } from './synthesis.js';
@@ -45,7 +55,12 @@ interface Pipeline {
   limitLoggedAt: number;
 }
 
-const NOTHING: StreamOutput = { frames: new Float32Array(0), frameCount: 0, audio: new Float32Array(0), limitedSamples: 0 };
+const NOTHING: StreamOutput = {
+  frames: new Float32Array(0),
+  frameCount: 0,
+  audio: new Float32Array(0),
+  limitedSamples: 0,
+};
 
 type Resolved = Required<Omit<ServiceOptions, 'window' | 'log' | 'synthesis'>> & Pick<ServiceOptions, 'window' | 'log'>;
 
@@ -75,8 +90,18 @@ export class PrivacySensor {
   private constructor(o: ServiceOptions) {
     checkServiceOptions(o as unknown as Record<string, unknown>);
     this.#o = {
-      host: '127.0.0.1', port: 8765, maxClients: 32, maxMessageBytes: 4096, maxMessagesPerSecond: 10, maxBufferedBytes: 8 << 20,
-      checkIntervalMs: 1000, threads: 1, allowEmptyStore: false, restartSource: false, restartDelayMs: 1000, ...o,
+      host: '127.0.0.1',
+      port: 8765,
+      maxClients: 32,
+      maxMessageBytes: 4096,
+      maxMessagesPerSecond: 10,
+      maxBufferedBytes: 8 << 20,
+      checkIntervalMs: 1000,
+      threads: 1,
+      allowEmptyStore: false,
+      restartSource: false,
+      restartDelayMs: 1000,
+      ...o,
     };
     try {
       this.synthesis = resolveSynthesisConfig(o.synthesis);
@@ -119,11 +144,20 @@ export class PrivacySensor {
       if (grant === null) return { ok };
       const clients = [...this.#clients].filter((c) => c.grant.task === grant.task).length;
       const status = this.#sourceState === 'running' ? 'ok' : `source ${this.#sourceState}`;
-      return { ok, status, task: grant.task, clients, source: this.#o.source.kind ?? 'source', synthesis: this.synthesis.method,
-        uptimeSeconds: Math.round((Date.now() - this.#started) / 1000) };
+      return {
+        ok,
+        status,
+        task: grant.task,
+        clients,
+        source: this.#o.source.kind ?? 'source',
+        synthesis: this.synthesis.method,
+        uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
+      };
     });
     await this.#app.ready();
-    this.#app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+    this.#app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#upgrade(req, socket, head),
+    );
     this.#book.refresh();
     try {
       await this.#app.listen({ host: this.#o.host, port: this.#o.port });
@@ -161,7 +195,8 @@ export class PrivacySensor {
     if (url.pathname !== '/stream') return reject(socket, 404, 'Not Found');
     const token = requestToken(req.headers, url);
     if (!token) return reject(socket, 401, 'Unauthorized');
-    if (this.#sourceState === 'ended' || this.#sourceState === 'failed') return reject(socket, 503, `Source ${capitalise(this.#sourceState)}`);
+    if (this.#sourceState === 'ended' || this.#sourceState === 'failed')
+      return reject(socket, 503, `Source ${capitalise(this.#sourceState)}`);
     this.#book.refresh();
     if (this.#book.problem !== null) return reject(socket, 503, `Token Store ${capitalise(this.#book.problem)}`);
     const grant = this.#book.verify(token);
@@ -181,27 +216,46 @@ export class PrivacySensor {
     this.#clients.add(c);
     let p = this.#pipelines.get(grant.model);
     if (p === undefined) {
-      p = { model: grant.model, session: OnnxSession.load(grant.model, { threads: this.#o.threads }), stream: null, window: null,
-        clients: new Set(), seq: 0, limited: 0, limitLoggedAt: Date.now() };
+      p = {
+        model: grant.model,
+        session: OnnxSession.load(grant.model, { threads: this.#o.threads }),
+        stream: null,
+        window: null,
+        clients: new Set(),
+        seq: 0,
+        limited: 0,
+        limitLoggedAt: Date.now(),
+      };
       this.#pipelines.set(grant.model, p);
       const pipeline = p;
-      p.session.then((s) => {
-        pipeline.window = windowFromModel(s, this.#o.window ?? {});
-        pipeline.stream = this.#newStream(pipeline, s);
-      }).catch((e: unknown) => {
-        this.#log(`cannot load ${grant.model}: ${(e as Error).message}`);
-        for (const x of pipeline.clients) { x.ws.close(1011, 'model unavailable'); this.#drop(x); }
-      });
+      p.session
+        .then((s) => {
+          pipeline.window = windowFromModel(s, this.#o.window ?? {});
+          pipeline.stream = this.#newStream(pipeline, s);
+        })
+        .catch((e: unknown) => {
+          this.#log(`cannot load ${grant.model}: ${(e as Error).message}`);
+          for (const x of pipeline.clients) {
+            x.ws.close(1011, 'model unavailable');
+            this.#drop(x);
+          }
+        });
     }
     p.clients.add(c);
     const pipeline = p;
-    void p.session.then(() => {
-      if (ws.readyState !== ws.OPEN || pipeline.window === null) return;
-      ws.send(helloMessage(grant, format, pipeline.window, this.synthesis));
-    }, () => undefined);
+    void p.session.then(
+      () => {
+        if (ws.readyState !== ws.OPEN || pipeline.window === null) return;
+        ws.send(helloMessage(grant, format, pipeline.window, this.synthesis));
+      },
+      () => undefined,
+    );
     ws.on('message', (data, isBinary) => {
       const now = Date.now();
-      if (now - c.windowStart >= 1000) { c.windowStart = now; c.messages = 0; }
+      if (now - c.windowStart >= 1000) {
+        c.windowStart = now;
+        c.messages = 0;
+      }
       if (++c.messages > this.#o.maxMessagesPerSecond) {
         ws.close(1008, 'message rate limit');
         this.#drop(c);
@@ -222,7 +276,10 @@ export class PrivacySensor {
     p.clients.delete(c);
     if (p.clients.size === 0) {
       this.#pipelines.delete(p.model);
-      void p.session.then((s) => s.close(), () => undefined);
+      void p.session.then(
+        (s) => s.close(),
+        () => undefined,
+      );
     }
   }
 
@@ -235,7 +292,9 @@ export class PrivacySensor {
       [p.limited, p.limitLoggedAt] = [0, Date.now()];
     }
     const pcm = out.audio.length ? encodePcm16(out.audio) : null;
-    const frames = out.frameCount ? new Uint8Array(out.frames.buffer, out.frames.byteOffset, out.frames.byteLength) : null;
+    const frames = out.frameCount
+      ? new Uint8Array(out.frames.buffer, out.frames.byteOffset, out.frames.byteLength)
+      : null;
     for (const c of p.clients) {
       const payload = c.format === 'pcm' ? pcm : frames;
       if (payload === null || c.ws.readyState !== c.ws.OPEN) continue;
@@ -256,7 +315,10 @@ export class PrivacySensor {
         this.#send(p, await step(p.stream));
       } catch (e) {
         this.#log(`obfuscation failed for ${p.model}: ${(e as Error).message}`);
-        for (const c of p.clients) { c.ws.close(1011, 'obfuscation failed'); this.#drop(c); }
+        for (const c of p.clients) {
+          c.ws.close(1011, 'obfuscation failed');
+          this.#drop(c);
+        }
       }
     }
   }
@@ -279,12 +341,15 @@ export class PrivacySensor {
       }
       if (this.#abort.signal.aborted) return { state: 'closed' };
       // the stream's last frames: every app gets the end of what the source said
-        await this.#eachStream(async (s) => (s.received > 160 ? s.end() : NOTHING));
+      await this.#eachStream(async (s) => (s.received > 160 ? s.end() : NOTHING));
       const what = error ? `failed: ${error.message}` : 'ended';
       if (!this.#o.restartSource) {
         this.#sourceState = error ? 'failed' : 'ended';
         this.#log(`source ${src.name} ${what}; disconnecting every app and refusing new ones`);
-        for (const c of [...this.#clients]) { c.ws.close(error ? 1011 : 1000, closeReason(`source ${what}`)); this.#drop(c); }
+        for (const c of [...this.#clients]) {
+          c.ws.close(error ? 1011 : 1000, closeReason(`source ${what}`));
+          this.#drop(c);
+        }
         return error ? { state: 'failed', error } : { state: 'ended' };
       }
       this.#sourceState = 'restarting';
@@ -294,7 +359,8 @@ export class PrivacySensor {
         const session = await p.session.catch(() => null);
         if (session === null || p.window === null) continue;
         p.stream = this.#newStream(p, session);
-        for (const c of p.clients) if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify({ type: 'source-restart', seq: p.seq }));
+        for (const c of p.clients)
+          if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify({ type: 'source-restart', seq: p.seq }));
       }
       await sleep(delay, undefined, { signal: this.#abort.signal }).catch(() => undefined);
       delay = Math.min(30000, Math.max(1, 2 * delay));
@@ -306,12 +372,19 @@ export class PrivacySensor {
   async close(): Promise<void> {
     this.#abort.abort();
     if (this.#timer) clearInterval(this.#timer);
-    for (const c of [...this.#clients]) { c.ws.close(1001, 'sensor shutting down'); this.#drop(c); }
+    for (const c of [...this.#clients]) {
+      c.ws.close(1001, 'sensor shutting down');
+      this.#drop(c);
+    }
     this.#wss.close();
     await this.#app.close();
     await this.#stopped.catch(() => undefined);
     if (this.#sourceState === 'running' || this.#sourceState === 'restarting') this.#sourceState = 'closed';
-    for (const p of this.#pipelines.values()) await p.session.then((s) => s.close(), () => undefined);
+    for (const p of this.#pipelines.values())
+      await p.session.then(
+        (s) => s.close(),
+        () => undefined,
+      );
     this.#pipelines.clear();
   }
 }

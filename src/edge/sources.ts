@@ -9,7 +9,10 @@ import { PcmDecoder } from './pcm.js';
 /** Chunk length of a source in ms: refused when it is not positive or rounds to no sample at 16 kHz. */
 export function checkChunkMs(chunkMs: number): void {
   if (!(Number.isFinite(chunkMs) && chunkMs >= 1 && chunkMs <= 10000)) {
-    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--chunk-ms must be from 1 to 10000 ms (a source chunk), got ${chunkMs}`);
+    throw new EarmarkError(
+      'EARMARK_BAD_ARGUMENT',
+      `--chunk-ms must be from 1 to 10000 ms (a source chunk), got ${chunkMs}`,
+    );
   }
 }
 
@@ -44,7 +47,13 @@ export async function* abortableChunks(source: AudioSource, signal: AbortSignal)
  * Samples looped forever in chunks of `chunkMs`, paced at `speed` × real time (Infinity: no pacing).
  * @example const src = arraySource('test', samples, 100, 4);
  */
-export function arraySource(name: string, samples: Float32Array, chunkMs = 100, speed = 1, kind = 'array'): AudioSource {
+export function arraySource(
+  name: string,
+  samples: Float32Array,
+  chunkMs = 100,
+  speed = 1,
+  kind = 'array',
+): AudioSource {
   if (samples.length === 0) throw new RangeError(`source '${name}' has no samples`);
   checkChunkMs(chunkMs);
   const chunk = Math.max(1, Math.round((16000 * chunkMs) / 1000));
@@ -104,7 +113,11 @@ const STDERR_KEEP = 8192;
 
 /** ALSA capture: `arecord -q -f S16_LE -r 16000 -c 1 -t raw [-D device]`; its failure shows its whole stderr. */
 export function arecordSource(device?: string): AudioSource {
-  if (!hasArecord()) throw new EarmarkError('EARMARK_IO', '`arecord` was not found; install alsa-utils, or use --source file:<path> or --source stdin');
+  if (!hasArecord())
+    throw new EarmarkError(
+      'EARMARK_IO',
+      '`arecord` was not found; install alsa-utils, or use --source file:<path> or --source stdin',
+    );
   return {
     name: `arecord${device ? ` -D ${device}` : ''}`,
     kind: 'arecord',
@@ -119,7 +132,9 @@ export function arecordSource(device?: string): AudioSource {
       });
       child.on('error', () => undefined); // aborts surface as the stream's end
       // the exit status arrives after stdout's end: wait for 'close' (both streams and the process done)
-      const closed = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((r) => child.on('close', (code, sig) => r({ code, sig })));
+      const closed = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((r) =>
+        child.on('close', (code, sig) => r({ code, sig })),
+      );
       const dec = new PcmDecoder('arecord');
       for await (const b of child.stdout as AsyncIterable<Buffer>) {
         const x = dec.decode(b);
@@ -127,7 +142,10 @@ export function arecordSource(device?: string): AudioSource {
       }
       const { code, sig } = await closed;
       if (signal.aborted || code === 0) return;
-      throw new EarmarkError('EARMARK_IO', `arecord stopped (${code === null ? `signal ${sig}` : `exit code ${code}`})${stderrText(err, errBytes)}`);
+      throw new EarmarkError(
+        'EARMARK_IO',
+        `arecord stopped (${code === null ? `signal ${sig}` : `exit code ${code}`})${stderrText(err, errBytes)}`,
+      );
     },
   };
 }

@@ -188,7 +188,10 @@ export class Ds2Frontend {
   readonly #im: Float64Array;
 
   constructor(cfg: StftConfig = DS2_STFT) {
-    if (cfg.nFft !== 2 * cfg.hopLength) throw new RangeError(`the edge front-end needs nFft = 2·hopLength (DS2: 320, 160), got ${cfg.nFft}, ${cfg.hopLength}`);
+    if (cfg.nFft !== 2 * cfg.hopLength)
+      throw new RangeError(
+        `the edge front-end needs nFft = 2·hopLength (DS2: 320, 160), got ${cfg.nFft}, ${cfg.hopLength}`,
+      );
     this.nFft = cfg.nFft;
     this.hop = cfg.hopLength;
     this.nFreq = cfg.nFft / 2 + 1;
@@ -208,7 +211,15 @@ export class Ds2Frontend {
    * [t·hop − nFft/2, t·hop + nFft/2) with indices reflected at both ends of a signal of `total` samples
    * (> nFft/2); `x` holds the samples from index `offset` on (a stream's buffer).
    */
-  frame(x: Float32Array, t: number, out: FrameSpectrum, col = 0, stride = 1, offset = 0, total = offset + x.length): void {
+  frame(
+    x: Float32Array,
+    t: number,
+    out: FrameSpectrum,
+    col = 0,
+    stride = 1,
+    offset = 0,
+    total = offset + x.length,
+  ): void {
     const n = this.nFft;
     const half = n / 2;
     if (total <= half) throw new RangeError(`reflect padding needs more than ${half} samples, got ${total}`);
@@ -290,7 +301,10 @@ export function normalizeInPlace(s: Float32Array): { mean: number; std: number }
  * (per-utterance normalisation), for the tests and for apps: (nFreq, frames) row-major.
  * @example const { spectrogram, mean, std } = ds2SpectrogramTs(samples);
  */
-export function ds2SpectrogramTs(x: Float32Array, normalize = true): { spectrogram: Float32Array; phase: Float32Array; frames: number; mean: number; std: number } {
+export function ds2SpectrogramTs(
+  x: Float32Array,
+  normalize = true,
+): { spectrogram: Float32Array; phase: Float32Array; frames: number; mean: number; std: number } {
   const { logMag, phase, frames } = new Ds2Frontend().analyze(x);
   const stats = normalize ? normalizeInPlace(logMag) : { mean: 0, std: 1 };
   return { spectrogram: logMag, phase, frames, ...stats };
@@ -324,7 +338,11 @@ export class OverlapAdd {
     const y = fe.synthesize(mag, phase, col, stride);
     const start = this.frames * fe.hop - this.#base; // padded index of the frame's first sample
     if (start + fe.nFft > this.#acc.length) {
-      const grow = (a: Float64Array): Float64Array => { const b = new Float64Array(Math.max(2 * a.length, start + fe.nFft)); b.set(a); return b; };
+      const grow = (a: Float64Array): Float64Array => {
+        const b = new Float64Array(Math.max(2 * a.length, start + fe.nFft));
+        b.set(a);
+        return b;
+      };
       this.#acc = grow(this.#acc);
       this.#env = grow(this.#env);
     }

@@ -5,7 +5,11 @@ import { OnnxSession } from './runtime.js';
 /**
  * @example const { msPerSecond } = await edgeSpeed('obfuscator.onnx'); console.log(`${msPerSecond.toFixed(1)} ms per second of audio`);
  */
-export async function edgeSpeed(model: string | Uint8Array, threads = 1, repeats = 9): Promise<{ msPerSecond: number; bestMs: number; threads: number }> {
+export async function edgeSpeed(
+  model: string | Uint8Array,
+  threads = 1,
+  repeats = 9,
+): Promise<{ msPerSecond: number; bestMs: number; threads: number }> {
   const s = await OnnxSession.load(model, { threads });
   try {
     const x = { data: new Float32Array(161 * 100).map((_, i) => Math.sin(i * 0.1)), dims: [1, 161, 100] };

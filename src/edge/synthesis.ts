@@ -39,20 +39,30 @@ export const SYNTHESIS_PRESETS: Record<PhaseMethod, SynthesisConfig> = {
 /** Method preset ← overrides, validated. */
 export function resolveSynthesisConfig(o: Partial<SynthesisConfig> = {}): SynthesisConfig {
   const method = o.method ?? SYNTHESIS_DEFAULTS.method;
-  if (!PHASE_METHODS.includes(method)) throw new RangeError(`'method' must be one of ${PHASE_METHODS.join(', ')}, got '${String(method)}'`);
-  const c = { ...SYNTHESIS_PRESETS[method], ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as SynthesisConfig;
-  if (!Number.isInteger(c.iterations) || c.iterations < 0) throw new RangeError(`'iterations' must be an integer >= 0, got ${c.iterations}`);
-  if (!Number.isInteger(c.lookahead) || c.lookahead < 0) throw new RangeError(`'lookahead' must be an integer >= 0, got ${c.lookahead}`);
+  if (!PHASE_METHODS.includes(method))
+    throw new RangeError(`'method' must be one of ${PHASE_METHODS.join(', ')}, got '${String(method)}'`);
+  const c = {
+    ...SYNTHESIS_PRESETS[method],
+    ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+  } as SynthesisConfig;
+  if (!Number.isInteger(c.iterations) || c.iterations < 0)
+    throw new RangeError(`'iterations' must be an integer >= 0, got ${c.iterations}`);
+  if (!Number.isInteger(c.lookahead) || c.lookahead < 0)
+    throw new RangeError(`'lookahead' must be an integer >= 0, got ${c.lookahead}`);
   return c;
 }
 
 /** The retriever a config asks for (null for the unsafe original phase). */
 export function makeRetriever(c: SynthesisConfig, n = 320): PhaseRetriever | null {
   switch (c.method) {
-    case 'rtisi-la': return new RtisiLa({ n, lookahead: c.lookahead, iterations: Math.max(1, c.iterations) });
-    case 'rtpghi': return new Rtpghi({ n });
-    case 'gla': return new WindowGriffinLim({ n, lookahead: c.lookahead, iterations: Math.max(1, c.iterations) });
-    case 'unsafe-original-phase': return null;
+    case 'rtisi-la':
+      return new RtisiLa({ n, lookahead: c.lookahead, iterations: Math.max(1, c.iterations) });
+    case 'rtpghi':
+      return new Rtpghi({ n });
+    case 'gla':
+      return new WindowGriffinLim({ n, lookahead: c.lookahead, iterations: Math.max(1, c.iterations) });
+    case 'unsafe-original-phase':
+      return null;
   }
 }
 
@@ -97,7 +107,11 @@ export class WindowSynthesizer {
    * frames; returns the audio samples that are final now. `originalPhase` (one per kept frame) is read
    * only by the 'unsafe-original-phase' method, which needs it.
    */
-  push(kept: ArrayLike<number>[], context: ArrayLike<number>[] = [], originalPhase?: ArrayLike<number>[]): SynthesizedAudio {
+  push(
+    kept: ArrayLike<number>[],
+    context: ArrayLike<number>[] = [],
+    originalPhase?: ArrayLike<number>[],
+  ): SynthesizedAudio {
     const mag = (f: ArrayLike<number>): Float64Array => Float64Array.from(f, (v) => Math.max(Math.expm1(v), 0));
     const mags = kept.map(mag);
     let phases: ArrayLike<number>[];
@@ -139,10 +153,18 @@ export class WindowSynthesizer {
  * calls this with its windows; without context frames (a spectrogram from elsewhere) pass `[]`.
  * @example const { audio } = synthesizeWindows(logMag, 161, frames, spans, samples.length);
  */
-export function synthesizeWindows(logMag: Float32Array, nFreq: number, frames: number,
-  spans: { keepFrom: number; keepTo: number; context: Float32Array[] }[], length: number,
-  config: Partial<SynthesisConfig> = {}, originalPhase?: Float32Array, opts: { limit?: boolean } = {}): SynthesizedAudio {
-  if (logMag.length !== nFreq * frames) throw new RangeError(`'logMag' holds ${logMag.length} values, not nFreq·frames = ${nFreq}·${frames}`);
+export function synthesizeWindows(
+  logMag: Float32Array,
+  nFreq: number,
+  frames: number,
+  spans: { keepFrom: number; keepTo: number; context: Float32Array[] }[],
+  length: number,
+  config: Partial<SynthesisConfig> = {},
+  originalPhase?: Float32Array,
+  opts: { limit?: boolean } = {},
+): SynthesizedAudio {
+  if (logMag.length !== nFreq * frames)
+    throw new RangeError(`'logMag' holds ${logMag.length} values, not nFreq·frames = ${nFreq}·${frames}`);
   const syn = new WindowSynthesizer(config, opts);
   const column = (src: Float32Array, t: number): Float32Array => {
     const c = new Float32Array(nFreq);
@@ -153,12 +175,21 @@ export function synthesizeWindows(logMag: Float32Array, nFreq: number, frames: n
   for (const s of spans) {
     const ts = Array.from({ length: s.keepTo - s.keepFrom }, (_, i) => s.keepFrom + i);
     const phase = originalPhase ? ts.map((t) => column(originalPhase, t)) : undefined;
-    parts.push(syn.push(ts.map((t) => column(logMag, t)), s.context, phase).audio);
+    parts.push(
+      syn.push(
+        ts.map((t) => column(logMag, t)),
+        s.context,
+        phase,
+      ).audio,
+    );
   }
   parts.push(syn.finish(length).audio);
   const audio = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { audio.set(p, at); at += p.length; }
+  for (const p of parts) {
+    audio.set(p, at);
+    at += p.length;
+  }
   return { audio, limitedSamples: syn.limitedSamples, minGainDb: syn.minGainDb };
 }
 
@@ -169,11 +200,17 @@ export function synthesizeWindows(logMag: Float32Array, nFreq: number, frames: n
  * look-ahead outputs); this is the closest synthesis when only the stitched spectrogram exists.
  * @example const { audio } = synthesizeLogMagnitude(obfuscated, 161, frames, samples.length);
  */
-export function synthesizeLogMagnitude(logMag: Float32Array, nFreq: number, frames: number, length: number,
+export function synthesizeLogMagnitude(
+  logMag: Float32Array,
+  nFreq: number,
+  frames: number,
+  length: number,
   config: Partial<SynthesisConfig> = {},
-  window: { windowFrames: number; lookaheadFrames: number } = { windowFrames: 128, lookaheadFrames: 16 }): SynthesizedAudio {
+  window: { windowFrames: number; lookaheadFrames: number } = { windowFrames: 128, lookaheadFrames: 16 },
+): SynthesizedAudio {
   const { windowFrames: W, lookaheadFrames: M } = window;
-  if (!(Number.isInteger(W) && Number.isInteger(M) && M >= 0 && W - 2 * M >= 1)) throw new RangeError(`'window' must have integers W > 2M >= 0, got W=${W}, M=${M}`);
+  if (!(Number.isInteger(W) && Number.isInteger(M) && M >= 0 && W - 2 * M >= 1))
+    throw new RangeError(`'window' must have integers W > 2M >= 0, got W=${W}, M=${M}`);
   const S = W - 2 * M;
   const ctx = Math.min(M, new WindowSynthesizer(config).contextFrames);
   const spans: { keepFrom: number; keepTo: number; context: Float32Array[] }[] = [];
@@ -207,13 +244,20 @@ export interface ReanalyzedAudio {
  */
 export function reanalyzePcm(pcm: Uint8Array | Float32Array): ReanalyzedAudio {
   const bytes = pcm instanceof Float32Array ? encodePcm16(pcm) : pcm;
-  if (bytes.length % 2 !== 0) throw new RangeError(`'pcm' holds ${bytes.length} bytes, an odd count: s16le samples are 2 bytes`);
+  if (bytes.length % 2 !== 0)
+    throw new RangeError(`'pcm' holds ${bytes.length} bytes, an odd count: s16le samples are 2 bytes`);
   // (decoded directly: PcmDecoder's container sniffing could take a sample for a '{' or 'RIFF')
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const samples = Float32Array.from({ length: bytes.length / 2 }, (_, i) => dv.getInt16(2 * i, true) / 32768);
   const raw = ds2SpectrogramTs(samples, false);
   const norm = ds2SpectrogramTs(samples, true);
-  return { spectrogram: norm.spectrogram, logMag: raw.spectrogram, frames: norm.frames, mean: norm.mean, std: norm.std };
+  return {
+    spectrogram: norm.spectrogram,
+    logMag: raw.spectrogram,
+    frames: norm.frames,
+    mean: norm.mean,
+    std: norm.std,
+  };
 }
 
 /**
@@ -223,7 +267,8 @@ export function reanalyzePcm(pcm: Uint8Array | Float32Array): ReanalyzedAudio {
  */
 export function spectralConvergence(targetLogMag: Float32Array, y: Float32Array): number {
   const got = new Ds2Frontend().analyze(y).logMag;
-  if (got.length !== targetLogMag.length) throw new RangeError(`the audio has ${got.length / 161} frames, the target ${targetLogMag.length / 161}`);
+  if (got.length !== targetLogMag.length)
+    throw new RangeError(`the audio has ${got.length / 161} frames, the target ${targetLogMag.length / 161}`);
   let num = 0;
   let den = 0;
   for (let i = 0; i < got.length; i++) {

@@ -57,7 +57,8 @@ export class TokenStore {
   readonly file: string;
 
   constructor(file: string) {
-    if (typeof file !== 'string' || file === '') throw new TypeError(`'file' must be the token store's path, got ${JSON.stringify(file)}`);
+    if (typeof file !== 'string' || file === '')
+      throw new TypeError(`'file' must be the token store's path, got ${JSON.stringify(file)}`);
     this.file = path.resolve(file);
   }
 
@@ -77,8 +78,11 @@ export class TokenStore {
    */
   check(): void {
     if (!existsSync(this.file)) {
-      throw new TokenStoreError('missing', `token store ${this.file} does not exist, so no app could connect; issue a grant first ` +
-        '(`earmark grant --task <task> --model <obfuscator.onnx>`), or start with --allow-empty-store');
+      throw new TokenStoreError(
+        'missing',
+        `token store ${this.file} does not exist, so no app could connect; issue a grant first ` +
+          '(`earmark grant --task <task> --model <obfuscator.onnx>`), or start with --allow-empty-store',
+      );
     }
     this.#readFile();
   }
@@ -99,20 +103,38 @@ export class TokenStore {
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (e) {
-      throw new TokenStoreError('unreadable', `token store ${this.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ` +
-        'check its permissions (it should belong to the user running the sensor, mode 0600)', { cause: e });
+      throw new TokenStoreError(
+        'unreadable',
+        `token store ${this.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ` +
+          'check its permissions (it should belong to the user running the sensor, mode 0600)',
+        { cause: e },
+      );
     }
     let v: StoreFile;
     try {
       v = JSON.parse(text) as StoreFile;
     } catch (e) {
-      throw new TokenStoreError('corrupted', `token store ${this.file} is corrupted: not valid JSON (${(e as Error).message}); restore it from a backup, or delete it and grant again`);
+      throw new TokenStoreError(
+        'corrupted',
+        `token store ${this.file} is corrupted: not valid JSON (${(e as Error).message}); restore it from a backup, or delete it and grant again`,
+      );
     }
-    const validGrant = (g: unknown): boolean => g !== null && typeof g === 'object' &&
+    const validGrant = (g: unknown): boolean =>
+      g !== null &&
+      typeof g === 'object' &&
       ['id', 'hash', 'task', 'model'].every((k) => typeof (g as Record<string, unknown>)[k] === 'string');
-    if (v === null || typeof v !== 'object' || v.version !== 1 || !Array.isArray(v.grants) || !v.grants.every(validGrant)) {
-      throw new TokenStoreError('corrupted', `token store ${this.file} is corrupted: it is not a version-1 store with a 'grants' list of {id, hash, task, model}; ` +
-        'restore it from a backup, or delete it and grant again');
+    if (
+      v === null ||
+      typeof v !== 'object' ||
+      v.version !== 1 ||
+      !Array.isArray(v.grants) ||
+      !v.grants.every(validGrant)
+    ) {
+      throw new TokenStoreError(
+        'corrupted',
+        `token store ${this.file} is corrupted: it is not a version-1 store with a 'grants' list of {id, hash, task, model}; ` +
+          'restore it from a backup, or delete it and grant again',
+      );
     }
     return v;
   }
@@ -125,11 +147,18 @@ export class TokenStore {
   #write(grants: Grant[], allowUnsafe = this.allowsUnsafeOriginalPhase()): void {
     const dir = path.dirname(this.file);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new EarmarkError('EARMARK_IO', `cannot write the token store ${this.file}: the folder ${dir} does not exist; create it or choose another --tokens path`);
+      throw new EarmarkError(
+        'EARMARK_IO',
+        `cannot write the token store ${this.file}: the folder ${dir} does not exist; create it or choose another --tokens path`,
+      );
     }
     const store: StoreFile = { version: 1, grants, ...(allowUnsafe ? { allowUnsafeOriginalPhase: true } : {}) };
     writeFileAtomicSync(this.file, JSON.stringify(store, null, 1) + '\n');
-    try { chmodSync(this.file, 0o600); } catch { /* best effort on file systems without modes */ }
+    try {
+      chmodSync(this.file, 0o600);
+    } catch {
+      /* best effort on file systems without modes */
+    }
   }
 
   /**
@@ -137,13 +166,21 @@ export class TokenStore {
    */
   grant(task: string, model: string): { token: string; id: string } {
     if (typeof task !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(task)) {
-      throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--task must be a name of 1–64 letters, digits, '_', '.' or '-', got '${String(task)}'`);
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        `--task must be a name of 1–64 letters, digits, '_', '.' or '-', got '${String(task)}'`,
+      );
     }
     const abs = path.resolve(model);
-    if (!existsSync(abs)) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--model ${model} does not exist; export the task's obfuscator first`);
+    if (!existsSync(abs))
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        `--model ${model} does not exist; export the task's obfuscator first`,
+      );
     const grants = this.read();
     let id: string;
-    do id = randomBytes(4).toString('hex'); while (grants.some((g) => g.id === id));
+    do id = randomBytes(4).toString('hex');
+    while (grants.some((g) => g.id === id));
     const token = `emk_${id}_${randomBytes(32).toString('base64url')}`;
     grants.push({ id, hash: sha256(token), task, model: abs, created: new Date().toISOString() });
     this.#write(grants);
@@ -157,7 +194,10 @@ export class TokenStore {
     const grants = this.read();
     const g = grants.find((x) => x.id === id);
     if (g === undefined || (m && !safeEqualHex(g.hash, sha256(idOrToken)))) {
-      throw new EarmarkError('EARMARK_BAD_ARGUMENT', `no grant '${id}' in ${this.file}; list them with \`earmark grant --list\``);
+      throw new EarmarkError(
+        'EARMARK_BAD_ARGUMENT',
+        `no grant '${id}' in ${this.file}; list them with \`earmark grant --list\``,
+      );
     }
     if (g.revoked === undefined) {
       g.revoked = new Date().toISOString();

@@ -17,11 +17,22 @@ import { twinSubset, type LabelledSet, type SpecSet } from '../data/spec-set.js'
 import { EarmarkError } from '../errors.js';
 import { resolveDeepSpeech2Config, type DeepSpeech2, type DeepSpeech2Config } from '../models/deepspeech2.js';
 import type { XVector } from '../models/xvector.js';
-import { adrTransform, resolveAdrTrainConfig, trainAdr, ADR_TRAIN_PRESETS, type AdrEpoch, type AdrTrainConfig } from '../methods/adr.js';
+import {
+  adrTransform,
+  resolveAdrTrainConfig,
+  trainAdr,
+  ADR_TRAIN_PRESETS,
+  type AdrEpoch,
+  type AdrTrainConfig,
+} from '../methods/adr.js';
 import { predict, trainOrLoadClassifier, type ClassifierTrainConfig } from '../methods/classifier.js';
 import { experimentInputs } from '../methods/stage.js';
 import {
-  resolveVectorClassifierConfig, trainVectorClassifier, VECTOR_CLASSIFIER_DEFAULTS, type VectorClassifierConfig, type VectorSet,
+  resolveVectorClassifierConfig,
+  trainVectorClassifier,
+  VECTOR_CLASSIFIER_DEFAULTS,
+  type VectorClassifierConfig,
+  type VectorSet,
 } from '../methods/vector-classifier.js';
 import type { AdrConfig } from '../models/adr.js';
 import { scoreClassification, type AttackScores, type ClassScores } from './metrics.js';
@@ -68,7 +79,6 @@ export interface EvaluateSpecSystemOptions {
   log?: (line: string) => void;
 }
 
-
 /**
  * Judge a spectrogram-producing system (McAdams) by T and the DS2 attackers, as the obfuscator is.
  * @example
@@ -86,7 +96,12 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
     task: String(o.task),
     classes: classNames(o.data, o.task),
     clean: scoreClassification(predict(o.target, tTest.set), tTest.labels, tTest.numClasses, seed),
-    transformed: scoreClassification(predict(o.target, twinSubset(o.twin, taskSets.test, tTest.set)), tTest.labels, tTest.numClasses, seed),
+    transformed: scoreClassification(
+      predict(o.target, twinSubset(o.twin, taskSets.test, tTest.set)),
+      tTest.labels,
+      tTest.numClasses,
+      seed,
+    ),
   };
   const attacks: AttackScores[] = [];
   // the system's output of the same utterances, looked up by id in the twins of every split set
@@ -94,7 +109,8 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
   for (const [clean, t] of o.twin) clean.ids.forEach((id, i) => byId.set(id, t.specs[i]!));
   const twinOf = (s: SpecSet): SpecSet => {
     const missing = s.ids.find((id) => !byId.has(id));
-    if (missing !== undefined) throw new RangeError(`evaluateSpecSystem: the ${o.system} output of '${missing}' is missing`);
+    if (missing !== undefined)
+      throw new RangeError(`evaluateSpecSystem: the ${o.system} output of '${missing}' is missing`);
     return { ...s, specs: s.ids.map((id) => byId.get(id)!) };
   };
   for (const attr of o.attacks) {
@@ -106,10 +122,28 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
     const k = train.numClasses;
     const given = o.cleanAttackers?.[String(attr)];
     const stage = { resume, log: o.log, ...(o.retrain === undefined ? {} : { retrain: o.retrain }) };
-    const clean = given ? { model: given } : await trainOrLoadClassifier({ runDir: o.runDir, name: `clean-${attr}${o.tag ?? ''}`, modelConfig: mc(k), train, val,
-      config: o.attackerTrain, ...stage, inputs: experimentInputs(o.data) });
-    const informed = await trainOrLoadClassifier({ runDir: o.runDir, name: `${o.system}-informed-${attr}${o.tag ?? ''}`, modelConfig: mc(k),
-      train: { ...train, set: twinOf(train.set) }, val: { ...val, set: twinOf(val.set) }, config: o.attackerTrain, ...stage, inputs: experimentInputs(o.data, o.inputs) });
+    const clean = given
+      ? { model: given }
+      : await trainOrLoadClassifier({
+          runDir: o.runDir,
+          name: `clean-${attr}${o.tag ?? ''}`,
+          modelConfig: mc(k),
+          train,
+          val,
+          config: o.attackerTrain,
+          ...stage,
+          inputs: experimentInputs(o.data),
+        });
+    const informed = await trainOrLoadClassifier({
+      runDir: o.runDir,
+      name: `${o.system}-informed-${attr}${o.tag ?? ''}`,
+      modelConfig: mc(k),
+      train: { ...train, set: twinOf(train.set) },
+      val: { ...val, set: twinOf(val.set) },
+      config: o.attackerTrain,
+      ...stage,
+      inputs: experimentInputs(o.data, o.inputs),
+    });
     const anonTest = twinOf(test.set);
     attacks.push({
       attribute: String(attr),
@@ -198,12 +232,21 @@ function standardizeInPlace(vecs: Map<string, Float32Array>, trainIds: readonly 
   const mean = new Float64Array(d);
   const sq = new Float64Array(d);
   const n = trainIds.length;
-  for (const id of trainIds) { const v = vecs.get(id)!; for (let i = 0; i < d; i++) { mean[i] = mean[i]! + v[i]! / n; sq[i] = sq[i]! + (v[i]! * v[i]!) / n; } }
+  for (const id of trainIds) {
+    const v = vecs.get(id)!;
+    for (let i = 0; i < d; i++) {
+      mean[i] = mean[i]! + v[i]! / n;
+      sq[i] = sq[i]! + (v[i]! * v[i]!) / n;
+    }
+  }
   const std = mean.map((m, i) => Math.sqrt(Math.max(sq[i]! - m * m, 1e-12)));
   for (const [id, v] of vecs) {
     const out = new Float32Array(d);
     let norm = 0;
-    for (let i = 0; i < d; i++) { out[i] = (v[i]! - mean[i]!) / std[i]!; norm += out[i]! * out[i]!; }
+    for (let i = 0; i < d; i++) {
+      out[i] = (v[i]! - mean[i]!) / std[i]!;
+      norm += out[i]! * out[i]!;
+    }
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < d; i++) out[i] = out[i]! / norm;
     vecs.set(id, out);
@@ -219,37 +262,74 @@ export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
   const { data, config: c } = o;
   // x-vectors of every utterance in any split set (clean), then ADR's version of each
   const clean = new Map<string, Float32Array>();
-  const all = [data.sets.train, data.sets.val, data.sets.test, ...(data.speakerSets ? [data.speakerSets.train, data.speakerSets.val, data.speakerSets.test] : [])];
+  const all = [
+    data.sets.train,
+    data.sets.val,
+    data.sets.test,
+    ...(data.speakerSets ? [data.speakerSets.train, data.speakerSets.val, data.speakerSets.test] : []),
+  ];
   for (const s of all) {
     const todo: SpecSet = { ids: [], specs: [], frames: [], nFreq: s.nFreq };
-    s.ids.forEach((id, i) => { if (!clean.has(id)) { todo.ids.push(id); todo.specs.push(s.specs[i]!); todo.frames.push(s.frames[i]!); } });
+    s.ids.forEach((id, i) => {
+      if (!clean.has(id)) {
+        todo.ids.push(id);
+        todo.specs.push(s.specs[i]!);
+        todo.frames.push(s.frames[i]!);
+      }
+    });
     extractXVectors(o.extractor, todo).forEach((v, i) => clean.set(todo.ids[i]!, v));
   }
   if (c.standardize) standardizeInPlace(clean, data.sets.train.ids);
   // '' = the first binary protected attribute; never the granted task
-  const hide = c.hide !== '' ? c.hide : String(o.attacks.find((a) => a !== o.task && classNames(data, a).length === 2) ?? '');
+  const hide =
+    c.hide !== '' ? c.hide : String(o.attacks.find((a) => a !== o.task && classNames(data, a).length === 2) ?? '');
   if (hide === '' || hide === String(o.task)) {
-    throw new EarmarkError('EARMARK_CONFIG', `evaluateAdr: 'hide' must name a binary protected attribute (one of ${o.attacks.join(', ')}), ` +
-      `never the granted task '${o.task}'; got '${c.hide}'`);
+    throw new EarmarkError(
+      'EARMARK_CONFIG',
+      `evaluateAdr: 'hide' must name a binary protected attribute (one of ${o.attacks.join(', ')}), ` +
+        `never the granted task '${o.task}'; got '${c.hide}'`,
+    );
   }
   const hideNames = classNames(data, hide);
-  if (hideNames.length !== 2) throw new EarmarkError('EARMARK_DATASET', `ADR hides one binary attribute; '${hide}' has ${hideNames.length} values (${hideNames.join(', ')})`);
+  if (hideNames.length !== 2)
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `ADR hides one binary attribute; '${hide}' has ${hideNames.length} values (${hideNames.join(', ')})`,
+    );
   const trainIds = data.sets.train.ids.filter((id) => labelOf(data.byId.get(id)!, hide) !== undefined);
   o.log?.(`  ADR: training on ${trainIds.length} x-vectors to hide ${hide}`);
   const adr = trainAdr({
-    x: trainIds.map((id) => clean.get(id)!), y: trainIds.map((id) => hideNames.indexOf(labelOf(data.byId.get(id)!, hide)!)),
-    modelConfig: c.adr, config: { ...c.adrTrain, seed: c.seed },
-    onEpoch: (e) => { if ((e.epoch + 1) % Math.max(1, Math.floor(c.adrTrain.epochs / 10)) === 0) o.log?.(`  ADR epoch ${e.epoch + 1}: adversary BCE ${e.adversaryLoss.toFixed(3)} acc ${(100 * e.adversaryAcc).toFixed(1)}%  cos ${e.cosine.toFixed(3)}`); },
+    x: trainIds.map((id) => clean.get(id)!),
+    y: trainIds.map((id) => hideNames.indexOf(labelOf(data.byId.get(id)!, hide)!)),
+    modelConfig: c.adr,
+    config: { ...c.adrTrain, seed: c.seed },
+    onEpoch: (e) => {
+      if ((e.epoch + 1) % Math.max(1, Math.floor(c.adrTrain.epochs / 10)) === 0)
+        o.log?.(
+          `  ADR epoch ${e.epoch + 1}: adversary BCE ${e.adversaryLoss.toFixed(3)} acc ${(100 * e.adversaryAcc).toFixed(1)}%  cos ${e.cosine.toFixed(3)}`,
+        );
+    },
   });
   const ids = [...clean.keys()];
-  const protectedX = adrTransform(adr.model, ids.map((id) => clean.get(id)!), { w: 'random', seed: c.seed + 1 });
+  const protectedX = adrTransform(
+    adr.model,
+    ids.map((id) => clean.get(id)!),
+    { w: 'random', seed: c.seed + 1 },
+  );
   const anon = new Map(ids.map((id, i) => [id, protectedX[i]!]));
   adr.model.dispose();
 
-  const vectors = (m: Map<string, Float32Array>, l: LabelledSet): VectorSet => ({ x: l.set.ids.map((id) => m.get(id)!), y: l.labels });
+  const vectors = (m: Map<string, Float32Array>, l: LabelledSet): VectorSet => ({
+    x: l.set.ids.map((id) => m.get(id)!),
+    y: l.labels,
+  });
   const judge = (key: LabelKey): { clean: ClassScores; transformed: ClassScores; retrained: ClassScores } => {
     const sets = setsFor(data, key);
-    const [tr, va, te] = [labelled(data, sets.train, key), labelled(data, sets.val, key), labelled(data, sets.test, key)];
+    const [tr, va, te] = [
+      labelled(data, sets.train, key),
+      labelled(data, sets.val, key),
+      labelled(data, sets.test, key),
+    ];
     const k = tr.numClasses;
     const cleanClf = trainVectorClassifier(vectors(clean, tr), vectors(clean, va), k, c.classifier, `adr-clean-${key}`);
     const infClf = trainVectorClassifier(vectors(anon, tr), vectors(anon, va), k, c.classifier, `adr-informed-${key}`);
@@ -265,7 +345,14 @@ export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
   const t = judge(o.task);
   const attacks: AttackScores[] = o.attacks.map((attr) => {
     const r = judge(attr);
-    return { attribute: String(attr), classes: classNames(data, attr), clean: r.clean, ignorant: r.transformed, informed: r.retrained, informedHistory: [] };
+    return {
+      attribute: String(attr),
+      classes: classNames(data, attr),
+      clean: r.clean,
+      ignorant: r.transformed,
+      informed: r.retrained,
+      informedHistory: [],
+    };
   });
   const list = makeTrialList(data, data.sets.test, c.seed);
   return {
@@ -273,7 +360,11 @@ export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
     hidden: hide,
     target: { task: String(o.task), classes: classNames(data, o.task), ...t },
     attacks,
-    verification: { original: scoreTrials(list, clean, clean), ignorant: scoreTrials(list, clean, anon), lazyInformed: scoreTrials(list, anon, anon) },
+    verification: {
+      original: scoreTrials(list, clean, clean),
+      ignorant: scoreTrials(list, clean, anon),
+      lazyInformed: scoreTrials(list, anon, anon),
+    },
     training: { preLoss: adr.preHistory, history: adr.history },
   };
 }

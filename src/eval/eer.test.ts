@@ -36,7 +36,10 @@ test('EER with ties: tied groups move the ROC diagonally', () => {
 test('EER of Gaussian scores approaches the analytic value Φ(−d/2)', () => {
   // targets ~ N(d, 1), non-targets ~ N(0, 1): EER = Φ(−d/2); d = 2 → 0.158655
   let s = 12345;
-  const u = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s + 0.5) / 4294967296; };
+  const u = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
   const g = (): number => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
   const tar = Array.from({ length: 20000 }, () => 2 + g());
   const non = Array.from({ length: 20000 }, () => g());

@@ -18,7 +18,8 @@ function checkScores(name: string, s: readonly number[]): void {
   if (!Array.isArray(s) && !(s instanceof Float32Array) && !(s instanceof Float64Array)) {
     throw new TypeError(`computeEer: '${name}' must be an array of numbers`);
   }
-  if (s.length === 0) throw new RangeError(`computeEer: '${name}' is empty; an EER needs at least one target and one non-target trial`);
+  if (s.length === 0)
+    throw new RangeError(`computeEer: '${name}' is empty; an EER needs at least one target and one non-target trial`);
   for (let i = 0; i < s.length; i++) {
     if (!Number.isFinite(s[i]!)) throw new RangeError(`computeEer: '${name}'[${i}] is ${s[i]}; scores must be finite`);
   }
@@ -48,7 +49,10 @@ export function computeEer(targetScores: readonly number[], nonTargetScores: rea
     const s = all[i]![0];
     let tar = 0;
     let non = 0;
-    for (; i < all.length && all[i]![0] === s; i++) { if (all[i]![1]) tar++; else non++; }
+    for (; i < all.length && all[i]![0] === s; i++) {
+      if (all[i]![1]) tar++;
+      else non++;
+    }
     const far = acceptedNon / nn;
     const frr = rejectedTar / nt;
     const far1 = (acceptedNon + non) / nn;
@@ -70,7 +74,8 @@ export function computeEer(targetScores: readonly number[], nonTargetScores: rea
 
 /** Cosine similarity of two equal-length vectors (0 when either is all zeros). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`cosine: vectors have lengths ${a.length} and ${b.length}; they must match`);
+  if (a.length !== b.length)
+    throw new RangeError(`cosine: vectors have lengths ${a.length} and ${b.length}; they must match`);
   let ab = 0;
   let aa = 0;
   let bb = 0;

@@ -19,7 +19,10 @@ test('bootstrap intervals contain the point estimate, shrink with n, and are rep
   assert.ok(ciS.lo <= 0.7 && 0.7 <= ciS.hi);
   assert.ok(ciB.lo <= 0.7 && 0.7 <= ciB.hi);
   assert.ok(ciB.hi - ciB.lo < (ciS.hi - ciS.lo) / 3);
-  assert.deepEqual(bootstrapCI((idx) => idx.length ? small[idx[0]!]! : 0, 50, { seed: 3 }), bootstrapCI((idx) => idx.length ? small[idx[0]!]! : 0, 50, { seed: 3 }));
+  assert.deepEqual(
+    bootstrapCI((idx) => (idx.length ? small[idx[0]!]! : 0), 50, { seed: 3 }),
+    bootstrapCI((idx) => (idx.length ? small[idx[0]!]! : 0), 50, { seed: 3 }),
+  );
   const s = scoreClassification([0, 1, 1, 1], [0, 1, 0, 1], 2);
   assert.equal(s.accuracy, 0.75);
   assert.equal(s.chanceUniform, 0.5);

@@ -71,7 +71,11 @@ export function majorityRate(labels: readonly number[]): number {
  * 95% percentile bootstrap interval of `stat` over resampled utterances.
  * @example bootstrapCI((idx) => accuracyOf(pred, labels, idx), labels.length)
  */
-export function bootstrapCI(stat: (idx: number[]) => number, n: number, opts: { resamples?: number; seed?: number; level?: number } = {}): Interval {
+export function bootstrapCI(
+  stat: (idx: number[]) => number,
+  n: number,
+  opts: { resamples?: number; seed?: number; level?: number } = {},
+): Interval {
   const b = opts.resamples ?? 1000;
   const level = opts.level ?? 0.95;
   if (n === 0) return { lo: 0, hi: 0 };
@@ -88,8 +92,14 @@ export function bootstrapCI(stat: (idx: number[]) => number, n: number, opts: { 
 }
 
 /** Accuracy, UAR, chance levels and bootstrap intervals of one set of predictions. */
-export function scoreClassification(pred: readonly number[], labels: readonly number[], numClasses: number, seed = 0): ClassScores {
-  if (pred.length !== labels.length) throw new RangeError(`'pred' has ${pred.length} entries but 'labels' has ${labels.length}`);
+export function scoreClassification(
+  pred: readonly number[],
+  labels: readonly number[],
+  numClasses: number,
+  seed = 0,
+): ClassScores {
+  if (pred.length !== labels.length)
+    throw new RangeError(`'pred' has ${pred.length} entries but 'labels' has ${labels.length}`);
   const n = labels.length;
   return {
     n,

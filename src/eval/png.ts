@@ -29,7 +29,8 @@ function chunk(type: string, data: Uint8Array): Buffer {
 
 /** Encode width×height RGB pixels (row-major, 3 bytes each) as a PNG file. */
 export function encodePng(width: number, height: number, rgb: Uint8Array): Buffer {
-  if (rgb.length !== width * height * 3) throw new RangeError(`'rgb' has ${rgb.length} bytes, expected ${width * height * 3}`);
+  if (rgb.length !== width * height * 3)
+    throw new RangeError(`'rgb' has ${rgb.length} bytes, expected ${width * height * 3}`);
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) {
     raw[y * (width * 3 + 1)] = 0; // filter: none
@@ -45,7 +46,17 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Buffe
 }
 
 // viridis, 9 anchor points
-const VIRIDIS = [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]];
+const VIRIDIS = [
+  [68, 1, 84],
+  [71, 44, 122],
+  [59, 81, 139],
+  [44, 113, 142],
+  [33, 144, 141],
+  [39, 173, 129],
+  [92, 200, 99],
+  [170, 220, 50],
+  [253, 231, 37],
+];
 
 function colour(v: number): [number, number, number] {
   const x = Math.min(1, Math.max(0, v)) * (VIRIDIS.length - 1);

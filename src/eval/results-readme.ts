@@ -6,40 +6,66 @@ import type { ClassScores } from './metrics.js';
 import type { ExperimentReport } from './optin/schema.js';
 import type { RdalReport } from './rdal/schema.js';
 
-const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`);
+const pct = (x: number | undefined): string =>
+  x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`;
 const acc = (s: ClassScores | undefined): string => pct(s?.accuracy);
 const pair = (a: ClassScores | undefined, b: ClassScores | undefined): string => `${acc(a)} / ${acc(b)}`;
 const best = (xs: Record<string, ClassScores> | undefined): ClassScores | undefined =>
-  Object.values(xs ?? {}).reduce<ClassScores | undefined>((m, s) => (m === undefined || s.accuracy > m.accuracy ? s : m), undefined);
+  Object.values(xs ?? {}).reduce<ClassScores | undefined>(
+    (m, s) => (m === undefined || s.accuracy > m.accuracy ? s : m),
+    undefined,
+  );
 
 function optinBlock(name: string, r: ExperimentReport): string[] {
   const t = r.target;
-  const lines = [`${r.title} on ${r.dataset.name} (\`results/${name}/report.json\`; frames / phase-free PCM re-analysed as an app would):`, '',
-    '| | clean | ignorant | informed | fresh inversion (best) | in-training (optimistic) |', '|---|---|---|---|---|---|'];
+  const lines = [
+    `${r.title} on ${r.dataset.name} (\`results/${name}/report.json\`; frames / phase-free PCM re-analysed as an app would):`,
+    '',
+    '| | clean | ignorant | informed | fresh inversion (best) | in-training (optimistic) |',
+    '|---|---|---|---|---|---|',
+  ];
   if (t) lines.push(`| T (${t.task}) | ${acc(t.clean)} | ${pair(t.formats.frames, t.formats.pcm)} | | | |`);
   for (const a of r.attacks ?? []) {
     const f = a.formats.frames;
     const p = a.formats.pcm;
     const shown = a.functionOfTask && a.protocol === 'closed-set' ? ', shown not judged' : '';
-    lines.push(`| ${a.attribute} (${a.protocol}${shown}) | ${acc(a.clean)} | ${pair(f?.ignorant, p?.ignorant)} | ${pair(f?.informed, p?.informed)} | ` +
-      `${pair(best(f?.inversion), best(p?.inversion))} | ${pair(f?.inTraining, p?.inTraining)} |`);
+    lines.push(
+      `| ${a.attribute} (${a.protocol}${shown}) | ${acc(a.clean)} | ${pair(f?.ignorant, p?.ignorant)} | ${pair(f?.informed, p?.informed)} | ` +
+        `${pair(best(f?.inversion), best(p?.inversion))} | ${pair(f?.inTraining, p?.inTraining)} |`,
+    );
   }
   const judged = r.verdicts.filter((v) => v.judged);
   const n = (s: string): number => judged.filter((v) => v.status === s).length;
   const failed = r.stages.filter((s) => s.status === 'failed').map((s) => s.name);
-  lines.push('', `Verdicts from the 95% intervals: ${n('holds')} hold, ${n('fails')} fail, ${n('inconclusive')} inconclusive` +
-    `${failed.length ? `; failed stages: ${failed.join(', ')}` : ''}.`);
+  lines.push(
+    '',
+    `Verdicts from the 95% intervals: ${n('holds')} hold, ${n('fails')} fail, ${n('inconclusive')} inconclusive` +
+      `${failed.length ? `; failed stages: ${failed.join(', ')}` : ''}.`,
+  );
   return lines;
 }
 
 function rdalBlock(name: string, r: RdalReport): string[] {
-  const lines = [`${r.title} (\`results/${name}/report.json\`; mean ± std over runs):`, '',
-    '| method | runs | event accuracy | fresh speech-attacker AUC | fresh gender-attacker AUC |', '|---|---|---|---|---|'];
-  const ms = (m: { mean: number; std: number }): string => (Number.isFinite(m.mean) ? `${m.mean.toFixed(3)} ± ${m.std.toFixed(3)}` : '—');
-  for (const s of r.summary) lines.push(`| ${s.method} | ${s.runs} | ${ms(s.metrics.eventAcc)} | ${ms(s.metrics.speechAuc)} | ${ms(s.metrics.genderAuc)} |`);
+  const lines = [
+    `${r.title} (\`results/${name}/report.json\`; mean ± std over runs):`,
+    '',
+    '| method | runs | event accuracy | fresh speech-attacker AUC | fresh gender-attacker AUC |',
+    '|---|---|---|---|---|',
+  ];
+  const ms = (m: { mean: number; std: number }): string =>
+    Number.isFinite(m.mean) ? `${m.mean.toFixed(3)} ± ${m.std.toFixed(3)}` : '—';
+  for (const s of r.summary)
+    lines.push(
+      `| ${s.method} | ${s.runs} | ${ms(s.metrics.eventAcc)} | ${ms(s.metrics.speechAuc)} | ${ms(s.metrics.genderAuc)} |`,
+    );
   const pc = (r.paired ?? []).find((c) => c.a === 'naive' && c.b === 'rdal' && c.metric === 'speechAuc');
-  if (pc) lines.push('', `NaiveAdv − RDAL speech AUC paired over ${pc.seeds.length} seeds: ${pc.meanDiff.toFixed(3)} ± ${pc.stdDiff.toFixed(3)}` +
-    (pc.p === null ? ' (no test: too few seeds)' : `, t(${pc.df}) = ${pc.t!.toFixed(2)}, p = ${pc.p.toFixed(3)}`) + '.');
+  if (pc)
+    lines.push(
+      '',
+      `NaiveAdv − RDAL speech AUC paired over ${pc.seeds.length} seeds: ${pc.meanDiff.toFixed(3)} ± ${pc.stdDiff.toFixed(3)}` +
+        (pc.p === null ? ' (no test: too few seeds)' : `, t(${pc.df}) = ${pc.t!.toFixed(2)}, p = ${pc.p.toFixed(3)}`) +
+        '.',
+    );
   return lines;
 }
 

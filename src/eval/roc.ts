@@ -12,18 +12,28 @@ export interface RocCurve {
   thresholds: number[];
 }
 
-function checkInputs(scores: ArrayLike<number>, labels: ArrayLike<number>, where: string): { pos: number; neg: number } {
-  if (scores.length !== labels.length) throw new RangeError(`${where}: 'scores' (${scores.length}) and 'labels' (${labels.length}) must have the same length`);
+function checkInputs(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  where: string,
+): { pos: number; neg: number } {
+  if (scores.length !== labels.length)
+    throw new RangeError(
+      `${where}: 'scores' (${scores.length}) and 'labels' (${labels.length}) must have the same length`,
+    );
   let pos = 0;
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i];
     if (y !== 0 && y !== 1) throw new RangeError(`${where}: 'labels[${i}]' must be 0 or 1, got ${String(y)}`);
-    if (!Number.isFinite(scores[i]!)) throw new RangeError(`${where}: 'scores[${i}]' must be finite, got ${String(scores[i])}`);
+    if (!Number.isFinite(scores[i]!))
+      throw new RangeError(`${where}: 'scores[${i}]' must be finite, got ${String(scores[i])}`);
     pos += y;
   }
   const neg = labels.length - pos;
   if (pos === 0 || neg === 0) {
-    throw new RangeError(`${where}: 'labels' holds only ${pos === 0 ? 'negatives' : 'positives'}; the ROC needs both classes (as scikit-learn)`);
+    throw new RangeError(
+      `${where}: 'labels' holds only ${pos === 0 ? 'negatives' : 'positives'}; the ROC needs both classes (as scikit-learn)`,
+    );
   }
   return { pos, neg };
 }
@@ -60,6 +70,6 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>): 
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   const { fpr, tpr } = rocCurve(scores, labels);
   let area = 0;
-  for (let i = 1; i < fpr.length; i++) area += (fpr[i]! - fpr[i - 1]!) * (tpr[i]! + tpr[i - 1]!) / 2;
+  for (let i = 1; i < fpr.length; i++) area += ((fpr[i]! - fpr[i - 1]!) * (tpr[i]! + tpr[i - 1]!)) / 2;
   return area;
 }

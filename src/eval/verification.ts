@@ -16,7 +16,12 @@ import type { ExperimentData } from '../data/experiment-data.js';
 import { mapSet, utterance, type SpecSet } from '../data/spec-set.js';
 import { XVECTOR_MIN_FRAMES, type XVector } from '../models/xvector.js';
 import {
-  resolveXVectorTrainConfig, trainCleanXVector, XVECTOR_TRAIN_DEFAULTS, XVECTOR_TRAIN_PRESETS, type XVectorEpoch, type XVectorExtractorConfig,
+  resolveXVectorTrainConfig,
+  trainCleanXVector,
+  XVECTOR_TRAIN_DEFAULTS,
+  XVECTOR_TRAIN_PRESETS,
+  type XVectorEpoch,
+  type XVectorExtractorConfig,
 } from '../methods/xvector.js';
 import { noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { Rng } from '../util/rng.js';
@@ -36,13 +41,17 @@ export type SpecTransform = (x: Tensor) => Tensor;
 export function extractXVectors(model: XVector, set: SpecSet, transform?: SpecTransform): Float32Array[] {
   const wasTraining = model.training;
   model.eval();
-  const out = noGrad(() => set.specs.map((_, i) => tidy(() => {
-    let x = utterance(set, i); // (1, F, T)
-    if (transform) x = transform(x);
-    const t = x.size(2);
-    if (t < XVECTOR_MIN_FRAMES) x = x.repeat([1, 1, Math.ceil(XVECTOR_MIN_FRAMES / t)]);
-    return model.embed(x).toFloat32Array();
-  })));
+  const out = noGrad(() =>
+    set.specs.map((_, i) =>
+      tidy(() => {
+        let x = utterance(set, i); // (1, F, T)
+        if (transform) x = transform(x);
+        const t = x.size(2);
+        if (t < XVECTOR_MIN_FRAMES) x = x.repeat([1, 1, Math.ceil(XVECTOR_MIN_FRAMES / t)]);
+        return model.embed(x).toFloat32Array();
+      }),
+    ),
+  );
   model.train(wasTraining);
   return out;
 }
@@ -97,7 +106,11 @@ export type EerByGender = Record<string, EerResult>;
  * @param enrolVec x-vectors of the enrolment utterances, by id
  * @param trialVec x-vectors of the trial utterances, by id
  */
-export function scoreTrials(list: TrialList, enrolVec: Map<string, Float32Array>, trialVec: Map<string, Float32Array>): EerByGender {
+export function scoreTrials(
+  list: TrialList,
+  enrolVec: Map<string, Float32Array>,
+  trialVec: Map<string, Float32Array>,
+): EerByGender {
   const models = new Map<string, Float64Array>();
   for (const [spk, ids] of list.enrol) {
     const m = new Float64Array(enrolVec.get(ids[0]!)!.length);
@@ -109,7 +122,8 @@ export function scoreTrials(list: TrialList, enrolVec: Map<string, Float32Array>
     models.set(spk, m);
   }
   const scores = new Map<string, { tar: number[]; non: number[] }>();
-  const bucket = (g: string): { tar: number[]; non: number[] } => scores.get(g) ?? scores.set(g, { tar: [], non: [] }).get(g)!;
+  const bucket = (g: string): { tar: number[]; non: number[] } =>
+    scores.get(g) ?? scores.set(g, { tar: [], non: [] }).get(g)!;
   for (const id of list.trials) {
     const v = trialVec.get(id);
     if (v === undefined) throw new RangeError(`scoreTrials: no trial x-vector for '${id}'`);
@@ -183,7 +197,11 @@ export const VERIFICATION_DEFAULTS: VerificationConfig = {
 
 export const VERIFICATION_PRESETS: Record<'paper' | 'cpu', VerificationConfig> = {
   paper: VERIFICATION_DEFAULTS,
-  cpu: { xvector: { channels: 64, poolChannels: 192, embedDim: 512 }, train: resolveXVectorTrainConfig(XVECTOR_TRAIN_PRESETS.cpu), trialSeed: 0 },
+  cpu: {
+    xvector: { channels: 64, poolChannels: 192, embedDim: 512 },
+    train: resolveXVectorTrainConfig(XVECTOR_TRAIN_PRESETS.cpu),
+    trialSeed: 0,
+  },
 };
 
 export function resolveVerificationConfig(preset: 'paper' | 'cpu', partial: unknown = {}): VerificationConfig {
@@ -219,15 +237,22 @@ export async function evaluateVerification(o: EvaluateVerificationOptions): Prom
   const clean = o.clean;
   const cleanTest = byId(data.sets.test, extractXVectors(clean, data.sets.test));
   const anonTestClean = byId(sys.test, extractXVectors(clean, sys.test));
-  const anonEnrolClean = sys.enrolTest === sys.test ? anonTestClean : byId(sys.enrolTest, extractXVectors(clean, sys.enrolTest));
+  const anonEnrolClean =
+    sys.enrolTest === sys.test ? anonTestClean : byId(sys.enrolTest, extractXVectors(clean, sys.enrolTest));
 
   o.log?.(`  verification ${o.system}: informed extractor on transformed training data`);
   const informed = await trainCleanXVector(data, config, {
-    runDir: o.runDir, resume: o.resume ?? true, log: o.log, train: sys.train, name: `informed-${o.system}`,
-    ...(o.inputs ? { inputs: o.inputs } : {}), ...(o.retrain === undefined ? {} : { retrain: o.retrain }),
+    runDir: o.runDir,
+    resume: o.resume ?? true,
+    log: o.log,
+    train: sys.train,
+    name: `informed-${o.system}`,
+    ...(o.inputs ? { inputs: o.inputs } : {}),
+    ...(o.retrain === undefined ? {} : { retrain: o.retrain }),
   });
   const anonTestInf = byId(sys.test, extractXVectors(informed.model, sys.test));
-  const anonEnrolInf = sys.enrolTest === sys.test ? anonTestInf : byId(sys.enrolTest, extractXVectors(informed.model, sys.enrolTest));
+  const anonEnrolInf =
+    sys.enrolTest === sys.test ? anonTestInf : byId(sys.enrolTest, extractXVectors(informed.model, sys.enrolTest));
   informed.model.dispose();
 
   return {
@@ -236,7 +261,11 @@ export async function evaluateVerification(o: EvaluateVerificationOptions): Prom
     ignorant: scoreTrials(list, cleanTest, anonTestClean),
     lazyInformed: scoreTrials(list, anonEnrolClean, anonTestClean),
     informed: scoreTrials(list, anonEnrolInf, anonTestInf),
-    trials: { speakers: list.enrol.size, enrolment: [...list.enrol.values()].reduce((n, v) => n + v.length, 0), trials: list.trials.length },
+    trials: {
+      speakers: list.enrol.size,
+      enrolment: [...list.enrol.values()].reduce((n, v) => n + v.length, 0),
+      trials: list.trials.length,
+    },
     informedHistory: informed.history,
   };
 }

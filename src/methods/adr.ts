@@ -32,7 +32,15 @@ export interface AdrTrainConfig {
   seed: number;
 }
 
-export const ADR_TRAIN_DEFAULTS: AdrTrainConfig = { preEpochs: 15, preLr: 1e-3, epochs: 100, lr: 1e-4, momentum: 0.9, batchSize: 64, seed: 0 };
+export const ADR_TRAIN_DEFAULTS: AdrTrainConfig = {
+  preEpochs: 15,
+  preLr: 1e-3,
+  epochs: 100,
+  lr: 1e-4,
+  momentum: 0.9,
+  batchSize: 64,
+  seed: 0,
+};
 
 /**
  * `paper`: the reference code's schedule (VoxCeleb2's ~1M x-vectors: ~15k batches an epoch). `cpu`: a
@@ -57,7 +65,10 @@ export function resolveAdrTrainConfig(partial: unknown = {}): AdrTrainConfig {
 /** 1 − cos(x̂, x), averaged over the batch. */
 export function cosineLoss(xHat: Tensor, x: Tensor): Tensor {
   return tidy(() => {
-    const cos = xHat.mul(x).sum(1).div(xHat.norm(2, 1).mul(x.norm(2, 1)).clamp(1e-12)); // (B)
+    const cos = xHat
+      .mul(x)
+      .sum(1)
+      .div(xHat.norm(2, 1).mul(x.norm(2, 1)).clamp(1e-12)); // (B)
     return cos.rsub(1).mean();
   });
 }
@@ -102,14 +113,20 @@ function rows(x: readonly Float32Array[], idx: readonly number[], dim: number): 
  */
 export function trainAdr(o: TrainAdrOptions): { model: Adr; preHistory: number[]; history: AdrEpoch[] } {
   const c = o.config;
-  if (o.x.length !== o.y.length) throw new RangeError(`trainAdr: 'x' has ${o.x.length} vectors but 'y' has ${o.y.length} labels`);
-  if (o.y.some((v) => v !== 0 && v !== 1)) throw new RangeError("trainAdr: 'y' must hold 0/1 labels of the one attribute ADR hides (e.g. gender)");
+  if (o.x.length !== o.y.length)
+    throw new RangeError(`trainAdr: 'x' has ${o.x.length} vectors but 'y' has ${o.y.length} labels`);
+  if (o.y.some((v) => v !== 0 && v !== 1))
+    throw new RangeError("trainAdr: 'y' must hold 0/1 labels of the one attribute ADR hides (e.g. gender)");
   const dim = o.x[0]?.length ?? 0;
   manualSeed(stageSeed(c.seed, 'adr')); // initialisation depends on (seed, stage) only
   const model = new Adr({ ...ADR_DEFAULTS, ...o.modelConfig, inputDim: dim });
   const n = o.x.length;
   const rng = new Rng(c.seed).derive('adr');
-  const label = (idx: readonly number[]): Tensor => tensor(Float32Array.from(idx, (i) => o.y[i]!), [idx.length]);
+  const label = (idx: readonly number[]): Tensor =>
+    tensor(
+      Float32Array.from(idx, (i) => o.y[i]!),
+      [idx.length],
+    );
 
   // 1. pre-discriminator
   const preOpt = new SGD(model.pre.parameters(), { lr: c.preLr, momentum: c.momentum });
@@ -132,11 +149,17 @@ export function trainAdr(o: TrainAdrOptions): { model: Adr; preHistory: number[]
 
   // 2. adversary and autoencoder, alternating per batch
   const advOpt = new SGD(model.adversary.parameters(), { lr: c.lr, momentum: c.momentum });
-  const aeOpt = new SGD([...model.encoder.parameters(), ...model.decoder.parameters()], { lr: c.lr, momentum: c.momentum });
+  const aeOpt = new SGD([...model.encoder.parameters(), ...model.decoder.parameters()], {
+    lr: c.lr,
+    momentum: c.momentum,
+  });
   const history: AdrEpoch[] = [];
   for (let e = 0; e < c.epochs; e++) {
     model.encoder.train();
-    let adv = 0, acc = 0, cos = 0, ae = 0;
+    let adv = 0,
+      acc = 0,
+      cos = 0,
+      ae = 0;
     for (const idx of batches(n, c.batchSize, rng)) {
       const r = tidy(() => {
         const x = rows(o.x, idx, dim); // (B, D)
@@ -200,15 +223,23 @@ export function adrTransform(model: Adr, x: readonly Float32Array[], o: AdrTrans
   const mode = o.w ?? 'random';
   const wasTraining = model.training;
   model.eval();
-  const out = noGrad(() => tidy(() => {
-    const xs = rows(x, x.map((_, i) => i), dim); // (N, D)
-    let w: Tensor;
-    if (mode === 'posterior') w = model.pre.forward(xs).sigmoid();
-    else if (mode === 'random') { manualSeed(o.seed ?? 0); w = randn([x.length]).mul(0.1).add(0.5); }
-    else w = tensor(new Float32Array(x.length).fill(mode), [x.length]);
-    const y = model.forward(xs, w).contiguous().toFloat32Array(); // (N·D)
-    return x.map((_, i) => y.slice(i * dim, (i + 1) * dim));
-  }));
+  const out = noGrad(() =>
+    tidy(() => {
+      const xs = rows(
+        x,
+        x.map((_, i) => i),
+        dim,
+      ); // (N, D)
+      let w: Tensor;
+      if (mode === 'posterior') w = model.pre.forward(xs).sigmoid();
+      else if (mode === 'random') {
+        manualSeed(o.seed ?? 0);
+        w = randn([x.length]).mul(0.1).add(0.5);
+      } else w = tensor(new Float32Array(x.length).fill(mode), [x.length]);
+      const y = model.forward(xs, w).contiguous().toFloat32Array(); // (N·D)
+      return x.map((_, i) => y.slice(i * dim, (i + 1) * dim));
+    }),
+  );
   model.train(wasTraining);
   return out;
 }

@@ -30,10 +30,12 @@ const META_KEY = 'earmark.checkpoint';
 
 /** Write modules, optimisers and a JSON-able state to `path` atomically. */
 export function saveCheckpoint(path: string, parts: CheckpointParts, state: object): void {
-  if ('opt' in parts.modules) throw new RangeError("saveCheckpoint: a module may not be named 'opt' (reserved for optimiser state)");
+  if ('opt' in parts.modules)
+    throw new RangeError("saveCheckpoint: a module may not be named 'opt' (reserved for optimiser state)");
   const tensors = new Map<string, Tensor>();
   const optMeta: Record<string, OptimizerMeta> = {};
-  for (const [name, m] of Object.entries(parts.modules)) for (const [k, t] of m.stateDict()) tensors.set(`${name}.${k}`, t);
+  for (const [name, m] of Object.entries(parts.modules))
+    for (const [k, t] of m.stateDict()) tensors.set(`${name}.${k}`, t);
   for (const [name, opt] of Object.entries(parts.optimizers ?? {})) {
     const sd = opt.stateDict();
     for (const [k, t] of sd.tensors) tensors.set(`opt.${name}.${k}`, t); // the optimiser's own tensors
@@ -105,14 +107,19 @@ export function loadCheckpoint<S = unknown>(path: string, parts: CheckpointParts
   const file = loadSafetensorsSync(path);
   try {
     const raw = file.metadata?.[META_KEY];
-    if (raw === undefined) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is not an earmark checkpoint (no '${META_KEY}' metadata)`);
+    if (raw === undefined)
+      throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is not an earmark checkpoint (no '${META_KEY}' metadata)`);
     const meta = JSON.parse(raw) as { state: S; optimizers: Record<string, OptimizerMeta> };
     for (const [name, m] of Object.entries(parts.modules)) {
       m.loadStateDict(subDict(file.tensors, `${name}.`), { source: path });
     }
     for (const [name, opt] of Object.entries(parts.optimizers ?? {})) {
       const om = meta.optimizers[name];
-      if (om === undefined) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} has no optimiser state '${name}'; it was written by a different method`);
+      if (om === undefined)
+        throw new EarmarkError(
+          'EARMARK_CHECKPOINT',
+          `${path} has no optimiser state '${name}'; it was written by a different method`,
+        );
       opt.loadStateDict({ tensors: subDict(file.tensors, `opt.${name}.`), meta: om });
     }
     return withSeconds(path, meta.state);
@@ -133,13 +140,21 @@ export function readCheckpointState<S = unknown>(path: string): S {
   try {
     const len = Buffer.alloc(8);
     const n = readSync(fd, len, 0, 8, 0) === 8 ? Number(len.readBigUInt64LE(0)) : -1;
-    if (n < 0 || n > MAX_HEADER_BYTES) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is not a safetensors file (truncated or bad header length); delete it to retrain`);
+    if (n < 0 || n > MAX_HEADER_BYTES)
+      throw new EarmarkError(
+        'EARMARK_CHECKPOINT',
+        `${path} is not a safetensors file (truncated or bad header length); delete it to retrain`,
+      );
     const text = Buffer.alloc(n);
-    if (readSync(fd, text, 0, n, 8) !== n) throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is truncated; delete it to retrain`);
+    if (readSync(fd, text, 0, n, 8) !== n)
+      throw new EarmarkError('EARMARK_CHECKPOINT', `${path} is truncated; delete it to retrain`);
     try {
       header = JSON.parse(text.toString('utf8')) as typeof header;
     } catch (e) {
-      throw new EarmarkError('EARMARK_CHECKPOINT', `${path} has an unreadable header (${(e as Error).message}); delete it to retrain`);
+      throw new EarmarkError(
+        'EARMARK_CHECKPOINT',
+        `${path} has an unreadable header (${(e as Error).message}); delete it to retrain`,
+      );
     }
   } finally {
     closeSync(fd);

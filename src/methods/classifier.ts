@@ -19,9 +19,27 @@ import { batchTo, deviceOf, manualSeed, noGrad, tensor, tidy, type Tensor } from
 import { Progress } from '../util/progress.js';
 import { cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { amp, cropRng, meanOverRanks, onDevice, onRank0Only, rank0Log, rankBatches, resolvePlacement, scalerFor, syncedStep,
-  type PlacementOptions } from './placement.js';
-import { describeSet, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
+import {
+  amp,
+  cropRng,
+  meanOverRanks,
+  onDevice,
+  onRank0Only,
+  rank0Log,
+  rankBatches,
+  resolvePlacement,
+  scalerFor,
+  syncedStep,
+  type PlacementOptions,
+} from './placement.js';
+import {
+  describeSet,
+  resumeLine,
+  stageIdentity,
+  usableCheckpoint,
+  type StageIdentity,
+  type StageOptions,
+} from './stage.js';
 
 export interface ClassifierTrainConfig {
   /** Passes over the training utterances (one random crop each per pass). */
@@ -55,7 +73,13 @@ export function resolveClassifierTrainConfig(partial: unknown = {}): ClassifierT
   const c = resolveConfig('ClassifierTrainConfig', CLASSIFIER_TRAIN_DEFAULTS, partial);
   for (const k of ['epochs', 'batchSize', 'cropFrames'] as const) checkPosInt('ClassifierTrainConfig', k, c[k]);
   check(c.lr > 0, 'ClassifierTrainConfig', 'lr', 'a positive number', c.lr);
-  check(c.optimizer === 'adamw' || c.optimizer === 'sgd', 'ClassifierTrainConfig', 'optimizer', "'adamw' or 'sgd'", c.optimizer);
+  check(
+    c.optimizer === 'adamw' || c.optimizer === 'sgd',
+    'ClassifierTrainConfig',
+    'optimizer',
+    "'adamw' or 'sgd'",
+    c.optimizer,
+  );
   return c;
 }
 
@@ -111,9 +135,14 @@ interface ClassifierState {
 }
 
 /** What made a classifier: its resolved configs and its inputs (the epoch budget may grow on resume). */
-function classifierIdentity(o: Pick<TrainClassifierOptions, 'stage' | 'inputs' | 'modelConfig' | 'train' | 'val' | 'config'>): StageIdentity {
-  return stageIdentity(o.stage ?? 'classifier', { train: o.config, model: o.modelConfig },
-    { train: describeSet(o.train), val: describeSet(o.val), ...o.inputs });
+function classifierIdentity(
+  o: Pick<TrainClassifierOptions, 'stage' | 'inputs' | 'modelConfig' | 'train' | 'val' | 'config'>,
+): StageIdentity {
+  return stageIdentity(
+    o.stage ?? 'classifier',
+    { train: o.config, model: o.modelConfig },
+    { train: describeSet(o.train), val: describeSet(o.val), ...o.inputs },
+  );
 }
 
 /**
@@ -130,11 +159,21 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<Classi
   const model = new DeepSpeech2(o.modelConfig).to(P.device); // before the optimiser: its state lives there too
   const best = new DeepSpeech2(o.modelConfig); // on the host
   const params = model.parameters();
-  const opt = c.optimizer === 'adamw'
-    ? new AdamW(params, { lr: c.lr, weightDecay: c.weightDecay })
-    : new SGD(params, { lr: c.lr, momentum: 0.9, weightDecay: c.weightDecay });
+  const opt =
+    c.optimizer === 'adamw'
+      ? new AdamW(params, { lr: c.lr, weightDecay: c.weightDecay })
+      : new SGD(params, { lr: c.lr, momentum: 0.9, weightDecay: c.weightDecay });
   const parts = { modules: { model, best }, optimizers: { model: opt } };
-  let st: ClassifierState = { epoch: 0, history: [], bestEpoch: -1, bestValAcc: -1, stale: 0, config: c, modelConfig: o.modelConfig, stage: id };
+  let st: ClassifierState = {
+    epoch: 0,
+    history: [],
+    bestEpoch: -1,
+    bestValAcc: -1,
+    stale: 0,
+    config: c,
+    modelConfig: o.modelConfig,
+    stage: id,
+  };
   const epochs = { key: 'config.train.epochs', value: c.epochs };
   if (usableCheckpoint(o.checkpointPath, id, { ...o, log, label: o.name, epochs }) !== undefined) {
     st = { ...loadCheckpoint<ClassifierState>(o.checkpointPath!, parts), config: c, stage: id }; // on every rank
@@ -162,7 +201,13 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<Classi
       const [loss, hits] = tidy(() => {
         const logits = amp(P, () => model.forward(x)).float(); // (B/W, T', K)
         const [b, t, k] = logits.shape as [number, number, number];
-        const y = onDevice(P, labelsPerStep(idx.map((i) => o.train.labels[i]!), t)); // (B/W·T')
+        const y = onDevice(
+          P,
+          labelsPerStep(
+            idx.map((i) => o.train.labels[i]!),
+            t,
+          ),
+        ); // (B/W·T')
         const l = crossEntropy(logits.reshape([b * t, k]), y);
         opt.zeroGrad();
         scaler.scale(l).backward();
@@ -179,7 +224,13 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<Classi
     await syncBuffers(model, P.pg); // BatchNorm running statistics: the ranks' mean (see the header)
     const [trainLoss, trainAcc] = await meanOverRanks(P, [lossSum / seen, correct / seen]);
     const valAcc = accuracy(predict(model, o.val.set), o.val.labels);
-    const rec: EpochRecord = { epoch, trainLoss: trainLoss!, trainAcc: trainAcc!, valAcc, seconds: (Date.now() - t0) / 1000 };
+    const rec: EpochRecord = {
+      epoch,
+      trainLoss: trainLoss!,
+      trainAcc: trainAcc!,
+      valAcc,
+      seconds: (Date.now() - t0) / 1000,
+    };
     st.history.push(rec);
     if (valAcc > st.bestValAcc) {
       st.bestValAcc = valAcc;
@@ -199,7 +250,13 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<Classi
   model.dispose();
   opt.dispose();
   if (st.bestEpoch < 0) best.loadStateDict(best.stateDict()); // no epoch ran: keep the (loaded) best
-  return { model: best.eval(), history: st.history, bestEpoch: st.bestEpoch, bestValAcc: st.bestValAcc, fingerprint: id.fingerprint };
+  return {
+    model: best.eval(),
+    history: st.history,
+    bestEpoch: st.bestEpoch,
+    bestValAcc: st.bestValAcc,
+    fingerprint: id.fingerprint,
+  };
 }
 
 /** (B) labels repeated over T' steps → (B·T') int64, step-major within each utterance. */
@@ -216,10 +273,14 @@ export function predict(model: DeepSpeech2, set: SpecSet, transform?: (x: Tensor
   const wasTraining = model.training;
   model.eval();
   const device = deviceOf(model.parameters()[0]!); // utterances go to the model's device
-  const out = noGrad(() => set.specs.map((_, i) => tidy(() => {
-    const x = batchTo(utterance(set, i), device);
-    return voteCount(model.forward(transform ? transform(x) : x))[0]!;
-  })));
+  const out = noGrad(() =>
+    set.specs.map((_, i) =>
+      tidy(() => {
+        const x = batchTo(utterance(set, i), device);
+        return voteCount(model.forward(transform ? transform(x) : x))[0]!;
+      }),
+    ),
+  );
   model.train(wasTraining);
   return out;
 }
@@ -252,13 +313,20 @@ export interface TrainOrLoadClassifierOptions extends StageOptions, PlacementOpt
  * (or, with `retrain: false`, refused), its log line naming the keys that differ.
  * @example const { model, fingerprint } = await trainOrLoadClassifier({ runDir, name: 'clean-gender', modelConfig, train, val, config, inputs: experimentInputs(data) });
  */
-export async function trainOrLoadClassifier(o: TrainOrLoadClassifierOptions): Promise<{ model: DeepSpeech2; history: EpochRecord[]; fingerprint: string }> {
+export async function trainOrLoadClassifier(
+  o: TrainOrLoadClassifierOptions,
+): Promise<{ model: DeepSpeech2; history: EpochRecord[]; fingerprint: string }> {
   const label = o.label ?? o.name;
   const stage = o.stage ?? o.name;
   const ckpt = o.runDir === undefined ? undefined : path.join(o.runDir, `${o.name}.safetensors`);
   const id = classifierIdentity({ ...o, stage });
   const epochs = { key: 'config.train.epochs', value: o.config.epochs };
-  const saved = usableCheckpoint<{ epoch: number; history: EpochRecord[] }>(ckpt, id, { ...o, resume: o.resume ?? true, label, epochs });
+  const saved = usableCheckpoint<{ epoch: number; history: EpochRecord[] }>(ckpt, id, {
+    ...o,
+    resume: o.resume ?? true,
+    label,
+    epochs,
+  });
   if (saved !== undefined && saved.epoch >= o.config.epochs) {
     const model = new DeepSpeech2(o.modelConfig);
     loadCheckpoint(ckpt!, { modules: { best: model } });
@@ -266,11 +334,25 @@ export async function trainOrLoadClassifier(o: TrainOrLoadClassifierOptions): Pr
     return { model: model.eval(), history: saved.history, fingerprint: id.fingerprint };
   }
   const r = await trainClassifier({
-    name: label, stage, modelConfig: o.modelConfig, train: o.train, val: o.val, config: o.config, resume: saved !== undefined,
-    device: o.device, amp: o.amp, processGroup: o.processGroup,
-    quiet: o.log === undefined, log: o.log, ...(o.inputs ? { inputs: o.inputs } : {}), ...(o.retrain === undefined ? {} : { retrain: o.retrain }),
+    name: label,
+    stage,
+    modelConfig: o.modelConfig,
+    train: o.train,
+    val: o.val,
+    config: o.config,
+    resume: saved !== undefined,
+    device: o.device,
+    amp: o.amp,
+    processGroup: o.processGroup,
+    quiet: o.log === undefined,
+    log: o.log,
+    ...(o.inputs ? { inputs: o.inputs } : {}),
+    ...(o.retrain === undefined ? {} : { retrain: o.retrain }),
     ...(ckpt ? { checkpointPath: ckpt } : {}),
-    onEpoch: (e) => o.log?.(`  ${label} epoch ${e.epoch + 1}/${o.config.epochs}: loss ${e.trainLoss.toFixed(3)}  train ${(100 * e.trainAcc).toFixed(1)}%  val ${(100 * e.valAcc).toFixed(1)}%  (${e.seconds.toFixed(0)} s)`),
+    onEpoch: (e) =>
+      o.log?.(
+        `  ${label} epoch ${e.epoch + 1}/${o.config.epochs}: loss ${e.trainLoss.toFixed(3)}  train ${(100 * e.trainAcc).toFixed(1)}%  val ${(100 * e.valAcc).toFixed(1)}%  (${e.seconds.toFixed(0)} s)`,
+      ),
   });
   return { model: r.model, history: r.history, fingerprint: r.fingerprint };
 }

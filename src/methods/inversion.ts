@@ -90,14 +90,20 @@ function pairedCrops(p: InversionPairs, idx: readonly number[], crop: number, rn
 function validationMse(g: CycleGanVc2Generator, p: InversionPairs): number {
   let sum = 0;
   noGrad(() => {
-    for (let i = 0; i < p.input.specs.length; i++) sum += tidy(() => lossA(g.forward(utterance(p.input, i)), utterance(p.target, i)).item());
+    for (let i = 0; i < p.input.specs.length; i++)
+      sum += tidy(() => lossA(g.forward(utterance(p.input, i)), utterance(p.target, i)).item());
   });
   return sum / Math.max(1, p.input.specs.length);
 }
 
 function checkPairs(p: InversionPairs, what: string): void {
-  if (p.input.ids.length !== p.target.ids.length || p.input.ids.some((id, i) => id !== p.target.ids[i] || p.input.frames[i] !== p.target.frames[i])) {
-    throw new RangeError(`trainInversion: the ${what} inputs and targets are not the same utterances with the same frame counts`);
+  if (
+    p.input.ids.length !== p.target.ids.length ||
+    p.input.ids.some((id, i) => id !== p.target.ids[i] || p.input.frames[i] !== p.target.frames[i])
+  ) {
+    throw new RangeError(
+      `trainInversion: the ${what} inputs and targets are not the same utterances with the same frame counts`,
+    );
   }
   if (p.input.ids.length === 0) throw new RangeError(`trainInversion: the ${what} set is empty`);
 }
@@ -106,7 +112,9 @@ function checkPairs(p: InversionPairs, what: string): void {
  * Train (or load, or resume) a fresh inversion network; returns it at its best validation epoch.
  * @example const { model } = await trainInversion({ name: 'inversion', stage: 'inversion-large-frames', generator, train, val, config, inputs });
  */
-export async function trainInversion(o: TrainInversionOptions): Promise<{ model: CycleGanVc2Generator; history: InversionEpoch[]; bestEpoch: number }> {
+export async function trainInversion(
+  o: TrainInversionOptions,
+): Promise<{ model: CycleGanVc2Generator; history: InversionEpoch[]; bestEpoch: number }> {
   checkPairs(o.train, 'training');
   checkPairs(o.val, 'validation');
   const c = o.config;
@@ -117,7 +125,10 @@ export async function trainInversion(o: TrainInversionOptions): Promise<{ model:
   if (o.resume && o.checkpointPath !== undefined && existsSync(o.checkpointPath)) {
     const saved = readCheckpointState<InversionState>(o.checkpointPath);
     if (saved.fingerprint === fp) resumeFrom = true;
-    else o.log?.(`  ${o.name}: ${o.checkpointPath} was made from other settings (${fingerprintDiff(saved.made, made).join(', ') || 'unknown keys'}); retraining`);
+    else
+      o.log?.(
+        `  ${o.name}: ${o.checkpointPath} was made from other settings (${fingerprintDiff(saved.made, made).join(', ') || 'unknown keys'}); retraining`,
+      );
   }
   manualSeed(stageSeed(c.seed, o.stage));
   const model = new CycleGanVc2Generator(o.generator);
@@ -129,7 +140,10 @@ export async function trainInversion(o: TrainInversionOptions): Promise<{ model:
     if (st.epoch >= c.epochs) o.log?.(`  ${o.name}: finished earlier, loaded ${o.checkpointPath}`);
   }
   const n = o.train.input.specs.length;
-  const bar = o.log === undefined || st.epoch >= c.epochs ? null : new Progress({ total: (c.epochs - st.epoch) * Math.ceil(n / c.batchSize), label: o.name });
+  const bar =
+    o.log === undefined || st.epoch >= c.epochs
+      ? null
+      : new Progress({ total: (c.epochs - st.epoch) * Math.ceil(n / c.batchSize), label: o.name });
   for (let epoch = st.epoch; epoch < c.epochs; epoch++) {
     const t0 = Date.now();
     const rng = new Rng(c.seed).derive(`${o.stage}/epoch${epoch}`);
@@ -152,7 +166,12 @@ export async function trainInversion(o: TrainInversionOptions): Promise<{ model:
     }
     model.eval();
     const valMse = validationMse(model, o.val);
-    const rec: InversionEpoch = { epoch, trainMse: sum / Math.max(1, batches), valMse, seconds: (Date.now() - t0) / 1000 };
+    const rec: InversionEpoch = {
+      epoch,
+      trainMse: sum / Math.max(1, batches),
+      valMse,
+      seconds: (Date.now() - t0) / 1000,
+    };
     st.history.push(rec);
     if (valMse < st.bestValMse) {
       st.bestValMse = valMse;
@@ -161,7 +180,9 @@ export async function trainInversion(o: TrainInversionOptions): Promise<{ model:
     }
     st.epoch = epoch + 1;
     if (o.checkpointPath !== undefined) saveCheckpoint(o.checkpointPath, parts, st);
-    o.log?.(`  ${o.name} epoch ${epoch + 1}/${c.epochs}: train MSE ${rec.trainMse.toFixed(4)}  val MSE ${valMse.toFixed(4)}  (${rec.seconds.toFixed(0)} s)`);
+    o.log?.(
+      `  ${o.name} epoch ${epoch + 1}/${c.epochs}: train MSE ${rec.trainMse.toFixed(4)}  val MSE ${valMse.toFixed(4)}  (${rec.seconds.toFixed(0)} s)`,
+    );
   }
   bar?.done();
   model.dispose();

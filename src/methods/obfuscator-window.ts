@@ -15,7 +15,9 @@ export interface WindowTrainConfig {
  */
 export function deployedWindow(c: WindowTrainConfig): { windowFrames: number; lookaheadFrames: number } {
   const m = c.contextFrames ?? 0;
-  return m > 0 ? { windowFrames: c.cropFrames + 2 * m, lookaheadFrames: m } : { windowFrames: 128, lookaheadFrames: 16 };
+  return m > 0
+    ? { windowFrames: c.cropFrames + 2 * m, lookaheadFrames: m }
+    : { windowFrames: 128, lookaheadFrames: 16 };
 }
 
 /** The centre `cropFrames` of a (B, F, cropFrames + 2·contextFrames) crop (the crop itself without context). */

@@ -21,9 +21,28 @@ import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
 import { identityWarmup } from './identity-warmup.js';
 import { centre } from './obfuscator-window.js';
-import { amp, cropRng, meanOverRanks, onDevice, onRank0Only, rank0Log, rankBatches, resolvePlacement, scalerFor, syncedStep,
-  type PlacementOptions } from './placement.js';
-import { describeSet, moduleFingerprint, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
+import {
+  amp,
+  cropRng,
+  meanOverRanks,
+  onDevice,
+  onRank0Only,
+  rank0Log,
+  rankBatches,
+  resolvePlacement,
+  scalerFor,
+  syncedStep,
+  type PlacementOptions,
+} from './placement.js';
+import {
+  describeSet,
+  moduleFingerprint,
+  resumeLine,
+  stageIdentity,
+  usableCheckpoint,
+  type StageIdentity,
+  type StageOptions,
+} from './stage.js';
 
 export { deployedWindow } from './obfuscator-window.js';
 
@@ -95,16 +114,45 @@ export function resolveObfuscatorTrainConfig(partial: unknown = {}): ObfuscatorT
   const where = 'ObfuscatorTrainConfig';
   const c = resolveConfig(where, OBFUSCATOR_TRAIN_DEFAULTS, partial);
   for (const k of ['epochs', 'batchSize', 'cropFrames', 'deobfuscatorSteps'] as const) checkPosInt(where, k, c[k]);
-  check(Number.isInteger(c.contextFrames) && c.contextFrames >= 0 && (c.cropFrames + 2 * c.contextFrames) % 4 === 0, where,
-    'contextFrames', 'an integer >= 0 with cropFrames + 2·contextFrames a multiple of 4', c.contextFrames);
+  check(
+    Number.isInteger(c.contextFrames) && c.contextFrames >= 0 && (c.cropFrames + 2 * c.contextFrames) % 4 === 0,
+    where,
+    'contextFrames',
+    'an integer >= 0 with cropFrames + 2·contextFrames a multiple of 4',
+    c.contextFrames,
+  );
   check(c.cropFrames % 4 === 0, where, 'cropFrames', 'a multiple of 4 (two stride-2 convolutions)', c.cropFrames);
   check(c.lr > 0, where, 'lr', 'a positive number', c.lr);
   check(c.optimizer === 'sgd' || c.optimizer === 'adam', where, 'optimizer', "'sgd' or 'adam'", c.optimizer);
   check(c.lambdaT >= 0 && c.lambdaP >= 0, where, 'lambdaT/lambdaP', 'non-negative', [c.lambdaT, c.lambdaP]);
-  check(c.alternation === 'batch' || c.alternation === 'epoch', where, 'alternation', "'batch' or 'epoch'", c.alternation);
-  check(Number.isInteger(c.warmupEpochs) && c.warmupEpochs >= 0, where, 'warmupEpochs', 'an integer >= 0', c.warmupEpochs);
-  check(c.selection === 'val-target' || c.selection === 'last', where, 'selection', "'val-target' or 'last'", c.selection);
-  check(Number.isInteger(c.identityWarmupSteps) && c.identityWarmupSteps >= 0, where, 'identityWarmupSteps', 'an integer >= 0', c.identityWarmupSteps);
+  check(
+    c.alternation === 'batch' || c.alternation === 'epoch',
+    where,
+    'alternation',
+    "'batch' or 'epoch'",
+    c.alternation,
+  );
+  check(
+    Number.isInteger(c.warmupEpochs) && c.warmupEpochs >= 0,
+    where,
+    'warmupEpochs',
+    'an integer >= 0',
+    c.warmupEpochs,
+  );
+  check(
+    c.selection === 'val-target' || c.selection === 'last',
+    where,
+    'selection',
+    "'val-target' or 'last'",
+    c.selection,
+  );
+  check(
+    Number.isInteger(c.identityWarmupSteps) && c.identityWarmupSteps >= 0,
+    where,
+    'identityWarmupSteps',
+    'an integer >= 0',
+    c.identityWarmupSteps,
+  );
   return c;
 }
 
@@ -172,13 +220,17 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   const log = rank0Log(P, o.log);
   const targetHome = deviceOf(o.target.parameters()[0]!);
   const target = o.target.freeze().to(P.device);
-  const id = stageIdentity(o.stage ?? 'obfuscator', { train: c, obfuscator: o.obfuscatorConfig, deobfuscator: o.deobfuscatorConfig },
-    { train: describeSet(o.train), val: describeSet(o.val), target: moduleFingerprint(target), ...o.inputs });
+  const id = stageIdentity(
+    o.stage ?? 'obfuscator',
+    { train: c, obfuscator: o.obfuscatorConfig, deobfuscator: o.deobfuscatorConfig },
+    { train: describeSet(o.train), val: describeSet(o.val), target: moduleFingerprint(target), ...o.inputs },
+  );
   manualSeed(stageSeed(c.seed, id.stage)); // each network's initial weights depend on (seed, stage) only
   const obf = new CycleGanVc2Generator(o.obfuscatorConfig).to(P.device);
   manualSeed(stageSeed(c.seed, `${id.stage}/deobfuscator`));
   const deobf = new CycleGanVc2Generator(o.deobfuscatorConfig).to(P.device); // before the optimisers: their state lives there too
-  const makeOpt = (ps: Tensor[]): SGD | Adam => (c.optimizer === 'adam' ? new Adam(ps, { lr: c.lr }) : new SGD(ps, { lr: c.lr, momentum: c.momentum }));
+  const makeOpt = (ps: Tensor[]): SGD | Adam =>
+    c.optimizer === 'adam' ? new Adam(ps, { lr: c.lr }) : new SGD(ps, { lr: c.lr, momentum: c.momentum });
   const optSigma = makeOpt(obf.parameters());
   const optMu = makeOpt(deobf.parameters());
   // the selected epoch's networks (see `selection`), on the host, checkpointed beside the current ones
@@ -249,7 +301,12 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
     [sums.la, sums.lt, sums.lp] = await meanOverRanks(P, [sums.la, sums.lt, sums.lp]); // the global batches' losses
     const v = validate(target, obf, deobf, o.val);
     const rec: ObfuscatorEpoch = {
-      epoch, la: sums.la / sums.n, lt: sums.lt / sums.n, lp: sums.lp / sums.n, ...v, seconds: (Date.now() - t0) / 1000,
+      epoch,
+      la: sums.la / sums.n,
+      lt: sums.lt / sums.n,
+      lp: sums.lp / sums.n,
+      ...v,
+      seconds: (Date.now() - t0) / 1000,
     };
     st.history.push(rec);
     const best = st.history[st.bestEpoch];
@@ -270,9 +327,14 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   obf.dispose();
   deobf.dispose();
   target.to(targetHome);
-  return { obfuscator: bestObf.eval(), deobfuscator: bestDeobf.eval(), history: st.history, selectedEpoch: st.bestEpoch, fingerprint: id.fingerprint };
+  return {
+    obfuscator: bestObf.eval(),
+    deobfuscator: bestDeobf.eval(),
+    history: st.history,
+    selectedEpoch: st.bestEpoch,
+    fingerprint: id.fingerprint,
+  };
 }
-
 
 /**
  * The obfuscator's objective on one batch: L_σ = λ_t·L_t − λ_p·L_p, where T(X) and F_γ(X) are computed
@@ -281,9 +343,14 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
  * losses read only the centre cropFrames of X̃ and X (window-aware training).
  * @param x clean batch (B, F, L), or (B, F, L + 2M) with context
  */
-export function obfuscatorObjective(target: DeepSpeech2, obf: CycleGanVc2Generator, deobf: CycleGanVc2Generator, x: Tensor,
-  c: Pick<ObfuscatorTrainConfig, 'lambdaT' | 'lambdaP' | 'latentStage'> & Partial<Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>>):
-  { ls: Tensor; lt: Tensor; lp: Tensor } {
+export function obfuscatorObjective(
+  target: DeepSpeech2,
+  obf: CycleGanVc2Generator,
+  deobf: CycleGanVc2Generator,
+  x: Tensor,
+  c: Pick<ObfuscatorTrainConfig, 'lambdaT' | 'lambdaP' | 'latentStage'> &
+    Partial<Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>>,
+): { ls: Tensor; lt: Tensor; lp: Tensor } {
   const win = { cropFrames: c.cropFrames ?? x.size(2), contextFrames: c.contextFrames ?? 0 };
   const xc = centre(x, win); // (B, F, L)
   const p = noGrad(() => target.forward(xc)); // (B, T', K)
@@ -295,8 +362,12 @@ export function obfuscatorObjective(target: DeepSpeech2, obf: CycleGanVc2Generat
 }
 
 /** Target accuracy on obfuscated and clean validation utterances, and the deobfuscator's L_a. */
-function validate(target: DeepSpeech2, obf: CycleGanVc2Generator, deobf: CycleGanVc2Generator, val: LabelledSet):
-  { valTargetAcc: number; valCleanAcc: number; valLa: number } {
+function validate(
+  target: DeepSpeech2,
+  obf: CycleGanVc2Generator,
+  deobf: CycleGanVc2Generator,
+  val: LabelledSet,
+): { valTargetAcc: number; valCleanAcc: number; valLa: number } {
   obf.eval();
   deobf.eval();
   const obfuscate = (x: Tensor): Tensor => obf.forward(x);

@@ -16,14 +16,34 @@ test('checkStage: same identity is used, another is retrained with its keys name
   const stored = JSON.parse(JSON.stringify(id));
   const logs: string[] = [];
   const log = (l: string): number => logs.push(l);
-  assert.equal(checkStage('t.safetensors', stored, stageIdentity('target', { train: { epochs: 8, lr: 1e-3 } }, { train: describeSet(set) }), { log }), true);
+  assert.equal(
+    checkStage(
+      't.safetensors',
+      stored,
+      stageIdentity('target', { train: { epochs: 8, lr: 1e-3 } }, { train: describeSet(set) }),
+      { log },
+    ),
+    true,
+  );
   assert.deepEqual(logs, [], 'key order does not matter');
 
-  const other = stageIdentity('target', { train: { lr: 3e-3, epochs: 8 } }, { train: describeSet({ ...set, labels: [1, 0] }) });
+  const other = stageIdentity(
+    'target',
+    { train: { lr: 3e-3, epochs: 8 } },
+    { train: describeSet({ ...set, labels: [1, 0] }) },
+  );
   assert.equal(checkStage('t.safetensors', stored, other, { log, label: 'T speaker' }), false);
-  assert.match(logs[0]!, /T speaker: t\.safetensors was made with other settings or data \(differs: config\.train\.lr, inputs\.train\.labels\); retraining/);
-  assert.throws(() => checkStage('t.safetensors', stored, other, { retrain: false }),
-    (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_CHECKPOINT' && /differs: config\.train\.lr, inputs\.train\.labels\).*--no-retrain/.test(e.message));
+  assert.match(
+    logs[0]!,
+    /T speaker: t\.safetensors was made with other settings or data \(differs: config\.train\.lr, inputs\.train\.labels\); retraining/,
+  );
+  assert.throws(
+    () => checkStage('t.safetensors', stored, other, { retrain: false }),
+    (e: unknown) =>
+      e instanceof EarmarkError &&
+      e.code === 'EARMARK_CHECKPOINT' &&
+      /differs: config\.train\.lr, inputs\.train\.labels\).*--no-retrain/.test(e.message),
+  );
   assert.equal(checkStage('t.safetensors', undefined, id, { log }), false);
   assert.match(logs[1]!, /no fingerprint/);
 
@@ -32,7 +52,11 @@ test('checkStage: same identity is used, another is retrained with its keys name
   const extendable = (ok: boolean): { keys: string[]; ok: boolean } => ({ keys: ['config.train.epochs'], ok });
   assert.equal(checkStage('t.safetensors', stored, longer, { log, extendable: extendable(true) }), true);
   assert.equal(checkStage('t.safetensors', stored, longer, { log, extendable: extendable(false) }), false);
-  assert.equal(checkStage('t.safetensors', stored, other, { log, extendable: extendable(true) }), false, 'only the named keys may differ');
+  assert.equal(
+    checkStage('t.safetensors', stored, other, { log, extendable: extendable(true) }),
+    false,
+    'only the named keys may differ',
+  );
 });
 
 test('metrics files carry their identity and are reused only under it', () => {
@@ -44,7 +68,10 @@ test('metrics files carry their identity and are reused only under it', () => {
     writeStageJson(file, id, { acc: 0.5 });
     assert.deepEqual(readStageJson(file, id), { acc: 0.5 });
     assert.equal(readStageJson(file, stageIdentity('rdal-run0', { lr: 2 }, { clips: 'x' })), undefined);
-    assert.throws(() => readStageJson(file, stageIdentity('rdal-run0', { lr: 1 }, { clips: 'y' }), { retrain: false }), /differs: inputs\.clips/);
+    assert.throws(
+      () => readStageJson(file, stageIdentity('rdal-run0', { lr: 1 }, { clips: 'y' }), { retrain: false }),
+      /differs: inputs\.clips/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -55,16 +82,30 @@ test('checkpoints keep wall-clock seconds beside them: identical states write id
   const before = memory().numTensors;
   const m = new Linear(3, 2);
   try {
-    const state = (s: number): object => ({ epoch: 2, history: [{ epoch: 0, loss: 1, seconds: s }, { epoch: 1, loss: 0.5, seconds: 2 * s }] });
+    const state = (s: number): object => ({
+      epoch: 2,
+      history: [
+        { epoch: 0, loss: 1, seconds: s },
+        { epoch: 1, loss: 0.5, seconds: 2 * s },
+      ],
+    });
     const [a, b] = [path.join(dir, 'a.safetensors'), path.join(dir, 'b.safetensors')];
     saveCheckpoint(a, { modules: { m } }, state(1.25));
     saveCheckpoint(b, { modules: { m } }, state(7.5));
     assert.ok(readFileSync(a).equals(readFileSync(b)), 'the times are not in the checkpoint');
-    assert.deepEqual(JSON.parse(readFileSync(secondsPath(a), 'utf8')), { history: [{ seconds: 1.25 }, { seconds: 2.5 }] });
+    assert.deepEqual(JSON.parse(readFileSync(secondsPath(a), 'utf8')), {
+      history: [{ seconds: 1.25 }, { seconds: 2.5 }],
+    });
     assert.deepEqual(readCheckpointState(b), state(7.5));
     assert.deepEqual(loadCheckpoint(a, { modules: { m } }), state(1.25));
     rmSync(secondsPath(a));
-    assert.deepEqual(readCheckpointState(a), { epoch: 2, history: [{ epoch: 0, loss: 1, seconds: 0 }, { epoch: 1, loss: 0.5, seconds: 0 }] });
+    assert.deepEqual(readCheckpointState(a), {
+      epoch: 2,
+      history: [
+        { epoch: 0, loss: 1, seconds: 0 },
+        { epoch: 1, loss: 0.5, seconds: 0 },
+      ],
+    });
   } finally {
     m.dispose();
     rmSync(dir, { recursive: true, force: true });

@@ -60,7 +60,8 @@ export function stageIdentity(stage: string, config: unknown, inputs: unknown): 
 
 /** A set as a stage's input: its size, and hashes of its ids (and labels, for a labelled set). */
 export function describeSet(s: SpecSet | LabelledSet): { n: number; ids: string; labels?: string; classes?: number } {
-  if ('labels' in s) return { n: s.set.ids.length, ids: fingerprint(s.set.ids), labels: fingerprint(s.labels), classes: s.numClasses };
+  if ('labels' in s)
+    return { n: s.set.ids.length, ids: fingerprint(s.set.ids), labels: fingerprint(s.labels), classes: s.numClasses };
   return { n: s.ids.length, ids: fingerprint(s.ids) };
 }
 
@@ -71,7 +72,13 @@ export function describeSoundscapes(s: SoundscapeSet): { n: number; paths: strin
 
 /** A feature spec as a stage's input: its name, options and version (not the module's location), and its key. */
 export function featureInputs(spec: FeatureSpec): Record<string, unknown> {
-  return { name: spec.name, exportName: spec.exportName ?? 'compute', options: spec.options ?? {}, version: spec.version ?? null, key: featureKey(spec) };
+  return {
+    name: spec.name,
+    exportName: spec.exportName ?? 'compute',
+    options: spec.options ?? {},
+    version: spec.version ?? null,
+    key: featureKey(spec),
+  };
 }
 
 /**
@@ -79,7 +86,10 @@ export function featureInputs(spec: FeatureSpec): Record<string, unknown> {
  * `upstream` (e.g. the obfuscator's fingerprint for an informed attacker).
  * @example experimentInputs(data, { obfuscator: obf.fingerprint })
  */
-export function experimentInputs(data: ExperimentData, upstream: Record<string, unknown> = {}): Record<string, unknown> {
+export function experimentInputs(
+  data: ExperimentData,
+  upstream: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { features: featureInputs(data.featureSpec), ...upstream };
 }
 
@@ -113,18 +123,30 @@ export interface CheckStageOptions {
  * false (the stage starts over), or, with `retrain: false`, throws an EarmarkError naming them.
  * @example if (checkStage(ckpt, st.stage, id, { log, label: 'T speaker' })) st = loadCheckpoint(ckpt, parts);
  */
-export function checkStage(file: string, saved: StageIdentity | undefined, now: StageIdentity, o: CheckStageOptions = {}): boolean {
+export function checkStage(
+  file: string,
+  saved: StageIdentity | undefined,
+  now: StageIdentity,
+  o: CheckStageOptions = {},
+): boolean {
   const label = o.label ?? now.stage;
-  const keys = saved?.fingerprint === undefined
-    ? ['(no fingerprint: written by an older earmark)']
-    : saved.fingerprint === now.fingerprint ? [] : fingerprintDiff(strip(saved), strip(now));
-  if (saved?.fingerprint !== undefined && saved.fingerprint !== now.fingerprint && keys.length === 0) keys.push('(fingerprint)');
+  const keys =
+    saved?.fingerprint === undefined
+      ? ['(no fingerprint: written by an older earmark)']
+      : saved.fingerprint === now.fingerprint
+        ? []
+        : fingerprintDiff(strip(saved), strip(now));
+  if (saved?.fingerprint !== undefined && saved.fingerprint !== now.fingerprint && keys.length === 0)
+    keys.push('(fingerprint)');
   if (keys.length === 0) return true;
   if (o.extendable?.ok && keys.every((k) => o.extendable!.keys.includes(k))) return true;
   const list = keys.length > 8 ? `${keys.slice(0, 8).join(', ')} and ${keys.length - 8} more` : keys.join(', ');
   if (o.retrain === false) {
-    throw new EarmarkError('EARMARK_CHECKPOINT', `${label}: ${file} was made with other settings or data (differs: ${list}); ` +
-      'run with the settings it was made with, or allow retraining this stage (drop --no-retrain; library: retrain: true), or start over with --fresh');
+    throw new EarmarkError(
+      'EARMARK_CHECKPOINT',
+      `${label}: ${file} was made with other settings or data (differs: ${list}); ` +
+        'run with the settings it was made with, or allow retraining this stage (drop --no-retrain; library: retrain: true), or start over with --fresh',
+    );
   }
   o.log?.(`  ${label}: ${file} was made with other settings or data (differs: ${list}); retraining`);
   return false;
@@ -144,7 +166,10 @@ export function writeStageJson(file: string, id: StageIdentity, value: object): 
  */
 export function readStageJson<T>(file: string, now: StageIdentity, o: CheckStageOptions = {}): T | undefined {
   if (!existsSync(file)) return undefined;
-  const { stage, ...value } = JSON.parse(readFileSync(file, 'utf8')) as { stage?: StageIdentity } & Record<string, unknown>;
+  const { stage, ...value } = JSON.parse(readFileSync(file, 'utf8')) as { stage?: StageIdentity } & Record<
+    string,
+    unknown
+  >;
   return checkStage(file, stage, now, o) ? (value as T) : undefined;
 }
 
@@ -161,7 +186,11 @@ export interface UsableCheckpointOptions extends CheckStageOptions {
  * training simply continues). Undefined otherwise, after logging why it is retrained; throws when refused.
  * @example const saved = usableCheckpoint<{ epoch: number }>(ckpt, id, { resume, log, epochs: { key: 'config.train.epochs', value: 12 } });
  */
-export function usableCheckpoint<S extends { epoch: number }>(file: string | undefined, now: StageIdentity, o: UsableCheckpointOptions): S | undefined {
+export function usableCheckpoint<S extends { epoch: number }>(
+  file: string | undefined,
+  now: StageIdentity,
+  o: UsableCheckpointOptions,
+): S | undefined {
   if (!o.resume || file === undefined || !existsSync(file)) return undefined;
   const st = readCheckpointState<S & { stage?: StageIdentity }>(file);
   const extendable = o.epochs && { keys: [o.epochs.key], ok: st.epoch <= o.epochs.value };
@@ -170,5 +199,7 @@ export function usableCheckpoint<S extends { epoch: number }>(file: string | und
 
 /** The line a resumed loop prints: epochs count from 1, as the per-epoch log lines do. */
 export function resumeLine(label: string, done: number, epochs: number, file: string): string {
-  return done >= epochs ? `  ${label}: finished earlier (${done} epochs), loaded ${file}` : `  ${label}: resuming from epoch ${done + 1}/${epochs} (${file})`;
+  return done >= epochs
+    ? `  ${label}: finished earlier (${done} epochs), loaded ${file}`
+    : `  ${label}: resuming from epoch ${done + 1}/${epochs} (${file})`;
 }

@@ -18,17 +18,33 @@ export interface VectorClassifierConfig {
   seed: number;
 }
 
-export const VECTOR_CLASSIFIER_DEFAULTS: VectorClassifierConfig = { hidden: 256, epochs: 60, batchSize: 32, lr: 1e-3, weightDecay: 1e-4, seed: 0 };
+export const VECTOR_CLASSIFIER_DEFAULTS: VectorClassifierConfig = {
+  hidden: 256,
+  epochs: 60,
+  batchSize: 32,
+  lr: 1e-3,
+  weightDecay: 1e-4,
+  seed: 0,
+};
 
 export function resolveVectorClassifierConfig(partial: unknown = {}): VectorClassifierConfig {
   const c = resolveConfig('VectorClassifierConfig', VECTOR_CLASSIFIER_DEFAULTS, partial);
   for (const k of ['epochs', 'batchSize'] as const) checkPosInt('VectorClassifierConfig', k, c[k]);
-  check(Number.isInteger(c.hidden) && c.hidden >= 0, 'VectorClassifierConfig', 'hidden', 'a non-negative integer', c.hidden);
+  check(
+    Number.isInteger(c.hidden) && c.hidden >= 0,
+    'VectorClassifierConfig',
+    'hidden',
+    'a non-negative integer',
+    c.hidden,
+  );
   return c;
 }
 
 /** Vectors and one integer label each. */
-export interface VectorSet { x: Float32Array[]; y: number[] }
+export interface VectorSet {
+  x: Float32Array[];
+  y: number[];
+}
 
 function matrix(x: readonly Float32Array[], idx: readonly number[]): Tensor {
   const d = x[0]!.length;
@@ -39,7 +55,22 @@ function matrix(x: readonly Float32Array[], idx: readonly number[]): Tensor {
 
 function predictVectors(m: VectorClassifier, x: readonly Float32Array[]): number[] {
   if (x.length === 0) return [];
-  return noGrad(() => tidy(() => Array.from(m.forward(matrix(x, x.map((_, i) => i))).argmax(1).data() as BigInt64Array, Number)));
+  return noGrad(() =>
+    tidy(() =>
+      Array.from(
+        m
+          .forward(
+            matrix(
+              x,
+              x.map((_, i) => i),
+            ),
+          )
+          .argmax(1)
+          .data() as BigInt64Array,
+        Number,
+      ),
+    ),
+  );
 }
 
 /**
@@ -48,8 +79,13 @@ function predictVectors(m: VectorClassifier, x: readonly Float32Array[]): number
  * manualSeed(stageSeed(c.seed, stage)), so two classifiers of one run start from different weights.
  * @example const clf = trainVectorClassifier(train, val, 2, config, 'adr-informed-gender');
  */
-export function trainVectorClassifier(train: VectorSet, val: VectorSet, k: number, c: VectorClassifierConfig, stage = 'vector-classifier'):
-  { predict: (x: readonly Float32Array[]) => number[]; bestValAcc: number; dispose: () => void } {
+export function trainVectorClassifier(
+  train: VectorSet,
+  val: VectorSet,
+  k: number,
+  c: VectorClassifierConfig,
+  stage = 'vector-classifier',
+): { predict: (x: readonly Float32Array[]) => number[]; bestValAcc: number; dispose: () => void } {
   if (train.x.length === 0) throw new RangeError('trainVectorClassifier: the training set is empty');
   const dim = train.x[0]!.length;
   manualSeed(stageSeed(c.seed, stage));
@@ -64,7 +100,13 @@ export function trainVectorClassifier(train: VectorSet, val: VectorSet, k: numbe
     for (let i = 0; i < order.length; i += c.batchSize) {
       const idx = order.slice(i, i + c.batchSize);
       tidy(() => {
-        const l = crossEntropy(model.forward(matrix(train.x, idx)), tensor(BigInt64Array.from(idx, (j) => BigInt(train.y[j]!)), [idx.length]));
+        const l = crossEntropy(
+          model.forward(matrix(train.x, idx)),
+          tensor(
+            BigInt64Array.from(idx, (j) => BigInt(train.y[j]!)),
+            [idx.length],
+          ),
+        );
         opt.zeroGrad();
         l.backward();
         opt.step();
@@ -73,7 +115,10 @@ export function trainVectorClassifier(train: VectorSet, val: VectorSet, k: numbe
     const evalSet = val.x.length > 0 ? val : train;
     const p = predictVectors(model, evalSet.x);
     const acc = p.filter((v, i) => v === evalSet.y[i]).length / p.length;
-    if (acc > bestAcc) { bestAcc = acc; best.loadStateDict(model.stateDict()); }
+    if (acc > bestAcc) {
+      bestAcc = acc;
+      best.loadStateDict(model.stateDict());
+    }
   }
   opt.dispose();
   model.dispose();

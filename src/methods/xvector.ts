@@ -12,7 +12,14 @@ import { Adam } from '../optim/index.js';
 import { manualSeed, tensor, tidy } from '../tensor/index.js';
 import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { describeSet, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from './stage.js';
+import {
+  describeSet,
+  resumeLine,
+  stageIdentity,
+  usableCheckpoint,
+  type StageIdentity,
+  type StageOptions,
+} from './stage.js';
 
 export interface XVectorTrainConfig {
   epochs: number;
@@ -24,7 +31,14 @@ export interface XVectorTrainConfig {
   seed: number;
 }
 
-export const XVECTOR_TRAIN_DEFAULTS: XVectorTrainConfig = { epochs: 30, batchSize: 32, cropFrames: 300, lr: 1e-3, weightDecay: 1e-4, seed: 0 };
+export const XVECTOR_TRAIN_DEFAULTS: XVectorTrainConfig = {
+  epochs: 30,
+  batchSize: 32,
+  cropFrames: 300,
+  lr: 1e-3,
+  weightDecay: 1e-4,
+  seed: 0,
+};
 
 /** `cpu`: a minute or two on two cores for the built-in corpus. */
 export const XVECTOR_TRAIN_PRESETS: Record<'paper' | 'cpu', Partial<XVectorTrainConfig>> = {
@@ -35,7 +49,13 @@ export const XVECTOR_TRAIN_PRESETS: Record<'paper' | 'cpu', Partial<XVectorTrain
 export function resolveXVectorTrainConfig(partial: unknown = {}): XVectorTrainConfig {
   const c = resolveConfig('XVectorTrainConfig', XVECTOR_TRAIN_DEFAULTS, partial);
   for (const k of ['epochs', 'batchSize', 'cropFrames'] as const) checkPosInt('XVectorTrainConfig', k, c[k]);
-  check(c.cropFrames >= XVECTOR_MIN_FRAMES, 'XVectorTrainConfig', 'cropFrames', `at least ${XVECTOR_MIN_FRAMES} (the TDNN context)`, c.cropFrames);
+  check(
+    c.cropFrames >= XVECTOR_MIN_FRAMES,
+    'XVectorTrainConfig',
+    'cropFrames',
+    `at least ${XVECTOR_MIN_FRAMES} (the TDNN context)`,
+    c.cropFrames,
+  );
   check(c.lr > 0, 'XVectorTrainConfig', 'lr', 'a positive number', c.lr);
   return c;
 }
@@ -66,7 +86,10 @@ interface XVectorState {
   stage: StageIdentity;
 }
 
-function xvectorIdentity(o: Pick<TrainXVectorOptions, 'stage' | 'inputs' | 'train' | 'config'>, model: XVectorConfig): StageIdentity {
+function xvectorIdentity(
+  o: Pick<TrainXVectorOptions, 'stage' | 'inputs' | 'train' | 'config'>,
+  model: XVectorConfig,
+): StageIdentity {
   return stageIdentity(o.stage ?? 'xvector', { train: o.config, model }, { train: describeSet(o.train), ...o.inputs });
 }
 
@@ -74,7 +97,9 @@ function xvectorIdentity(o: Pick<TrainXVectorOptions, 'stage' | 'inputs' | 'trai
  * Train an x-vector extractor for speaker classification (cross-entropy on random crops, Adam).
  * @example const { model } = await trainXVector({ train: labelled(data, data.sets.train, 'speaker'), modelConfig: XVECTOR_PRESETS.cpu, config });
  */
-export async function trainXVector(o: TrainXVectorOptions): Promise<{ model: XVector; history: XVectorEpoch[]; fingerprint: string }> {
+export async function trainXVector(
+  o: TrainXVectorOptions,
+): Promise<{ model: XVector; history: XVectorEpoch[]; fingerprint: string }> {
   const c = o.config;
   const mc = resolveXVectorConfig({ ...o.modelConfig, nFeatures: o.train.set.nFreq, numSpeakers: o.train.numClasses });
   const id = xvectorIdentity(o, mc);
@@ -84,7 +109,10 @@ export async function trainXVector(o: TrainXVectorOptions): Promise<{ model: XVe
   const parts = { modules: { model }, optimizers: { model: opt } };
   let st: XVectorState = { epoch: 0, history: [], stage: id };
   const label = id.stage;
-  if (usableCheckpoint(o.checkpointPath, id, { ...o, label, epochs: { key: 'config.train.epochs', value: c.epochs } }) !== undefined) {
+  if (
+    usableCheckpoint(o.checkpointPath, id, { ...o, label, epochs: { key: 'config.train.epochs', value: c.epochs } }) !==
+    undefined
+  ) {
     st = { ...loadCheckpoint<XVectorState>(o.checkpointPath!, parts), stage: id };
     o.log?.(resumeLine(label, st.epoch, c.epochs, o.checkpointPath!));
   }
@@ -100,7 +128,10 @@ export async function trainXVector(o: TrainXVectorOptions): Promise<{ model: XVe
       if (idx.length < 2) continue; // BatchNorm needs two examples
       const [loss, h] = tidy(() => {
         const x = cropBatch(o.train.set, idx, c.cropFrames, rng); // (B, F, crop)
-        const y = tensor(BigInt64Array.from(idx, (i) => BigInt(o.train.labels[i]!)), [idx.length]);
+        const y = tensor(
+          BigInt64Array.from(idx, (i) => BigInt(o.train.labels[i]!)),
+          [idx.length],
+        );
         const logits = model.forward(x); // (B, K)
         const l = crossEntropy(logits, y);
         opt.zeroGrad();
@@ -113,7 +144,12 @@ export async function trainXVector(o: TrainXVectorOptions): Promise<{ model: XVe
       hits += h;
       seen += idx.length;
     }
-    const rec = { epoch, loss: lossSum / Math.max(1, seen), trainAcc: hits / Math.max(1, seen), seconds: (Date.now() - t0) / 1000 };
+    const rec = {
+      epoch,
+      loss: lossSum / Math.max(1, seen),
+      trainAcc: hits / Math.max(1, seen),
+      seconds: (Date.now() - t0) / 1000,
+    };
     st.history.push(rec);
     st.epoch = epoch + 1;
     if (o.checkpointPath !== undefined) saveCheckpoint(o.checkpointPath, parts, st);
@@ -147,8 +183,11 @@ export interface CleanXVectorOptions extends Omit<StageOptions, 'stage'> {
  * same config and inputs (otherwise retrained, or refused with `retrain: false`).
  * @example const { model } = await trainCleanXVector(data, resolveVerificationConfig('cpu'), { runDir: 'runs/fig4', inputs: experimentInputs(data) });
  */
-export async function trainCleanXVector(data: ExperimentData, config: XVectorExtractorConfig, o: CleanXVectorOptions = {}):
-  Promise<{ model: XVector; history: XVectorEpoch[]; fingerprint: string }> {
+export async function trainCleanXVector(
+  data: ExperimentData,
+  config: XVectorExtractorConfig,
+  o: CleanXVectorOptions = {},
+): Promise<{ model: XVector; history: XVectorEpoch[]; fingerprint: string }> {
   const name = o.name ?? 'clean';
   const l = labelled(data, o.train ?? data.sets.train, 'speaker');
   const ckpt = o.runDir === undefined ? undefined : path.join(o.runDir, `xvector-${name}.safetensors`);
@@ -156,7 +195,12 @@ export async function trainCleanXVector(data: ExperimentData, config: XVectorExt
   const base = { stage: `xvector-${name}`, train: l, config: config.train, ...(o.inputs ? { inputs: o.inputs } : {}) };
   const id = xvectorIdentity(base, mc);
   const label = `x-vector ${name}`;
-  const saved = usableCheckpoint<XVectorState>(ckpt, id, { ...o, resume: o.resume ?? true, label, epochs: { key: 'config.train.epochs', value: config.train.epochs } });
+  const saved = usableCheckpoint<XVectorState>(ckpt, id, {
+    ...o,
+    resume: o.resume ?? true,
+    label,
+    epochs: { key: 'config.train.epochs', value: config.train.epochs },
+  });
   if (saved !== undefined && saved.epoch >= config.train.epochs) {
     const model = new XVector(mc);
     loadCheckpoint(ckpt!, { modules: { model } });
@@ -164,8 +208,14 @@ export async function trainCleanXVector(data: ExperimentData, config: XVectorExt
     return { model: model.eval(), history: saved.history, fingerprint: id.fingerprint };
   }
   return trainXVector({
-    ...base, modelConfig: config.xvector, log: o.log, ...(o.retrain === undefined ? {} : { retrain: o.retrain }),
+    ...base,
+    modelConfig: config.xvector,
+    log: o.log,
+    ...(o.retrain === undefined ? {} : { retrain: o.retrain }),
     ...(ckpt ? { checkpointPath: ckpt, resume: saved !== undefined } : {}),
-    onEpoch: (e) => o.log?.(`  x-vector ${name} epoch ${e.epoch + 1}/${config.train.epochs}: loss ${e.loss.toFixed(3)}  train ${(100 * e.trainAcc).toFixed(1)}%  (${e.seconds.toFixed(0)} s)`),
+    onEpoch: (e) =>
+      o.log?.(
+        `  x-vector ${name} epoch ${e.epoch + 1}/${config.train.epochs}: loss ${e.loss.toFixed(3)}  train ${(100 * e.trainAcc).toFixed(1)}%  (${e.seconds.toFixed(0)} s)`,
+      ),
   });
 }

@@ -29,7 +29,9 @@ export class PreDiscriminator extends Module {
     super();
     this.fc = this.module('fc', new Linear(c.inputDim, 1));
   }
-  forward(x: Tensor): Tensor { return this.fc.forward(x).squeeze(1); } // (B) logits
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(x).squeeze(1);
+  } // (B) logits
 }
 
 export class AdrEncoder extends Module {
@@ -40,7 +42,9 @@ export class AdrEncoder extends Module {
     this.fc = this.module('fc', new Linear(c.inputDim, c.codeDim));
     this.bn = this.module('bn', new BatchNorm1d(c.codeDim));
   }
-  forward(x: Tensor): Tensor { return this.bn.forward(this.fc.forward(x).relu()); } // (B, codeDim)
+  forward(x: Tensor): Tensor {
+    return this.bn.forward(this.fc.forward(x).relu());
+  } // (B, codeDim)
 }
 
 export class AdrDecoder extends Module {
@@ -64,7 +68,9 @@ export class AdrAdversary extends Module {
     this.fc1 = this.module('fc1', new Linear(c.codeDim, c.adversaryHidden));
     this.fc2 = this.module('fc2', new Linear(c.adversaryHidden, 1));
   }
-  forward(z: Tensor): Tensor { return this.fc2.forward(this.fc1.forward(z).relu()).squeeze(1); } // (B) logits
+  forward(z: Tensor): Tensor {
+    return this.fc2.forward(this.fc1.forward(z).relu()).squeeze(1);
+  } // (B) logits
 }
 
 /** The four networks together (checkpoint keys pre.*, encoder.*, decoder.*, adversary.*). */

@@ -43,7 +43,8 @@ class DownSample extends Module {
   readonly convLayerGates: Sequential;
   constructor(cin: number, cout: number) {
     super();
-    const branch = (): Sequential => new Sequential(new Conv2d(cin, cout, 5, { stride: 2, padding: 2 }), new InstanceNorm2d(cout, { affine: true }));
+    const branch = (): Sequential =>
+      new Sequential(new Conv2d(cin, cout, 5, { stride: 2, padding: 2 }), new InstanceNorm2d(cout, { affine: true }));
     this.convLayer = this.module('convLayer', branch());
     this.convLayerGates = this.module('convLayer_gates', branch());
   }
@@ -74,7 +75,11 @@ class ResidualLayer extends Module {
 /** Conv2d → PixelShuffle(2) → IN → x·σ(x) (jackaduma's self-gated "GLU", i.e. SiLU). Keys upSampleN.{0,2}.* */
 class UpSample extends Sequential {
   constructor(cin: number, cout: number) {
-    super(new Conv2d(cin, cout, 5, { padding: 2 }), new PixelShuffle(2), new InstanceNorm2d(cout / 4, { affine: true }));
+    super(
+      new Conv2d(cin, cout, 5, { padding: 2 }),
+      new PixelShuffle(2),
+      new InstanceNorm2d(cout / 4, { affine: true }),
+    );
   }
   override forward(x: Tensor): Tensor {
     return super.forward(x).silu();
@@ -117,7 +122,8 @@ export class CycleGanVc2Generator extends Module {
     this.downSample2 = this.module('downSample2', new DownSample(c, c));
     this.conv2dto1dLayer = this.module('conv2dto1dLayer', new Conv1d(flat, c, 1));
     this.conv2dto1dLayerTfan = this.module('conv2dto1dLayer_tfan', new InstanceNorm1d(c, { affine: true }));
-    for (let i = 1; i <= config.residualBlocks; i++) this.residualLayers.push(this.module(`residualLayer${i}`, new ResidualLayer(c)));
+    for (let i = 1; i <= config.residualBlocks; i++)
+      this.residualLayers.push(this.module(`residualLayer${i}`, new ResidualLayer(c)));
     this.conv1dto2dLayer = this.module('conv1dto2dLayer', new Conv1d(c, flat, 1));
     this.conv1dto2dLayerTfan = this.module('conv1dto2dLayer_tfan', new InstanceNorm1d(flat, { affine: true }));
     this.upSample1 = this.module('upSample1', new UpSample(c, 4 * c));
@@ -128,7 +134,9 @@ export class CycleGanVc2Generator extends Module {
   /** Zero-pad (B, H, T) to (B, 1, H4, T4). */
   #pad(x: Tensor): Tensor {
     if (x.ndim !== 3 || x.size(1) !== this.config.nFreq) {
-      throw new RangeError(`CycleGanVc2Generator: input must be (B, ${this.config.nFreq}, T), got [${x.shape.join(', ')}]`);
+      throw new RangeError(
+        `CycleGanVc2Generator: input must be (B, ${this.config.nFreq}, T), got [${x.shape.join(', ')}]`,
+      );
     }
     const t = x.size(2);
     const padT = (4 - (t % 4)) % 4;
@@ -170,7 +178,9 @@ export class CycleGanVc2Generator extends Module {
     if (stage === 'conv2dto1d') return h;
     const k = Number(stage.slice('residual'.length));
     if (!Number.isInteger(k) || k < 1 || k > this.residualLayers.length) {
-      throw new RangeError(`latent stage '${stage}' must be 'down2', 'conv2dto1d' or 'residual1'..'residual${this.residualLayers.length}'`);
+      throw new RangeError(
+        `latent stage '${stage}' must be 'down2', 'conv2dto1d' or 'residual1'..'residual${this.residualLayers.length}'`,
+      );
     }
     for (let i = 0; i < k; i++) h = this.residualLayers[i]!.forward(h);
     return h;

@@ -6,7 +6,18 @@
 // Differences from the reference: inputs are fixed-length crops or single utterances, so no padding mask
 // (MaskConv's masking and packed sequences are identities then).
 import { resolveConfig, checkPosInt, check } from '../config/resolve.js';
-import { BatchNorm1d, BatchNorm2d, Conv2d, GRU, Hardtanh, LSTM, Linear, Module, ModuleList, Sequential } from '../nn/index.js';
+import {
+  BatchNorm1d,
+  BatchNorm2d,
+  Conv2d,
+  GRU,
+  Hardtanh,
+  LSTM,
+  Linear,
+  Module,
+  ModuleList,
+  Sequential,
+} from '../nn/index.js';
 import { tidy, type Tensor } from '../tensor/index.js';
 import { ds2ConvFreq, type DeepSpeech2Config } from './deepspeech2-shape.js';
 
@@ -29,7 +40,8 @@ export const DS2_PRESETS: Record<'paper' | 'cpu', Partial<DeepSpeech2Config>> = 
 
 export function resolveDeepSpeech2Config(partial: unknown = {}): DeepSpeech2Config {
   const c = resolveConfig('DeepSpeech2Config', DS2_DEFAULTS, partial);
-  for (const k of ['nFreq', 'convChannels', 'rnnLayers', 'hiddenSize', 'numClasses'] as const) checkPosInt('DeepSpeech2Config', k, c[k]);
+  for (const k of ['nFreq', 'convChannels', 'rnnLayers', 'hiddenSize', 'numClasses'] as const)
+    checkPosInt('DeepSpeech2Config', k, c[k]);
   check(c.numClasses >= 2, 'DeepSpeech2Config', 'numClasses', 'at least 2', c.numClasses);
   check(c.rnnType === 'lstm' || c.rnnType === 'gru', 'DeepSpeech2Config', 'rnnType', "'lstm' or 'gru'", c.rnnType);
   return c;
@@ -40,14 +52,17 @@ class MaskConv extends Module {
   readonly seqModule: Sequential;
   constructor(channels: number) {
     super();
-    this.seqModule = this.module('seq_module', new Sequential(
-      new Conv2d(1, channels, [41, 11], { stride: [2, 2], padding: [20, 5] }),
-      new BatchNorm2d(channels),
-      new Hardtanh(0, 20),
-      new Conv2d(channels, channels, [21, 11], { stride: [2, 1], padding: [10, 5] }),
-      new BatchNorm2d(channels),
-      new Hardtanh(0, 20),
-    ));
+    this.seqModule = this.module(
+      'seq_module',
+      new Sequential(
+        new Conv2d(1, channels, [41, 11], { stride: [2, 2], padding: [20, 5] }),
+        new BatchNorm2d(channels),
+        new Hardtanh(0, 20),
+        new Conv2d(channels, channels, [21, 11], { stride: [2, 1], padding: [10, 5] }),
+        new BatchNorm2d(channels),
+        new Hardtanh(0, 20),
+      ),
+    );
   }
   forward(x: Tensor): Tensor {
     return this.seqModule.forward(x);
@@ -103,9 +118,15 @@ export class DeepSpeech2 extends Module {
     this.conv = this.module('conv', new MaskConv(ch));
     const rnnInput = ch * ds2ConvFreq(config.nFreq); // 16 · 41 = 656
     const rnns: BatchRNN[] = [];
-    for (let i = 0; i < config.rnnLayers; i++) rnns.push(new BatchRNN(i === 0 ? rnnInput : h, h, config.rnnType, i > 0));
+    for (let i = 0; i < config.rnnLayers; i++)
+      rnns.push(new BatchRNN(i === 0 ? rnnInput : h, h, config.rnnType, i > 0));
     this.rnns = this.module('rnns', new ModuleList(rnns));
-    this.fc = this.module('fc', new Sequential(new SequenceWise(new Sequential(new BatchNorm1d(h), new Linear(h, config.numClasses, { bias: false })))));
+    this.fc = this.module(
+      'fc',
+      new Sequential(
+        new SequenceWise(new Sequential(new BatchNorm1d(h), new Linear(h, config.numClasses, { bias: false }))),
+      ),
+    );
   }
 
   forward(x: Tensor): Tensor {
@@ -145,7 +166,8 @@ export function voteCount(logits: Tensor): number[] {
       for (let j = 0; j < t; j++) counts[Number(votes[i * t + j])]! += 1;
       let best = 0;
       for (let c = 1; c < k; c++) {
-        if (counts[c]! > counts[best]! || (counts[c] === counts[best] && probSum[i * k + c]! > probSum[i * k + best]!)) best = c;
+        if (counts[c]! > counts[best]! || (counts[c] === counts[best] && probSum[i * k + c]! > probSum[i * k + best]!))
+          best = c;
       }
       out.push(best);
     }

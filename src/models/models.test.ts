@@ -7,7 +7,11 @@ import { DeepSpeech2, ds2OutputSteps, resolveDeepSpeech2Config, voteCount } from
 
 test('CycleGAN-VC2 parameter counts match the spec table', () => {
   const cases: [number, number, number, number][] = [
-    [256, 6, 36, 23_068_289], [128, 6, 161, 6_844_225], [32, 3, 161, 379_441], [16, 3, 161, 97_305], [46, 3, 161, 777_930],
+    [256, 6, 36, 23_068_289],
+    [128, 6, 161, 6_844_225],
+    [32, 3, 161, 379_441],
+    [16, 3, 161, 97_305],
+    [46, 3, 161, 777_930],
   ];
   for (const [c, r, h, want] of cases) {
     const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ nFreq: h, channels: c, residualBlocks: r }));
@@ -20,20 +24,25 @@ test('CycleGAN-VC2 parameter counts match the spec table', () => {
 test('the generator maps (B, 161, T) to the same shape for T = 128, 100 and an odd length', () => {
   const before = memory().numTensors;
   const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 8, residualBlocks: 1 }));
-  noGrad(() => tidy(() => {
-    for (const t of [128, 100, 37]) assert.deepEqual(g.forward(randn([2, 161, t])).shape, [2, 161, t]);
-    assert.deepEqual(g.latent(randn([2, 161, 128])).shape, [2, 8, 32]);
-    assert.deepEqual(g.latent(randn([2, 161, 128]), 'down2').shape, [2, 8, 41, 32]);
-    assert.deepEqual(g.latent(randn([2, 161, 128]), 'residual1').shape, [2, 8, 32]);
-    assert.throws(() => g.latent(randn([1, 161, 8]), 'residual5'), /residual1/);
-    assert.throws(() => g.forward(randn([1, 160, 8])), /\(B, 161, T\)/);
-  }));
+  noGrad(() =>
+    tidy(() => {
+      for (const t of [128, 100, 37]) assert.deepEqual(g.forward(randn([2, 161, t])).shape, [2, 161, t]);
+      assert.deepEqual(g.latent(randn([2, 161, 128])).shape, [2, 8, 32]);
+      assert.deepEqual(g.latent(randn([2, 161, 128]), 'down2').shape, [2, 8, 41, 32]);
+      assert.deepEqual(g.latent(randn([2, 161, 128]), 'residual1').shape, [2, 8, 32]);
+      assert.throws(() => g.latent(randn([1, 161, 8]), 'residual5'), /residual1/);
+      assert.throws(() => g.forward(randn([1, 160, 8])), /\(B, 161, T\)/);
+    }),
+  );
   g.dispose();
   assert.equal(memory().numTensors, before);
 });
 
 test('DeepSpeech2 parameter counts match the spec (LSTM: 703,120 for K=2; 1,086,608 for K=5,994) and its output is per step', () => {
-  for (const [k, want] of [[2, 703_120], [5994, 1_086_608]] as const) {
+  for (const [k, want] of [
+    [2, 703_120],
+    [5994, 1_086_608],
+  ] as const) {
     const m = new DeepSpeech2(resolveDeepSpeech2Config({ numClasses: k }));
     assert.equal(m.numParameters(), want);
     m.dispose();
@@ -54,10 +63,7 @@ test('vote counting takes the most frequent step decision and breaks ties by sum
   tidy(() => {
     // utterance 0: steps vote 1, 1, 0 → class 1. utterance 1: votes 0, 2, 1 (a three-way tie); the summed
     // probabilities are ≈ 0.74 (class 0), 0.58 (class 1) and 1.69 (class 2) → class 2
-    const logits = tensor([
-      0, 1, 0, /**/ 0, 2, 0, /**/ 3, 0, 0,
-      5, 0, 4.9, /**/ 0, 0, 9, /**/ 0, 1, 0,
-    ], [2, 3, 3]);
+    const logits = tensor([0, 1, 0, /**/ 0, 2, 0, /**/ 3, 0, 0, 5, 0, 4.9, /**/ 0, 0, 9, /**/ 0, 1, 0], [2, 3, 3]);
     assert.deepEqual(voteCount(logits), [1, 2]);
   });
 });

@@ -9,7 +9,21 @@
 //   D  SpeechMlp       GRL(α) → 48 → 32 → 16 → 1 speech logit (the adversary); without the GRL it is
 //                      the supervised attacker D^τ and the gender attacker (same keys: D^τ loads into D)
 //   M  MaskUNet        RDAL+M's speech mask, here on the mel magnitude (see the class comment)
-import { BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Dropout2d, LeakyReLU, Linear, MaxPool2d, Module, ReLU, Sequential, functional as F, type Layer } from '../nn/index.js';
+import {
+  BatchNorm2d,
+  Conv2d,
+  ConvTranspose2d,
+  Dropout,
+  Dropout2d,
+  LeakyReLU,
+  Linear,
+  MaxPool2d,
+  Module,
+  ReLU,
+  Sequential,
+  functional as F,
+  type Layer,
+} from '../nn/index.js';
 import { cat, type Tensor } from '../tensor/index.js';
 
 export interface SedCnnConfig {
@@ -25,7 +39,13 @@ export interface SedCnnConfig {
   numClasses: number;
 }
 
-export const SED_CNN_PAPER: SedCnnConfig = { channels: [64, 128, 256, 512], kernelSize: 3, latent: 64, dropout: 0.25, numClasses: 12 };
+export const SED_CNN_PAPER: SedCnnConfig = {
+  channels: [64, 128, 256, 512],
+  kernelSize: 3,
+  latent: 64,
+  dropout: 0.25,
+  numClasses: 12,
+};
 
 /** Conv(3×3, no padding) → ReLU → BatchNorm2d → [MaxPool2d(2)] → Dropout2d: ReLU before BN, as the reference. */
 function convBlock(cin: number, cout: number, k: number, pool: boolean, p: number): Sequential {
@@ -101,7 +121,10 @@ export class SpeechMlp extends Module implements Layer {
     const h1 = Math.trunc(latent * 0.75);
     const h2 = Math.trunc(latent * 0.5);
     const h3 = Math.trunc(latent * 0.25);
-    this.block1 = this.module('block_1', new Sequential(new Linear(latent, h1), new LeakyReLU(0.01), new Dropout(opts.dropout ?? 0.25)));
+    this.block1 = this.module(
+      'block_1',
+      new Sequential(new Linear(latent, h1), new LeakyReLU(0.01), new Dropout(opts.dropout ?? 0.25)),
+    );
     this.block2 = this.module('block_2', new Sequential(new Linear(h1, h2), new LeakyReLU(0.01)));
     this.block3 = this.module('block_3', new Sequential(new Linear(h2, h3), new LeakyReLU(0.01)));
     this.block4 = this.module('block_4', new Sequential(new Linear(h3, 1)));

@@ -40,13 +40,20 @@ export const XVECTOR_PRESETS: Record<'paper' | 'cpu', Partial<XVectorConfig>> = 
 
 export function resolveXVectorConfig(partial: unknown = {}): XVectorConfig {
   const c = resolveConfig('XVectorConfig', XVECTOR_DEFAULTS, partial);
-  for (const k of ['nFeatures', 'channels', 'poolChannels', 'embedDim', 'numSpeakers'] as const) checkPosInt('XVectorConfig', k, c[k]);
+  for (const k of ['nFeatures', 'channels', 'poolChannels', 'embedDim', 'numSpeakers'] as const)
+    checkPosInt('XVectorConfig', k, c[k]);
   check(c.numSpeakers >= 2, 'XVectorConfig', 'numSpeakers', 'at least 2', c.numSpeakers);
   return c;
 }
 
 /** Frame-layer (kernel, dilation) pairs: contexts ±2, ±2 (step 2), ±3 (step 3), 0, 0. */
-const FRAME_LAYERS: readonly [number, number][] = [[5, 1], [3, 2], [3, 3], [1, 1], [1, 1]];
+const FRAME_LAYERS: readonly [number, number][] = [
+  [5, 1],
+  [3, 2],
+  [3, 3],
+  [1, 1],
+  [1, 1],
+];
 
 /** Frames of context the frame layers consume (15: an utterance must have at least this many frames). */
 export const XVECTOR_MIN_FRAMES = 1 + FRAME_LAYERS.reduce((n, [k, d]) => n + (k - 1) * d, 0);
@@ -95,7 +102,10 @@ export class XVector extends Module {
     this.config = config;
     const { nFeatures, channels, poolChannels, embedDim } = config;
     const widths = [channels, channels, channels, channels, poolChannels];
-    this.frames = this.module('frames', new ModuleList(FRAME_LAYERS.map(([k, d], i) => new Tdnn(i === 0 ? nFeatures : channels, widths[i]!, k, d))));
+    this.frames = this.module(
+      'frames',
+      new ModuleList(FRAME_LAYERS.map(([k, d], i) => new Tdnn(i === 0 ? nFeatures : channels, widths[i]!, k, d))),
+    );
     this.segment6 = this.module('segment6', new Linear(2 * poolChannels, embedDim));
     this.bn6 = this.module('bn6', new BatchNorm1d(embedDim));
     this.segment7 = this.module('segment7', new Linear(embedDim, embedDim));
@@ -109,7 +119,9 @@ export class XVector extends Module {
       throw new RangeError(`XVector: input must be (B, ${this.config.nFeatures}, T), got [${x.shape.join(', ')}]`);
     }
     if (x.size(2) < XVECTOR_MIN_FRAMES) {
-      throw new RangeError(`XVector: input has ${x.size(2)} frames; the TDNN context needs at least ${XVECTOR_MIN_FRAMES} (tile short utterances first)`);
+      throw new RangeError(
+        `XVector: input has ${x.size(2)} frames; the TDNN context needs at least ${XVECTOR_MIN_FRAMES} (tile short utterances first)`,
+      );
     }
     let h = x;
     for (const layer of this.frames.items) h = layer.forward(h); // (B, C, T'), last C = poolChannels

@@ -7,16 +7,21 @@ import { Module, type Layer } from './module.js';
 
 /** max(0, x) */
 export class ReLU extends Module implements Layer {
-  forward(x: Tensor): Tensor { return x.relu(); }
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
 }
 
 /** max(0, x) + negativeSlope·min(0, x) (default slope 0.01). */
 export class LeakyReLU extends Module implements Layer {
   constructor(readonly negativeSlope = 0.01) {
     super();
-    if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) throw new TypeError(`LeakyReLU: 'negativeSlope' must be a finite number, got ${negativeSlope}`);
+    if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope))
+      throw new TypeError(`LeakyReLU: 'negativeSlope' must be a finite number, got ${negativeSlope}`);
   }
-  forward(x: Tensor): Tensor { return x.leakyRelu(this.negativeSlope); }
+  forward(x: Tensor): Tensor {
+    return x.leakyRelu(this.negativeSlope);
+  }
 }
 
 /**
@@ -24,9 +29,13 @@ export class LeakyReLU extends Module implements Layer {
  * @example new Hardtanh(0, 20) // DeepSpeech2's clipped ReLU
  */
 export class Hardtanh extends Module implements Layer {
-  constructor(readonly minVal = -1, readonly maxVal = 1) {
+  constructor(
+    readonly minVal = -1,
+    readonly maxVal = 1,
+  ) {
     super();
-    if (!(minVal < maxVal)) throw new RangeError(`Hardtanh: 'maxVal' (${maxVal}) must be greater than 'minVal' (${minVal})`);
+    if (!(minVal < maxVal))
+      throw new RangeError(`Hardtanh: 'maxVal' (${maxVal}) must be greater than 'minVal' (${minVal})`);
   }
   forward(x: Tensor): Tensor {
     // libtorch 1.13 has no bfloat16 hardtanh backward on CPU: under CPU bf16 autocast, clamp in float32
@@ -36,11 +45,15 @@ export class Hardtanh extends Module implements Layer {
 }
 
 export class Tanh extends Module implements Layer {
-  forward(x: Tensor): Tensor { return x.tanh(); }
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
 }
 
 export class Sigmoid extends Module implements Layer {
-  forward(x: Tensor): Tensor { return x.sigmoid(); }
+  forward(x: Tensor): Tensor {
+    return x.sigmoid();
+  }
 }
 
 /** log(1 + exp(beta·x)) / beta, linear above threshold. */
@@ -52,20 +65,30 @@ export class Softplus extends Module implements Layer {
     this.beta = checkPositive('Softplus', 'beta', beta);
     this.threshold = checkPositive('Softplus', 'threshold', threshold);
   }
-  forward(x: Tensor): Tensor { return x.softplus(this.beta, this.threshold); }
+  forward(x: Tensor): Tensor {
+    return x.softplus(this.beta, this.threshold);
+  }
 }
 
 export class ELU extends Module implements Layer {
-  constructor(readonly alpha = 1) { super(); }
-  forward(x: Tensor): Tensor { return x.elu(this.alpha); }
+  constructor(readonly alpha = 1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return x.elu(this.alpha);
+  }
 }
 
 export class GELU extends Module implements Layer {
-  forward(x: Tensor): Tensor { return x.gelu(); }
+  forward(x: Tensor): Tensor {
+    return x.gelu();
+  }
 }
 
 export class SiLU extends Module implements Layer {
-  forward(x: Tensor): Tensor { return x.silu(); }
+  forward(x: Tensor): Tensor {
+    return x.silu();
+  }
 }
 
 /**
@@ -79,7 +102,10 @@ export class GLU extends Module implements Layer {
   }
   forward(x: Tensor): Tensor {
     const n = x.size(this.dim);
-    if (n % 2 !== 0) throw new RangeError(`GLU: dim ${this.dim} of input [${x.shape.join(', ')}] has odd size ${n}; it must split in halves`);
+    if (n % 2 !== 0)
+      throw new RangeError(
+        `GLU: dim ${this.dim} of input [${x.shape.join(', ')}] has odd size ${n}; it must split in halves`,
+      );
     return glu(x, this.dim);
   }
 }
@@ -92,7 +118,9 @@ export class PReLU extends Module implements Layer {
     checkInt('PReLU', 'numParameters', numParameters);
     this.weight = this.param('weight', constant_(emptyParam([numParameters], opts), init));
   }
-  forward(x: Tensor): Tensor { return prelu(x, this.weight); }
+  forward(x: Tensor): Tensor {
+    return prelu(x, this.weight);
+  }
 }
 
 export class Softmax extends Module implements Layer {
@@ -100,7 +128,9 @@ export class Softmax extends Module implements Layer {
     super();
     if (!Number.isInteger(dim)) throw new TypeError(`Softmax: 'dim' must be an integer, got ${dim}`);
   }
-  forward(x: Tensor): Tensor { return x.softmax(this.dim); }
+  forward(x: Tensor): Tensor {
+    return x.softmax(this.dim);
+  }
 }
 
 export class LogSoftmax extends Module implements Layer {
@@ -108,5 +138,7 @@ export class LogSoftmax extends Module implements Layer {
     super();
     if (!Number.isInteger(dim)) throw new TypeError(`LogSoftmax: 'dim' must be an integer, got ${dim}`);
   }
-  forward(x: Tensor): Tensor { return x.logSoftmax(this.dim); }
+  forward(x: Tensor): Tensor {
+    return x.logSoftmax(this.dim);
+  }
 }

@@ -43,8 +43,16 @@ abstract class ConvNd extends Module implements Layer {
   readonly bias: Tensor | null;
 
   /** Every argument is checked before any tensor is allocated. */
-  constructor(name: string, n: number, transposed: boolean, inChannels: number, outChannels: number,
-    kernelSize: number | readonly number[], o: ConvOptions | ConvTransposeOptions, checkRest: (c: ConvNd) => void) {
+  constructor(
+    name: string,
+    n: number,
+    transposed: boolean,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    o: ConvOptions | ConvTransposeOptions,
+    checkRest: (c: ConvNd) => void,
+  ) {
     super();
     this.inChannels = checkInt(name, 'inChannels', inChannels);
     this.outChannels = checkInt(name, 'outChannels', outChannels);
@@ -52,8 +60,10 @@ abstract class ConvNd extends Module implements Layer {
     this.stride = checkInts(name, 'stride', o.stride ?? 1, n, 1);
     this.dilation = checkInts(name, 'dilation', o.dilation ?? 1, n, 1);
     this.groups = checkInt(name, 'groups', o.groups ?? 1);
-    if (inChannels % this.groups !== 0) throw new RangeError(`${name}: 'inChannels' (${inChannels}) must be divisible by 'groups' (${this.groups})`);
-    if (outChannels % this.groups !== 0) throw new RangeError(`${name}: 'outChannels' (${outChannels}) must be divisible by 'groups' (${this.groups})`);
+    if (inChannels % this.groups !== 0)
+      throw new RangeError(`${name}: 'inChannels' (${inChannels}) must be divisible by 'groups' (${this.groups})`);
+    if (outChannels % this.groups !== 0)
+      throw new RangeError(`${name}: 'outChannels' (${outChannels}) must be divisible by 'groups' (${this.groups})`);
     checkRest(this);
     const shape = transposed
       ? [inChannels, outChannels / this.groups, ...this.kernelSize]
@@ -67,11 +77,17 @@ abstract class ConvNd extends Module implements Layer {
 }
 
 /** Conv padding resolved: what the conv op gets, and F.pad widths (last dim first) for a non-zeros mode. */
-function resolvePadding(name: string, n: number, c: ConvNd, o: ConvOptions): { padding: number[] | 'same' | 'valid'; mode: PaddingMode; widths: number[] } {
+function resolvePadding(
+  name: string,
+  n: number,
+  c: ConvNd,
+  o: ConvOptions,
+): { padding: number[] | 'same' | 'valid'; mode: PaddingMode; widths: number[] } {
   const p = o.padding ?? 0;
   let padding: number[] | 'same' | 'valid';
   if (p === 'same') {
-    if (c.stride.some((s) => s !== 1)) throw new RangeError(`${name}: padding 'same' needs 'stride' 1, got [${c.stride.join(', ')}]`);
+    if (c.stride.some((s) => s !== 1))
+      throw new RangeError(`${name}: padding 'same' needs 'stride' 1, got [${c.stride.join(', ')}]`);
     padding = 'same';
   } else if (p === 'valid') {
     padding = 'valid';
@@ -82,7 +98,9 @@ function resolvePadding(name: string, n: number, c: ConvNd, o: ConvOptions): { p
   }
   const mode = o.paddingMode ?? 'zeros';
   if (!['zeros', 'reflect', 'replicate', 'circular'].includes(mode)) {
-    throw new RangeError(`${name}: 'paddingMode' must be 'zeros', 'reflect', 'replicate' or 'circular', got '${String(mode)}'`);
+    throw new RangeError(
+      `${name}: 'paddingMode' must be 'zeros', 'reflect', 'replicate' or 'circular', got '${String(mode)}'`,
+    );
   }
   // torch's _reversed_padding_repeated_twice
   const widths: number[] = [];
@@ -102,9 +120,18 @@ abstract class Conv extends ConvNd {
   readonly paddingMode: PaddingMode;
   readonly #padWidths: number[];
 
-  constructor(name: string, n: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], o: ConvOptions) {
+  constructor(
+    name: string,
+    n: number,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    o: ConvOptions,
+  ) {
     let r: ReturnType<typeof resolvePadding> | undefined;
-    super(name, n, false, inChannels, outChannels, kernelSize, o, (c) => { r = resolvePadding(name, n, c, o); });
+    super(name, n, false, inChannels, outChannels, kernelSize, o, (c) => {
+      r = resolvePadding(name, n, c, o);
+    });
     this.padding = r!.padding;
     this.paddingMode = r!.mode;
     this.#padWidths = r!.widths;
@@ -158,28 +185,54 @@ abstract class ConvTranspose extends ConvNd {
   readonly padding: number[];
   readonly outputPadding: number[];
 
-  constructor(name: string, n: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], o: ConvTransposeOptions) {
+  constructor(
+    name: string,
+    n: number,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    o: ConvTransposeOptions,
+  ) {
     let padding: number[] = [];
     let outputPadding: number[] = [];
     super(name, n, true, inChannels, outChannels, kernelSize, o, (c) => {
       padding = checkInts(name, 'padding', o.padding ?? 0, n, 0);
       outputPadding = checkInts(name, 'outputPadding', o.outputPadding ?? 0, n, 0);
       if (outputPadding.some((op, i) => op >= c.stride[i]! && op >= c.dilation[i]!)) {
-        throw new RangeError(`${name}: 'outputPadding' [${outputPadding.join(', ')}] must be smaller than either 'stride' or 'dilation' in each dimension`);
+        throw new RangeError(
+          `${name}: 'outputPadding' [${outputPadding.join(', ')}] must be smaller than either 'stride' or 'dilation' in each dimension`,
+        );
       }
     });
     this.padding = padding;
     this.outputPadding = outputPadding;
   }
 
-  protected opts(): { stride: number[]; padding: number[]; outputPadding: number[]; dilation: number[]; groups: number } {
-    return { stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, dilation: this.dilation, groups: this.groups };
+  protected opts(): {
+    stride: number[];
+    padding: number[];
+    outputPadding: number[];
+    dilation: number[];
+    groups: number;
+  } {
+    return {
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      dilation: this.dilation,
+      groups: this.groups,
+    };
   }
 }
 
 /** Transposed 1-d convolution over (N, Cin, L) → (N, Cout, (L−1)·s − 2p + d·(k−1) + op + 1). */
 export class ConvTranspose1d extends ConvTranspose {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvTransposeOptions = {},
+  ) {
     super('ConvTranspose1d', 1, inChannels, outChannels, kernelSize, opts);
   }
 
@@ -195,7 +248,12 @@ export class ConvTranspose1d extends ConvTranspose {
  * @example const up = new ConvTranspose2d(64, 32, 4, { stride: 2, padding: 1 }); // doubles H and W
  */
 export class ConvTranspose2d extends ConvTranspose {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvTransposeOptions = {},
+  ) {
     super('ConvTranspose2d', 2, inChannels, outChannels, kernelSize, opts);
   }
 

@@ -32,14 +32,24 @@ export interface ConvTransposeOptions {
   groups?: number;
 }
 
-function conv(opInt: typeof OP.conv2d, opPad: typeof OP.conv2dPad, n: number, x: Tensor, w: Tensor, b: Tensor | null, o: ConvOptions): Tensor {
+function conv(
+  opInt: typeof OP.conv2d,
+  opPad: typeof OP.conv2dPad,
+  n: number,
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  o: ConvOptions,
+): Tensor {
   const stride = ntuple(o.stride ?? 1, n, 'stride', 1);
   const dilation = ntuple(o.dilation ?? 1, n, 'dilation', 1);
   const p = o.padding ?? 0;
   if (p === 'same' || p === 'valid') {
     return wrap(call(opPad, x.handle, w.handle, b?.handle ?? null, stride, p, dilation, o.groups ?? 1));
   }
-  return wrap(call(opInt, x.handle, w.handle, b?.handle ?? null, stride, ntuple(p, n, 'padding'), dilation, o.groups ?? 1));
+  return wrap(
+    call(opInt, x.handle, w.handle, b?.handle ?? null, stride, ntuple(p, n, 'padding'), dilation, o.groups ?? 1),
+  );
 }
 
 /**
@@ -58,14 +68,36 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   return conv(OP.conv2d, OP.conv2dPad, 2, x, weight, bias, opts);
 }
 
-function convT(op: typeof OP.convTranspose2d, n: number, x: Tensor, w: Tensor, b: Tensor | null, o: ConvTransposeOptions): Tensor {
-  return wrap(call(op, x.handle, w.handle, b?.handle ?? null, ntuple(o.stride ?? 1, n, 'stride', 1),
-    ntuple(o.padding ?? 0, n, 'padding'), ntuple(o.outputPadding ?? 0, n, 'outputPadding'), o.groups ?? 1,
-    ntuple(o.dilation ?? 1, n, 'dilation', 1)));
+function convT(
+  op: typeof OP.convTranspose2d,
+  n: number,
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  o: ConvTransposeOptions,
+): Tensor {
+  return wrap(
+    call(
+      op,
+      x.handle,
+      w.handle,
+      b?.handle ?? null,
+      ntuple(o.stride ?? 1, n, 'stride', 1),
+      ntuple(o.padding ?? 0, n, 'padding'),
+      ntuple(o.outputPadding ?? 0, n, 'outputPadding'),
+      o.groups ?? 1,
+      ntuple(o.dilation ?? 1, n, 'dilation', 1),
+    ),
+  );
 }
 
 /** Transposed 1-d convolution. x: (N, Cin, L), weight: (Cin, Cout/groups, k) → (N, Cout, Lout). */
-export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTransposeOptions = {}): Tensor {
+export function convTranspose1d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  opts: ConvTransposeOptions = {},
+): Tensor {
   return convT(OP.convTranspose1d, 1, x, weight, bias, opts);
 }
 
@@ -74,7 +106,12 @@ export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null =
  * Hout = (H−1)·stride − 2·padding + dilation·(kH−1) + outputPadding + 1.
  * @example convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 })
  */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTransposeOptions = {}): Tensor {
+export function convTranspose2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  opts: ConvTransposeOptions = {},
+): Tensor {
   return convT(OP.convTranspose2d, 2, x, weight, bias, opts);
 }
 
@@ -88,8 +125,17 @@ export interface PoolOptions {
 
 /** Max pooling. x: (N, C, L) → (N, C, Lout). */
 export function maxPool1d(x: Tensor, kernelSize: IntOrTuple, o: PoolOptions = {}): Tensor {
-  return wrap(call(OP.maxPool1d, x.handle, ntuple(kernelSize, 1, 'kernelSize', 1), ntuple(o.stride ?? kernelSize, 1, 'stride', 1),
-    ntuple(o.padding ?? 0, 1, 'padding'), ntuple(o.dilation ?? 1, 1, 'dilation', 1), o.ceilMode ?? false));
+  return wrap(
+    call(
+      OP.maxPool1d,
+      x.handle,
+      ntuple(kernelSize, 1, 'kernelSize', 1),
+      ntuple(o.stride ?? kernelSize, 1, 'stride', 1),
+      ntuple(o.padding ?? 0, 1, 'padding'),
+      ntuple(o.dilation ?? 1, 1, 'dilation', 1),
+      o.ceilMode ?? false,
+    ),
+  );
 }
 
 /**
@@ -97,14 +143,33 @@ export function maxPool1d(x: Tensor, kernelSize: IntOrTuple, o: PoolOptions = {}
  * @example maxPool2d(x, 2) // halves H and W
  */
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, o: PoolOptions = {}): Tensor {
-  return wrap(call(OP.maxPool2d, x.handle, ntuple(kernelSize, 2, 'kernelSize', 1), ntuple(o.stride ?? kernelSize, 2, 'stride', 1),
-    ntuple(o.padding ?? 0, 2, 'padding'), ntuple(o.dilation ?? 1, 2, 'dilation', 1), o.ceilMode ?? false));
+  return wrap(
+    call(
+      OP.maxPool2d,
+      x.handle,
+      ntuple(kernelSize, 2, 'kernelSize', 1),
+      ntuple(o.stride ?? kernelSize, 2, 'stride', 1),
+      ntuple(o.padding ?? 0, 2, 'padding'),
+      ntuple(o.dilation ?? 1, 2, 'dilation', 1),
+      o.ceilMode ?? false,
+    ),
+  );
 }
 
 /** Average pooling (padding counted, as torch's default). x: (N, C, H, W) → (N, C, Hout, Wout). */
 export function avgPool2d(x: Tensor, kernelSize: IntOrTuple, o: Omit<PoolOptions, 'dilation'> = {}): Tensor {
-  return wrap(call(OP.avgPool2d, x.handle, ntuple(kernelSize, 2, 'kernelSize', 1), ntuple(o.stride ?? kernelSize, 2, 'stride', 1),
-    ntuple(o.padding ?? 0, 2, 'padding'), o.ceilMode ?? false, true, null));
+  return wrap(
+    call(
+      OP.avgPool2d,
+      x.handle,
+      ntuple(kernelSize, 2, 'kernelSize', 1),
+      ntuple(o.stride ?? kernelSize, 2, 'stride', 1),
+      ntuple(o.padding ?? 0, 2, 'padding'),
+      o.ceilMode ?? false,
+      true,
+      null,
+    ),
+  );
 }
 
 /** Average to a fixed output size. x: (N, C, H, W) → (N, C, oH, oW). */

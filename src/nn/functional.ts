@@ -27,9 +27,26 @@ export interface BatchNormOptions {
  * r ← (1 − momentum)·r + momentum·batch (unbiased variance for running_var), as torch.
  * @example batchNorm(x, runningMean, runningVar, { weight, bias, training: true })
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
-  return wrap(call(OP.batchNorm, x.handle, opts.weight?.handle ?? null, opts.bias?.handle ?? null,
-    runningMean?.handle ?? null, runningVar?.handle ?? null, opts.training ?? false, opts.momentum ?? 0.1, opts.eps ?? 1e-5, false));
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  opts: BatchNormOptions = {},
+): Tensor {
+  return wrap(
+    call(
+      OP.batchNorm,
+      x.handle,
+      opts.weight?.handle ?? null,
+      opts.bias?.handle ?? null,
+      runningMean?.handle ?? null,
+      runningVar?.handle ?? null,
+      opts.training ?? false,
+      opts.momentum ?? 0.1,
+      opts.eps ?? 1e-5,
+      false,
+    ),
+  );
 }
 
 export interface InstanceNormOptions {
@@ -45,21 +62,50 @@ export interface InstanceNormOptions {
  * Instance norm: each (n, c) slice of x: (N, C, *) normalised over its own * dims.
  * @example instanceNorm(x, null, null, { weight, bias })
  */
-export function instanceNorm(x: Tensor, runningMean: Tensor | null = null, runningVar: Tensor | null = null, opts: InstanceNormOptions = {}): Tensor {
-  return wrap(call(OP.instanceNorm, x.handle, opts.weight?.handle ?? null, opts.bias?.handle ?? null,
-    runningMean?.handle ?? null, runningVar?.handle ?? null, opts.useInputStats ?? true, opts.momentum ?? 0.1, opts.eps ?? 1e-5, false));
+export function instanceNorm(
+  x: Tensor,
+  runningMean: Tensor | null = null,
+  runningVar: Tensor | null = null,
+  opts: InstanceNormOptions = {},
+): Tensor {
+  return wrap(
+    call(
+      OP.instanceNorm,
+      x.handle,
+      opts.weight?.handle ?? null,
+      opts.bias?.handle ?? null,
+      runningMean?.handle ?? null,
+      runningVar?.handle ?? null,
+      opts.useInputStats ?? true,
+      opts.momentum ?? 0.1,
+      opts.eps ?? 1e-5,
+      false,
+    ),
+  );
 }
 
 /**
  * Layer norm over the trailing dims `normalizedShape` of x: (*, ...normalizedShape).
  * @example layerNorm(x, [64], w, b)
  */
-export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: readonly number[],
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
+): Tensor {
   return wrap(call(OP.layerNorm, x.handle, normalizedShape, weight?.handle ?? null, bias?.handle ?? null, eps, false));
 }
 
 /** Group norm: x: (N, C, *) with C split into `numGroups` groups, each normalised. */
-export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+export function groupNorm(
+  x: Tensor,
+  numGroups: number,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
+): Tensor {
   return wrap(call(OP.groupNorm, x.handle, numGroups, weight?.handle ?? null, bias?.handle ?? null, eps, false));
 }
 
@@ -77,16 +123,46 @@ export interface RnnOptions {
  * Multi-layer LSTM. x: (T, B, I) or (B, T, I) with batchFirst; h0, c0: (L·D, B, H);
  * params: per layer and direction [w_ih, w_hh, b_ih, b_hh] → output (…, D·H), h, c: (L·D, B, H).
  */
-export function lstm(x: Tensor, h0: Tensor, c0: Tensor, params: readonly Tensor[], o: RnnOptions): { output: Tensor; h: Tensor; c: Tensor } {
-  const [output, h, c] = wrapAll(call(OP.lstm, x.handle, [h0.handle, c0.handle], params.map((p) => p.handle),
-    o.hasBiases, o.numLayers, o.dropout, o.training, o.bidirectional, o.batchFirst));
+export function lstm(
+  x: Tensor,
+  h0: Tensor,
+  c0: Tensor,
+  params: readonly Tensor[],
+  o: RnnOptions,
+): { output: Tensor; h: Tensor; c: Tensor } {
+  const [output, h, c] = wrapAll(
+    call(
+      OP.lstm,
+      x.handle,
+      [h0.handle, c0.handle],
+      params.map((p) => p.handle),
+      o.hasBiases,
+      o.numLayers,
+      o.dropout,
+      o.training,
+      o.bidirectional,
+      o.batchFirst,
+    ),
+  );
   return { output: output!, h: h!, c: c! };
 }
 
 /** Multi-layer GRU; shapes as lstm() without the cell state; params per layer and direction [w_ih, w_hh, b_ih, b_hh]. */
 export function gru(x: Tensor, h0: Tensor, params: readonly Tensor[], o: RnnOptions): { output: Tensor; h: Tensor } {
-  const [output, h] = wrapAll(call(OP.gru, x.handle, h0.handle, params.map((p) => p.handle),
-    o.hasBiases, o.numLayers, o.dropout, o.training, o.bidirectional, o.batchFirst));
+  const [output, h] = wrapAll(
+    call(
+      OP.gru,
+      x.handle,
+      h0.handle,
+      params.map((p) => p.handle),
+      o.hasBiases,
+      o.numLayers,
+      o.dropout,
+      o.training,
+      o.bidirectional,
+      o.batchFirst,
+    ),
+  );
   return { output: output!, h: h! };
 }
 

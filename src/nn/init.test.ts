@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { empty, manualSeed, memory, tidy, type Tensor } from '../tensor/index.js';
 import { BatchNorm2d, Conv2d, ConvTranspose2d, GRU, InstanceNorm2d, LayerNorm, Linear, LSTM } from './index.js';
-import { calculateGain, fanInAndFanOut, kaimingNormal_, kaimingUniform_, xavierNormal_, xavierUniform_ } from './init.js';
+import {
+  calculateGain,
+  fanInAndFanOut,
+  kaimingNormal_,
+  kaimingUniform_,
+  xavierNormal_,
+  xavierUniform_,
+} from './init.js';
 
 /** Max |v| and standard deviation of a tensor's values. */
 function stats(t: Tensor): { maxAbs: number; std: number; mean: number } {
@@ -53,10 +60,17 @@ test('LSTM and GRU: every weight and bias U(±1/√hiddenSize)', () => {
 });
 
 test('norms start at weight 1, bias 0, running mean 0 and variance 1', () => {
-  for (const m of [new BatchNorm2d(3), new InstanceNorm2d(3, { affine: true, trackRunningStats: true }), new LayerNorm(3)]) {
+  for (const m of [
+    new BatchNorm2d(3),
+    new InstanceNorm2d(3, { affine: true, trackRunningStats: true }),
+    new LayerNorm(3),
+  ]) {
     for (const [k, t] of m.stateDict()) {
       const want = k === 'weight' || k === 'running_var' ? 1 : 0;
-      assert.ok(t.toArray().every((v) => v === want), `${m.constructor.name}.${k} starts at ${want}`);
+      assert.ok(
+        t.toArray().every((v) => v === want),
+        `${m.constructor.name}.${k} starts at ${want}`,
+      );
     }
     m.dispose();
   }
@@ -73,8 +87,17 @@ test('init helpers: gains, fans, xavier and kaiming spreads', () => {
     const w = empty([500, 300]);
     assertUniform(xavierUniform_(w, 2), 2 * Math.sqrt(6 / 800), 'xavierUniform_');
     assert.ok(Math.abs(stats(xavierNormal_(w)).std / Math.sqrt(2 / 800) - 1) < 0.02, 'xavierNormal_ std');
-    assertUniform(kaimingUniform_(w, { nonlinearity: 'relu' }), Math.sqrt(3) * Math.SQRT2 / Math.sqrt(300), 'kaimingUniform_');
-    assert.ok(Math.abs(stats(kaimingNormal_(w, { mode: 'fanOut', nonlinearity: 'relu' })).std / (Math.SQRT2 / Math.sqrt(500)) - 1) < 0.02, 'kaimingNormal_ std');
+    assertUniform(
+      kaimingUniform_(w, { nonlinearity: 'relu' }),
+      (Math.sqrt(3) * Math.SQRT2) / Math.sqrt(300),
+      'kaimingUniform_',
+    );
+    assert.ok(
+      Math.abs(
+        stats(kaimingNormal_(w, { mode: 'fanOut', nonlinearity: 'relu' })).std / (Math.SQRT2 / Math.sqrt(500)) - 1,
+      ) < 0.02,
+      'kaimingNormal_ std',
+    );
   });
   assert.equal(memory().numTensors, before);
 });

@@ -10,11 +10,22 @@ export interface TensorPlacement {
 /** An uninitialised float tensor for a layer's parameter or buffer. */
 export function emptyParam(shape: readonly number[], p: TensorPlacement = {}): Tensor {
   const dtype = p.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`'dtype' must be 'float32' or 'float64' for layer weights, got '${dtype}'`);
+  if (dtype !== 'float32' && dtype !== 'float64')
+    throw new TypeError(`'dtype' must be 'float32' or 'float64' for layer weights, got '${dtype}'`);
   return empty(shape, p.device === undefined ? { dtype } : { dtype, device: p.device });
 }
 
-export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv_transpose1d' | 'conv_transpose2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+export type Nonlinearity =
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu';
 
 /**
  * The recommended gain for a nonlinearity (torch.nn.init.calculate_gain); `param` is leaky_relu's slope.
@@ -22,15 +33,25 @@ export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv_transpose1d' |
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case 'tanh': return 5 / 3;
-    case 'relu': return Math.SQRT2;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
     case 'leaky_relu': {
       const slope = param ?? 0.01;
       return Math.sqrt(2 / (1 + slope * slope));
     }
-    case 'selu': return 3 / 4;
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv_transpose1d': case 'conv_transpose2d': case 'sigmoid': return 1;
-    default: throw new TypeError(`calculateGain: unknown 'nonlinearity' '${String(nonlinearity)}'`);
+    case 'selu':
+      return 3 / 4;
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv_transpose1d':
+    case 'conv_transpose2d':
+    case 'sigmoid':
+      return 1;
+    default:
+      throw new TypeError(`calculateGain: unknown 'nonlinearity' '${String(nonlinearity)}'`);
   }
 }
 
@@ -39,7 +60,8 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  * ConvTranspose weight (in, out/groups, k…) that makes fan_in = out/groups·k…, as torch does.
  */
 export function fanInAndFanOut(shape: readonly number[]): { fanIn: number; fanOut: number } {
-  if (shape.length < 2) throw new RangeError(`fan in and fan out need a tensor with >= 2 dims, got shape [${shape.join(', ')}]`);
+  if (shape.length < 2)
+    throw new RangeError(`fan in and fan out need a tensor with >= 2 dims, got shape [${shape.join(', ')}]`);
   const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
 }
@@ -84,7 +106,8 @@ export interface KaimingOptions {
 function kaimingStd(t: Tensor, o: KaimingOptions): number {
   const { fanIn, fanOut } = fanInAndFanOut(t.shape);
   const fan = (o.mode ?? 'fanIn') === 'fanIn' ? fanIn : fanOut;
-  if (fan === 0) throw new RangeError(`kaiming init of a tensor with zero ${o.mode ?? 'fanIn'} (shape [${t.shape.join(', ')}])`);
+  if (fan === 0)
+    throw new RangeError(`kaiming init of a tensor with zero ${o.mode ?? 'fanIn'} (shape [${t.shape.join(', ')}])`);
   return calculateGain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0) / Math.sqrt(fan);
 }
 

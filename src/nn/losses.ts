@@ -6,7 +6,8 @@ export type Reduction = 'mean' | 'sum' | 'none';
 
 function reductionCode(fn: string, r: Reduction | undefined): number {
   const code = REDUCTION[r ?? 'mean'];
-  if (code === undefined) throw new RangeError(`${fn}: 'reduction' must be 'mean', 'sum' or 'none', got '${String(r)}'`);
+  if (code === undefined)
+    throw new RangeError(`${fn}: 'reduction' must be 'mean', 'sum' or 'none', got '${String(r)}'`);
   return code;
 }
 
@@ -14,7 +15,9 @@ function sameShape(fn: string, input: Tensor, target: Tensor): void {
   const a = input.shape;
   const b = target.shape;
   if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-    throw new RangeError(`${fn}: 'target' has shape [${b.join(', ')}] but 'input' has [${a.join(', ')}]; they must match (no silent broadcasting)`);
+    throw new RangeError(
+      `${fn}: 'target' has shape [${b.join(', ')}] but 'input' has [${a.join(', ')}]; they must match (no silent broadcasting)`,
+    );
   }
 }
 
@@ -40,17 +43,37 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const soft = target.dtype === 'float32' || target.dtype === 'float64';
   if (soft) sameShape('crossEntropy', input, target);
   else if (target.dtype !== 'int64') {
-    throw new TypeError(`crossEntropy: 'target' must hold int64 class indices or float probabilities, got ${target.dtype}; convert with target.long()`);
+    throw new TypeError(
+      `crossEntropy: 'target' must hold int64 class indices or float probabilities, got ${target.dtype}; convert with target.long()`,
+    );
   }
-  return wrap(call(OP.crossEntropy, input.handle, target.handle, opts.weight?.handle ?? null,
-    reductionCode('crossEntropy', opts.reduction), opts.ignoreIndex ?? -100, ls));
+  return wrap(
+    call(
+      OP.crossEntropy,
+      input.handle,
+      target.handle,
+      opts.weight?.handle ?? null,
+      reductionCode('crossEntropy', opts.reduction),
+      opts.ignoreIndex ?? -100,
+      ls,
+    ),
+  );
 }
 
 /** Negative log likelihood of log-probabilities input: (N, C, d…) at int64 targets (N, d…). */
 export function nllLoss(input: Tensor, target: Tensor, opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
-  if (target.dtype !== 'int64') throw new TypeError(`nllLoss: 'target' must hold int64 class indices, got ${target.dtype}`);
-  return wrap(call(OP.nll, input.handle, target.handle, opts.weight?.handle ?? null,
-    reductionCode('nllLoss', opts.reduction), opts.ignoreIndex ?? -100));
+  if (target.dtype !== 'int64')
+    throw new TypeError(`nllLoss: 'target' must hold int64 class indices, got ${target.dtype}`);
+  return wrap(
+    call(
+      OP.nll,
+      input.handle,
+      target.handle,
+      opts.weight?.handle ?? null,
+      reductionCode('nllLoss', opts.reduction),
+      opts.ignoreIndex ?? -100,
+    ),
+  );
 }
 
 export interface BceOptions {
@@ -68,8 +91,16 @@ export interface BceOptions {
  */
 export function bceWithLogits(input: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
   sameShape('bceWithLogits', input, target);
-  return wrap(call(OP.bceWithLogits, input.handle, target.handle, opts.weight?.handle ?? null,
-    opts.posWeight?.handle ?? null, reductionCode('bceWithLogits', opts.reduction)));
+  return wrap(
+    call(
+      OP.bceWithLogits,
+      input.handle,
+      target.handle,
+      opts.weight?.handle ?? null,
+      opts.posWeight?.handle ?? null,
+      reductionCode('bceWithLogits', opts.reduction),
+    ),
+  );
 }
 
 /**
@@ -91,7 +122,11 @@ export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduct
 }
 
 /** Huber-like loss: 0.5·d²/beta where |d| < beta, else |d| − 0.5·beta (default beta 1). */
-export function smoothL1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; beta?: number } = {}): Tensor {
+export function smoothL1Loss(
+  input: Tensor,
+  target: Tensor,
+  opts: { reduction?: Reduction; beta?: number } = {},
+): Tensor {
   sameShape('smoothL1Loss', input, target);
   const beta = opts.beta ?? 1;
   if (!(beta >= 0)) throw new RangeError(`smoothL1Loss: 'beta' must be >= 0, got ${beta}`);

@@ -85,7 +85,10 @@ export class Module {
    * key may be left over; a shape mismatch always throws, naming the key.
    * @returns the keys that were missing and unexpected (both empty when strict succeeds)
    */
-  loadStateDict(sd: Map<string, Tensor> | Record<string, Tensor>, opts: { strict?: boolean; source?: string } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(
+    sd: Map<string, Tensor> | Record<string, Tensor>,
+    opts: { strict?: boolean; source?: string } = {},
+  ): { missing: string[]; unexpected: string[] } {
     const strict = opts.strict ?? true;
     const src = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = this.stateDict();
@@ -93,12 +96,24 @@ export class Module {
     const missing = [...own.keys()].filter((k) => !src.has(k));
     const unexpected = [...src.keys()].filter((k) => !own.has(k));
     if (strict && (missing.length || unexpected.length)) {
-      throw new EarmarkError('EARMARK_STATE_DICT',
+      throw new EarmarkError(
+        'EARMARK_STATE_DICT',
         `${this.constructor.name}.loadStateDict${where}: ` +
-        (missing.length ? `missing key(s) ${missing.slice(0, 5).map((k) => `'${k}'`).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}` : '') +
-        (missing.length && unexpected.length ? '; ' : '') +
-        (unexpected.length ? `unexpected key(s) ${unexpected.slice(0, 5).map((k) => `'${k}'`).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}` : '') +
-        '. Check that the checkpoint was saved from the same model config, or pass strict: false.');
+          (missing.length
+            ? `missing key(s) ${missing
+                .slice(0, 5)
+                .map((k) => `'${k}'`)
+                .join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`
+            : '') +
+          (missing.length && unexpected.length ? '; ' : '') +
+          (unexpected.length
+            ? `unexpected key(s) ${unexpected
+                .slice(0, 5)
+                .map((k) => `'${k}'`)
+                .join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}`
+            : '') +
+          '. Check that the checkpoint was saved from the same model config, or pass strict: false.',
+      );
     }
     noGrad(() => {
       for (const [k, dst] of own) {
@@ -107,9 +122,11 @@ export class Module {
         const a = dst.shape;
         const b = v.shape;
         if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-          throw new EarmarkError('EARMARK_STATE_DICT',
+          throw new EarmarkError(
+            'EARMARK_STATE_DICT',
             `${this.constructor.name}.loadStateDict${where}: '${k}' has shape [${b.join(', ')}] but the model expects [${a.join(', ')}]; ` +
-            'the checkpoint was made with a different model config.');
+              'the checkpoint was made with a different model config.',
+          );
         }
         dst.copy_(v);
       }

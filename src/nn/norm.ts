@@ -31,11 +31,17 @@ abstract class NormBase extends Module implements Layer {
   /** int64 scalar counting training forwards, or null without trackRunningStats */
   readonly numBatchesTracked: Tensor | null;
 
-  constructor(protected readonly layerName: string, numFeatures: number, o: NormOptions, defaults: { affine: boolean; track: boolean; nullMomentum: boolean }) {
+  constructor(
+    protected readonly layerName: string,
+    numFeatures: number,
+    o: NormOptions,
+    defaults: { affine: boolean; track: boolean; nullMomentum: boolean },
+  ) {
     super();
     this.numFeatures = checkInt(layerName, 'numFeatures', numFeatures);
     this.eps = checkPositive(layerName, 'eps', o.eps ?? 1e-5);
-    if (o.momentum === null && !defaults.nullMomentum) throw new RangeError(`${layerName}: 'momentum' must be a number, got null`);
+    if (o.momentum === null && !defaults.nullMomentum)
+      throw new RangeError(`${layerName}: 'momentum' must be a number, got null`);
     this.momentum = o.momentum === null ? null : checkProb(layerName, 'momentum', o.momentum ?? 0.1);
     const affine = o.affine ?? defaults.affine;
     const track = o.trackRunningStats ?? defaults.track;
@@ -44,7 +50,10 @@ abstract class NormBase extends Module implements Layer {
     this.runningMean = track ? this.buffer('running_mean', zeros_(emptyParam([numFeatures], o))) : null;
     this.runningVar = track ? this.buffer('running_var', ones_(emptyParam([numFeatures], o))) : null;
     this.numBatchesTracked = track
-      ? this.buffer('num_batches_tracked', zeros([], o.device === undefined ? { dtype: 'int64' } : { dtype: 'int64', device: o.device }))
+      ? this.buffer(
+          'num_batches_tracked',
+          zeros([], o.device === undefined ? { dtype: 'int64' } : { dtype: 'int64', device: o.device }),
+        )
       : null;
   }
 
@@ -57,7 +66,9 @@ abstract class NormBase extends Module implements Layer {
 
   protected checkChannels(x: Tensor, dim: number): void {
     if (x.size(dim) !== this.numFeatures) {
-      throw new RangeError(`${this.layerName}: input [${x.shape.join(', ')}] has ${x.size(dim)} channels in dim ${dim}, expected 'numFeatures' ${this.numFeatures}`);
+      throw new RangeError(
+        `${this.layerName}: input [${x.shape.join(', ')}] has ${x.size(dim)} channels in dim ${dim}, expected 'numFeatures' ${this.numFeatures}`,
+      );
     }
   }
 
@@ -74,7 +85,9 @@ abstract class BatchNorm extends NormBase {
     this.checkChannels(x, 1);
     let factor = this.momentum ?? 0;
     if (this.training && x.numel / this.numFeatures <= 1) {
-      throw new RangeError(`${this.layerName}: expected more than 1 value per channel when training, got input [${x.shape.join(', ')}]`);
+      throw new RangeError(
+        `${this.layerName}: expected more than 1 value per channel when training, got input [${x.shape.join(', ')}]`,
+      );
     }
     if (this.training && this.numBatchesTracked !== null) {
       this.numBatchesTracked.add_(1);
@@ -82,8 +95,13 @@ abstract class BatchNorm extends NormBase {
     }
     // eval without running stats falls back to batch statistics, as torch
     const useBatchStats = this.training || this.runningMean === null;
-    return batchNorm(x, this.runningMean, this.runningVar,
-      { weight: this.weight, bias: this.bias, training: useBatchStats, momentum: factor, eps: this.eps });
+    return batchNorm(x, this.runningMean, this.runningVar, {
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatchStats,
+      momentum: factor,
+      eps: this.eps,
+    });
   }
 }
 
@@ -119,7 +137,12 @@ export class BatchNorm2d extends BatchNorm {
 
 /** InstanceNorm1d/2d: per-instance statistics; affine and trackRunningStats default false as torch. */
 abstract class InstanceNorm extends NormBase {
-  constructor(name: string, numFeatures: number, o: NormOptions, private readonly spatialDims: number) {
+  constructor(
+    name: string,
+    numFeatures: number,
+    o: NormOptions,
+    private readonly spatialDims: number,
+  ) {
     super(name, numFeatures, o, { affine: false, track: false, nullMomentum: false });
   }
 
@@ -128,8 +151,11 @@ abstract class InstanceNorm extends NormBase {
     const xb = unbatched ? x.unsqueeze(0) : x;
     this.checkChannels(xb, 1);
     const y = instanceNorm(xb, this.runningMean, this.runningVar, {
-      weight: this.weight, bias: this.bias, useInputStats: this.training || this.runningMean === null,
-      momentum: this.momentum ?? 0.1, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      useInputStats: this.training || this.runningMean === null,
+      momentum: this.momentum ?? 0.1,
+      eps: this.eps,
     });
     return unbatched ? y.squeeze(0) : y;
   }
@@ -181,7 +207,10 @@ export class LayerNorm extends Module implements Layer {
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
     super();
     const n = typeof normalizedShape === 'number' ? 1 : Array.isArray(normalizedShape) ? normalizedShape.length : 0;
-    if (n === 0) throw new RangeError(`LayerNorm: 'normalizedShape' must be an integer >= 1 or a non-empty array of them, got ${JSON.stringify(normalizedShape)}`);
+    if (n === 0)
+      throw new RangeError(
+        `LayerNorm: 'normalizedShape' must be an integer >= 1 or a non-empty array of them, got ${JSON.stringify(normalizedShape)}`,
+      );
     this.normalizedShape = checkInts('LayerNorm', 'normalizedShape', normalizedShape, n, 1);
     this.eps = checkPositive('LayerNorm', 'eps', opts.eps ?? 1e-5);
     const affine = opts.elementwiseAffine ?? true;
@@ -206,7 +235,8 @@ export class GroupNorm extends Module implements Layer {
     super();
     this.numGroups = checkInt('GroupNorm', 'numGroups', numGroups);
     this.numChannels = checkInt('GroupNorm', 'numChannels', numChannels);
-    if (numChannels % numGroups !== 0) throw new RangeError(`GroupNorm: 'numChannels' (${numChannels}) must be divisible by 'numGroups' (${numGroups})`);
+    if (numChannels % numGroups !== 0)
+      throw new RangeError(`GroupNorm: 'numChannels' (${numChannels}) must be divisible by 'numGroups' (${numGroups})`);
     this.eps = checkPositive('GroupNorm', 'eps', opts.eps ?? 1e-5);
     const affine = opts.affine ?? true;
     this.weight = affine ? this.param('weight', ones_(emptyParam([numChannels], opts))) : null;

@@ -21,13 +21,26 @@ export interface ResolvedPool {
   ceilMode: boolean;
 }
 
-function checkPool(name: string, n: number, kernelSize: unknown, o: PoolOptions): { kernelSize: number[]; stride: number[]; padding: number[]; dilation: number[] } {
+function checkPool(
+  name: string,
+  n: number,
+  kernelSize: unknown,
+  o: PoolOptions,
+): { kernelSize: number[]; stride: number[]; padding: number[]; dilation: number[] } {
   const k = checkInts(name, 'kernelSize', kernelSize, n, 1);
   const padding = checkInts(name, 'padding', o.padding ?? 0, n, 0);
   padding.forEach((p, i) => {
-    if (p > k[i]! / 2) throw new RangeError(`${name}: 'padding' [${padding.join(', ')}] must be at most half of 'kernelSize' [${k.join(', ')}]`);
+    if (p > k[i]! / 2)
+      throw new RangeError(
+        `${name}: 'padding' [${padding.join(', ')}] must be at most half of 'kernelSize' [${k.join(', ')}]`,
+      );
   });
-  return { kernelSize: k, stride: checkInts(name, 'stride', o.stride ?? k, n, 1), padding, dilation: checkInts(name, 'dilation', o.dilation ?? 1, n, 1) };
+  return {
+    kernelSize: k,
+    stride: checkInts(name, 'stride', o.stride ?? k, n, 1),
+    padding,
+    dilation: checkInts(name, 'dilation', o.dilation ?? 1, n, 1),
+  };
 }
 
 /** Max over windows of (N, C, L) → (N, C, Lout). */

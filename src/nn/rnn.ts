@@ -30,7 +30,13 @@ abstract class RecurrentBase extends Module {
   /** [w_ih, w_hh, b_ih?, b_hh?] per layer and direction, the order aten::lstm / aten::gru expect */
   protected readonly flatWeights: Tensor[] = [];
 
-  constructor(protected readonly layerName: string, gates: number, inputSize: number, hiddenSize: number, o: RecurrentOptions) {
+  constructor(
+    protected readonly layerName: string,
+    gates: number,
+    inputSize: number,
+    hiddenSize: number,
+    o: RecurrentOptions,
+  ) {
     super();
     this.inputSize = checkInt(layerName, 'inputSize', inputSize);
     this.hiddenSize = checkInt(layerName, 'hiddenSize', hiddenSize);
@@ -60,15 +66,28 @@ abstract class RecurrentBase extends Module {
   }
 
   protected options(): RnnOptions {
-    return { hasBiases: this.bias, numLayers: this.numLayers, dropout: this.dropout, training: this.training,
-      bidirectional: this.bidirectional, batchFirst: this.batchFirst };
+    return {
+      hasBiases: this.bias,
+      numLayers: this.numLayers,
+      dropout: this.dropout,
+      training: this.training,
+      bidirectional: this.bidirectional,
+      batchFirst: this.batchFirst,
+    };
   }
 
   /** Batched input (adding a batch dim to an unbatched (T, F) one) and its batch size. */
   protected batched(x: Tensor): { xb: Tensor; batch: number; unbatched: boolean } {
-    checkRank(this.layerName, x.shape, [2, 3], this.batchFirst ? '(B, T, inputSize) or (T, inputSize)' : '(T, B, inputSize) or (T, inputSize)');
+    checkRank(
+      this.layerName,
+      x.shape,
+      [2, 3],
+      this.batchFirst ? '(B, T, inputSize) or (T, inputSize)' : '(T, B, inputSize) or (T, inputSize)',
+    );
     if (x.size(-1) !== this.inputSize) {
-      throw new RangeError(`${this.layerName}: input [${x.shape.join(', ')}] has ${x.size(-1)} features in its last dim, expected 'inputSize' ${this.inputSize}`);
+      throw new RangeError(
+        `${this.layerName}: input [${x.shape.join(', ')}] has ${x.size(-1)} features in its last dim, expected 'inputSize' ${this.inputSize}`,
+      );
     }
     if (x.ndim === 2) return { xb: x.unsqueeze(this.batchFirst ? 0 : 1), batch: 1, unbatched: true };
     return { xb: x, batch: x.size(this.batchFirst ? 0 : 1), unbatched: false };
@@ -81,7 +100,9 @@ abstract class RecurrentBase extends Module {
     const sb = unbatched && s.ndim === 2 ? s.unsqueeze(1) : s;
     const got = sb.shape;
     if (got.length !== 3 || got.some((d, i) => d !== want[i])) {
-      throw new RangeError(`${this.layerName}: initial state '${name}' has shape [${s.shape.join(', ')}], expected [${want.join(', ')}] (numLayers·numDirections, batch, hiddenSize)`);
+      throw new RangeError(
+        `${this.layerName}: initial state '${name}' has shape [${s.shape.join(', ')}], expected [${want.join(', ')}] (numLayers·numDirections, batch, hiddenSize)`,
+      );
     }
     return sb;
   }

@@ -18,8 +18,10 @@ export class PixelShuffle extends Module implements Layer {
   forward(x: Tensor): Tensor {
     checkRank('PixelShuffle', x.shape, [3, 4, 5], '(*, C·r², H, W)');
     const c = x.size(-3);
-    if (c % (this.upscaleFactor ** 2) !== 0) {
-      throw new RangeError(`PixelShuffle: input channels ${c} (shape [${x.shape.join(', ')}]) must be divisible by 'upscaleFactor'² = ${this.upscaleFactor ** 2}`);
+    if (c % this.upscaleFactor ** 2 !== 0) {
+      throw new RangeError(
+        `PixelShuffle: input channels ${c} (shape [${x.shape.join(', ')}]) must be divisible by 'upscaleFactor'² = ${this.upscaleFactor ** 2}`,
+      );
     }
     return pixelShuffle(x, this.upscaleFactor);
   }
@@ -40,7 +42,10 @@ export class PixelUnshuffle extends Module implements Layer {
 
 /** Merge dims startDim..endDim (default 1..−1): (N, C, H, W) → (N, C·H·W). */
 export class Flatten extends Module implements Layer {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
     if (!Number.isInteger(startDim)) throw new TypeError(`Flatten: 'startDim' must be an integer, got ${startDim}`);
     if (!Number.isInteger(endDim)) throw new TypeError(`Flatten: 'endDim' must be an integer, got ${endDim}`);

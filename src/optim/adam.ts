@@ -4,7 +4,14 @@
 // with v̂ = v, or max over steps of v under amsgrad. Adam adds weightDecay·p to g; AdamW instead
 // multiplies p by (1 − lr·weightDecay) before the moments.
 import { keep, zerosLike, type Tensor } from '../tensor/index.js';
-import { checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import {
+  checkBoolean,
+  checkNonNegative,
+  Optimizer,
+  type ParamGroup,
+  type ParamsArg,
+  type ParamState,
+} from './optimizer.js';
 
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
@@ -23,7 +30,14 @@ export interface AdamOptions {
 
 export type AdamHyper = Required<AdamOptions>;
 
-const ADAM_DEFAULTS: AdamHyper = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+const ADAM_DEFAULTS: AdamHyper = {
+  lr: 1e-3,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+};
 
 /**
  * torch.optim.Adam.
@@ -42,9 +56,11 @@ export class Adam extends Optimizer<AdamHyper> {
     checkBoolean(h, 'amsgrad', where);
     checkBoolean(h, 'maximize', where);
     const b = h.betas;
-    if (!Array.isArray(b) || b.length !== 2) throw new TypeError(`'${where}.betas' must be [beta1, beta2], got ${JSON.stringify(b)}`);
+    if (!Array.isArray(b) || b.length !== 2)
+      throw new TypeError(`'${where}.betas' must be [beta1, beta2], got ${JSON.stringify(b)}`);
     b.forEach((v, i) => {
-      if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new RangeError(`'${where}.betas[${i}]' must be in [0, 1), got ${v}`);
+      if (typeof v !== 'number' || !(v >= 0 && v < 1))
+        throw new RangeError(`'${where}.betas[${i}]' must be in [0, 1), got ${v}`);
     });
   }
 

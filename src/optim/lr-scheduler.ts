@@ -17,19 +17,24 @@ export interface LRScheduler {
 
 function groupsOf(optimizer: AnyOptimizer): { lr: number }[] {
   const groups = (optimizer as { paramGroups?: unknown })?.paramGroups;
-  if (!Array.isArray(groups) || groups.length === 0) throw new TypeError("'optimizer' must be an Optimizer (with paramGroups)");
+  if (!Array.isArray(groups) || groups.length === 0)
+    throw new TypeError("'optimizer' must be an Optimizer (with paramGroups)");
   return groups as { lr: number }[];
 }
 
 function nonNegInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RangeError(`'${name}' must be an integer >= 0, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new RangeError(`'${name}' must be an integer >= 0, got ${String(v)}`);
   return v;
 }
 
 function checkState(cls: string, state: JsonState, keys: readonly string[]): void {
   for (const k of keys) {
     if (state?.[k] === undefined) {
-      throw new EarmarkError('EARMARK_STATE_DICT', `${cls}.loadStateDict: the state has no '${k}'. Pass what ${cls}.stateDict() returned`);
+      throw new EarmarkError(
+        'EARMARK_STATE_DICT',
+        `${cls}.loadStateDict: the state has no '${k}'. Pass what ${cls}.stateDict() returned`,
+      );
     }
   }
 }
@@ -52,7 +57,8 @@ export class StepLR implements LRScheduler {
       throw new RangeError(`'stepSize' must be an integer >= 1, got ${String(stepSize)}`);
     }
     const gamma = opts.gamma ?? 0.1;
-    if (typeof gamma !== 'number' || !(gamma > 0)) throw new RangeError(`'gamma' must be a number > 0, got ${String(gamma)}`);
+    if (typeof gamma !== 'number' || !(gamma > 0))
+      throw new RangeError(`'gamma' must be a number > 0, got ${String(gamma)}`);
     this.stepSize = stepSize;
     this.gamma = gamma;
   }
@@ -124,14 +130,16 @@ export class ReduceLROnPlateau implements LRScheduler {
   constructor(optimizer: AnyOptimizer, opts: ReduceLROnPlateauOptions = {}) {
     this.#groups = groupsOf(optimizer);
     this.mode = opts.mode ?? 'min';
-    if (this.mode !== 'min' && this.mode !== 'max') throw new RangeError(`'mode' must be 'min' or 'max', got ${String(this.mode)}`);
+    if (this.mode !== 'min' && this.mode !== 'max')
+      throw new RangeError(`'mode' must be 'min' or 'max', got ${String(this.mode)}`);
     this.factor = opts.factor ?? 0.1;
     if (typeof this.factor !== 'number' || !(this.factor >= 0 && this.factor < 1)) {
       throw new RangeError(`'factor' must be in [0, 1), got ${String(this.factor)}`);
     }
     this.patience = nonNegInt('patience', opts.patience ?? 10);
     this.threshold = opts.threshold ?? 1e-4;
-    if (typeof this.threshold !== 'number' || !(this.threshold >= 0)) throw new RangeError(`'threshold' must be >= 0, got ${String(this.threshold)}`);
+    if (typeof this.threshold !== 'number' || !(this.threshold >= 0))
+      throw new RangeError(`'threshold' must be >= 0, got ${String(this.threshold)}`);
     this.thresholdMode = opts.thresholdMode ?? 'rel';
     if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') {
       throw new RangeError(`'thresholdMode' must be 'rel' or 'abs', got ${String(this.thresholdMode)}`);
@@ -140,9 +148,13 @@ export class ReduceLROnPlateau implements LRScheduler {
     const minLr = opts.minLr ?? 0;
     this.minLrs = Array.isArray(minLr) ? [...minLr] : this.#groups.map(() => minLr as number);
     if (this.minLrs.length !== this.#groups.length) {
-      throw new RangeError(`'minLr' has ${this.minLrs.length} entries but the optimiser has ${this.#groups.length} parameter groups`);
+      throw new RangeError(
+        `'minLr' has ${this.minLrs.length} entries but the optimiser has ${this.#groups.length} parameter groups`,
+      );
     }
-    this.minLrs.forEach((v, i) => { if (typeof v !== 'number' || !(v >= 0)) throw new RangeError(`'minLr[${i}]' must be >= 0, got ${String(v)}`); });
+    this.minLrs.forEach((v, i) => {
+      if (typeof v !== 'number' || !(v >= 0)) throw new RangeError(`'minLr[${i}]' must be >= 0, got ${String(v)}`);
+    });
     this.eps = opts.eps ?? 1e-8;
     this.best = this.#worse();
   }
@@ -152,13 +164,15 @@ export class ReduceLROnPlateau implements LRScheduler {
   }
 
   #isBetter(a: number, best: number): boolean {
-    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    if (this.mode === 'min')
+      return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
     return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
   }
 
   /** End of an epoch with its validation metric. */
   step(metric: number): void {
-    if (typeof metric !== 'number') throw new TypeError(`'metric' must be a number (call .item() on a tensor), got ${typeof metric}`);
+    if (typeof metric !== 'number')
+      throw new TypeError(`'metric' must be a number (call .item() on a tensor), got ${typeof metric}`);
     this.lastEpoch += 1;
     if (this.#isBetter(metric, this.best)) {
       this.best = metric;
@@ -186,9 +200,17 @@ export class ReduceLROnPlateau implements LRScheduler {
 
   stateDict(): JsonState {
     return {
-      mode: this.mode, factor: this.factor, patience: this.patience, threshold: this.threshold,
-      thresholdMode: this.thresholdMode, cooldown: this.cooldown, minLrs: [...this.minLrs], eps: this.eps,
-      best: toJsonNumber(this.best), numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter,
+      mode: this.mode,
+      factor: this.factor,
+      patience: this.patience,
+      threshold: this.threshold,
+      thresholdMode: this.thresholdMode,
+      cooldown: this.cooldown,
+      minLrs: [...this.minLrs],
+      eps: this.eps,
+      best: toJsonNumber(this.best),
+      numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter,
       lastEpoch: this.lastEpoch,
     };
   }

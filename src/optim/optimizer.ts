@@ -53,13 +53,15 @@ export abstract class Optimizer<H extends Record<string, HyperValue>> implements
 
   /** `defaults`: every hyperparameter's default; `options`: the caller's overrides (unknown keys rejected). */
   protected constructor(params: ParamsArg<H>, defaults: H, options: object | undefined) {
-    if (!Array.isArray(params)) throw new TypeError(`'params' must be an array of Tensors or of param groups, got ${typeof params}`);
+    if (!Array.isArray(params))
+      throw new TypeError(`'params' must be an array of Tensors or of param groups, got ${typeof params}`);
     if (params.length === 0) throw new RangeError("'params' is an empty list: the optimiser has nothing to optimise");
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new TypeError(`'options' must be an object, got ${options === null ? 'null' : typeof options}`);
     }
     for (const k of Object.keys(options ?? {})) {
-      if (!Object.hasOwn(defaults, k)) throw new TypeError(`'options' has unknown key '${k}'; known: ${Object.keys(defaults).join(', ')}`);
+      if (!Object.hasOwn(defaults, k))
+        throw new TypeError(`'options' has unknown key '${k}'; known: ${Object.keys(defaults).join(', ')}`);
     }
     this.defaults = { ...defaults, ...defined(options) };
     this.checkHyper(this.defaults, 'options');
@@ -91,7 +93,8 @@ export abstract class Optimizer<H extends Record<string, HyperValue>> implements
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const [i, p] of group.params.entries()) {
       if (!(p instanceof Tensor)) throw new TypeError(`'${where}.params[${i}]' must be a Tensor, got ${typeof p}`);
-      if (seen.has(p)) throw new RangeError(`'${where}.params[${i}]' already appears in a parameter group (each tensor once)`);
+      if (seen.has(p))
+        throw new RangeError(`'${where}.params[${i}]' already appears in a parameter group (each tensor once)`);
       seen.add(p);
     }
     const full = { ...this.defaults, ...defined(group), params: [...group.params] } as ParamGroup<H>;
@@ -104,18 +107,20 @@ export abstract class Optimizer<H extends Record<string, HyperValue>> implements
    * @example loss.backward(); opt.step();
    */
   step(): void {
-    tidy(() => noGrad(() => {
-      for (const group of this.paramGroups) {
-        for (const p of group.params) {
-          const grad = p.grad; // joins this tidy scope: the handle is freed, the gradient is not
-          if (grad === null) continue;
-          let state = this.#state.get(p);
-          if (state === undefined) this.#state.set(p, (state = { step: 0, buffers: new Map() }));
-          state.step += 1;
-          this.update(p, grad, state, group);
+    tidy(() =>
+      noGrad(() => {
+        for (const group of this.paramGroups) {
+          for (const p of group.params) {
+            const grad = p.grad; // joins this tidy scope: the handle is freed, the gradient is not
+            if (grad === null) continue;
+            let state = this.#state.get(p);
+            if (state === undefined) this.#state.set(p, (state = { step: 0, buffers: new Map() }));
+            state.step += 1;
+            this.update(p, grad, state, group);
+          }
         }
-      }
-    }));
+      }),
+    );
   }
 
   /**
@@ -126,7 +131,10 @@ export abstract class Optimizer<H extends Record<string, HyperValue>> implements
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (setToNone) p.setGrad(null);
-        else tidy(() => { p.grad?.zero_(); });
+        else
+          tidy(() => {
+            p.grad?.zero_();
+          });
       }
     }
   }
@@ -151,7 +159,8 @@ export abstract class Optimizer<H extends Record<string, HyperValue>> implements
     }
     let next = 0;
     const paramGroups = this.paramGroups.map(({ params, ...h }) => ({
-      ...structuredClone(h as Record<string, HyperValue>), params: params.map(() => next++),
+      ...structuredClone(h as Record<string, HyperValue>),
+      params: params.map(() => next++),
     }));
     return { tensors, meta: { optimizer: this.constructor.name, paramGroups, steps } };
   }
@@ -170,17 +179,24 @@ export abstract class Optimizer<H extends Record<string, HyperValue>> implements
       throw new TypeError("'sd' must be { tensors: Map<string, Tensor>, meta } as returned by stateDict()");
     }
     if (meta.optimizer !== this.constructor.name) {
-      bad(`the state was saved by ${String(meta.optimizer)}`, `Load it into a ${String(meta.optimizer)}, or start this optimiser fresh`);
+      bad(
+        `the state was saved by ${String(meta.optimizer)}`,
+        `Load it into a ${String(meta.optimizer)}, or start this optimiser fresh`,
+      );
     }
     if (!Array.isArray(meta.paramGroups) || meta.paramGroups.length !== this.paramGroups.length) {
-      bad(`the state has ${meta.paramGroups?.length} parameter groups, this optimiser ${this.paramGroups.length}`,
-        'Build the optimiser with the same parameter groups as the saved run');
+      bad(
+        `the state has ${meta.paramGroups?.length} parameter groups, this optimiser ${this.paramGroups.length}`,
+        'Build the optimiser with the same parameter groups as the saved run',
+      );
     }
     const params = this.#allParams();
     const groups = meta.paramGroups.map(({ params: idx, ...h }, gi) => {
       if (!Array.isArray(idx) || idx.length !== this.paramGroups[gi]!.params.length) {
-        bad(`group ${gi} has ${idx?.length} parameters saved, ${this.paramGroups[gi]!.params.length} here`,
-          'Build the optimiser over the same parameters, in the same order');
+        bad(
+          `group ${gi} has ${idx?.length} parameters saved, ${this.paramGroups[gi]!.params.length} here`,
+          'Build the optimiser over the same parameters, in the same order',
+        );
       }
       const full = { ...this.defaults, ...structuredClone(h) } as unknown as ParamGroup<H>;
       this.checkHyper(full, `paramGroups[${gi}]`);
@@ -198,12 +214,17 @@ export abstract class Optimizer<H extends Record<string, HyperValue>> implements
         const m = /^(\d+)\.(.+)$/.exec(key);
         const i = m === null ? -1 : Number(m[1]);
         if (i < 0 || i >= params.length) {
-          bad(`state tensor '${key}' does not name a parameter 0..${params.length - 1}`, 'Keys must be "<paramIndex>.<name>"');
+          bad(
+            `state tensor '${key}' does not name a parameter 0..${params.length - 1}`,
+            'Keys must be "<paramIndex>.<name>"',
+          );
         }
         const p = params[i]!;
         if (t.shape.join() !== p.shape.join() || t.dtype !== p.dtype) {
-          bad(`state tensor '${key}' is ${t.dtype} [${t.shape.join(', ')}] but parameter ${i} is ${p.dtype} [${p.shape.join(', ')}]`,
-            'Build the optimiser over the same parameters, in the same order');
+          bad(
+            `state tensor '${key}' is ${t.dtype} [${t.shape.join(', ')}] but parameter ${i} is ${p.dtype} [${p.shape.join(', ')}]`,
+            'Build the optimiser over the same parameters, in the same order',
+          );
         }
         // a copy on the parameter's device: a checkpoint's host tensors go to where the parameters live
         stateOf(i).buffers.set(m![2]!, keep(noGrad(() => tidy(() => t.detach().to(p.device, { copy: true })))));
@@ -239,11 +260,13 @@ function defined(o: object | undefined): object {
 /** A finite number >= 0, else RangeError naming `where.name`. */
 export function checkNonNegative(h: Record<string, HyperValue>, name: string, where: string): void {
   const v = h[name];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`'${where}.${name}' must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new TypeError(`'${where}.${name}' must be a finite number, got ${String(v)}`);
   if (v < 0) throw new RangeError(`'${where}.${name}' must be >= 0, got ${v}`);
 }
 
 /** A boolean, else TypeError. */
 export function checkBoolean(h: Record<string, HyperValue>, name: string, where: string): void {
-  if (typeof h[name] !== 'boolean') throw new TypeError(`'${where}.${name}' must be true or false, got ${String(h[name])}`);
+  if (typeof h[name] !== 'boolean')
+    throw new TypeError(`'${where}.${name}' must be true or false, got ${String(h[name])}`);
 }

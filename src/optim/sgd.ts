@@ -2,7 +2,14 @@
 // torch.optim.SGD 1.13 (`_single_tensor_sgd`): the first step's momentum buffer is a copy of the
 // (decayed) gradient, later steps do buf = momentum*buf + (1-dampening)*grad.
 import { keep, type Tensor } from '../tensor/index.js';
-import { checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import {
+  checkBoolean,
+  checkNonNegative,
+  Optimizer,
+  type ParamGroup,
+  type ParamsArg,
+  type ParamState,
+} from './optimizer.js';
 
 export interface SGDOptions {
   /** Learning rate (required, as torch). */
@@ -21,7 +28,14 @@ export interface SGDOptions {
 
 export type SGDHyper = Required<SGDOptions>;
 
-const SGD_DEFAULTS: SGDHyper = { lr: Number.NaN, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+const SGD_DEFAULTS: SGDHyper = {
+  lr: Number.NaN,
+  momentum: 0,
+  dampening: 0,
+  weightDecay: 0,
+  nesterov: false,
+  maximize: false,
+};
 
 /**
  * torch.optim.SGD.
@@ -42,7 +56,9 @@ export class SGD extends Optimizer<SGDHyper> {
     checkBoolean(h, 'nesterov', where);
     checkBoolean(h, 'maximize', where);
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
-      throw new RangeError(`'${where}.nesterov' needs 'momentum' > 0 and 'dampening' 0, got momentum ${h.momentum}, dampening ${h.dampening}`);
+      throw new RangeError(
+        `'${where}.nesterov' needs 'momentum' > 0 and 'dampening' 0, got momentum ${h.momentum}, dampening ${h.dampening}`,
+      );
     }
   }
 

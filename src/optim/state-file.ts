@@ -2,8 +2,13 @@
 // and the JSON parts in `__metadata__` ("earmark.optimizer", "earmark.scheduler"), so Python's
 // safetensors can read it too. Writes are atomic.
 import { EarmarkError } from '../errors.js';
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, loadSafetensorsSync,
-  type LoadedSafetensors } from '../serialize/safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadSafetensors,
+  loadSafetensorsSync,
+  type LoadedSafetensors,
+} from '../serialize/safetensors.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
 import type { OptimizerMeta, StatefulOptimizer } from './optimizer.js';
 import type { LRScheduler } from './lr-scheduler.js';
@@ -35,12 +40,21 @@ export function encodeOptimizerState(optimizer: AnyOptimizer, opts: OptimizerSta
  * Restore optimiser (and schedule) state from safetensors bytes; returns the file's metadata.
  * @example decodeOptimizerState(bytes, opt, { scheduler: sched });
  */
-export function decodeOptimizerState(bytes: Uint8Array, optimizer: AnyOptimizer, opts: OptimizerStateOptions = {},
-  source = '<buffer>'): Record<string, string> {
+export function decodeOptimizerState(
+  bytes: Uint8Array,
+  optimizer: AnyOptimizer,
+  opts: OptimizerStateOptions = {},
+  source = '<buffer>',
+): Record<string, string> {
   return restore(decodeSafetensors(bytes, source), optimizer, opts, source);
 }
 
-function restore(file: LoadedSafetensors, optimizer: AnyOptimizer, opts: OptimizerStateOptions, source: string): Record<string, string> {
+function restore(
+  file: LoadedSafetensors,
+  optimizer: AnyOptimizer,
+  opts: OptimizerStateOptions,
+  source: string,
+): Record<string, string> {
   try {
     const md = file.metadata ?? {};
     const meta = parseJson<OptimizerMeta>(md[OPTIMIZER_KEY], OPTIMIZER_KEY, source);
@@ -56,14 +70,21 @@ function restore(file: LoadedSafetensors, optimizer: AnyOptimizer, opts: Optimiz
 
 function parseJson<T>(text: string | undefined, key: string, source: string): T {
   if (text === undefined) {
-    throw new EarmarkError('EARMARK_CHECKPOINT', `${source}: no '${key}' in the safetensors metadata. ` +
-      'Is this an optimiser state file written by saveOptimizerState (with that part included)?');
+    throw new EarmarkError(
+      'EARMARK_CHECKPOINT',
+      `${source}: no '${key}' in the safetensors metadata. ` +
+        'Is this an optimiser state file written by saveOptimizerState (with that part included)?',
+    );
   }
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new EarmarkError('EARMARK_CHECKPOINT', `${source}: metadata '${key}' is not valid JSON (${(e as Error).message}). ` +
-      'The file is corrupt; save the optimiser state again', { cause: e });
+    throw new EarmarkError(
+      'EARMARK_CHECKPOINT',
+      `${source}: metadata '${key}' is not valid JSON (${(e as Error).message}). ` +
+        'The file is corrupt; save the optimiser state again',
+      { cause: e },
+    );
   }
 }
 
@@ -71,7 +92,11 @@ function parseJson<T>(text: string | undefined, key: string, source: string): T 
  * Save optimiser state (and optionally a schedule's) to a safetensors file, atomically.
  * @example await saveOptimizerState('ckpt/optim.safetensors', opt, { scheduler: sched, metadata: { epoch: '3' } });
  */
-export async function saveOptimizerState(path: string, optimizer: AnyOptimizer, opts: OptimizerStateOptions = {}): Promise<void> {
+export async function saveOptimizerState(
+  path: string,
+  optimizer: AnyOptimizer,
+  opts: OptimizerStateOptions = {},
+): Promise<void> {
   await writeFileAtomic(path, encodeOptimizerState(optimizer, opts));
 }
 
@@ -85,11 +110,19 @@ export function saveOptimizerStateSync(path: string, optimizer: AnyOptimizer, op
  * file's metadata (with your extra keys).
  * @example const md = await loadOptimizerState('ckpt/optim.safetensors', opt, { scheduler: sched });
  */
-export async function loadOptimizerState(path: string, optimizer: AnyOptimizer, opts: OptimizerStateOptions = {}): Promise<Record<string, string>> {
+export async function loadOptimizerState(
+  path: string,
+  optimizer: AnyOptimizer,
+  opts: OptimizerStateOptions = {},
+): Promise<Record<string, string>> {
   return restore(await loadSafetensors(path), optimizer, opts, path);
 }
 
 /** Synchronous {@link loadOptimizerState}. @example loadOptimizerStateSync('optim.safetensors', opt); */
-export function loadOptimizerStateSync(path: string, optimizer: AnyOptimizer, opts: OptimizerStateOptions = {}): Record<string, string> {
+export function loadOptimizerStateSync(
+  path: string,
+  optimizer: AnyOptimizer,
+  opts: OptimizerStateOptions = {},
+): Record<string, string> {
   return restore(loadSafetensorsSync(path), optimizer, opts, path);
 }

@@ -11,28 +11,33 @@ const one = (name: string, t: RawTensor): Map<string, RawTensor> => new Map([[na
 
 test('encodeRaw reproduces the reference library’s own expected bytes', () => {
   const data = f32Bytes([0, 1, 2, 3, 4, 5]);
-  assert.deepEqual(Array.from(encodeRaw(one('attn.0', { dtype: 'F32', shape: [1, 2, 3], data }))), [
-    64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100,
-    116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34,
-    58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115,
-    101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 0, 0, 0, 0, 0, 0, 128, 63,
-    0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64,
-  ]);
+  assert.deepEqual(
+    Array.from(encodeRaw(one('attn.0', { dtype: 'F32', shape: [1, 2, 3], data }))),
+    [
+      64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34,
+      70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95,
+      111, 102, 102, 115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0,
+      64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64,
+    ],
+  );
   // a shorter name: the header is padded with spaces to keep the data 8-aligned
-  assert.deepEqual(Array.from(encodeRaw(one('attn0', { dtype: 'F32', shape: [1, 1, 2, 3], data }))), [
-    72, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 48, 34, 58, 123, 34, 100, 116,
-    121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58,
-    91, 49, 44, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102,
-    115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 32, 32, 32, 32, 32,
-    32, 32, 0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0,
-    160, 64,
-  ]);
+  assert.deepEqual(
+    Array.from(encodeRaw(one('attn0', { dtype: 'F32', shape: [1, 1, 2, 3], data }))),
+    [
+      72, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 48, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34, 70,
+      51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58, 91, 49, 44, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97,
+      95, 111, 102, 102, 115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 32, 32, 32, 32, 32, 32, 32, 0, 0,
+      0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64,
+    ],
+  );
   assert.deepEqual(Array.from(encodeRaw(new Map())), [8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
-  assert.deepEqual(Array.from(encodeRaw(new Map(), { framework: 'pt' })), [
-    40, 0, 0, 0, 0, 0, 0, 0, 123, 34, 95, 95, 109, 101, 116, 97, 100, 97, 116, 97, 95,
-    95, 34, 58, 123, 34, 102, 114, 97, 109, 101, 119, 111, 114, 107, 34, 58, 34, 112,
-    116, 34, 125, 125, 32, 32, 32, 32, 32,
-  ]);
+  assert.deepEqual(
+    Array.from(encodeRaw(new Map(), { framework: 'pt' })),
+    [
+      40, 0, 0, 0, 0, 0, 0, 0, 123, 34, 95, 95, 109, 101, 116, 97, 100, 97, 116, 97, 95, 95, 34, 58, 123, 34, 102, 114,
+      97, 109, 101, 119, 111, 114, 107, 34, 58, 34, 112, 116, 34, 125, 125, 32, 32, 32, 32, 32,
+    ],
+  );
 });
 
 test('decodeRaw reads a scalar and rejects what the reference library rejects', () => {
@@ -51,7 +56,10 @@ test('decodeRaw reads a scalar and rejects what the reference library rejects', 
     ['\x01\0\0\0\0\0\0\0{', /header is not valid JSON/],
   ];
   for (const [input, re] of cases) {
-    assert.throws(() => decodeRaw(bytes(input), 'v.safetensors'),
-      (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_SAFETENSORS' && re.test(e.message), String(re));
+    assert.throws(
+      () => decodeRaw(bytes(input), 'v.safetensors'),
+      (e: unknown) => e instanceof EarmarkError && e.code === 'EARMARK_SAFETENSORS' && re.test(e.message),
+      String(re),
+    );
   }
 });

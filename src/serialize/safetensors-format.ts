@@ -52,15 +52,18 @@ function compareUtf8(a: string, b: string): number {
  * @example encodeRaw(new Map([['w', { dtype: 'U8', shape: [2], data: new Uint8Array([1, 2]) }]]))
  */
 export function encodeRaw(tensors: ReadonlyMap<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
-  const order = [...tensors].sort(([an, a], [bn, b]) =>
-    SAFETENSORS_DTYPES[b.dtype].rank - SAFETENSORS_DTYPES[a.dtype].rank || compareUtf8(an, bn));
+  const order = [...tensors].sort(
+    ([an, a], [bn, b]) => SAFETENSORS_DTYPES[b.dtype].rank - SAFETENSORS_DTYPES[a.dtype].rank || compareUtf8(an, bn),
+  );
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of order) {
     const expected = numelOf(t.shape) * SAFETENSORS_DTYPES[t.dtype].bytes;
     if (t.data.byteLength !== expected) {
-      throw new RangeError(`tensor '${name}': shape [${t.shape.join(', ')}] of ${t.dtype} needs ${expected} bytes, 'data' has ${t.data.byteLength}`);
+      throw new RangeError(
+        `tensor '${name}': shape [${t.shape.join(', ')}] of ${t.dtype} needs ${expected} bytes, 'data' has ${t.data.byteLength}`,
+      );
     }
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
     offset += expected;
@@ -92,13 +95,19 @@ const REWRITE = 'Re-save it with safetensors (save_file in Python, saveSafetenso
  */
 export function decodeRaw(bytes: Uint8Array, source = '<buffer>'): RawSafetensors {
   if (bytes.byteLength < 8) {
-    fail(source, `is ${bytes.byteLength} bytes long, too short for a safetensors file (8-byte header length first)`,
-      'The file is truncated or not safetensors; write it again');
+    fail(
+      source,
+      `is ${bytes.byteLength} bytes long, too short for a safetensors file (8-byte header length first)`,
+      'The file is truncated or not safetensors; write it again',
+    );
   }
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES) || n > BigInt(bytes.byteLength - 8)) {
-    fail(source, `declares a ${n}-byte header but the file has ${bytes.byteLength} bytes (limit ${MAX_HEADER_BYTES})`,
-      'The file is truncated or not safetensors (is it a torch .pt/.bin pickle?)');
+    fail(
+      source,
+      `declares a ${n}-byte header but the file has ${bytes.byteLength} bytes (limit ${MAX_HEADER_BYTES})`,
+      'The file is truncated or not safetensors (is it a torch .pt/.bin pickle?)',
+    );
   }
   const headerEnd = 8 + Number(n);
   let text: string;
@@ -130,8 +139,11 @@ export function decodeRaw(bytes: Uint8Array, source = '<buffer>'): RawSafetensor
     const info = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (info === null || typeof info !== 'object') fail(source, `entry '${name}' is not an object`, REWRITE);
     if (!isDtype(info.dtype)) {
-      fail(source, `tensor '${name}' has dtype ${JSON.stringify(info.dtype)}, which earmark does not read`,
-        `Supported: ${Object.keys(SAFETENSORS_DTYPES).join(', ')}; convert it first (e.g. tensor.float() in Python)`);
+      fail(
+        source,
+        `tensor '${name}' has dtype ${JSON.stringify(info.dtype)}, which earmark does not read`,
+        `Supported: ${Object.keys(SAFETENSORS_DTYPES).join(', ')}; convert it first (e.g. tensor.float() in Python)`,
+      );
     }
     const shape = info.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -151,31 +163,55 @@ export function decodeRaw(bytes: Uint8Array, source = '<buffer>'): RawSafetensor
   let expectBegin = 0;
   for (const t of infos) {
     if (t.end < t.begin || t.end > dataLen) {
-      fail(source, `tensor '${t.name}' has data_offsets [${t.begin}, ${t.end}] outside the ${dataLen} data bytes`,
-        'The file is truncated or corrupt; write it again');
+      fail(
+        source,
+        `tensor '${t.name}' has data_offsets [${t.begin}, ${t.end}] outside the ${dataLen} data bytes`,
+        'The file is truncated or corrupt; write it again',
+      );
     }
     if (t.begin !== expectBegin) {
-      fail(source, `tensor '${t.name}' starts at byte ${t.begin} but the previous tensor ends at ${expectBegin} ` +
-        `(${t.begin < expectBegin ? 'overlap' : 'gap'})`, 'Tensors must be contiguous and non-overlapping; ' + REWRITE);
+      fail(
+        source,
+        `tensor '${t.name}' starts at byte ${t.begin} but the previous tensor ends at ${expectBegin} ` +
+          `(${t.begin < expectBegin ? 'overlap' : 'gap'})`,
+        'Tensors must be contiguous and non-overlapping; ' + REWRITE,
+      );
     }
     const want = numelOf(t.shape) * SAFETENSORS_DTYPES[t.dtype].bytes;
     if (t.end - t.begin !== want) {
-      fail(source, `tensor '${t.name}' is ${t.dtype} [${t.shape.join(', ')}] = ${want} bytes, but its data_offsets span ${t.end - t.begin}`,
-        REWRITE);
+      fail(
+        source,
+        `tensor '${t.name}' is ${t.dtype} [${t.shape.join(', ')}] = ${want} bytes, but its data_offsets span ${t.end - t.begin}`,
+        REWRITE,
+      );
     }
-    tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: bytes.subarray(headerEnd + t.begin, headerEnd + t.end) });
+    tensors.set(t.name, {
+      dtype: t.dtype,
+      shape: t.shape,
+      data: bytes.subarray(headerEnd + t.begin, headerEnd + t.end),
+    });
     expectBegin = t.end;
   }
   if (expectBegin !== dataLen) {
-    fail(source, `has ${dataLen - expectBegin} bytes after the last tensor`, 'The file is corrupt or was appended to; ' + REWRITE);
+    fail(
+      source,
+      `has ${dataLen - expectBegin} bytes after the last tensor`,
+      'The file is corrupt or was appended to; ' + REWRITE,
+    );
   }
   return { tensors, metadata };
 }
 
 function checkMetadata(v: unknown, source: string): Record<string, string> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(source, '__metadata__ is not a JSON object', REWRITE);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    fail(source, '__metadata__ is not a JSON object', REWRITE);
   for (const [k, s] of Object.entries(v)) {
-    if (typeof s !== 'string') fail(source, `__metadata__['${k}'] is ${JSON.stringify(s)}, not a string`, 'Metadata values must be strings; ' + REWRITE);
+    if (typeof s !== 'string')
+      fail(
+        source,
+        `__metadata__['${k}'] is ${JSON.stringify(s)}, not a string`,
+        'Metadata values must be strings; ' + REWRITE,
+      );
   }
   return { ...(v as Record<string, string>) };
 }

@@ -20,10 +20,29 @@ export interface LoadedSafetensors {
 }
 
 const TO_SAFETENSORS: Partial<Record<DType, SafetensorsDtype>> = {
-  float32: 'F32', float64: 'F64', int64: 'I64', int32: 'I32', uint8: 'U8', bool: 'BOOL',
+  float32: 'F32',
+  float64: 'F64',
+  int64: 'I64',
+  int32: 'I32',
+  uint8: 'U8',
+  bool: 'BOOL',
 };
-const TO_DTYPE: Record<SafetensorsDtype, DType> = { F32: 'float32', F64: 'float64', I64: 'int64', I32: 'int32', U8: 'uint8', BOOL: 'bool' };
-const ARRAYS = { F32: Float32Array, F64: Float64Array, I64: BigInt64Array, I32: Int32Array, U8: Uint8Array, BOOL: Uint8Array } as const;
+const TO_DTYPE: Record<SafetensorsDtype, DType> = {
+  F32: 'float32',
+  F64: 'float64',
+  I64: 'int64',
+  I32: 'int32',
+  U8: 'uint8',
+  BOOL: 'bool',
+};
+const ARRAYS = {
+  F32: Float32Array,
+  F64: Float64Array,
+  I64: BigInt64Array,
+  I32: Int32Array,
+  U8: Uint8Array,
+  BOOL: Uint8Array,
+} as const;
 
 function checkHost(): void {
   // safetensors is little-endian and we copy bytes as they are
@@ -39,10 +58,13 @@ function entriesOf(tensors: TensorDict): [string, Tensor][] {
 function checkMetadata(metadata: unknown): asserts metadata is Record<string, string> | undefined {
   if (metadata === undefined) return;
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new TypeError(`'metadata' must be a plain object of string → string, got ${metadata === null ? 'null' : typeof metadata}`);
+    throw new TypeError(
+      `'metadata' must be a plain object of string → string, got ${metadata === null ? 'null' : typeof metadata}`,
+    );
   }
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new TypeError(`'metadata.${k}' must be a string (JSON.stringify it), got ${typeof v}`);
+    if (typeof v !== 'string')
+      throw new TypeError(`'metadata.${k}' must be a string (JSON.stringify it), got ${typeof v}`);
   }
 }
 
@@ -57,10 +79,13 @@ export function encodeSafetensors(tensors: TensorDict, metadata?: Record<string,
   const raw = new Map<string, RawTensor>();
   for (const [name, t] of entriesOf(tensors)) {
     if (!(t instanceof Tensor)) throw new TypeError(`'tensors.${name}' must be a Tensor, got ${typeof t}`);
-    if (name === '__metadata__') throw new RangeError("'tensors' may not hold a tensor named '__metadata__' (the header's metadata key)");
+    if (name === '__metadata__')
+      throw new RangeError("'tensors' may not hold a tensor named '__metadata__' (the header's metadata key)");
     const dtype = TO_SAFETENSORS[t.dtype];
     if (dtype === undefined) {
-      throw new TypeError(`'tensors.${name}' has dtype ${t.dtype}; safetensors files here hold ${Object.keys(TO_SAFETENSORS).join(', ')}`);
+      throw new TypeError(
+        `'tensors.${name}' has dtype ${t.dtype}; safetensors files here hold ${Object.keys(TO_SAFETENSORS).join(', ')}`,
+      );
     }
     const d = t.data(); // contiguous CPU copy
     raw.set(name, { dtype, shape: t.shape, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) });
@@ -77,7 +102,8 @@ export function encodeSafetensors(tensors: TensorDict, metadata?: Record<string,
  */
 export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): LoadedSafetensors {
   checkHost();
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`'bytes' must be a Uint8Array or Buffer, got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError(`'bytes' must be a Uint8Array or Buffer, got ${typeof bytes}`);
   const raw = decodeRaw(bytes, source);
   const tensors = new Map<string, Tensor>();
   try {
@@ -97,7 +123,11 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Loade
  * Write tensors to a safetensors file atomically (a reader never sees a partial file).
  * @example await saveSafetensors('ckpt/model.safetensors', model.stateDict(), { step: '1000' });
  */
-export async function saveSafetensors(path: string, tensors: TensorDict, metadata?: Record<string, string>): Promise<void> {
+export async function saveSafetensors(
+  path: string,
+  tensors: TensorDict,
+  metadata?: Record<string, string>,
+): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 

@@ -21,7 +21,8 @@ function finish(t: Tensor, o: TensorOptions): Tensor {
 function checkShape(shape: Shape, name = 'shape'): void {
   if (!Array.isArray(shape)) throw new TypeError(`'${name}' must be an array of integers, got ${typeof shape}`);
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new RangeError(`'${name}' entries must be integers >= 0, got [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new RangeError(`'${name}' entries must be integers >= 0, got [${shape.join(', ')}]`);
   }
 }
 
@@ -29,7 +30,11 @@ function checkShape(shape: Shape, name = 'shape'): void {
  * A tensor from JS data: a typed array (its dtype unless `opts.dtype` converts), or nested/flat numbers.
  * @example tensor([1, 2, 3, 4], [2, 2]); tensor(new Float64Array(6), [2, 3])
  */
-export function tensor(data: TypedArray | readonly number[] | readonly (readonly number[])[], shape?: Shape, opts: TensorOptions = {}): Tensor {
+export function tensor(
+  data: TypedArray | readonly number[] | readonly (readonly number[])[],
+  shape?: Shape,
+  opts: TensorOptions = {},
+): Tensor {
   let flat: TypedArray;
   let inferred: number[];
   if (ArrayBuffer.isView(data)) {
@@ -41,9 +46,16 @@ export function tensor(data: TypedArray | readonly number[] | readonly (readonly
     const values = nested ? rows.flat() : (data as readonly number[]);
     inferred = nested ? [rows.length, rows[0]!.length] : [values.length];
     const dt = opts.dtype ?? 'float32';
-    flat = dt === 'int64' ? BigInt64Array.from(values, (v) => BigInt(v)) :
-      dt === 'float64' ? Float64Array.from(values) : dt === 'int32' ? Int32Array.from(values) :
-      dt === 'uint8' || dt === 'bool' ? Uint8Array.from(values) : Float32Array.from(values);
+    flat =
+      dt === 'int64'
+        ? BigInt64Array.from(values, (v) => BigInt(v))
+        : dt === 'float64'
+          ? Float64Array.from(values)
+          : dt === 'int32'
+            ? Int32Array.from(values)
+            : dt === 'uint8' || dt === 'bool'
+              ? Uint8Array.from(values)
+              : Float32Array.from(values);
   } else {
     throw new TypeError(`'data' must be a typed array or an array of numbers, got ${typeof data}`);
   }
@@ -53,7 +65,8 @@ export function tensor(data: TypedArray | readonly number[] | readonly (readonly
   const natural: DType = ArrayBuffer.isView(data) ? dtypeOfArray(flat) : (opts.dtype ?? 'float32');
   const asDtype: DType = natural === 'uint8' && opts.dtype === 'bool' ? 'bool' : natural;
   const numel = s.reduce((a, b) => a * b, 1);
-  if (numel !== flat.length) throw new RangeError(`'shape' [${s.join(', ')}] holds ${numel} elements but 'data' has ${flat.length}`);
+  if (numel !== flat.length)
+    throw new RangeError(`'shape' [${s.join(', ')}] holds ${numel} elements but 'data' has ${flat.length}`);
   let t = wrap(native.fromBuffer(flat, s, dtypeCode(asDtype), opts.device));
   if (opts.dtype !== undefined && opts.dtype !== asDtype) {
     const c = t.to(opts.dtype);
@@ -130,13 +143,25 @@ export const fullLike = (t: Tensor, v: number): Tensor => wrap(call(OP.fullLike,
 /** Concatenate along an existing dimension. */
 export function cat(ts: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(ts) || ts.length === 0) throw new RangeError("'tensors' must be a non-empty array of tensors");
-  return wrap(call(OP.cat, ts.map((t) => t.handle), dim));
+  return wrap(
+    call(
+      OP.cat,
+      ts.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Join along a new dimension. */
 export function stack(ts: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(ts) || ts.length === 0) throw new RangeError("'tensors' must be a non-empty array of tensors");
-  return wrap(call(OP.stack, ts.map((t) => t.handle), dim));
+  return wrap(
+    call(
+      OP.stack,
+      ts.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Bernoulli(p) samples shaped like `t`. */

@@ -37,7 +37,10 @@ function toGc(t: Disposable): void {
   unowned[numUnowned++] = t;
   if (!sweepQueued) {
     sweepQueued = true;
-    setImmediate(() => { sweepQueued = false; sweep(); }).unref();
+    setImmediate(() => {
+      sweepQueued = false;
+      sweep();
+    }).unref();
   }
 }
 
@@ -95,7 +98,11 @@ function isDisposable(x: unknown): x is Disposable {
 
 function collect(x: unknown, out: Set<Disposable>): void {
   if (isDisposable(x)) out.add(x);
-  else if (Array.isArray(x)) for (const v of x) { if (isDisposable(v)) out.add(v); else if (Array.isArray(v)) collect(v, out); }
+  else if (Array.isArray(x))
+    for (const v of x) {
+      if (isDisposable(v)) out.add(v);
+      else if (Array.isArray(v)) collect(v, out);
+    }
   else if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
     for (const v of Object.values(x)) if (isDisposable(v)) out.add(v);
   }
@@ -122,5 +129,6 @@ export function memory(): { numTensors: number; numBytes: number } {
 export function dispose(x: unknown): void {
   if (isDisposable(x)) x.dispose();
   else if (Array.isArray(x)) for (const v of x) dispose(v);
-  else if (x !== null && typeof x === 'object') for (const v of Object.values(x)) if (isDisposable(v) || Array.isArray(v)) dispose(v);
+  else if (x !== null && typeof x === 'object')
+    for (const v of Object.values(x)) if (isDisposable(v) || Array.isArray(v)) dispose(v);
 }

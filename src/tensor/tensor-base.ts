@@ -98,14 +98,22 @@ export abstract class TensorBase<T extends TensorBase<T>> {
   toFloat32Array(): Float32Array {
     if (this.dtype === 'float32') return this.data() as Float32Array;
     const t = this.to('float32');
-    try { return t.data() as Float32Array; } finally { t.dispose(); }
+    try {
+      return t.data() as Float32Array;
+    } finally {
+      t.dispose();
+    }
   }
 
   /** Float64Array copy (converting if needed). */
   toFloat64Array(): Float64Array {
     if (this.dtype === 'float64') return this.data() as Float64Array;
     const t = this.to('float64');
-    try { return t.data() as Float64Array; } finally { t.dispose(); }
+    try {
+      return t.data() as Float64Array;
+    } finally {
+      t.dispose();
+    }
   }
 
   /** Plain JS numbers (int64 converted with Number()). */
@@ -148,7 +156,9 @@ export abstract class TensorBase<T extends TensorBase<T>> {
     native.backward(this.handle, gradient?.handle ?? null, opts.retainGraph ?? false);
   }
 
-  detach(): T { return this.un(OP.detach); }
+  detach(): T {
+    return this.un(OP.detach);
+  }
 
   // ---- dtype and device ----
   /**
@@ -165,13 +175,18 @@ export abstract class TensorBase<T extends TensorBase<T>> {
   /** A copy in page-locked host memory, so copies to CUDA can be non-blocking (needs a CUDA libtorch). */
   pinMemory(): T {
     if (!native.cudaAvailable()) {
-      throw new EarmarkError('EARMARK_DEVICE', 'pinMemory(): pinned host memory needs a CUDA libtorch and a GPU, and this ' +
-        "libtorch has none; keep CPU batches as they are (src/tensor/device.ts's batchTo() pins only for CUDA)");
+      throw new EarmarkError(
+        'EARMARK_DEVICE',
+        'pinMemory(): pinned host memory needs a CUDA libtorch and a GPU, and this ' +
+          "libtorch has none; keep CPU batches as they are (src/tensor/device.ts's batchTo() pins only for CUDA)",
+      );
     }
     return this.un(OP.pinMemory);
   }
   /** True when this tensor lives in pinned (page-locked) host memory. */
-  get isPinned(): boolean { return call(OP.isPinned, this.handle) as boolean; }
+  get isPinned(): boolean {
+    return call(OP.isPinned, this.handle) as boolean;
+  }
   /**
    * Take `src`'s native tensor as this one's, leaving `src` disposed: Module.to() moves parameters in place
    * this way, so layers and optimisers holding this Tensor see the move. Internal.
@@ -185,27 +200,61 @@ export abstract class TensorBase<T extends TensorBase<T>> {
     this.#dtype = undefined;
     return this;
   }
-  float(): T { return this.to('float32'); }
-  double(): T { return this.to('float64'); }
-  long(): T { return this.to('int64'); }
+  float(): T {
+    return this.to('float32');
+  }
+  double(): T {
+    return this.to('float64');
+  }
+  long(): T {
+    return this.to('int64');
+  }
 
   // ---- in place (no autograd history expected; used by optimisers, init and weight loading) ----
   /** this += alpha * o */
-  add_(o: T | number, alpha = 1): this { return this.inplace(typeof o === 'number' ? call(OP.addS_, this.handle, o, alpha) : call(OP.add_, this.handle, o.handle, alpha)); }
-  mul_(o: T | number): this { return this.inplace(typeof o === 'number' ? call(OP.mulS_, this.handle, o) : call(OP.mul_, this.handle, o.handle)); }
-  div_(o: T): this { return this.inplace(call(OP.div_, this.handle, o.handle)); }
+  add_(o: T | number, alpha = 1): this {
+    return this.inplace(
+      typeof o === 'number' ? call(OP.addS_, this.handle, o, alpha) : call(OP.add_, this.handle, o.handle, alpha),
+    );
+  }
+  mul_(o: T | number): this {
+    return this.inplace(typeof o === 'number' ? call(OP.mulS_, this.handle, o) : call(OP.mul_, this.handle, o.handle));
+  }
+  div_(o: T): this {
+    return this.inplace(call(OP.div_, this.handle, o.handle));
+  }
   /** this += value * a * b */
-  addcmul_(a: T, b: T, value = 1): this { return this.inplace(call(OP.addcmul_, this.handle, a.handle, b.handle, value)); }
+  addcmul_(a: T, b: T, value = 1): this {
+    return this.inplace(call(OP.addcmul_, this.handle, a.handle, b.handle, value));
+  }
   /** this += value * a / b */
-  addcdiv_(a: T, b: T, value = 1): this { return this.inplace(call(OP.addcdiv_, this.handle, a.handle, b.handle, value)); }
-  copy_(src: T): this { return this.inplace(call(OP.copy_, this.handle, src.handle, false)); }
-  zero_(): this { return this.inplace(call(OP.zero_, this.handle)); }
-  fill_(v: number): this { return this.inplace(call(OP.fill_, this.handle, v)); }
-  clamp_(min: number | null, max: number | null = null): this { return this.inplace(call(OP.clamp_, this.handle, min, max)); }
-  uniform_(from = 0, to = 1): this { return this.inplace(call(OP.uniform_, this.handle, from, to)); }
-  normal_(mean = 0, std = 1): this { return this.inplace(call(OP.normal_, this.handle, mean, std)); }
-  lerp_(end: T, weight: number): this { return this.inplace(call(OP.lerp_, this.handle, end.handle, weight)); }
-  sqrt_(): this { return this.inplace(call(OP.sqrt_, this.handle)); }
+  addcdiv_(a: T, b: T, value = 1): this {
+    return this.inplace(call(OP.addcdiv_, this.handle, a.handle, b.handle, value));
+  }
+  copy_(src: T): this {
+    return this.inplace(call(OP.copy_, this.handle, src.handle, false));
+  }
+  zero_(): this {
+    return this.inplace(call(OP.zero_, this.handle));
+  }
+  fill_(v: number): this {
+    return this.inplace(call(OP.fill_, this.handle, v));
+  }
+  clamp_(min: number | null, max: number | null = null): this {
+    return this.inplace(call(OP.clamp_, this.handle, min, max));
+  }
+  uniform_(from = 0, to = 1): this {
+    return this.inplace(call(OP.uniform_, this.handle, from, to));
+  }
+  normal_(mean = 0, std = 1): this {
+    return this.inplace(call(OP.normal_, this.handle, mean, std));
+  }
+  lerp_(end: T, weight: number): this {
+    return this.inplace(call(OP.lerp_, this.handle, end.handle, weight));
+  }
+  sqrt_(): this {
+    return this.inplace(call(OP.sqrt_, this.handle));
+  }
 
   private inplace(result: Handle): this {
     native.dispose(result); // the op returns self as a new handle; drop it
@@ -228,11 +277,18 @@ export abstract class TensorBase<T extends TensorBase<T>> {
   }
 
   /** An op with a Tensor and a Scalar overload, chosen by `o`; `alpha` only where the op takes it. */
-  protected bin(opT: OpId<[self: H, other: H, alpha?: number], H>, opS: OpId<[self: H, other: number, alpha?: number], H>,
-    o: T | number, alpha?: number): T {
-    if (typeof o === 'number') return this.wrapHandle(alpha === undefined ? call(opS, this.handle, o) : call(opS, this.handle, o, alpha));
+  protected bin(
+    opT: OpId<[self: H, other: H, alpha?: number], H>,
+    opS: OpId<[self: H, other: number, alpha?: number], H>,
+    o: T | number,
+    alpha?: number,
+  ): T {
+    if (typeof o === 'number')
+      return this.wrapHandle(alpha === undefined ? call(opS, this.handle, o) : call(opS, this.handle, o, alpha));
     if (!(o instanceof TensorBase)) throw new TypeError(`'other' must be a Tensor or a number, got ${typeof o}`);
-    return this.wrapHandle(alpha === undefined ? call(opT, this.handle, o.handle) : call(opT, this.handle, o.handle, alpha));
+    return this.wrapHandle(
+      alpha === undefined ? call(opT, this.handle, o.handle) : call(opT, this.handle, o.handle, alpha),
+    );
   }
 }
 
@@ -242,6 +298,15 @@ export function dims(d: number | readonly number[]): readonly number[] {
 }
 
 function isDType(x: string): x is DType {
-  return x === 'float32' || x === 'float64' || x === 'int64' || x === 'int32' || x === 'uint8' || x === 'bool' ||
-    x === 'complex64' || x === 'bfloat16' || x === 'float16';
+  return (
+    x === 'float32' ||
+    x === 'float64' ||
+    x === 'int64' ||
+    x === 'int32' ||
+    x === 'uint8' ||
+    x === 'bool' ||
+    x === 'complex64' ||
+    x === 'bfloat16' ||
+    x === 'float16'
+  );
 }

@@ -28,9 +28,20 @@ export function gradcheck(f: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], 
   }
   tidy(() => {
     const probe = noGrad(() => randnLike(f(...inputs)));
-    const scalar = (): number => noGrad(() => tidy(() => f(...inputs).mul(probe).sum().item()));
+    const scalar = (): number =>
+      noGrad(() =>
+        tidy(() =>
+          f(...inputs)
+            .mul(probe)
+            .sum()
+            .item(),
+        ),
+      );
     for (const x of inputs) x.setGrad(null);
-    f(...inputs).mul(probe).sum().backward();
+    f(...inputs)
+      .mul(probe)
+      .sum()
+      .backward();
     for (const [i, x] of inputs.entries()) {
       if (!x.requiresGrad) continue;
       const g = x.grad;
@@ -40,7 +51,10 @@ export function gradcheck(f: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], 
       const flat = x.detach().view([-1]); // shares storage with x
       for (let j = 0; j < n; j += step) {
         const orig = noGrad(() => tidy(() => flat.narrow(0, j, 1).item()));
-        const set = (v: number): void => noGrad(() => { tidy(() => flat.narrow(0, j, 1).fill_(v)); });
+        const set = (v: number): void =>
+          noGrad(() => {
+            tidy(() => flat.narrow(0, j, 1).fill_(v));
+          });
         set(orig + eps);
         const up = scalar();
         set(orig - eps);
@@ -49,7 +63,9 @@ export function gradcheck(f: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], 
         const numeric = (up - down) / (2 * eps);
         const a = analytic[j]!;
         if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) {
-          throw new Error(`gradcheck: input ${i} element ${j}: analytic ${a} vs numeric ${numeric} (shape [${x.shape.join(', ')}])`);
+          throw new Error(
+            `gradcheck: input ${i} element ${j}: analytic ${a} vs numeric ${numeric} (shape [${x.shape.join(', ')}])`,
+          );
         }
       }
       x.setGrad(null);

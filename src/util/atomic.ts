@@ -21,7 +21,9 @@ function checkArgs(target: unknown, data: unknown): void {
 }
 
 function bytesOf(data: string | ArrayBufferView): Uint8Array {
-  return typeof data === 'string' ? Buffer.from(data, 'utf8') : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return typeof data === 'string'
+    ? Buffer.from(data, 'utf8')
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /**

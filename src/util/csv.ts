@@ -41,8 +41,10 @@ export function parseCsv(text: string, opts: CsvOptions = {}): string[][] {
     const c = text[i]!;
     if (inQuotes) {
       if (c === '"') {
-        if (text[i + 1] === '"') { field += '"'; i++; }
-        else inQuotes = false;
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else inQuotes = false;
       } else field += c;
     } else if (c === '"' && field.trim() === '') {
       inQuotes = true;
@@ -50,8 +52,9 @@ export function parseCsv(text: string, opts: CsvOptions = {}): string[][] {
       field = '';
     } else if (c === delim) endField();
     else if (c === '\n') endRow();
-    else if (c === '\r') { if (text[i + 1] !== '\n') endRow(); }
-    else field += c;
+    else if (c === '\r') {
+      if (text[i + 1] !== '\n') endRow();
+    } else field += c;
   }
   if (inQuotes) throw new SyntaxError('CSV: a quoted field is not closed before the end of the file');
   if (field !== '' || row.length > 0) endRow();
@@ -65,12 +68,17 @@ export function parseCsv(text: string, opts: CsvOptions = {}): string[][] {
  * @example
  * parseCsvRecords('a,b\n1,2\n') // → { header: ['a', 'b'], records: [{ a: '1', b: '2' }] }
  */
-export function parseCsvRecords(text: string, opts: CsvOptions = {}): { header: string[]; records: Record<string, string>[] } {
+export function parseCsvRecords(
+  text: string,
+  opts: CsvOptions = {},
+): { header: string[]; records: Record<string, string>[] } {
   const rows = parseCsv(text, opts);
   const header = (rows[0] ?? []).map((h) => h.trim());
   const records = rows.slice(1).map((r) => {
     const rec: Record<string, string> = {};
-    header.forEach((h, i) => { rec[h] = r[i] ?? ''; });
+    header.forEach((h, i) => {
+      rec[h] = r[i] ?? '';
+    });
     return rec;
   });
   return { header, records };

@@ -45,7 +45,8 @@ export class Progress {
   #finished = false;
 
   constructor(opts: ProgressOptions) {
-    if (!Number.isInteger(opts.total) || opts.total < 0) throw new RangeError(`Progress: total must be a non-negative integer, got ${opts.total}`);
+    if (!Number.isInteger(opts.total) || opts.total < 0)
+      throw new RangeError(`Progress: total must be a non-negative integer, got ${opts.total}`);
     this.total = opts.total;
     this.label = opts.label ?? 'progress';
     this.#stream = opts.stream ?? process.stderr;
@@ -80,7 +81,8 @@ export class Progress {
     const rate = elapsed > 0 ? this.#count / elapsed : 0;
     const pct = this.total === 0 ? 100 : Math.floor((100 * this.#count) / this.total);
     const left = this.total - this.#count;
-    const eta = left === 0 ? `in ${formatDuration(elapsed)}` : rate > 0 ? `ETA ${formatDuration(left / rate)}` : 'ETA ?';
+    const eta =
+      left === 0 ? `in ${formatDuration(elapsed)}` : rate > 0 ? `ETA ${formatDuration(left / rate)}` : 'ETA ?';
     const r = rate >= 10 ? rate.toFixed(0) : rate.toFixed(1);
     return `${pct}% ${this.#count}/${this.total} ${r}/s ${eta}`;
   }

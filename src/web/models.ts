@@ -28,8 +28,10 @@ function windowOf(meta: Record<string, string>): SensorWindow {
     /* no earmark metadata: defaults */
   }
   return {
-    windowFrames: stored.windowFrames ?? 128, lookaheadFrames: stored.lookaheadFrames ?? 16,
-    outputMean: stored.outputMean ?? OUTPUT_LEVEL_DEFAULTS.mean, outputStd: stored.outputStd ?? OUTPUT_LEVEL_DEFAULTS.std,
+    windowFrames: stored.windowFrames ?? 128,
+    lookaheadFrames: stored.lookaheadFrames ?? 16,
+    outputMean: stored.outputMean ?? OUTPUT_LEVEL_DEFAULTS.mean,
+    outputStd: stored.outputStd ?? OUTPUT_LEVEL_DEFAULTS.std,
   };
 }
 

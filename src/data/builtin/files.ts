@@ -17,7 +17,11 @@ export function encodeWav16(samples: Float32Array, sampleRate: number): Buffer {
 /** Decode a mono 16-bit PCM WAV (what the built-in corpora write) into samples in [-1, 1]. */
 export function decodeWav16(bytes: Buffer, file: string): { samples: Float32Array; sampleRate: number } {
   const a = decodeWav(bytes, { path: file });
-  if (a.channels.length !== 1) throw new EarmarkError('EARMARK_AUDIO', `${file}: expected mono audio, got ${a.channels.length} channels; rebuild the corpus`);
+  if (a.channels.length !== 1)
+    throw new EarmarkError(
+      'EARMARK_AUDIO',
+      `${file}: expected mono audio, got ${a.channels.length} channels; rebuild the corpus`,
+    );
   return { samples: a.channels[0]!, sampleRate: a.sampleRate };
 }
 
@@ -29,13 +33,19 @@ export function toCsv(header: readonly string[], rows: readonly (readonly (strin
 /** Parse CSV text with a header row into records keyed by the header; `file` names it in errors. */
 export function parseCsv(text: string, file: string): Record<string, string>[] {
   const { header, records } = parseCsvRecords(text);
-  if (!header.includes('path')) throw new EarmarkError('EARMARK_DATASET', `${file}: no 'path' column in the header (found ${header.join(', ') || 'nothing'}); rebuild the corpus`);
+  if (!header.includes('path'))
+    throw new EarmarkError(
+      'EARMARK_DATASET',
+      `${file}: no 'path' column in the header (found ${header.join(', ') || 'nothing'}); rebuild the corpus`,
+    );
   return records;
 }
 
 /** sha256 of a file's bytes, hex. */
 export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 /** Every file under `dir` (relative, '/'-separated, sorted). */

@@ -21,8 +21,13 @@ export function peak(x: Float32Array): number {
  * length (one clip).
  * @example const { mix, speechGain } = mixAtSnr(dog, speech, 0); // speech as loud as the dog bark
  */
-export function mixAtSnr(event: Float32Array, speech: Float32Array, snrDb: number): { mix: Float32Array; speechGain: number } {
-  if (event.length !== speech.length) throw new RangeError(`event and speech must have the same length, got ${event.length} and ${speech.length}`);
+export function mixAtSnr(
+  event: Float32Array,
+  speech: Float32Array,
+  snrDb: number,
+): { mix: Float32Array; speechGain: number } {
+  if (event.length !== speech.length)
+    throw new RangeError(`event and speech must have the same length, got ${event.length} and ${speech.length}`);
   if (!Number.isFinite(snrDb)) throw new RangeError(`snrDb must be finite, got ${snrDb}`);
   const ee = energy(event);
   const es = energy(speech);
@@ -64,7 +69,14 @@ export function window(x: Float32Array, start: number, length: number): Float32A
  * Starts (step `hop`) of the `length`-sample windows inside [from, to) whose RMS is within `rangeDb` of
  * the loudest such window: the active parts of a recording. Segments shorter than `length` give [].
  */
-export function activeWindows(x: Float32Array, from: number, to: number, length: number, hop: number, rangeDb: number): number[] {
+export function activeWindows(
+  x: Float32Array,
+  from: number,
+  to: number,
+  length: number,
+  hop: number,
+  rangeDb: number,
+): number[] {
   const starts: number[] = [];
   const energies: number[] = [];
   for (let s = from; s + length <= to; s += hop) {

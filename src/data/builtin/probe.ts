@@ -64,7 +64,11 @@ export function utteranceFeatures(samples: Float32Array, fb: Tensor, window: Ten
   for (let m = 0; m < N_MELS; m++) {
     let s = 0;
     let s2 = 0;
-    for (const t of active) { const v = logMel[m * frames + t]!; s += v; s2 += v * v; }
+    for (const t of active) {
+      const v = logMel[m * frames + t]!;
+      s += v;
+      s2 += v * v;
+    }
     const mean = s / active.length;
     out[m] = mean;
     out[N_MELS + m] = Math.sqrt(Math.max(0, s2 / active.length - mean * mean));
@@ -76,7 +80,13 @@ export function utteranceFeatures(samples: Float32Array, fb: Tensor, window: Ten
  * Multinomial logistic regression (features standardised on the training rows, L2 1e-3, 600 steps of
  * gradient descent); returns the accuracy on the test rows.
  */
-export function logisticAccuracy(x: Float32Array[], y: number[], train: number[], test: number[], classes: number): number {
+export function logisticAccuracy(
+  x: Float32Array[],
+  y: number[],
+  train: number[],
+  test: number[],
+  classes: number,
+): number {
   const d = x[0]!.length;
   const mu = new Float64Array(d);
   const sd = new Float64Array(d);
@@ -92,7 +102,13 @@ export function logisticAccuracy(x: Float32Array[], y: number[], train: number[]
   };
   return tidy(() => {
     const xTrain = tensor(rows(train), [train.length, d + 1]);
-    const yTrain = tensor(train.map((i) => y[i]!), [train.length], { dtype: 'int64' }).oneHot(classes).float(); // (n, K)
+    const yTrain = tensor(
+      train.map((i) => y[i]!),
+      [train.length],
+      { dtype: 'int64' },
+    )
+      .oneHot(classes)
+      .float(); // (n, K)
     const w = zeros([d + 1, classes]);
     for (let step = 0; step < 600; step++) {
       tidy(() => {
@@ -101,9 +117,14 @@ export function logisticAccuracy(x: Float32Array[], y: number[], train: number[]
         w.add_(grad, -0.5);
       });
     }
-    const pred = tensor(rows(test), [test.length, d + 1]).matmul(w).argmax(1).data() as BigInt64Array;
+    const pred = tensor(rows(test), [test.length, d + 1])
+      .matmul(w)
+      .argmax(1)
+      .data() as BigInt64Array;
     let ok = 0;
-    test.forEach((i, r) => { if (Number(pred[r]) === y[i]) ok++; });
+    test.forEach((i, r) => {
+      if (Number(pred[r]) === y[i]) ok++;
+    });
     return ok / test.length;
   });
 }
@@ -115,7 +136,8 @@ export function logisticAccuracy(x: Float32Array[], y: number[], train: number[]
 export async function probeSpeechCorpus(dir: string, seed = 0): Promise<ProbeResult> {
   const labels = parseCsv(await readFile(path.join(dir, 'labels.csv'), 'utf8'), path.join(dir, 'labels.csv'));
   const manifest = JSON.parse(await readFile(path.join(dir, 'corpus.json'), 'utf8')) as {
-    sampleRate: number; speakers: { id: string; parent?: string }[];
+    sampleRate: number;
+    speakers: { id: string; parent?: string }[];
   };
   const family = new Map(manifest.speakers.map((s) => [s.id, s.parent ?? s.id]));
   const before = memory().numTensors;
@@ -125,7 +147,8 @@ export async function probeSpeechCorpus(dir: string, seed = 0): Promise<ProbeRes
   try {
     for (const r of labels) {
       const { samples, sampleRate } = decodeWav16(await readFile(path.join(dir, r['path']!)), r['path']!);
-      if (sampleRate !== manifest.sampleRate) throw new RangeError(`${r['path']}: ${sampleRate} Hz, but corpus.json says ${manifest.sampleRate} Hz`);
+      if (sampleRate !== manifest.sampleRate)
+        throw new RangeError(`${r['path']}: ${sampleRate} Hz, but corpus.json says ${manifest.sampleRate} Hz`);
       x.push(utteranceFeatures(samples, fbT, win));
     }
   } finally {
@@ -144,22 +167,31 @@ export async function probeSpeechCorpus(dir: string, seed = 0): Promise<ProbeRes
 
   // Speaker ID on unseen sentences.
   const sentences = [...new Set(labels.map((r) => r['sentence']!))].sort();
-  const heldSentences = new Set(seeded(seed, 'probe-sentences').shuffle(sentences).slice(0, Math.max(1, Math.round(sentences.length / 3))));
+  const heldSentences = new Set(
+    seeded(seed, 'probe-sentences')
+      .shuffle(sentences)
+      .slice(0, Math.max(1, Math.round(sentences.length / 3))),
+  );
   const sTest = all.filter((i) => heldSentences.has(labels[i]!['sentence']!));
   const sTrain = all.filter((i) => !heldSentences.has(labels[i]!['sentence']!));
   const speakerAcc = logisticAccuracy(x, speaker.ids, sTrain, sTest, speaker.k);
 
   // Gender and emotion on unseen speaker families (4 folds, genders balanced per fold).
   const families = [...new Set(labels.map((r) => family.get(r['speaker']!) ?? r['speaker']!))];
-  const byGender = (g: string): string[] => seeded(seed, 'probe-families', g).shuffle(
-    families.filter((f) => labels.some((r) => (family.get(r['speaker']!) ?? r['speaker']) === f && r['gender'] === g)).sort());
+  const byGender = (g: string): string[] =>
+    seeded(seed, 'probe-families', g).shuffle(
+      families
+        .filter((f) => labels.some((r) => (family.get(r['speaker']!) ?? r['speaker']) === f && r['gender'] === g))
+        .sort(),
+    );
   const folds = Math.min(4, byGender('female').length, byGender('male').length);
   const foldOf = new Map<string, number>();
   for (const g of ['female', 'male']) byGender(g).forEach((f, k) => foldOf.set(f, k % folds));
   let gOk = 0;
   let eOk = 0;
   for (let f = 0; f < folds; f++) {
-    const inFold = (i: number): boolean => foldOf.get(family.get(labels[i]!['speaker']!) ?? labels[i]!['speaker']!) === f;
+    const inFold = (i: number): boolean =>
+      foldOf.get(family.get(labels[i]!['speaker']!) ?? labels[i]!['speaker']!) === f;
     const test = all.filter(inFold);
     const train = all.filter((i) => !inFold(i));
     gOk += logisticAccuracy(x, gender.ids, train, test, gender.k) * test.length;
@@ -171,8 +203,20 @@ export async function probeSpeechCorpus(dir: string, seed = 0): Promise<ProbeRes
     clips: labels.length,
     speakers: speaker.k,
     features: `mean+std of ${N_MELS} log-mel bands over active frames (n_fft ${N_FFT}, hop ${HOP})`,
-    gender: { accuracy: gOk / labels.length, chance: 1 / gender.k, protocol: `${folds}-fold, speaker families held out` },
-    speaker: { accuracy: speakerAcc, chance: 1 / speaker.k, protocol: `${heldSentences.size} of ${sentences.length} sentences held out` },
-    emotion: { accuracy: eOk / labels.length, chance: 1 / emotion.k, protocol: `${folds}-fold, speaker families held out` },
+    gender: {
+      accuracy: gOk / labels.length,
+      chance: 1 / gender.k,
+      protocol: `${folds}-fold, speaker families held out`,
+    },
+    speaker: {
+      accuracy: speakerAcc,
+      chance: 1 / speaker.k,
+      protocol: `${heldSentences.size} of ${sentences.length} sentences held out`,
+    },
+    emotion: {
+      accuracy: eOk / labels.length,
+      chance: 1 / emotion.k,
+      protocol: `${folds}-fold, speaker families held out`,
+    },
   };
 }

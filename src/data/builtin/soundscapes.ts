@@ -22,8 +22,22 @@ import { isDeepStrictEqual } from 'node:util';
 import { EarmarkError } from '../../errors.js';
 import { repoRoot } from '../../util/paths.js';
 import { Progress } from '../../util/progress.js';
-import { EVENT_CLASSES, fetchDebPackage, findEventSources, type EventSource, type UnpackedPackage } from './event-sources.js';
-import { buildAtomically, encodeWav16, parseCsv, readStoredConfig, sha256File, toCsv, writeChecksums } from './files.js';
+import {
+  EVENT_CLASSES,
+  fetchDebPackage,
+  findEventSources,
+  type EventSource,
+  type UnpackedPackage,
+} from './event-sources.js';
+import {
+  buildAtomically,
+  encodeWav16,
+  parseCsv,
+  readStoredConfig,
+  sha256File,
+  toCsv,
+  writeChecksums,
+} from './files.js';
 import { activeWindows, mixAtSnr, peakGain, scaled, window } from './mix.js';
 import { CLIP, planClips, SOUNDSCAPE_RATE, splitSpeakers, SPLITS, type SpeechUtterance } from './soundscapes-plan.js';
 import { buildSpeechCorpus, defaultSpeechOut } from './speech.js';
@@ -78,18 +92,31 @@ export const SOUNDSCAPES_DEFAULTS: SoundscapesConfig = {
 /** Fill defaults and validate; unknown keys and bad values are refused with their name. */
 export function resolveSoundscapesConfig(partial: Partial<SoundscapesConfig> = {}): SoundscapesConfig {
   for (const k of Object.keys(partial)) {
-    if (!(k in SOUNDSCAPES_DEFAULTS)) throw new EarmarkError('EARMARK_CONFIG', `unknown soundscapes option '${k}'; known: ${Object.keys(SOUNDSCAPES_DEFAULTS).join(', ')}`);
+    if (!(k in SOUNDSCAPES_DEFAULTS))
+      throw new EarmarkError(
+        'EARMARK_CONFIG',
+        `unknown soundscapes option '${k}'; known: ${Object.keys(SOUNDSCAPES_DEFAULTS).join(', ')}`,
+      );
   }
   const c: SoundscapesConfig = { ...SOUNDSCAPES_DEFAULTS, ...partial };
-  if (!Number.isInteger(c.seed) || c.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${c.seed}`);
-  if (!Number.isInteger(c.clipsPerClass) || c.clipsPerClass < 10) throw new RangeError(`clipsPerClass must be an integer ≥ 10 (2 per split and speech label), got ${c.clipsPerClass}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0)
+    throw new RangeError(`seed must be a non-negative integer, got ${c.seed}`);
+  if (!Number.isInteger(c.clipsPerClass) || c.clipsPerClass < 10)
+    throw new RangeError(
+      `clipsPerClass must be an integer ≥ 10 (2 per split and speech label), got ${c.clipsPerClass}`,
+    );
   if (!Number.isFinite(c.snrDb)) throw new RangeError(`snrDb must be a finite number of dB, got ${c.snrDb}`);
-  if (!Number.isFinite(c.snrSpreadDb) || c.snrSpreadDb < 0) throw new RangeError(`snrSpreadDb must be ≥ 0 dB, got ${c.snrSpreadDb}`);
+  if (!Number.isFinite(c.snrSpreadDb) || c.snrSpreadDb < 0)
+    throw new RangeError(`snrSpreadDb must be ≥ 0 dB, got ${c.snrSpreadDb}`);
   if (c.classes !== null) {
     const unknown = c.classes.filter((n) => !EVENT_CLASSES.some((e) => e.name === n));
-    if (unknown.length) throw new RangeError(`classes: unknown event class(es) ${unknown.join(', ')}; known: ${EVENT_CLASSES.map((e) => e.name).join(', ')}`);
+    if (unknown.length)
+      throw new RangeError(
+        `classes: unknown event class(es) ${unknown.join(', ')}; known: ${EVENT_CLASSES.map((e) => e.name).join(', ')}`,
+      );
   }
-  if (!Number.isInteger(c.concurrency) || c.concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${c.concurrency}`);
+  if (!Number.isInteger(c.concurrency) || c.concurrency < 1)
+    throw new RangeError(`concurrency must be a positive integer, got ${c.concurrency}`);
   return c;
 }
 
@@ -101,12 +128,23 @@ export function defaultSoundscapesOut(seed: number): string {
 /** What decides the corpus's content (stored in corpus.json, compared on reuse); `speech` is the sha256 of the speech corpus's checksums. */
 function contentConfig(c: SoundscapesConfig, speech: string): Record<string, unknown> {
   return {
-    seed: c.seed, clipsPerClass: c.clipsPerClass, snrDb: c.snrDb, snrSpreadDb: c.snrSpreadDb, classes: c.classes,
-    speechCorpusChecksums: speech, sources: c.sourceRoot === null ? 'debian' : path.resolve(c.sourceRoot),
+    seed: c.seed,
+    clipsPerClass: c.clipsPerClass,
+    snrDb: c.snrDb,
+    snrSpreadDb: c.snrSpreadDb,
+    classes: c.classes,
+    speechCorpusChecksums: speech,
+    sources: c.sourceRoot === null ? 'debian' : path.resolve(c.sourceRoot),
   };
 }
 
-export interface SoundscapesResult { out: string; clips: number; classes: number; seconds: number; reused: boolean }
+export interface SoundscapesResult {
+  out: string;
+  clips: number;
+  classes: number;
+  seconds: number;
+  reused: boolean;
+}
 
 /**
  * Build (or reuse) the built-in sound-event corpus.
@@ -121,26 +159,44 @@ export async function buildSoundscapes(partial: Partial<SoundscapesConfig> = {})
   // The speech corpus (built here when the default one is missing).
   const speechDir = path.resolve(c.speechCorpus ?? defaultSpeechOut(0, c.seed));
   if (!existsSync(path.join(speechDir, 'labels.csv'))) {
-    if (c.speechCorpus !== null) throw new EarmarkError('EARMARK_DATASET', `speechCorpus: no labels.csv in ${speechDir}; build one with \`earmark corpus speech --out ${speechDir}\``);
-    await buildSpeechCorpus({ seed: c.seed, difficulty: 0, out: speechDir, concurrency: c.concurrency, progress: c.progress, tools: c.tools });
+    if (c.speechCorpus !== null)
+      throw new EarmarkError(
+        'EARMARK_DATASET',
+        `speechCorpus: no labels.csv in ${speechDir}; build one with \`earmark corpus speech --out ${speechDir}\``,
+      );
+    await buildSpeechCorpus({
+      seed: c.seed,
+      difficulty: 0,
+      out: speechDir,
+      concurrency: c.concurrency,
+      progress: c.progress,
+      tools: c.tools,
+    });
   }
   const speechChecksum = await sha256File(path.join(speechDir, 'checksums.sha256'));
   const stored = contentConfig(c, speechChecksum);
   if (!c.force && isDeepStrictEqual(readStoredConfig(out), stored)) {
-    const { counts } = JSON.parse(await readFile(path.join(out, 'corpus.json'), 'utf8')) as { counts: { clips: number; classes: number } };
+    const { counts } = JSON.parse(await readFile(path.join(out, 'corpus.json'), 'utf8')) as {
+      counts: { clips: number; classes: number };
+    };
     return { out, clips: counts.clips, classes: counts.classes, seconds: 0, reused: true };
   }
-  const utterances: SpeechUtterance[] = parseCsv(await readFile(path.join(speechDir, 'labels.csv'), 'utf8'), path.join(speechDir, 'labels.csv'))
-    .map((r) => ({ path: r['path']!, speaker: r['speaker']!, gender: r['gender'] as SpeechUtterance['gender'] }));
+  const utterances: SpeechUtterance[] = parseCsv(
+    await readFile(path.join(speechDir, 'labels.csv'), 'utf8'),
+    path.join(speechDir, 'labels.csv'),
+  ).map((r) => ({ path: r['path']!, speaker: r['speaker']!, gender: r['gender'] as SpeechUtterance['gender'] }));
   const speakersBySplit = splitSpeakers(utterances, c.seed);
 
   // Event recordings: packages fetched and unpacked once into the cache, then decoded to 44.1 kHz mono.
   const classes = EVENT_CLASSES.filter((e) => c.classes === null || c.classes.includes(e.name));
   const packages = new Map<string, UnpackedPackage>();
   for (const pkg of new Set(classes.map((e) => e.package))) {
-    packages.set(pkg, c.sourceRoot !== null
-      ? { package: pkg, version: 'local', debSha256: '', root: path.resolve(c.sourceRoot, pkg) }
-      : await fetchDebPackage(pkg, path.resolve(c.cache ?? path.join(repoRoot(), '.earmark-cache')), tools));
+    packages.set(
+      pkg,
+      c.sourceRoot !== null
+        ? { package: pkg, version: 'local', debSha256: '', root: path.resolve(c.sourceRoot, pkg) }
+        : await fetchDebPackage(pkg, path.resolve(c.cache ?? path.join(repoRoot(), '.earmark-cache')), tools),
+    );
   }
   const byClass = await findEventSources(classes, new Map([...packages].map(([k, v]) => [k, v.root])));
   const sources: EventSource[] = [...byClass.values()].flat();
@@ -148,13 +204,23 @@ export async function buildSoundscapes(partial: Partial<SoundscapesConfig> = {})
   const audio = await mapLimit(sources, c.concurrency, (s) => decode(tools, s.abs, true));
 
   // Plan every clip: its split, class, window, speech label, speaker and SNR (all seeded per clip).
-  const plan = planClips(c, classes.map((e) => e.name), byClass, sources, audio, speakersBySplit, utterances);
+  const plan = planClips(
+    c,
+    classes.map((e) => e.name),
+    byClass,
+    sources,
+    audio,
+    speakersBySplit,
+    utterances,
+  );
 
   return buildAtomically(out, async (partialOut) => {
-    for (const [split] of SPLITS) for (const e of classes) {
-      for (const sp of ['speech', 'no_speech']) await mkdir(path.join(partialOut, split, e.name, sp), { recursive: true });
-      await mkdir(path.join(partialOut, 'events', split, e.name), { recursive: true });
-    }
+    for (const [split] of SPLITS)
+      for (const e of classes) {
+        for (const sp of ['speech', 'no_speech'])
+          await mkdir(path.join(partialOut, split, e.name, sp), { recursive: true });
+        await mkdir(path.join(partialOut, 'events', split, e.name), { recursive: true });
+      }
     const bar = c.progress ? new Progress({ total: plan.length, label: 'soundscapes' }) : undefined;
     const rows = await mapLimit(plan, c.concurrency, async (p) => {
       const event = window(audio[p.source]!, p.start, CLIP);
@@ -164,7 +230,21 @@ export async function buildSoundscapes(partial: Partial<SoundscapesConfig> = {})
       if (p.speech === undefined) {
         const rel = `${p.split}/${p.event}/no_speech/${stem}.wav`;
         await writeFile(path.join(partialOut, rel), encodeWav16(scaled(event, peakGain(event, PEAK)), SOUNDSCAPE_RATE));
-        row = [rel, p.split, p.event, p.classIndex, 'no_speech', '', '', '', `${src.package}:${src.file}`, fmtS(p.start), '', '', ''];
+        row = [
+          rel,
+          p.split,
+          p.event,
+          p.classIndex,
+          'no_speech',
+          '',
+          '',
+          '',
+          `${src.package}:${src.file}`,
+          fmtS(p.start),
+          '',
+          '',
+          '',
+        ];
       } else {
         const u = p.speech.utterance;
         const voice = await decode(tools, path.join(speechDir, u.path), false);
@@ -178,22 +258,60 @@ export async function buildSoundscapes(partial: Partial<SoundscapesConfig> = {})
         const eventRel = `events/${p.split}/${p.event}/${stem}.wav`;
         await writeFile(path.join(partialOut, rel), encodeWav16(scaled(mix, g), SOUNDSCAPE_RATE));
         await writeFile(path.join(partialOut, eventRel), encodeWav16(scaled(event, g), SOUNDSCAPE_RATE));
-        row = [rel, p.split, p.event, p.classIndex, 'speech', u.gender, u.speaker, p.speech.snrDb.toFixed(2), `${src.package}:${src.file}`,
-          fmtS(p.start), u.path, fmtS(start), eventRel];
+        row = [
+          rel,
+          p.split,
+          p.event,
+          p.classIndex,
+          'speech',
+          u.gender,
+          u.speaker,
+          p.speech.snrDb.toFixed(2),
+          `${src.package}:${src.file}`,
+          fmtS(p.start),
+          u.path,
+          fmtS(start),
+          eventRel,
+        ];
       }
       bar?.tick();
       return row;
     });
     bar?.done();
 
-    await writeFile(path.join(partialOut, 'labels.csv'), toCsv(
-      ['path', 'split', 'event', 'event_index', 'speech', 'gender', 'speaker', 'snr_db', 'source', 'source_start_s', 'speech_source', 'speech_start_s', 'event_path'], rows));
+    await writeFile(
+      path.join(partialOut, 'labels.csv'),
+      toCsv(
+        [
+          'path',
+          'split',
+          'event',
+          'event_index',
+          'speech',
+          'gender',
+          'speaker',
+          'snr_db',
+          'source',
+          'source_start_s',
+          'speech_source',
+          'speech_start_s',
+          'event_path',
+        ],
+        rows,
+      ),
+    );
     await writeChecksums(partialOut);
-    const counts: Record<string, Record<string, { speech: number; no_speech: number; female: number; male: number }>> = {};
+    const counts: Record<
+      string,
+      Record<string, { speech: number; no_speech: number; female: number; male: number }>
+    > = {};
     for (const p of plan) {
       const k = ((counts[p.split] ??= {})[p.event] ??= { speech: 0, no_speech: 0, female: 0, male: 0 });
       if (p.speech === undefined) k.no_speech++;
-      else { k.speech++; k[p.speech.utterance.gender]++; }
+      else {
+        k.speech++;
+        k[p.speech.utterance.gender]++;
+      }
     }
     const manifest = {
       name: 'earmark-builtin-soundscapes',
@@ -202,12 +320,19 @@ export async function buildSoundscapes(partial: Partial<SoundscapesConfig> = {})
       seed: c.seed,
       sampleRate: SOUNDSCAPE_RATE,
       clipSeconds: 1,
-      layout: '<split>/<event>/{speech,no_speech}/<stem>.wav; events/<split>/<event>/<stem>.wav = event part of each mixture; 16-bit mono WAV',
+      layout:
+        '<split>/<event>/{speech,no_speech}/<stem>.wav; events/<split>/<event>/<stem>.wav = event part of each mixture; 16-bit mono WAV',
       labels: { speech: ['no_speech', 'speech'], gender: ['female', 'male'], event: classes.map((e) => e.name) },
       engines: { sox: soxVersion },
       packages: [...packages.values()].map(({ root: _root, ...p }) => p),
       speechCorpus: { checksumsSha256: speechChecksum, speakers: speakersBySplit },
-      sources: sources.map((s, i) => ({ index: i, class: s.class, package: s.package, file: s.file, sha256: s.sha256 })),
+      sources: sources.map((s, i) => ({
+        index: i,
+        class: s.class,
+        package: s.package,
+        file: s.file,
+        sha256: s.sha256,
+      })),
       counts: { clips: plan.length, classes: classes.length, perSplit: counts },
     };
     await writeFile(path.join(partialOut, 'corpus.json'), JSON.stringify(manifest, null, 2) + '\n');
@@ -222,9 +347,19 @@ function fmtS(samples: number): string {
 /** Decode any file sox reads to 44.1 kHz mono float32; event recordings also lose leading/trailing silence. */
 async function decode(tools: ToolCommands, file: string, trim: boolean): Promise<Float32Array> {
   const fx = trim ? ['silence', '1', '0.01', '-50d', 'reverse', 'silence', '1', '0.01', '-50d', 'reverse'] : [];
-  const { stdout } = await runTool('sox', tools.sox, ['-V1', file, '-t', 'f32', '-r', String(SOUNDSCAPE_RATE), '-c', '1', '-', ...fx]);
+  const { stdout } = await runTool('sox', tools.sox, [
+    '-V1',
+    file,
+    '-t',
+    'f32',
+    '-r',
+    String(SOUNDSCAPE_RATE),
+    '-c',
+    '1',
+    '-',
+    ...fx,
+  ]);
   const copy = new Uint8Array(stdout.length);
   copy.set(stdout);
   return new Float32Array(copy.buffer, 0, Math.floor(copy.length / 4));
 }
-

@@ -13,8 +13,10 @@ import type { SpeakerSpec } from './voices.js';
 export const CLIP_JITTER = { pitch: 0.04, range: 0.08, duration: 0.04, levelDb: 1.5 };
 
 /** One clip's prosody jitter and Praat seed, from (seed, speaker, emotion, sentence). */
-export function clipJitter(seed: number, k: { speaker: { id: string }; emotion: string; sentence: string }):
-  { pitch: number; range: number; duration: number; levelDb: number; praatSeed: number } {
+export function clipJitter(
+  seed: number,
+  k: { speaker: { id: string }; emotion: string; sentence: string },
+): { pitch: number; range: number; duration: number; levelDb: number; praatSeed: number } {
   const key = hashString(['clip', k.speaker.id, k.emotion, k.sentence].join('/'), seed);
   const r = new Rng(key);
   return {
@@ -75,7 +77,11 @@ removeObject: t
 export async function espeakDataDir(command: string): Promise<string> {
   const { stdout } = await runTool('espeakNg', command, ['--version']);
   const m = /Data at:\s*(.+)\s*$/.exec(stdout.toString().trim());
-  if (!m) throw new EarmarkError('EARMARK_IO', `espeak-ng: cannot find its data folder in \`${command} --version\` output: ${stdout.toString().trim()}`);
+  if (!m)
+    throw new EarmarkError(
+      'EARMARK_IO',
+      `espeak-ng: cannot find its data folder in \`${command} --version\` output: ${stdout.toString().trim()}`,
+    );
   return m[1]!.trim();
 }
 
@@ -85,10 +91,13 @@ export async function privateEspeakData(stock: string, dir: string, speakers: Sp
   const variants = path.join(data, 'voices', '!v');
   await mkdir(variants, { recursive: true });
   for (const e of await readdir(stock)) if (e !== 'voices') await symlink(path.join(stock, e), path.join(data, e));
-  for (const e of await readdir(path.join(stock, 'voices'))) if (e !== '!v') await symlink(path.join(stock, 'voices', e), path.join(data, 'voices', e));
-  for (const e of await readdir(path.join(stock, 'voices', '!v'))) await symlink(path.join(stock, 'voices', '!v', e), path.join(variants, e));
+  for (const e of await readdir(path.join(stock, 'voices')))
+    if (e !== '!v') await symlink(path.join(stock, 'voices', e), path.join(data, 'voices', e));
+  for (const e of await readdir(path.join(stock, 'voices', '!v')))
+    await symlink(path.join(stock, 'voices', '!v', e), path.join(variants, e));
   for (const s of speakers) {
-    if (s.voice.engine === 'espeak-ng' && s.voice.variantFile !== undefined) await writeFile(path.join(variants, s.voice.variant), s.voice.variantFile);
+    if (s.voice.engine === 'espeak-ng' && s.voice.variantFile !== undefined)
+      await writeFile(path.join(variants, s.voice.variant), s.voice.variantFile);
   }
 }
 
@@ -97,40 +106,63 @@ function scmString(text: string): string {
 }
 
 /** One festival process synthesises all sentences for a diphone voice (start-up is ~0.3 s). */
-export async function festivalBatch(tools: ToolCommands, work: string, voice: string, items: { text: string; wav: string }[]): Promise<void> {
+export async function festivalBatch(
+  tools: ToolCommands,
+  work: string,
+  voice: string,
+  items: { text: string; wav: string }[],
+): Promise<void> {
   const script = path.join(work, `festival-${voice}.scm`);
-  const body = items.map((it) => `(set! u (Utterance Text ${scmString(it.text)}))\n(utt.synth u)\n(utt.save.wave u ${scmString(it.wav)} 'riff)`);
+  const body = items.map(
+    (it) =>
+      `(set! u (Utterance Text ${scmString(it.text)}))\n(utt.synth u)\n(utt.save.wave u ${scmString(it.wav)} 'riff)`,
+  );
   await writeFile(script, [`(voice_${voice})`, ...body].join('\n') + '\n');
   await runFestival(tools, script, work);
 }
 
 /** Festival's SLT HTS front end writes full-context labels; hts_engine then renders every warp of them. */
-export async function dumpHtsLabels(tools: ToolCommands, work: string, sentences: readonly { id: string; text: string }[]): Promise<void> {
+export async function dumpHtsLabels(
+  tools: ToolCommands,
+  work: string,
+  sentences: readonly { id: string; text: string }[],
+): Promise<void> {
   await mkdir(path.join(work, 'hts'), { recursive: true });
   const script = path.join(work, 'hts-labels.scm');
-  const body = sentences.map((t) => `(set! u (Utterance Text ${scmString(t.text)}))\n(utt.synth u)\n` +
-    `(set! fd (fopen ${scmString(path.join(work, 'hts', `${t.id}.lab`))} "w"))\n` +
-    `(mapcar (lambda (l) (format fd "%s\\n" l)) (hts_dump_feats_string_list u hts_feats_list))\n(fclose fd)`);
+  const body = sentences.map(
+    (t) =>
+      `(set! u (Utterance Text ${scmString(t.text)}))\n(utt.synth u)\n` +
+      `(set! fd (fopen ${scmString(path.join(work, 'hts', `${t.id}.lab`))} "w"))\n` +
+      `(mapcar (lambda (l) (format fd "%s\\n" l)) (hts_dump_feats_string_list u hts_feats_list))\n(fclose fd)`,
+  );
   await writeFile(script, ['(voice_cmu_us_slt_arctic_hts)', ...body].join('\n') + '\n');
   await runFestival(tools, script, work);
   for (const t of sentences) {
-    if (!existsSync(path.join(work, 'hts', `${t.id}.lab`))) throw new EarmarkError('EARMARK_IO', `festival did not write the HTS labels for '${t.text}' (script ${script})`);
+    if (!existsSync(path.join(work, 'hts', `${t.id}.lab`)))
+      throw new EarmarkError('EARMARK_IO', `festival did not write the HTS labels for '${t.text}' (script ${script})`);
   }
 }
 
 async function runFestival(tools: ToolCommands, script: string, cwd: string): Promise<void> {
   const line = `${tools.festival} -b ${script}`;
-  const hint = (text: string): string => /unbound variable.*voice_/.test(text)
-    ? '\n  A festival voice is missing: `apt-get install -y --no-install-recommends festvox-kdlpc16k festvox-us-slt-hts`' : '';
+  const hint = (text: string): string =>
+    /unbound variable.*voice_/.test(text)
+      ? '\n  A festival voice is missing: `apt-get install -y --no-install-recommends festvox-kdlpc16k festvox-us-slt-hts`'
+      : '';
   let stderr: string;
   try {
     ({ stderr } = await runTool('festival', tools.festival, ['-b', script], { cwd }));
   } catch (e) {
-    if (e instanceof CorpusToolError && hint(e.message)) throw new CorpusToolError('festival', e.command, e.message + hint(e.message), { cause: e });
+    if (e instanceof CorpusToolError && hint(e.message))
+      throw new CorpusToolError('festival', e.command, e.message + hint(e.message), { cause: e });
     throw e;
   }
   // some festival builds exit 0 even when a Scheme error stops the script, so stderr is checked too
   if (/SIOD ERROR|error:/i.test(stderr)) {
-    throw new CorpusToolError('festival', line, `festival failed running \`${line}\`:\n    ${stderr.trim().split('\n').slice(-6).join('\n    ')}${hint(stderr)}`);
+    throw new CorpusToolError(
+      'festival',
+      line,
+      `festival failed running \`${line}\`:\n    ${stderr.trim().split('\n').slice(-6).join('\n    ')}${hint(stderr)}`,
+    );
   }
 }

@@ -21,7 +21,15 @@ import { Progress } from '../../util/progress.js';
 import { buildAtomically, readStoredConfig, toCsv, writeChecksums } from './files.js';
 import { seeded, shuffled } from './seeded.js';
 import { SENTENCES } from './sentences.js';
-import { CLIP_JITTER, clipJitter, dumpHtsLabels, espeakDataDir, festivalBatch, PRAAT_SCRIPT, privateEspeakData } from './speech-engines.js';
+import {
+  CLIP_JITTER,
+  clipJitter,
+  dumpHtsLabels,
+  espeakDataDir,
+  festivalBatch,
+  PRAAT_SCRIPT,
+  privateEspeakData,
+} from './speech-engines.js';
 import { mapLimit, runTool, TOOL_DEFAULTS, toolVersion, type ToolCommands } from './tools.js';
 import { MAX_DIFFICULTY, readEspeakVariant, speakersFor, type SpeakerSpec } from './voices.js';
 
@@ -31,9 +39,20 @@ export type Emotion = 'neutral' | 'happy' | 'sad' | 'angry' | 'fearful';
  * Prosody per emotion (specs/data-sources.md §6): Praat factors on the pitch median, pitch range and
  * duration, then the sox chain's lowpass (Hz), treble (dB), tremolo (Hz, depth %) and peak level (dBFS).
  */
-export const EMOTIONS: Readonly<Record<Emotion, {
-  pitch: number; range: number; duration: number; lowpass: number; treble: number; tremolo: [number, number]; level: number;
-}>> = {
+export const EMOTIONS: Readonly<
+  Record<
+    Emotion,
+    {
+      pitch: number;
+      range: number;
+      duration: number;
+      lowpass: number;
+      treble: number;
+      tremolo: [number, number];
+      level: number;
+    }
+  >
+> = {
   neutral: { pitch: 1.0, range: 1.0, duration: 1.0, lowpass: 7000, treble: 0, tremolo: [5, 2], level: -8 },
   happy: { pitch: 1.25, range: 1.6, duration: 0.92, lowpass: 7000, treble: 2, tremolo: [5, 2], level: -5 },
   sad: { pitch: 0.88, range: 0.5, duration: 1.25, lowpass: 3500, treble: 0, tremolo: [5, 2], level: -13 },
@@ -41,7 +60,6 @@ export const EMOTIONS: Readonly<Record<Emotion, {
   fearful: { pitch: 1.35, range: 0.9, duration: 0.8, lowpass: 7000, treble: 0, tremolo: [6, 40], level: -9 },
 };
 export const EMOTION_NAMES = Object.keys(EMOTIONS) as Emotion[];
-
 
 export const SAMPLE_RATE = 16000;
 
@@ -87,18 +105,25 @@ export const SPEECH_DEFAULTS: SpeechCorpusConfig = {
 /** Fill defaults and validate; unknown keys and bad values are refused with their name. */
 export function resolveSpeechConfig(partial: Partial<SpeechCorpusConfig> = {}): SpeechCorpusConfig {
   for (const k of Object.keys(partial)) {
-    if (!(k in SPEECH_DEFAULTS)) throw new EarmarkError('EARMARK_CONFIG', `unknown speech corpus option '${k}'; known: ${Object.keys(SPEECH_DEFAULTS).join(', ')}`);
+    if (!(k in SPEECH_DEFAULTS))
+      throw new EarmarkError(
+        'EARMARK_CONFIG',
+        `unknown speech corpus option '${k}'; known: ${Object.keys(SPEECH_DEFAULTS).join(', ')}`,
+      );
   }
   const c: SpeechCorpusConfig = { ...SPEECH_DEFAULTS, ...partial };
-  if (!Number.isInteger(c.seed) || c.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${c.seed}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0)
+    throw new RangeError(`seed must be a non-negative integer, got ${c.seed}`);
   if (!Number.isInteger(c.difficulty) || c.difficulty < 0 || c.difficulty > MAX_DIFFICULTY) {
     throw new RangeError(`difficulty must be an integer in 0..${MAX_DIFFICULTY}, got ${c.difficulty}`);
   }
   if (!Number.isInteger(c.sentences) || c.sentences < 1 || c.sentences > SENTENCES.length) {
     throw new RangeError(`sentences must be an integer in 1..${SENTENCES.length}, got ${c.sentences}`);
   }
-  for (const e of c.emotions) if (!(e in EMOTIONS)) throw new RangeError(`emotions: unknown emotion '${e}'; known: ${EMOTION_NAMES.join(', ')}`);
-  if (!Number.isInteger(c.concurrency) || c.concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${c.concurrency}`);
+  for (const e of c.emotions)
+    if (!(e in EMOTIONS)) throw new RangeError(`emotions: unknown emotion '${e}'; known: ${EMOTION_NAMES.join(', ')}`);
+  if (!Number.isInteger(c.concurrency) || c.concurrency < 1)
+    throw new RangeError(`concurrency must be a positive integer, got ${c.concurrency}`);
   return c;
 }
 
@@ -121,7 +146,12 @@ export interface SpeechCorpusResult {
   reused: boolean;
 }
 
-interface Clip { speaker: SpeakerSpec; emotion: Emotion; sentence: string; rel: string }
+interface Clip {
+  speaker: SpeakerSpec;
+  emotion: Emotion;
+  sentence: string;
+  rel: string;
+}
 
 /**
  * Build (or reuse) the built-in speech corpus.
@@ -136,7 +166,9 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
   const t0 = Date.now();
 
   if (!c.force && isDeepStrictEqual(readStoredConfig(out), contentConfig(c))) {
-    const { counts } = JSON.parse(await readFile(path.join(out, 'corpus.json'), 'utf8')) as { counts: { clips: number; speakers: number } };
+    const { counts } = JSON.parse(await readFile(path.join(out, 'corpus.json'), 'utf8')) as {
+      counts: { clips: number; speakers: number };
+    };
     return { out, clips: counts.clips, speakers: counts.speakers, seconds: 0, reused: true };
   }
 
@@ -146,14 +178,21 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
   let speakers = await speakersFor(c.difficulty, c.seed, async (name) => readEspeakVariant(await dataDir())(name));
   if (c.speakers !== null) {
     const unknown = c.speakers.filter((id) => !speakers.some((s) => s.id === id));
-    if (unknown.length) throw new RangeError(`speakers: unknown id(s) ${unknown.join(', ')} at difficulty ${c.difficulty}; known: ${speakers.map((s) => s.id).join(', ')}`);
+    if (unknown.length)
+      throw new RangeError(
+        `speakers: unknown id(s) ${unknown.join(', ')} at difficulty ${c.difficulty}; known: ${speakers.map((s) => s.id).join(', ')}`,
+      );
     speakers = speakers.filter((s) => c.speakers!.includes(s.id));
   }
-  const sentences = shuffled(seeded(c.seed, 'sentences'), SENTENCES).slice(0, c.sentences)
+  const sentences = shuffled(seeded(c.seed, 'sentences'), SENTENCES)
+    .slice(0, c.sentences)
     .sort((a, b) => a.id.localeCompare(b.id));
   const engines = new Set(speakers.map((s) => s.voice.engine));
   if (engines.has('hts_engine') && !existsSync(c.htsVoice)) {
-    throw new EarmarkError('EARMARK_IO', `hts_engine: the SLT voice file ${c.htsVoice} is missing; install it with \`apt-get install -y --no-install-recommends festvox-us-slt-hts\``);
+    throw new EarmarkError(
+      'EARMARK_IO',
+      `hts_engine: the SLT voice file ${c.htsVoice} is missing; install it with \`apt-get install -y --no-install-recommends festvox-us-slt-hts\``,
+    );
   }
 
   // Engine versions go into corpus.json; probing them first also fails fast on a missing engine.
@@ -178,7 +217,9 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
     if (engines.has('espeak-ng')) await privateEspeakData(await dataDir(), espeakPath, speakers);
 
     const clipsTotal = speakers.length * sentences.length * c.emotions.length;
-    const bar = c.progress ? new Progress({ total: speakers.length * sentences.length + 2 * clipsTotal, label: 'speech corpus' }) : undefined;
+    const bar = c.progress
+      ? new Progress({ total: speakers.length * sentences.length + 2 * clipsTotal, label: 'speech corpus' })
+      : undefined;
 
     // 1. Neutral base takes at the engine's native rate.
     const base = (s: SpeakerSpec, id: string): string => path.join(work, 'base', s.id, `${id}.wav`);
@@ -188,7 +229,12 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
       const v = s.voice;
       if (v.engine === 'festival') {
         tasks.push(async () => {
-          await festivalBatch(tools, work, v.voice, sentences.map((t) => ({ text: t.text, wav: base(s, t.id) })));
+          await festivalBatch(
+            tools,
+            work,
+            v.voice,
+            sentences.map((t) => ({ text: t.text, wav: base(s, t.id) })),
+          );
           bar?.tick(sentences.length);
         });
         continue;
@@ -196,12 +242,28 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
       for (const t of sentences) {
         tasks.push(async () => {
           if (v.engine === 'espeak-ng') {
-            await runTool('espeakNg', tools.espeakNg, [`--path=${espeakPath}`, '-v', `${v.language}+${v.variant}`, '-w', base(s, t.id), t.text]);
+            await runTool('espeakNg', tools.espeakNg, [
+              `--path=${espeakPath}`,
+              '-v',
+              `${v.language}+${v.variant}`,
+              '-w',
+              base(s, t.id),
+              t.text,
+            ]);
           } else if (v.engine === 'flite') {
             await runTool('flite', tools.flite, ['-voice', v.voice, '-t', t.text, '-o', base(s, t.id)]);
           } else {
-            await runTool('htsEngine', tools.htsEngine, ['-m', c.htsVoice, '-fm', String(v.fm), '-a', String(v.alpha),
-              '-ow', base(s, t.id), path.join(work, 'hts', `${t.id}.lab`)]);
+            await runTool('htsEngine', tools.htsEngine, [
+              '-m',
+              c.htsVoice,
+              '-fm',
+              String(v.fm),
+              '-a',
+              String(v.alpha),
+              '-ow',
+              base(s, t.id),
+              path.join(work, 'hts', `${t.id}.lab`),
+            ]);
           }
           bar?.tick();
         });
@@ -211,9 +273,11 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
 
     // 2a. Praat: pitch median / range / duration per clip, one Praat process per speaker.
     const clips: Clip[] = [];
-    for (const s of speakers) for (const e of c.emotions) for (const t of sentences) {
-      clips.push({ speaker: s, emotion: e, sentence: t.id, rel: `wav/${s.id}/${s.id}_${e}_${t.id}.wav` });
-    }
+    for (const s of speakers)
+      for (const e of c.emotions)
+        for (const t of sentences) {
+          clips.push({ speaker: s, emotion: e, sentence: t.id, rel: `wav/${s.id}/${s.id}_${e}_${t.id}.wav` });
+        }
     const jitter = new Map(clips.map((k) => [k, clipJitter(c.seed, k)]));
     const praatScript = path.join(work, 'emotion.praat');
     await writeFile(praatScript, PRAAT_SCRIPT);
@@ -223,7 +287,14 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
       const rows = mine.map((k) => {
         const j = jitter.get(k)!;
         const p = EMOTIONS[k.emotion];
-        return [base(s, k.sentence), emo(k), j.praatSeed, fmt(p.pitch * j.pitch), fmt(p.range * j.range), fmt(p.duration * j.duration)].join('\t');
+        return [
+          base(s, k.sentence),
+          emo(k),
+          j.praatSeed,
+          fmt(p.pitch * j.pitch),
+          fmt(p.range * j.range),
+          fmt(p.duration * j.duration),
+        ].join('\t');
       });
       const jobs = path.join(work, `praat-${s.id}.tsv`);
       await writeFile(jobs, ['infile\toutfile\tseed\tpitch\trange\tduration', ...rows].join('\n') + '\n');
@@ -235,17 +306,44 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
     await mapLimit(clips, c.concurrency, async (k) => {
       const p = EMOTIONS[k.emotion];
       const level = p.level + jitter.get(k)!.levelDb;
-      await runTool('sox', tools.sox, ['-V1', '-D', '-R', emo(k), '-r', String(SAMPLE_RATE), '-c', '1', '-b', '16', path.join(partialOut, k.rel),
-        'highpass', '70', 'lowpass', String(p.lowpass), 'treble', String(p.treble), 'tremolo', String(p.tremolo[0]), String(p.tremolo[1]),
-        'gain', '-n', fmt(level)]);
+      await runTool('sox', tools.sox, [
+        '-V1',
+        '-D',
+        '-R',
+        emo(k),
+        '-r',
+        String(SAMPLE_RATE),
+        '-c',
+        '1',
+        '-b',
+        '16',
+        path.join(partialOut, k.rel),
+        'highpass',
+        '70',
+        'lowpass',
+        String(p.lowpass),
+        'treble',
+        String(p.treble),
+        'tremolo',
+        String(p.tremolo[0]),
+        String(p.tremolo[1]),
+        'gain',
+        '-n',
+        fmt(level),
+      ]);
       bar?.tick();
     });
     bar?.done();
 
     // 3. Manifest files; then move the finished corpus into place.
     await rm(work, { recursive: true, force: true });
-    await writeFile(path.join(partialOut, 'labels.csv'), toCsv(['path', 'speaker', 'gender', 'emotion', 'sentence'],
-      clips.map((k) => [k.rel, k.speaker.id, k.speaker.gender, k.emotion, k.sentence])));
+    await writeFile(
+      path.join(partialOut, 'labels.csv'),
+      toCsv(
+        ['path', 'speaker', 'gender', 'emotion', 'sentence'],
+        clips.map((k) => [k.rel, k.speaker.id, k.speaker.gender, k.emotion, k.sentence]),
+      ),
+    );
     await writeChecksums(partialOut);
     const manifest = {
       name: 'earmark-builtin-speech',
@@ -259,7 +357,12 @@ export async function buildSpeechCorpus(partial: Partial<SpeechCorpusConfig> = {
       emotions: Object.fromEntries(c.emotions.map((e) => [e, EMOTIONS[e]])),
       clipJitter: CLIP_JITTER,
       sentences: Object.fromEntries(sentences.map((t) => [t.id, t.text])),
-      counts: { clips: clips.length, speakers: speakers.length, emotions: c.emotions.length, sentences: sentences.length },
+      counts: {
+        clips: clips.length,
+        speakers: speakers.length,
+        emotions: c.emotions.length,
+        sentences: sentences.length,
+      },
     };
     await writeFile(path.join(partialOut, 'corpus.json'), JSON.stringify(manifest, null, 2) + '\n');
     return { out, clips: clips.length, speakers: speakers.length, seconds: (Date.now() - t0) / 1000, reused: false };

@@ -70,8 +70,12 @@ export function commandLine(command: string, args: readonly string[]): string {
  * @param tool which tool (picks the install hint), e.g. 'sox'
  * @example await runTool('sox', 'sox', ['in.wav', '-r', '16000', 'out.wav']);
  */
-export function runTool(tool: keyof ToolCommands, command: string, args: readonly string[],
-  opts: { cwd?: string; input?: string | Buffer; okCodes?: number[] } = {}): Promise<RunResult> {
+export function runTool(
+  tool: keyof ToolCommands,
+  command: string,
+  args: readonly string[],
+  opts: { cwd?: string; input?: string | Buffer; okCodes?: number[] } = {},
+): Promise<RunResult> {
   const line = commandLine(command, args);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -80,12 +84,15 @@ export function runTool(tool: keyof ToolCommands, command: string, args: readonl
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      const hint = e.code === 'ENOENT'
-        ? `'${command}' is not on PATH. Install it with \`apt-get install -y --no-install-recommends ${TOOL_PACKAGES[tool]}\` (or run scripts/bootstrap.sh, which installs scripts/apt-packages.txt)`
-        : `${e.message}`;
+      const hint =
+        e.code === 'ENOENT'
+          ? `'${command}' is not on PATH. Install it with \`apt-get install -y --no-install-recommends ${TOOL_PACKAGES[tool]}\` (or run scripts/bootstrap.sh, which installs scripts/apt-packages.txt)`
+          : `${e.message}`;
       reject(new CorpusToolError(tool, line, `${tool}: cannot run \`${line}\`: ${hint}`, { cause: e }));
     });
-    child.stdin.on('error', () => { /* the tool exited before reading its input; the exit code reports it */ });
+    child.stdin.on('error', () => {
+      /* the tool exited before reading its input; the exit code reports it */
+    });
     child.on('close', (code, signal) => {
       const stderr = Buffer.concat(err).toString('utf8');
       if (code === 0 || (code !== null && opts.okCodes?.includes(code))) {
@@ -93,9 +100,14 @@ export function runTool(tool: keyof ToolCommands, command: string, args: readonl
         return;
       }
       const tail = stderr.trim().split('\n').slice(-10).join('\n    ');
-      reject(new CorpusToolError(tool, line,
-        `${tool} failed (${signal ?? `exit code ${code}`}) running \`${line}\`${opts.cwd ? ` in ${opts.cwd}` : ''}` +
-        (tail ? `\n    ${tail}` : '')));
+      reject(
+        new CorpusToolError(
+          tool,
+          line,
+          `${tool} failed (${signal ?? `exit code ${code}`}) running \`${line}\`${opts.cwd ? ` in ${opts.cwd}` : ''}` +
+            (tail ? `\n    ${tail}` : ''),
+        ),
+      );
     });
     child.stdin.end(opts.input ?? '');
   });
@@ -106,7 +118,11 @@ export function runTool(tool: keyof ToolCommands, command: string, args: readonl
  * The first failure stops new work and is rethrown once the running calls have settled.
  * @example await mapLimit(files, 2, (f) => runTool('sox', 'sox', [f, out(f)]));
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
   const results = new Array<R>(items.length);
   let next = 0;
@@ -131,18 +147,32 @@ export async function toolVersion(tool: keyof ToolCommands, command: string): Pr
   switch (tool) {
     case 'espeakNg': {
       const { stdout } = await runTool(tool, command, ['--version']);
-      return stdout.toString().replace(/\s+Data at:.*$/s, '').trim();
+      return stdout
+        .toString()
+        .replace(/\s+Data at:.*$/s, '')
+        .trim();
     }
     case 'flite': {
       // flite prints its version and exits with status 1.
       const { stdout } = await runTool(tool, command, ['--version'], { okCodes: [0, 1] });
-      return stdout.toString().split('\n').find((l) => l.includes('version'))?.trim() ?? stdout.toString().trim();
+      return (
+        stdout
+          .toString()
+          .split('\n')
+          .find((l) => l.includes('version'))
+          ?.trim() ?? stdout.toString().trim()
+      );
     }
     case 'htsEngine': {
       // hts_engine prints its banner with the usage and exits non-zero when given no arguments.
       const { stdout, stderr } = await runTool(tool, command, [], { okCodes: [0, 1, 255] });
       const text = stdout.toString() + stderr;
-      return text.split('\n').find((l) => l.startsWith('Version'))?.trim() ?? 'unknown';
+      return (
+        text
+          .split('\n')
+          .find((l) => l.startsWith('Version'))
+          ?.trim() ?? 'unknown'
+      );
     }
     default: {
       const { stdout, stderr } = await runTool(tool, command, ['--version']);

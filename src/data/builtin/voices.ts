@@ -71,7 +71,11 @@ export const MAX_DIFFICULTY = TWIN_JITTER.length - 1;
  * `readVariant` returns the text of a stock espeak-ng variant file (the twins' starting point).
  * @example const speakers = await speakersFor(1, 42, readEspeakVariant(dataDir)); // 24 speakers
  */
-export async function speakersFor(difficulty: number, seed: number, readVariant: (name: string) => Promise<string>): Promise<SpeakerSpec[]> {
+export async function speakersFor(
+  difficulty: number,
+  seed: number,
+  readVariant: (name: string) => Promise<string>,
+): Promise<SpeakerSpec[]> {
   if (!Number.isInteger(difficulty) || difficulty < 0 || difficulty > MAX_DIFFICULTY) {
     throw new RangeError(`difficulty must be an integer in 0..${MAX_DIFFICULTY}, got ${difficulty}`);
   }
@@ -86,7 +90,11 @@ export async function speakersFor(difficulty: number, seed: number, readVariant:
       let voice: VoiceSpec;
       if (parent.voice.engine === 'espeak-ng') {
         const stock = await readVariant(parent.voice.variant);
-        voice = { ...parent.voice, variant: `earmark_${id}`, variantFile: jitterVariant(stock, `earmark_${id}`, rng, jitter) };
+        voice = {
+          ...parent.voice,
+          variant: `earmark_${id}`,
+          variantFile: jitterVariant(stock, `earmark_${id}`, rng, jitter),
+        };
       } else if (parent.voice.engine === 'hts_engine') {
         voice = {
           engine: 'hts_engine',
@@ -110,7 +118,12 @@ function round3(x: number): number {
  * A near-identical espeak-ng variant file: every formant frequency scaled by 1 ± `formant`, the base
  * pitch by 1 ± `pitch` and the pitch range by 1 ± `range` (uniform, seeded); other lines kept.
  */
-export function jitterVariant(stock: string, name: string, rng: Rng, jitter: { formant: number; pitch: number; range: number }): string {
+export function jitterVariant(
+  stock: string,
+  name: string,
+  rng: Rng,
+  jitter: { formant: number; pitch: number; range: number },
+): string {
   const lines = stock.split('\n').filter((l) => !/^\s*name\s/.test(l));
   const seen = new Set<number>();
   let hasPitch = false;
@@ -130,7 +143,8 @@ export function jitterVariant(stock: string, name: string, rng: Rng, jitter: { f
   });
   if (!hasPitch) out.push(pitchLine(82, 118, rng, jitter)); // espeak-ng's defaults
   for (let k = 0; k <= 8; k++) {
-    if (!seen.has(k)) out.push(`formant ${k} ${Math.round(100 * (1 + rng.uniform(-jitter.formant, jitter.formant)))} 100 100`);
+    if (!seen.has(k))
+      out.push(`formant ${k} ${Math.round(100 * (1 + rng.uniform(-jitter.formant, jitter.formant)))} 100 100`);
   }
   return [`name ${name}`, ...out].join('\n') + '\n';
 }
@@ -148,7 +162,11 @@ export function readEspeakVariant(dataDir: string): (name: string) => Promise<st
     try {
       return await readFile(file, 'utf8');
     } catch (e) {
-      throw new EarmarkError('EARMARK_IO', `espeak-ng variant '${name}' not found at ${file}; is espeak-ng-data complete? (apt-get install espeak-ng-data)`, { cause: e });
+      throw new EarmarkError(
+        'EARMARK_IO',
+        `espeak-ng variant '${name}' not found at ${file}; is espeak-ng-data complete? (apt-get install espeak-ng-data)`,
+        { cause: e },
+      );
     }
   };
 }

@@ -51,22 +51,44 @@ export interface AttackerSet {
  * const obf = await trainObfuscator({ target: target.model, ... });
  * const set = await attackerSet(run, d, target, obf, { prefix: 'sweep/lambda-p-3/' });
  */
-export async function attackerSet(run: RunContext, d: DataStage, target: TargetStage, obf: Pick<ObfuscatorRun, 'obfuscator' | 'deobfuscator'>,
-  o: AttackerSetOptions = {}): Promise<AttackerSet> {
+export async function attackerSet(
+  run: RunContext,
+  d: DataStage,
+  target: TargetStage,
+  obf: Pick<ObfuscatorRun, 'obfuscator' | 'deobfuscator'>,
+  o: AttackerSetOptions = {},
+): Promise<AttackerSet> {
   const prefix = o.prefix ?? '';
-  if (prefix.includes('..') || path.isAbsolute(prefix)) throw new RangeError(`attackerSet: prefix '${prefix}' must be a relative name inside the run folder`);
+  if (prefix.includes('..') || path.isAbsolute(prefix))
+    throw new RangeError(`attackerSet: prefix '${prefix}' must be a relative name inside the run folder`);
   mkdirSync(path.dirname(path.join(run.runDir, `${prefix}x`)), { recursive: true });
-  if (run.report.target === undefined) throw new RangeError('attackerSet: run targetStage first (T is scored on the shipped outputs)');
+  if (run.report.target === undefined)
+    throw new RangeError('attackerSet: run targetStage first (T is scored on the shipped outputs)');
   const { baselines: _b, verification: _v, edge: _e, deployed: _d, ...rest } = run.report;
-  const report: ExperimentReport = { ...rest, target: { ...run.report.target, formats: {} }, attacks: [], inversion: [], stages: [], notes: [], verdicts: [] };
+  const report: ExperimentReport = {
+    ...rest,
+    target: { ...run.report.target, formats: {} },
+    attacks: [],
+    inversion: [],
+    stages: [],
+    notes: [],
+    verdicts: [],
+  };
   const child: RunContext = { ...run, report };
   const dep = await deployStage(child, d, obf, prefix);
   targetOnOutputs(child, target, dep);
   const attacks = await attackStage(child, d, dep, obf, prefix);
   try {
-    if ((o.inversion ?? true) && run.config.inversion.formats.length && run.config.inversion.networks.length) await inversionStage(child, d, dep, attacks, prefix);
+    if ((o.inversion ?? true) && run.config.inversion.formats.length && run.config.inversion.networks.length)
+      await inversionStage(child, d, dep, attacks, prefix);
   } finally {
     disposeAttacks(attacks);
   }
-  return { deployed: report.deployed!, target: report.target!.formats, attacks: report.attacks!, inversion: report.inversion!, verdicts: verdicts(report) };
+  return {
+    deployed: report.deployed!,
+    target: report.target!.formats,
+    attacks: report.attacks!,
+    inversion: report.inversion!,
+    verdicts: verdicts(report),
+  };
 }

@@ -39,13 +39,26 @@ export interface AttackStage {
 export const attackKey = (attribute: string, protocol: AttackProtocol): string => `${attribute}/${protocol}`;
 
 /** The attribute's (train, val, test) labelled sets of one protocol from the clean features. */
-export function protocolSets(d: DataStage, attr: string, protocol: AttackProtocol): { train: LabelledSet; val: LabelledSet; test: LabelledSet } {
+export function protocolSets(
+  d: DataStage,
+  attr: string,
+  protocol: AttackProtocol,
+): { train: LabelledSet; val: LabelledSet; test: LabelledSet } {
   const s = d.plan.splits[protocol]!;
-  return { train: labelledOf(d.data, d.clean, s.train, attr), val: labelledOf(d.data, d.clean, s.val, attr), test: labelledOf(d.data, d.clean, s.test, attr) };
+  return {
+    train: labelledOf(d.data, d.clean, s.train, attr),
+    val: labelledOf(d.data, d.clean, s.val, attr),
+    test: labelledOf(d.data, d.clean, s.test, attr),
+  };
 }
 
 /** Scores of `model` on `l` (vote counting over whole utterances; `transform` first when given). */
-export function score(run: RunContext, model: DeepSpeech2, l: LabelledSet, transform?: (x: Tensor) => Tensor): ClassScores {
+export function score(
+  run: RunContext,
+  model: DeepSpeech2,
+  l: LabelledSet,
+  transform?: (x: Tensor) => Tensor,
+): ClassScores {
   return scoreClassification(predict(model, l.set, transform), l.labels, l.numClasses, run.config.seed);
 }
 
@@ -53,8 +66,13 @@ export function score(run: RunContext, model: DeepSpeech2, l: LabelledSet, trans
  * Every attacker of every protected attribute (not the speaker alone: see protocols). The clean classifiers
  * are shared by every obfuscator of a run; the informed ones' checkpoint names start with `prefix`.
  */
-export async function attackStage(run: RunContext, d: DataStage, dep: DeployStage, obf: Pick<ObfuscatorRun, 'deobfuscator'>,
-  prefix = ''): Promise<AttackStage> {
+export async function attackStage(
+  run: RunContext,
+  d: DataStage,
+  dep: DeployStage,
+  obf: Pick<ObfuscatorRun, 'deobfuscator'>,
+  prefix = '',
+): Promise<AttackStage> {
   const { config: c, spec } = run;
   const out: AttackStage = { clean: new Map(), informed: {} };
   run.report.attacks = [];
@@ -65,23 +83,47 @@ export async function attackStage(run: RunContext, d: DataStage, dep: DeployStag
       run.log(`[attacks] ${attr}, ${protocol}`);
       const sets = protocolSets(d, attr, protocol);
       const tag = `${attr}-${protocol}`;
-      const clean = await timed(run, `clean-${tag}`, () => classifier(run, `clean-${tag}`, `clean ${attr} (${protocol})`, sets.train, sets.val));
+      const clean = await timed(run, `clean-${tag}`, () =>
+        classifier(run, `clean-${tag}`, `clean ${attr} (${protocol})`, sets.train, sets.val),
+      );
       const split = d.plan.splits[protocol]!;
       const r: AttackResult = {
-        attribute: attr, classes: classNames(d.data, attr), protocol, clean: score(run, clean.model, sets.test), cleanHistory: clean.history, formats: {},
-        functionOfTask: isFunctionOf([...split.train, ...split.test].map((id) => d.data.byId.get(id)!), attr, spec.task),
+        attribute: attr,
+        classes: classNames(d.data, attr),
+        protocol,
+        clean: score(run, clean.model, sets.test),
+        cleanHistory: clean.history,
+        formats: {},
+        functionOfTask: isFunctionOf(
+          [...split.train, ...split.test].map((id) => d.data.byId.get(id)!),
+          attr,
+          spec.task,
+        ),
       };
       run.report.attacks.push(r);
       out.clean.set(attackKey(attr, protocol), { attribute: attr, protocol, model: clean.model, test: sets.test });
       for (const f of c.attack.formats) {
         const shipped = dep.shipped[f]!;
         const test = withSource(sets.test, shipped);
-        const fa: FormatAttack = { ignorant: score(run, clean.model, test), inTraining: score(run, clean.model, test, inTraining), inversion: {} };
+        const fa: FormatAttack = {
+          ignorant: score(run, clean.model, test),
+          inTraining: score(run, clean.model, test, inTraining),
+          inversion: {},
+        };
         r.formats[f] = fa;
         if (!c.attack.informed[protocol].includes(f)) continue;
         const name = `${prefix}informed-${attr}-${f}-${protocol}`;
-        const informed = await timed(run, name, () => classifier(run, name, `informed ${attr} (${f}, ${protocol})`, withSource(sets.train, shipped),
-          withSource(sets.val, shipped), c.attackerTrain, { shipped: path.basename(dep.cacheFile), format: f }));
+        const informed = await timed(run, name, () =>
+          classifier(
+            run,
+            name,
+            `informed ${attr} (${f}, ${protocol})`,
+            withSource(sets.train, shipped),
+            withSource(sets.val, shipped),
+            c.attackerTrain,
+            { shipped: path.basename(dep.cacheFile), format: f },
+          ),
+        );
         fa.informed = score(run, informed.model, test);
         fa.informedHistory = informed.history;
         const keep = prefix === '' && protocol === d.protocols[0] && f === 'frames' && c.edge.int8 !== 'none';

@@ -23,7 +23,11 @@ export type ExperimentName = 'fig3a' | 'fig3b' | 'fig4';
 export const EXPERIMENTS: Record<ExperimentName, { task: LabelKey; attacks: LabelKey[]; title: string }> = {
   fig3a: { task: 'speaker', attacks: ['gender'], title: 'Fig. 3a: target speaker ID, protect gender' },
   fig3b: { task: 'gender', attacks: ['speaker'], title: 'Fig. 3b: target gender, protect speaker ID' },
-  fig4: { task: 'speaker', attacks: ['gender', 'emotion'], title: 'Fig. 4: target speaker ID, attack gender and emotion' },
+  fig4: {
+    task: 'speaker',
+    attacks: ['gender', 'emotion'],
+    title: 'Fig. 4: target speaker ID, attack gender and emotion',
+  },
 };
 
 /** What an app can receive from the sensor: obfuscated log1p|STFT| frames, or phase-free 16-bit PCM. */
@@ -97,9 +101,24 @@ export interface ExperimentConfig {
   synthesis: SynthesisConfig;
 }
 
-const ALL_INFORMED: Record<AttackProtocol, OutputFormat[]> = { 'speaker-disjoint': ['frames', 'pcm'], 'closed-set': ['frames', 'pcm'] };
-const ATTACK_DEFAULTS: AttackConfig = { formats: ['frames', 'pcm'], protocols: ['speaker-disjoint', 'closed-set'], informed: ALL_INFORMED, heldOutFraction: 0.25, workers: 0 };
-const INVERSION_TRAIN_DEFAULTS: InversionTrainConfig = { epochs: 30, batchSize: 16, cropFrames: 128, lr: 1e-3, maxNorm: 10 };
+const ALL_INFORMED: Record<AttackProtocol, OutputFormat[]> = {
+  'speaker-disjoint': ['frames', 'pcm'],
+  'closed-set': ['frames', 'pcm'],
+};
+const ATTACK_DEFAULTS: AttackConfig = {
+  formats: ['frames', 'pcm'],
+  protocols: ['speaker-disjoint', 'closed-set'],
+  informed: ALL_INFORMED,
+  heldOutFraction: 0.25,
+  workers: 0,
+};
+const INVERSION_TRAIN_DEFAULTS: InversionTrainConfig = {
+  epochs: 30,
+  batchSize: 16,
+  cropFrames: 128,
+  lr: 1e-3,
+  maxNorm: 10,
+};
 
 const { numClasses: _k, ...MODEL_DEFAULTS } = resolveDeepSpeech2Config({});
 
@@ -117,7 +136,10 @@ export const EXPERIMENT_PRESETS: Record<'paper' | 'cpu', Partial<ExperimentConfi
     attack: ATTACK_DEFAULTS,
     inversion: {
       formats: ['frames', 'pcm'],
-      networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }, { name: 'larger', channels: 192, residualBlocks: 9 }],
+      networks: [
+        { name: 'deobfuscator-size', channels: 0, residualBlocks: 0 },
+        { name: 'larger', channels: 192, residualBlocks: 9 },
+      ],
       train: INVERSION_TRAIN_DEFAULTS,
     },
   },
@@ -130,7 +152,14 @@ export const EXPERIMENT_PRESETS: Record<'paper' | 'cpu', Partial<ExperimentConfi
     // Adam and an identity warm-up instead of the paper's SGD from a random start: measured on the
     // built-in corpus, SGD 1e-2 left T at chance on obfuscated audio after 3 epochs; this reaches
     // 92% (clean 100%) by epoch 3 while L_p rises (see the closing note of issue 4)
-    obfuscatorTrain: resolveObfuscatorTrainConfig({ epochs: 8, batchSize: 16, cropFrames: 96, optimizer: 'adam', lr: 1e-3, identityWarmupSteps: 150 }),
+    obfuscatorTrain: resolveObfuscatorTrainConfig({
+      epochs: 8,
+      batchSize: 16,
+      cropFrames: 96,
+      optimizer: 'adam',
+      lr: 1e-3,
+      identityWarmupSteps: 150,
+    }),
     adr: ADR_EVAL_PRESETS.cpu,
     verification: VERIFICATION_PRESETS.cpu,
     attack: ATTACK_DEFAULTS,
@@ -138,7 +167,10 @@ export const EXPERIMENT_PRESETS: Record<'paper' | 'cpu', Partial<ExperimentConfi
     // `inversion.formats`), a few epochs each: their cost is stated in report.json's seconds
     inversion: {
       formats: ['frames'],
-      networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }, { name: 'larger', channels: 64, residualBlocks: 4 }],
+      networks: [
+        { name: 'deobfuscator-size', channels: 0, residualBlocks: 0 },
+        { name: 'larger', channels: 64, residualBlocks: 4 },
+      ],
       train: { epochs: 4, batchSize: 16, cropFrames: 96, lr: 1e-3, maxNorm: 10 },
     },
   },
@@ -161,7 +193,11 @@ export const EXPERIMENT_DEFAULTS: ExperimentConfig = {
   mcadams: MCADAMS_FEATURE_DEFAULTS,
   verification: VERIFICATION_PRESETS.cpu,
   attack: ATTACK_DEFAULTS,
-  inversion: { formats: ['frames'], networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }], train: INVERSION_TRAIN_DEFAULTS },
+  inversion: {
+    formats: ['frames'],
+    networks: [{ name: 'deobfuscator-size', channels: 0, residualBlocks: 0 }],
+    train: INVERSION_TRAIN_DEFAULTS,
+  },
   synthesis: SYNTHESIS_DEFAULTS,
   ...EXPERIMENT_PRESETS.cpu,
 };
@@ -170,7 +206,10 @@ export const EXPERIMENT_DEFAULTS: ExperimentConfig = {
 export function resolveExperimentConfig(preset: 'cpu' | 'paper', overrides: unknown = {}): ExperimentConfig {
   const base = resolveConfig('ExperimentConfig', EXPERIMENT_DEFAULTS, EXPERIMENT_PRESETS[preset]);
   const c = resolveConfig('ExperimentConfig', base, overrides);
-  if (!(c.experiment in EXPERIMENTS)) throw new RangeError(`ExperimentConfig: 'experiment' must be one of ${Object.keys(EXPERIMENTS).join(', ')}, got '${c.experiment}'`);
+  if (!(c.experiment in EXPERIMENTS))
+    throw new RangeError(
+      `ExperimentConfig: 'experiment' must be one of ${Object.keys(EXPERIMENTS).join(', ')}, got '${c.experiment}'`,
+    );
   resolveClassifierTrainConfig(c.targetTrain);
   resolveClassifierTrainConfig(c.attackerTrain);
   resolveObfuscatorTrainConfig(c.obfuscatorTrain);
@@ -179,30 +218,96 @@ export function resolveExperimentConfig(preset: 'cpu' | 'paper', overrides: unkn
   resolveAdrEvalConfig('cpu', c.adr);
   resolveVerificationConfig('cpu', c.verification);
   const spec = EXPERIMENTS[c.experiment];
-  check(c.adr.hide === '' || spec.attacks.includes(c.adr.hide), 'ExperimentConfig', 'adr.hide',
-    `'' (the experiment's first binary protected attribute) or one of its protected attributes (${spec.attacks.join(', ')}), never the granted task '${spec.task}'`, c.adr.hide);
+  check(
+    c.adr.hide === '' || spec.attacks.includes(c.adr.hide),
+    'ExperimentConfig',
+    'adr.hide',
+    `'' (the experiment's first binary protected attribute) or one of its protected attributes (${spec.attacks.join(', ')}), never the granted task '${spec.task}'`,
+    c.adr.hide,
+  );
   checkAttack(c.attack);
   const inv = c.inversion;
-  for (const f of inv.formats) check(OUTPUT_FORMATS.includes(f), 'ExperimentConfig', 'inversion.formats', `a list of ${OUTPUT_FORMATS.join(', ')}`, inv.formats);
-  check(inv.networks.every((n) => typeof n.name === 'string' && /^[a-z0-9-]+$/.test(n.name) && Number.isInteger(n.channels) && Number.isInteger(n.residualBlocks)),
-    'ExperimentConfig', 'inversion.networks', "a list of { name (a-z, 0-9, '-'), channels, residualBlocks } (0: the deobfuscator's)", inv.networks);
-  check(new Set(inv.networks.map((n) => n.name)).size === inv.networks.length, 'ExperimentConfig', 'inversion.networks', 'networks with distinct names', inv.networks);
-  for (const k of ['epochs', 'batchSize', 'cropFrames'] as const) checkPosInt('ExperimentConfig.inversion.train', k, inv.train[k]);
-  check(inv.train.cropFrames % 4 === 0 && inv.train.lr > 0, 'ExperimentConfig', 'inversion.train', 'cropFrames a multiple of 4 and lr > 0', inv.train);
+  for (const f of inv.formats)
+    check(
+      OUTPUT_FORMATS.includes(f),
+      'ExperimentConfig',
+      'inversion.formats',
+      `a list of ${OUTPUT_FORMATS.join(', ')}`,
+      inv.formats,
+    );
+  check(
+    inv.networks.every(
+      (n) =>
+        typeof n.name === 'string' &&
+        /^[a-z0-9-]+$/.test(n.name) &&
+        Number.isInteger(n.channels) &&
+        Number.isInteger(n.residualBlocks),
+    ),
+    'ExperimentConfig',
+    'inversion.networks',
+    "a list of { name (a-z, 0-9, '-'), channels, residualBlocks } (0: the deobfuscator's)",
+    inv.networks,
+  );
+  check(
+    new Set(inv.networks.map((n) => n.name)).size === inv.networks.length,
+    'ExperimentConfig',
+    'inversion.networks',
+    'networks with distinct names',
+    inv.networks,
+  );
+  for (const k of ['epochs', 'batchSize', 'cropFrames'] as const)
+    checkPosInt('ExperimentConfig.inversion.train', k, inv.train[k]);
+  check(
+    inv.train.cropFrames % 4 === 0 && inv.train.lr > 0,
+    'ExperimentConfig',
+    'inversion.train',
+    'cropFrames a multiple of 4 and lr > 0',
+    inv.train,
+  );
   c.synthesis = resolveSynthesisConfig(c.synthesis);
-  check(c.synthesis.method !== 'unsafe-original-phase', 'ExperimentConfig', 'synthesis.method', 'a phase-free method (the experiments attack what ships)', c.synthesis.method);
+  check(
+    c.synthesis.method !== 'unsafe-original-phase',
+    'ExperimentConfig',
+    'synthesis.method',
+    'a phase-free method (the experiments attack what ships)',
+    c.synthesis.method,
+  );
   return c;
 }
 
 function checkAttack(a: AttackConfig): void {
   const where = 'ExperimentConfig';
-  const formats = (v: unknown): boolean => Array.isArray(v) && v.every((f) => OUTPUT_FORMATS.includes(f as OutputFormat));
-  check(formats(a.formats) && a.formats.length > 0, where, 'attack.formats', `a non-empty list of ${OUTPUT_FORMATS.join(', ')}`, a.formats);
-  check(a.protocols.length > 0 && a.protocols.every((p) => ATTACK_PROTOCOLS.includes(p)), where, 'attack.protocols', `a non-empty list of ${ATTACK_PROTOCOLS.join(', ')}`, a.protocols);
+  const formats = (v: unknown): boolean =>
+    Array.isArray(v) && v.every((f) => OUTPUT_FORMATS.includes(f as OutputFormat));
+  check(
+    formats(a.formats) && a.formats.length > 0,
+    where,
+    'attack.formats',
+    `a non-empty list of ${OUTPUT_FORMATS.join(', ')}`,
+    a.formats,
+  );
+  check(
+    a.protocols.length > 0 && a.protocols.every((p) => ATTACK_PROTOCOLS.includes(p)),
+    where,
+    'attack.protocols',
+    `a non-empty list of ${ATTACK_PROTOCOLS.join(', ')}`,
+    a.protocols,
+  );
   for (const p of ATTACK_PROTOCOLS) {
-    check(formats(a.informed[p]) && a.informed[p].every((f) => a.formats.includes(f)), where, `attack.informed.${p}`, 'a list of the judged formats', a.informed[p]);
+    check(
+      formats(a.informed[p]) && a.informed[p].every((f) => a.formats.includes(f)),
+      where,
+      `attack.informed.${p}`,
+      'a list of the judged formats',
+      a.informed[p],
+    );
   }
-  check(a.heldOutFraction > 0 && a.heldOutFraction < 1, where, 'attack.heldOutFraction', 'in (0, 1)', a.heldOutFraction);
+  check(
+    a.heldOutFraction > 0 && a.heldOutFraction < 1,
+    where,
+    'attack.heldOutFraction',
+    'in (0, 1)',
+    a.heldOutFraction,
+  );
   check(Number.isInteger(a.workers) && a.workers >= 0, where, 'attack.workers', 'an integer >= 0', a.workers);
 }
-

@@ -49,7 +49,8 @@ export type SpecById = Map<string, Float32Array>;
 export function cleanById(data: ExperimentData): SpecById {
   const out: SpecById = new Map();
   const sp = data.speakerSets;
-  for (const s of [data.sets.train, data.sets.val, data.sets.test, ...(sp ? [sp.train, sp.val, sp.test] : [])]) s.ids.forEach((id, i) => out.set(id, s.specs[i]!));
+  for (const s of [data.sets.train, data.sets.val, data.sets.test, ...(sp ? [sp.train, sp.val, sp.test] : [])])
+    s.ids.forEach((id, i) => out.set(id, s.specs[i]!));
   return out;
 }
 
@@ -74,7 +75,10 @@ export function labelledOf(data: ExperimentData, source: SpecById, ids: readonly
 /** The same utterances (ids and labels) with their spectrograms taken from another source. */
 export function withSource(l: LabelledSet, source: SpecById): LabelledSet {
   const set = setOf(source, l.set.ids, l.set.nFreq);
-  if (set.ids.length !== l.set.ids.length) throw new RangeError(`withSource: ${l.set.ids.length - set.ids.length} utterance(s) have no spectrogram in this source`);
+  if (set.ids.length !== l.set.ids.length)
+    throw new RangeError(
+      `withSource: ${l.set.ids.length - set.ids.length} utterance(s) have no spectrogram in this source`,
+    );
   return { ...l, set };
 }
 
@@ -88,12 +92,30 @@ export function runInputs(upstream: Record<string, unknown> = {}): Record<string
  * the one place every stage goes through (T's architecture for every attacker, as the paper). `upstream` names
  * what its sets were made from (e.g. the shipped outputs' cache), so that a changed upstream retrains it.
  */
-export async function classifier(run: RunContext, name: string, label: string, train: LabelledSet, val: LabelledSet,
-  config: ClassifierTrainConfig = run.config.attackerTrain, upstream: Record<string, unknown> = {},
+export async function classifier(
+  run: RunContext,
+  name: string,
+  label: string,
+  train: LabelledSet,
+  val: LabelledSet,
+  config: ClassifierTrainConfig = run.config.attackerTrain,
+  upstream: Record<string, unknown> = {},
 ): Promise<{ model: DeepSpeech2; history: EpochRecord[]; fingerprint: string }> {
   const modelConfig = resolveDeepSpeech2Config({ ...run.config.model, numClasses: train.numClasses });
-  return trainOrLoadClassifier({ runDir: run.runDir, name, label, modelConfig, train, val, config, resume: run.resume, log: run.log,
-    inputs: runInputs(upstream), retrain: run.retrain, ...run.placement });
+  return trainOrLoadClassifier({
+    runDir: run.runDir,
+    name,
+    label,
+    modelConfig,
+    train,
+    val,
+    config,
+    resume: run.resume,
+    log: run.log,
+    inputs: runInputs(upstream),
+    retrain: run.retrain,
+    ...run.placement,
+  });
 }
 
 /** A checkpoint path in the run folder. */

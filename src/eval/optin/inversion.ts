@@ -15,7 +15,13 @@ import { attackKey, type AttackStage } from './attacks.js';
 import type { DataStage, DeployStage } from './stages.js';
 
 /** Train (or load) every inversion network and score the clean classifiers on its reconstructions (files named `prefix`…). */
-export async function inversionStage(run: RunContext, d: DataStage, dep: DeployStage, attacks: AttackStage, prefix = ''): Promise<void> {
+export async function inversionStage(
+  run: RunContext,
+  d: DataStage,
+  dep: DeployStage,
+  attacks: AttackStage,
+  prefix = '',
+): Promise<void> {
   const c = run.config;
   const inv = c.inversion;
   run.report.inversion = [];
@@ -31,25 +37,56 @@ export async function inversionStage(run: RunContext, d: DataStage, dep: DeployS
     const val = pairs(split.val);
     for (const net of inv.networks) {
       const generator = resolveCycleGanVc2Config({
-        ...c.deobfuscator, ...(net.channels > 0 ? { channels: net.channels } : {}), ...(net.residualBlocks > 0 ? { residualBlocks: net.residualBlocks } : {}),
+        ...c.deobfuscator,
+        ...(net.channels > 0 ? { channels: net.channels } : {}),
+        ...(net.residualBlocks > 0 ? { residualBlocks: net.residualBlocks } : {}),
       });
       const name = `inversion-${net.name}-${format}`;
-      run.log(`[inversion] ${name}: C=${generator.channels}, R=${generator.residualBlocks}, on ${train.input.ids.length} ${protocol} training utterances`);
-      const r = await timed(run, `${prefix}${name}`, () => trainInversion({
-        name, stage: name, generator, train, val, config: { ...inv.train, seed: c.seed }, checkpointPath: inRun(run, `${prefix}${name}.safetensors`), resume: run.resume, log: run.log,
-        inputs: { shipped: dep.cacheFile.split('/').pop(), train: fingerprint(train.input.ids), val: fingerprint(val.input.ids), protocol },
-      }));
+      run.log(
+        `[inversion] ${name}: C=${generator.channels}, R=${generator.residualBlocks}, on ${train.input.ids.length} ${protocol} training utterances`,
+      );
+      const r = await timed(run, `${prefix}${name}`, () =>
+        trainInversion({
+          name,
+          stage: name,
+          generator,
+          train,
+          val,
+          config: { ...inv.train, seed: c.seed },
+          checkpointPath: inRun(run, `${prefix}${name}.safetensors`),
+          resume: run.resume,
+          log: run.log,
+          inputs: {
+            shipped: dep.cacheFile.split('/').pop(),
+            train: fingerprint(train.input.ids),
+            val: fingerprint(val.input.ids),
+            protocol,
+          },
+        }),
+      );
       const reconstruct = (x: Tensor): Tensor => r.model.forward(x);
       for (const a of run.report.attacks ?? []) {
         const fa = a.formats[format];
         const clean = attacks.clean.get(attackKey(a.attribute, a.protocol));
         if (fa === undefined || clean === undefined) continue;
         const test = withSource(clean.test, shipped);
-        fa.inversion[net.name] = scoreClassification(predict(clean.model, test.set, reconstruct), test.labels, test.numClasses, c.seed);
+        fa.inversion[net.name] = scoreClassification(
+          predict(clean.model, test.set, reconstruct),
+          test.labels,
+          test.numClasses,
+          c.seed,
+        );
       }
       run.report.inversion.push({
-        name: net.name, format, channels: generator.channels, residualBlocks: generator.residualBlocks, parameters: r.model.numParameters(),
-        protocol, trainUtterances: train.input.ids.length, bestEpoch: r.bestEpoch, history: r.history,
+        name: net.name,
+        format,
+        channels: generator.channels,
+        residualBlocks: generator.residualBlocks,
+        parameters: r.model.numParameters(),
+        protocol,
+        trainUtterances: train.input.ids.length,
+        bestEpoch: r.bestEpoch,
+        history: r.history,
       });
       r.model.dispose();
     }

@@ -40,14 +40,32 @@ export async function runTrainTarget(o: TrainTargetOptions): Promise<TrainTarget
   mkdirSync(o.out, { recursive: true });
   const data = await loadExperimentData(o.dataset, o.out);
   const sets = setsFor(data, o.task);
-  const [train, val, test] = [sets.train, sets.val, sets.test].map((s) => labelled(data, s, o.task)) as [ReturnType<typeof labelled>, ReturnType<typeof labelled>, ReturnType<typeof labelled>];
+  const [train, val, test] = [sets.train, sets.val, sets.test].map((s) => labelled(data, s, o.task)) as [
+    ReturnType<typeof labelled>,
+    ReturnType<typeof labelled>,
+    ReturnType<typeof labelled>,
+  ];
   const modelConfig = resolveDeepSpeech2Config({ ...o.model, numClasses: train.numClasses });
   const checkpoint = path.join(o.out, 'target.safetensors');
   const run = await trainClassifier({
-    name: `T ${o.task}`, stage: 'target', modelConfig, train, val, config: o.train, checkpointPath: checkpoint, resume: o.resume,
-    inputs: experimentInputs(data), retrain: o.retrain ?? true, log: (l) => console.error(l),
-    device: o.device, amp: o.amp, processGroup: o.processGroup,
-    onEpoch: (e) => console.error(`  epoch ${e.epoch + 1}/${o.train.epochs}: loss ${e.trainLoss.toFixed(3)}, val ${(100 * e.valAcc).toFixed(1)}%`),
+    name: `T ${o.task}`,
+    stage: 'target',
+    modelConfig,
+    train,
+    val,
+    config: o.train,
+    checkpointPath: checkpoint,
+    resume: o.resume,
+    inputs: experimentInputs(data),
+    retrain: o.retrain ?? true,
+    log: (l) => console.error(l),
+    device: o.device,
+    amp: o.amp,
+    processGroup: o.processGroup,
+    onEpoch: (e) =>
+      console.error(
+        `  epoch ${e.epoch + 1}/${o.train.epochs}: loss ${e.trainLoss.toFixed(3)}, val ${(100 * e.valAcc).toFixed(1)}%`,
+      ),
   });
   const result: TrainTargetResult = {
     checkpoint,
@@ -55,8 +73,27 @@ export async function runTrainTarget(o: TrainTargetOptions): Promise<TrainTarget
     test: scoreClassification(predict(run.model, test.set), test.labels, test.numClasses),
     bestEpoch: run.bestEpoch,
   };
-  await onRank0(o.processGroup ?? null, () => writeFileAtomicSync(path.join(o.out, 'target.json'), JSON.stringify({ task: o.task, modelConfig,
-    train: o.train, dataset: o.dataset, ...result, fingerprint: run.fingerprint, history: run.history }, null, 2)), 'target.json');
+  await onRank0(
+    o.processGroup ?? null,
+    () =>
+      writeFileAtomicSync(
+        path.join(o.out, 'target.json'),
+        JSON.stringify(
+          {
+            task: o.task,
+            modelConfig,
+            train: o.train,
+            dataset: o.dataset,
+            ...result,
+            fingerprint: run.fingerprint,
+            history: run.history,
+          },
+          null,
+          2,
+        ),
+      ),
+    'target.json',
+  );
   run.model.dispose();
   return result;
 }
@@ -64,7 +101,11 @@ export async function runTrainTarget(o: TrainTargetOptions): Promise<TrainTarget
 /** A trained target model from a checkpoint written by train-target or an experiment. */
 export function loadTarget(checkpoint: string): DeepSpeech2 {
   const st = readCheckpointState<{ modelConfig?: DeepSpeech2Config }>(checkpoint);
-  if (st.modelConfig === undefined) throw new EarmarkError('EARMARK_CHECKPOINT', `${checkpoint} holds no DeepSpeech2 config; give a checkpoint written by \`earmark train-target\``);
+  if (st.modelConfig === undefined)
+    throw new EarmarkError(
+      'EARMARK_CHECKPOINT',
+      `${checkpoint} holds no DeepSpeech2 config; give a checkpoint written by \`earmark train-target\``,
+    );
   const model = new DeepSpeech2(resolveDeepSpeech2Config(st.modelConfig));
   loadCheckpoint(checkpoint, { modules: { best: model } });
   return model.eval();
@@ -84,25 +125,63 @@ export interface TrainObfuscatorOptions extends PlacementOptions {
 }
 
 /** Train F_σ and F_μ against a frozen target checkpoint. */
-export async function runTrainObfuscator(o: TrainObfuscatorOptions): Promise<{ checkpoint: string; valTargetAcc: number; valCleanAcc: number }> {
+export async function runTrainObfuscator(
+  o: TrainObfuscatorOptions,
+): Promise<{ checkpoint: string; valTargetAcc: number; valCleanAcc: number }> {
   mkdirSync(o.out, { recursive: true });
   const data = await loadExperimentData(o.dataset, o.out);
   const target = loadTarget(o.target);
   const val = labelled(data, setsFor(data, o.task).val, o.task);
   if (val.numClasses !== target.config.numClasses) {
-    throw new EarmarkError('EARMARK_CHECKPOINT', `${o.target} predicts ${target.config.numClasses} classes but '${o.task}' has ${val.numClasses} in this dataset; was it trained for another task or dataset?`);
+    throw new EarmarkError(
+      'EARMARK_CHECKPOINT',
+      `${o.target} predicts ${target.config.numClasses} classes but '${o.task}' has ${val.numClasses} in this dataset; was it trained for another task or dataset?`,
+    );
   }
   const checkpoint = path.join(o.out, 'obfuscator.safetensors');
   const run = await trainObfuscator({
-    target, obfuscatorConfig: o.obfuscator, deobfuscatorConfig: o.deobfuscator, train: data.sets.train, val, config: o.train,
-    checkpointPath: checkpoint, resume: o.resume, inputs: experimentInputs(data), retrain: o.retrain ?? true, log: (l) => console.error(l),
-    device: o.device, amp: o.amp, processGroup: o.processGroup,
-    onEpoch: (e) => console.error(`  epoch ${e.epoch + 1}/${o.train.epochs}: L_a ${e.la.toFixed(3)} L_t ${e.lt.toFixed(3)} L_p ${e.lp.toFixed(3)}; val T ${(100 * e.valTargetAcc).toFixed(1)}% obfuscated, ${(100 * e.valCleanAcc).toFixed(1)}% clean`),
+    target,
+    obfuscatorConfig: o.obfuscator,
+    deobfuscatorConfig: o.deobfuscator,
+    train: data.sets.train,
+    val,
+    config: o.train,
+    checkpointPath: checkpoint,
+    resume: o.resume,
+    inputs: experimentInputs(data),
+    retrain: o.retrain ?? true,
+    log: (l) => console.error(l),
+    device: o.device,
+    amp: o.amp,
+    processGroup: o.processGroup,
+    onEpoch: (e) =>
+      console.error(
+        `  epoch ${e.epoch + 1}/${o.train.epochs}: L_a ${e.la.toFixed(3)} L_t ${e.lt.toFixed(3)} L_p ${e.lp.toFixed(3)}; val T ${(100 * e.valTargetAcc).toFixed(1)}% obfuscated, ${(100 * e.valCleanAcc).toFixed(1)}% clean`,
+      ),
   });
   const last = run.history[run.history.length - 1];
-  await onRank0(o.processGroup ?? null, () => writeFileAtomicSync(path.join(o.out, 'obfuscator.json'), JSON.stringify({ target: o.target, task: o.task,
-    obfuscator: o.obfuscator, deobfuscator: o.deobfuscator, train: o.train, dataset: o.dataset, fingerprint: run.fingerprint, history: run.history }, null, 2)),
-  'obfuscator.json');
+  await onRank0(
+    o.processGroup ?? null,
+    () =>
+      writeFileAtomicSync(
+        path.join(o.out, 'obfuscator.json'),
+        JSON.stringify(
+          {
+            target: o.target,
+            task: o.task,
+            obfuscator: o.obfuscator,
+            deobfuscator: o.deobfuscator,
+            train: o.train,
+            dataset: o.dataset,
+            fingerprint: run.fingerprint,
+            history: run.history,
+          },
+          null,
+          2,
+        ),
+      ),
+    'obfuscator.json',
+  );
   for (const m of [target, run.obfuscator, run.deobfuscator]) m.dispose();
   return { checkpoint, valTargetAcc: last?.valTargetAcc ?? NaN, valCleanAcc: last?.valCleanAcc ?? NaN };
 }

@@ -31,14 +31,21 @@ export interface ReportAssets {
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const ci = (s: ClassScores | undefined): string => (s === undefined ? '—' : `${pct(s.accuracy)} <small>[${pct(s.accuracyCI.lo)}, ${pct(s.accuracyCI.hi)}]</small>`);
+const ci = (s: ClassScores | undefined): string =>
+  s === undefined ? '—' : `${pct(s.accuracy)} <small>[${pct(s.accuracyCI.lo)}, ${pct(s.accuracyCI.hi)}]</small>`;
 
 /** Write report.html for a (possibly partial) report; examples only when `assets` are given. */
 export async function writeReportHtml(file: string, r: ExperimentReport, assets?: ReportAssets): Promise<void> {
   const examples = assets && assets.examples > 0 ? await exampleBlocks(assets) : '';
   const mark = (s: string): string => (s === 'holds' ? '✔ holds' : s === 'fails' ? '✘ fails' : '? inconclusive');
-  const verdictList = (judged: boolean): string => r.verdicts.filter((v) => v.judged === judged)
-    .map((v) => `<li class="${v.status === 'holds' ? 'ok' : v.status === 'fails' ? 'no' : 'open'}">${mark(v.status)}: ${esc(v.claim)} (${esc(v.detail)})</li>`).join('');
+  const verdictList = (judged: boolean): string =>
+    r.verdicts
+      .filter((v) => v.judged === judged)
+      .map(
+        (v) =>
+          `<li class="${v.status === 'holds' ? 'ok' : v.status === 'fails' ? 'no' : 'open'}">${mark(v.status)}: ${esc(v.claim)} (${esc(v.detail)})</li>`,
+      )
+      .join('');
   const attributes = [...new Set((r.attacks ?? []).map((a) => a.attribute))];
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>earmark ${esc(r.experiment)}: ${esc(r.dataset.name)}</title>
@@ -60,11 +67,17 @@ ${r.verdicts.some((v) => !v.judged) ? `<details><summary>Shown, not judged</summ
 ${r.notes.length || r.baselines?.notes.length ? `<h2>Notes</h2><ul>${[...r.notes, ...(r.baselines?.notes ?? [])].map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 ${attributes.length ? '<h2>Target accuracy against attacker accuracy</h2>' : ''}${attributes.map((a) => (systemsFor(r, a).length ? plotSvg(r, a) : '')).join('\n')}
 ${targetTable(r)}${attackTables(r)}${protocolTable(r)}${inversionTable(r)}${baselineTable(r)}${eerTable(r)}${edgeTable(r)}
-${r.obfuscator ? `<h2>Obfuscator training</h2>
+${
+  r.obfuscator
+    ? `<h2>Obfuscator training</h2>
 <table><tr><th>epoch</th><th>L_a</th><th>L_t</th><th>L_p</th><th>val T acc (obfuscated)</th><th>val T acc (clean)</th><th>val L_a</th><th>s</th></tr>
-${r.obfuscator.history.map((e) => `<tr><td>${e.epoch + 1}${e.epoch === r.obfuscator!.selectedEpoch ? ' (selected)' : ''}</td><td>${e.la.toFixed(4)}</td><td>${e.lt.toFixed(4)}</td><td>${e.lp.toFixed(4)}</td><td>${pct(e.valTargetAcc)}</td><td>${pct(e.valCleanAcc)}</td><td>${e.valLa.toFixed(4)}</td><td>${e.seconds.toFixed(0)}</td></tr>`).join('')}</table>` : ''}
+${r.obfuscator.history.map((e) => `<tr><td>${e.epoch + 1}${e.epoch === r.obfuscator!.selectedEpoch ? ' (selected)' : ''}</td><td>${e.la.toFixed(4)}</td><td>${e.lt.toFixed(4)}</td><td>${e.lp.toFixed(4)}</td><td>${pct(e.valTargetAcc)}</td><td>${pct(e.valCleanAcc)}</td><td>${e.valLa.toFixed(4)}</td><td>${e.seconds.toFixed(0)}</td></tr>`).join('')}</table>`
+    : ''
+}
 ${examples}
-<h2>Timings (s)</h2><p>${Object.entries(r.seconds).map(([k, v]) => `${esc(k)} ${v.toFixed(0)}`).join(' · ')}</p>
+<h2>Timings (s)</h2><p>${Object.entries(r.seconds)
+    .map(([k, v]) => `${esc(k)} ${v.toFixed(0)}`)
+    .join(' · ')}</p>
 <h2>Resolved configuration</h2><pre>${esc(JSON.stringify(r.config, null, 2))}</pre>
 </body></html>`;
   await writeFileAtomic(file, html);
@@ -81,20 +94,35 @@ function targetTable(r: ExperimentReport): string {
 
 function attackTables(r: ExperimentReport): string {
   const nets = [...new Set((r.inversion ?? []).map((n) => n.name))];
-  return (r.attacks ?? []).map((a) => {
-    const fs = Object.keys(a.formats) as OutputFormat[];
-    const note = a.functionOfTask && a.protocol === 'closed-set' ? ` <small>(${esc(a.attribute)} is a function of the granted ${esc(r.target?.task ?? 'task')} here: shown, not judged)</small>` : '';
-    return `<h3>${esc(a.attribute)}, ${esc(a.protocol)} protocol (${a.classes.length} classes, chance ${pct(chanceOf(a.clean))})${note}</h3>
+  return (r.attacks ?? [])
+    .map((a) => {
+      const fs = Object.keys(a.formats) as OutputFormat[];
+      const note =
+        a.functionOfTask && a.protocol === 'closed-set'
+          ? ` <small>(${esc(a.attribute)} is a function of the granted ${esc(r.target?.task ?? 'task')} here: shown, not judged)</small>`
+          : '';
+      return `<h3>${esc(a.attribute)}, ${esc(a.protocol)} protocol (${a.classes.length} classes, chance ${pct(chanceOf(a.clean))})${note}</h3>
 <table><tr><th>format</th><th>clean classifier (clean audio)</th><th>ignorant</th><th>informed (retrained on this format)</th>${nets.map((n) => `<th>fresh inversion: ${esc(n)}</th>`).join('')}<th>in-training (optimistic)</th></tr>
-${fs.map((f) => { const x = a.formats[f]!; return `<tr><td>${f}</td><td>${ci(a.clean)}</td><td>${ci(x.ignorant)}</td><td>${ci(x.informed)}</td>${nets.map((n) => `<td>${ci(x.inversion[n])}</td>`).join('')}<td>${ci(x.inTraining)}</td></tr>`; }).join('')}</table>`;
-  }).join('\n');
+${fs
+  .map((f) => {
+    const x = a.formats[f]!;
+    return `<tr><td>${f}</td><td>${ci(a.clean)}</td><td>${ci(x.ignorant)}</td><td>${ci(x.informed)}</td>${nets.map((n) => `<td>${ci(x.inversion[n])}</td>`).join('')}<td>${ci(x.inTraining)}</td></tr>`;
+  })
+  .join('')}</table>`;
+    })
+    .join('\n');
 }
 
 function protocolTable(r: ExperimentReport): string {
   const p = r.protocols;
   if (!p) return '';
-  const rows = Object.values(p.splits).map((s) => `<tr><td>${esc(s!.protocol)}${s!.protocol === p.primary ? ' (primary)' : ''}</td><td>${s!.train.length} / ${s!.val.length} / ${s!.test.length}</td><td>${esc(s!.how)}${s!.heldOutSpeakers ? `: ${esc(s!.heldOutSpeakers.join(', '))}` : ''}</td></tr>`);
-  const off = Object.entries(p.unavailable).map(([k, v]) => `<tr><td>${esc(k)}</td><td>—</td><td>unavailable: ${esc(v ?? '')}</td></tr>`);
+  const rows = Object.values(p.splits).map(
+    (s) =>
+      `<tr><td>${esc(s!.protocol)}${s!.protocol === p.primary ? ' (primary)' : ''}</td><td>${s!.train.length} / ${s!.val.length} / ${s!.test.length}</td><td>${esc(s!.how)}${s!.heldOutSpeakers ? `: ${esc(s!.heldOutSpeakers.join(', '))}` : ''}</td></tr>`,
+  );
+  const off = Object.entries(p.unavailable).map(
+    ([k, v]) => `<tr><td>${esc(k)}</td><td>—</td><td>unavailable: ${esc(v ?? '')}</td></tr>`,
+  );
   return `<h2>Attacker protocols</h2><table><tr><th>protocol</th><th>attacker train / val / test utterances</th><th>how</th></tr>${[...rows, ...off].join('')}</table>`;
 }
 
@@ -108,10 +136,16 @@ ${r.inversion.map((n) => `<tr><td>${esc(n.name)}</td><td>${n.format}</td><td>${n
 function baselineTable(r: ExperimentReport): string {
   const rows: string[] = [];
   for (const [p, rep] of Object.entries(r.baselines?.mcadams ?? {})) {
-    for (const a of rep!.attacks) rows.push(`<tr><td>McAdams (${esc(p)})</td><td>${esc(a.attribute)}</td><td>${pct(rep!.target.clean.accuracy)} → ${pct(rep!.target.transformed.accuracy)}</td><td>${ci(a.clean)}</td><td>${ci(a.ignorant)}</td><td>${ci(a.informed)}</td></tr>`);
+    for (const a of rep!.attacks)
+      rows.push(
+        `<tr><td>McAdams (${esc(p)})</td><td>${esc(a.attribute)}</td><td>${pct(rep!.target.clean.accuracy)} → ${pct(rep!.target.transformed.accuracy)}</td><td>${ci(a.clean)}</td><td>${ci(a.ignorant)}</td><td>${ci(a.informed)}</td></tr>`,
+      );
   }
   const adr = r.baselines?.adr;
-  for (const a of adr?.attacks ?? []) rows.push(`<tr><td>ADR (hides ${esc(adr!.hidden)}, x-vectors)</td><td>${esc(a.attribute)}</td><td>${pct(adr!.target.clean.accuracy)} → ${pct(adr!.target.transformed.accuracy)}</td><td>${ci(a.clean)}</td><td>${ci(a.ignorant)}</td><td>${ci(a.informed)}</td></tr>`);
+  for (const a of adr?.attacks ?? [])
+    rows.push(
+      `<tr><td>ADR (hides ${esc(adr!.hidden)}, x-vectors)</td><td>${esc(a.attribute)}</td><td>${pct(adr!.target.clean.accuracy)} → ${pct(adr!.target.transformed.accuracy)}</td><td>${ci(a.clean)}</td><td>${ci(a.ignorant)}</td><td>${ci(a.informed)}</td></tr>`,
+    );
   if (!rows.length) return '';
   return `<h2>Baselines</h2><table><tr><th>system</th><th>attribute</th><th>target clean → on output</th><th>clean classifier</th><th>ignorant</th><th>informed</th></tr>${rows.join('')}</table>
 <p><small>McAdams is judged by T and the DS2 attackers on anonymised audio under the same protocols; ADR by classifiers on x-vectors (closed set), told to hide a protected attribute, never the granted task.</small></p>`;
@@ -120,18 +154,24 @@ function baselineTable(r: ExperimentReport): string {
 function edgeTable(r: ExperimentReport): string {
   const e = r.edge;
   if (!e) return '';
-  const row = (who: string, c: { fp32: number; int8: number; changed: number }): string => `<tr><td>${esc(who)}</td><td>${pct(c.fp32)}</td><td>${pct(c.int8)}</td><td>${c.changed}</td></tr>`;
+  const row = (who: string, c: { fp32: number; int8: number; changed: number }): string =>
+    `<tr><td>${esc(who)}</td><td>${pct(c.fp32)}</td><td>${pct(c.int8)}</td><td>${c.changed}</td></tr>`;
   return `<h2>On the device: ONNX float32 and int8 (${esc(e.int8)})</h2>
 <table><tr><th>model (frames)</th><th>float32</th><th>int8</th><th>decisions changed</th></tr>${row(`T (${r.target?.task ?? ''})`, e.target)}
-${Object.entries(e.attacks).map(([attr, c]) => row(`informed ${attr} attacker`, c)).join('')}</table>`;
+${Object.entries(e.attacks)
+  .map(([attr, c]) => row(`informed ${attr} attacker`, c))
+  .join('')}</table>`;
 }
 
 function eerTable(r: ExperimentReport): string {
   const rows: string[] = [];
   const fmt = (e: Record<string, { eer: number }> | undefined, g: string): string => (e?.[g] ? pct(e[g]!.eer) : '–');
-  for (const v of r.verification ?? []) for (const g of ['all', 'female', 'male']) {
-    rows.push(`<tr><td>${esc(v.system)}</td><td>${g}</td><td>${fmt(v.original, g)}</td><td>${fmt(v.ignorant, g)}</td><td>${fmt(v.lazyInformed, g)}</td><td>${fmt(v.informed, g)}</td></tr>`);
-  }
+  for (const v of r.verification ?? [])
+    for (const g of ['all', 'female', 'male']) {
+      rows.push(
+        `<tr><td>${esc(v.system)}</td><td>${g}</td><td>${fmt(v.original, g)}</td><td>${fmt(v.ignorant, g)}</td><td>${fmt(v.lazyInformed, g)}</td><td>${fmt(v.informed, g)}</td></tr>`,
+      );
+    }
   if (!rows.length) return '';
   return `<h2>Speaker verification (x-vector cosine scoring; 50% = chance)</h2>
 <table><tr><th>system</th><th>gender</th><th>original</th><th>ignorant</th><th>lazy-informed</th><th>informed</th></tr>${rows.join('')}</table>`;
@@ -149,21 +189,44 @@ async function exampleBlocks(a: ReportAssets): Promise<string> {
       const clean = fe.analyze(x);
       const shipped = await obfuscateOffline((v) => session.run(v), x, a.window, true, a.synthesis);
       const frames = shipped.frames;
-      const norm = (s: Float32Array): Float32Array => { const c = s.slice(); normalizeInPlace(c); return c; };
+      const norm = (s: Float32Array): Float32Array => {
+        const c = s.slice();
+        normalizeInPlace(c);
+        return c;
+      };
       // F_μ on the shipped frames (normalised as an app would), de-normalised with the deployed level for audio
-      const rec = noGrad(() => tidy(() => a.deobfuscator.forward(tensor(norm(shipped.logMag), [1, 161, frames])).toFloat32Array()));
+      const rec = noGrad(() =>
+        tidy(() => a.deobfuscator.forward(tensor(norm(shipped.logMag), [1, 161, frames])).toFloat32Array()),
+      );
       const level = { mean: a.window.outputMean ?? 0, std: a.window.outputStd ?? 1 };
-      const recAudio = synthesizeLogMagnitude(rec.map((v) => v * level.std + level.mean), 161, frames, x.length, a.synthesis).audio;
+      const recAudio = synthesizeLogMagnitude(
+        rec.map((v) => v * level.std + level.mean),
+        161,
+        frames,
+        x.length,
+        a.synthesis,
+      ).audio;
       const wav = (y: Float32Array): string => Buffer.from(encodeWav(y, 16000, { format: 'pcm16' })).toString('base64');
-      const images = [norm(clean.logMag), norm(shipped.logMag), rec].map((s) => matrixToPng(s, 161, frames, { lo: -2, hi: 3 }).toString('base64'));
+      const images = [norm(clean.logMag), norm(shipped.logMag), rec].map((s) =>
+        matrixToPng(s, 161, frames, { lo: -2, hi: 3 }).toString('base64'),
+      );
       const names = ['clean X', 'X̃ as shipped (phase-free audio)', 'co-trained F_μ(X̃) (phase-free audio)'];
       const audio = [wav(x), wav(shipped.audio!), wav(recAudio)];
-      blocks.push(`<h3>${esc(id)} <small>(speaker ${esc(u.speaker)}, ${esc(u.gender ?? '?')}, ${esc(u.emotion ?? '?')})</small></h3>` +
-        names.map((n, i) => `<figure><img class="spec" alt="${esc(n)}" width="${Math.min(600, frames * 2)}" height="240" src="data:image/png;base64,${images[i]}">` +
-          `<figcaption>${esc(n)}</figcaption><audio controls src="data:audio/wav;base64,${audio[i]}"></audio></figure>`).join(''));
+      blocks.push(
+        `<h3>${esc(id)} <small>(speaker ${esc(u.speaker)}, ${esc(u.gender ?? '?')}, ${esc(u.emotion ?? '?')})</small></h3>` +
+          names
+            .map(
+              (n, i) =>
+                `<figure><img class="spec" alt="${esc(n)}" width="${Math.min(600, frames * 2)}" height="240" src="data:image/png;base64,${images[i]}">` +
+                `<figcaption>${esc(n)}</figcaption><audio controls src="data:audio/wav;base64,${audio[i]}"></audio></figure>`,
+            )
+            .join(''),
+      );
     }
   } finally {
     await session.close();
   }
-  return blocks.length ? `<h2>Examples (audio as shipped: synthesised from the obfuscated magnitude alone)</h2>${blocks.join('\n')}` : '';
+  return blocks.length
+    ? `<h2>Examples (audio as shipped: synthesised from the obfuscated magnitude alone)</h2>${blocks.join('\n')}`
+    : '';
 }

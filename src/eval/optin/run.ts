@@ -42,9 +42,16 @@ export class ExperimentStageError extends EarmarkError {
   readonly report: ExperimentReport;
   constructor(report: ExperimentReport, failed: StageRecord[], options?: { cause?: unknown }) {
     const cause = (options?.cause ?? {}) as { code?: string };
-    const code = typeof cause.code === 'string' && cause.code.startsWith('EARMARK_') ? (cause.code as EarmarkError['code']) : 'EARMARK_STAGE';
-    super(code, `stage${failed.length > 1 ? 's' : ''} ${failed.map((s) => s.name).join(', ')} failed: ${failed[0]!.error}; ` +
-      'the results of the other stages are in report.json and report.html', options);
+    const code =
+      typeof cause.code === 'string' && cause.code.startsWith('EARMARK_')
+        ? (cause.code as EarmarkError['code'])
+        : 'EARMARK_STAGE';
+    super(
+      code,
+      `stage${failed.length > 1 ? 's' : ''} ${failed.map((s) => s.name).join(', ')} failed: ${failed[0]!.error}; ` +
+        'the results of the other stages are in report.json and report.html',
+      options,
+    );
     this.report = report;
   }
 }
@@ -101,12 +108,19 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     models.push(obf.obfuscator, obf.deobfuscator);
     const dep = await must('deploy', () => deployStage(run, d, obf));
     const r = run.report.deployed!;
-    assets = { data: d.data, onnx: dep.onnx, window: { ...deployedWindow(run.config.obfuscatorTrain), outputMean: r.outputMean, outputStd: r.outputStd },
-      synthesis: run.config.synthesis, deobfuscator: obf.deobfuscator, examples: run.config.reportExamples };
+    assets = {
+      data: d.data,
+      onnx: dep.onnx,
+      window: { ...deployedWindow(run.config.obfuscatorTrain), outputMean: r.outputMean, outputStd: r.outputStd },
+      synthesis: run.config.synthesis,
+      deobfuscator: obf.deobfuscator,
+      examples: run.config.reportExamples,
+    };
     await must('outputs', () => targetOnOutputs(run, target, dep));
     attacks = await must('attacks', () => attackStage(run, d, dep, obf));
     const a = attacks;
-    if (run.config.inversion.formats.length && run.config.inversion.networks.length) await stage('inversion', () => inversionStage(run, d, dep, a), false);
+    if (run.config.inversion.formats.length && run.config.inversion.networks.length)
+      await stage('inversion', () => inversionStage(run, d, dep, a), false);
     await stage('edge', () => edgeStage(run, d, target, obf, dep, a.informed), false);
     const c = run.config.baselines;
     if (c.mcadams || c.adr || c.verification) run.report.baselines = { notes: [] };
@@ -134,11 +148,27 @@ export function createRunContext(o: RunExperimentOptions): RunContext {
   const spec = EXPERIMENTS[config.experiment];
   const seconds: Record<string, number> = {};
   const report: ExperimentReport = {
-    format: 'earmark-experiment-report', version: 2, experiment: config.experiment, title: spec.title,
-    dataset: { name: '', root: '', counts: {}, skipped: 0 }, config, stages: [], notes: [], verdicts: [], seconds, createdAt: new Date().toISOString(),
+    format: 'earmark-experiment-report',
+    version: 2,
+    experiment: config.experiment,
+    title: spec.title,
+    dataset: { name: '', root: '', counts: {}, skipped: 0 },
+    config,
+    stages: [],
+    notes: [],
+    verdicts: [],
+    seconds,
+    createdAt: new Date().toISOString(),
   };
   return {
-    config, spec, runDir: o.runDir, resume: o.resume ?? true, retrain: o.retrain ?? true, log: o.log ?? ((l: string) => console.error(l)),
-    placement: { device: o.device, amp: o.amp ?? null }, seconds, report,
+    config,
+    spec,
+    runDir: o.runDir,
+    resume: o.resume ?? true,
+    retrain: o.retrain ?? true,
+    log: o.log ?? ((l: string) => console.error(l)),
+    placement: { device: o.device, amp: o.amp ?? null },
+    seconds,
+    report,
   };
 }

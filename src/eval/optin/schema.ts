@@ -84,10 +84,25 @@ export interface ExperimentReport {
   /** Every stage so far, in order (a report written mid-run lists the stages done). */
   stages: StageRecord[];
   /** The attackers' protocols: their utterance ids (attacker train/val/test) and how they were made; unavailable ones with the reason. */
-  protocols?: { splits: Partial<Record<AttackProtocol, ProtocolSplit>>; unavailable: Partial<Record<AttackProtocol, string>>; primary: AttackProtocol };
+  protocols?: {
+    splits: Partial<Record<AttackProtocol, ProtocolSplit>>;
+    unavailable: Partial<Record<AttackProtocol, string>>;
+    primary: AttackProtocol;
+  };
   /** T on clean test audio and on each shipped format (the deployed windowed rule; PCM re-analysed). */
-  target?: { task: string; classes: string[]; clean: ClassScores; formats: Partial<Record<OutputFormat, ClassScores>>; history: EpochRecord[] };
-  obfuscator?: { parameters: number; deobfuscatorParameters: number; history: ObfuscatorEpoch[]; selectedEpoch: number };
+  target?: {
+    task: string;
+    classes: string[];
+    clean: ClassScores;
+    formats: Partial<Record<OutputFormat, ClassScores>>;
+    history: EpochRecord[];
+  };
+  obfuscator?: {
+    parameters: number;
+    deobfuscatorParameters: number;
+    history: ObfuscatorEpoch[];
+    selectedEpoch: number;
+  };
   /** The exported obfuscator (the deployed rule; its path relative to the run folder) and the fixed output level it de-normalises with. */
   deployed?: { onnx: string; outputMean: number; outputStd: number; synthesis: string };
   attacks?: AttackResult[];

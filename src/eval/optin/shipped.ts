@@ -51,13 +51,22 @@ export async function shippedFeatures(utt: Utterance, options: unknown): Promise
     o.formats.forEach((f, k) => {
       const spec = f === 'frames' ? r.logMag.slice() : reanalyzePcm(r.audio!).spectrogram;
       if (f === 'frames') normalizeInPlace(spec);
-      if (spec.length !== n) throw new RangeError(`the re-analysed ${f} output has ${spec.length / r.nFreq} frames, the input ${r.frames}`);
+      if (spec.length !== n)
+        throw new RangeError(`the re-analysed ${f} output has ${spec.length / r.nFreq} frames, the input ${r.frames}`);
       data.set(spec, k * n);
     });
-    return { data, shape: [o.formats.length, r.nFreq, r.frames], stats: { seconds: audio.samples.length / 16000, gainDb: r.gainDb ?? 0, limited: r.limitedSamples ?? 0 } };
+    return {
+      data,
+      shape: [o.formats.length, r.nFreq, r.frames],
+      stats: { seconds: audio.samples.length / 16000, gainDb: r.gainDb ?? 0, limited: r.limitedSamples ?? 0 },
+    };
   } catch (e) {
-    throw new EarmarkError('EARMARK_TRANSFORM', `the deployed obfuscator (${o.onnx}, ${o.synthesis.method} synthesis) failed on audio that decodes ` +
-      `(${audio.samples.length} samples): ${(e as Error).message}`, { cause: e });
+    throw new EarmarkError(
+      'EARMARK_TRANSFORM',
+      `the deployed obfuscator (${o.onnx}, ${o.synthesis.method} synthesis) failed on audio that decodes ` +
+        `(${audio.samples.length} samples): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -65,7 +74,13 @@ export async function shippedFeatures(utt: Utterance, options: unknown): Promise
 export function shippedFeatureSpec(o: Omit<ShippedOptions, 'modelHash'>): FeatureSpec {
   const modelHash = createHash('sha256').update(readFileSync(o.onnx)).digest('hex').slice(0, 16);
   const options: ShippedOptions = { ...o, modelHash };
-  return { name: 'shipped', module: fileURLToPath(import.meta.url), exportName: 'shippedFeatures', options: { ...options }, version: 1 };
+  return {
+    name: 'shipped',
+    module: fileURLToPath(import.meta.url),
+    exportName: 'shippedFeatures',
+    options: { ...options },
+    version: 1,
+  };
 }
 
 /**
@@ -73,10 +88,20 @@ export function shippedFeatureSpec(o: Omit<ShippedOptions, 'modelHash'>): Featur
  * cached under `<runDir>/features`).
  * @example const out = await shippedOutputs(data, { onnx, window, synthesis, formats: ['frames', 'pcm'] }, dir, 0);
  */
-export async function shippedOutputs(data: ExperimentData, o: Omit<ShippedOptions, 'modelHash'>, cacheDir: string, workers: number,
-  progress = true): Promise<{ byFormat: Partial<Record<OutputFormat, SpecById>>; file: string; gainDb: number[] }> {
+export async function shippedOutputs(
+  data: ExperimentData,
+  o: Omit<ShippedOptions, 'modelHash'>,
+  cacheDir: string,
+  workers: number,
+  progress = true,
+): Promise<{ byFormat: Partial<Record<OutputFormat, SpecById>>; file: string; gainDb: number[] }> {
   const spec = shippedFeatureSpec(o);
-  const built = await buildFeatureCache(data.corpus, spec, { dir: cacheDir, skipBad: data.skipped.length > 0, progress, ...(workers > 0 ? { workers } : {}) });
+  const built = await buildFeatureCache(data.corpus, spec, {
+    dir: cacheDir,
+    skipBad: data.skipped.length > 0,
+    progress,
+    ...(workers > 0 ? { workers } : {}),
+  });
   const cache = built.cache;
   const byFormat: Partial<Record<OutputFormat, SpecById>> = Object.fromEntries(o.formats.map((f) => [f, new Map()]));
   const gainDb: number[] = [];

@@ -9,7 +9,14 @@
 //   edge        what int8 costs T and the primary protocol's frames informed attackers
 // The attackers (attacks.ts), inversion networks (inversion.ts) and baselines (baseline-stage.ts) follow.
 import path from 'node:path';
-import { classNames, labelled, loadExperimentData, log1pLevel, setsFor, type ExperimentData } from '../../data/experiment-data.js';
+import {
+  classNames,
+  labelled,
+  loadExperimentData,
+  log1pLevel,
+  setsFor,
+  type ExperimentData,
+} from '../../data/experiment-data.js';
 import { attackProtocols, checkProtocol, type AttackProtocol, type ProtocolPlan } from '../../data/protocols.js';
 import type { LabelledSet } from '../../data/spec-set.js';
 import { exportObfuscator, exportObfuscatorInt8 } from '../../deploy/export.js';
@@ -19,14 +26,30 @@ import { predict, type EpochRecord } from '../../methods/classifier.js';
 import { deployedWindow, trainObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
 import { manualSeed } from '../../tensor/index.js';
 import { scoreClassification } from '../metrics.js';
-import { classifier, cleanById, inRun, runInputs, timed, withSource, type RunContext, type SpecById } from './context.js';
+import {
+  classifier,
+  cleanById,
+  inRun,
+  runInputs,
+  timed,
+  withSource,
+  type RunContext,
+  type SpecById,
+} from './context.js';
 import type { OutputFormat } from './config.js';
 import { shippedOutputs } from './shipped.js';
 
 /** A task's train, val and test sets with integer labels. */
-function labelledSplits(data: ExperimentData, key: string): { train: LabelledSet; val: LabelledSet; test: LabelledSet } {
+function labelledSplits(
+  data: ExperimentData,
+  key: string,
+): { train: LabelledSet; val: LabelledSet; test: LabelledSet } {
   const sets = setsFor(data, key);
-  return { train: labelled(data, sets.train, key), val: labelled(data, sets.val, key), test: labelled(data, sets.test, key) };
+  return {
+    train: labelled(data, sets.train, key),
+    val: labelled(data, sets.val, key),
+    test: labelled(data, sets.test, key),
+  };
 }
 
 export interface DataStage {
@@ -43,16 +66,23 @@ export async function dataStage(run: RunContext): Promise<DataStage> {
   run.log(`[data] ${c.dataset.manifest || c.dataset.root}`);
   const data = await timed(run, 'data', () => loadExperimentData(c.dataset, run.runDir));
   manualSeed(c.seed);
-  const plan = attackProtocols(data, { attacks: run.spec.attacks, heldOutFraction: c.attack.heldOutFraction, seed: data.splits.config.seed });
+  const plan = attackProtocols(data, {
+    attacks: run.spec.attacks,
+    heldOutFraction: c.attack.heldOutFraction,
+    seed: data.splits.config.seed,
+  });
   for (const s of Object.values(plan.splits)) checkProtocol(data, s);
   const protocols = c.attack.protocols.filter((p) => plan.splits[p] !== undefined);
   if (protocols.length === 0) protocols.push('closed-set');
   for (const [p, why] of Object.entries(plan.unavailable)) {
-    if (c.attack.protocols.includes(p as AttackProtocol)) run.report.notes.push(`The ${p} protocol is not available on this corpus: ${why}.`);
+    if (c.attack.protocols.includes(p as AttackProtocol))
+      run.report.notes.push(`The ${p} protocol is not available on this corpus: ${why}.`);
   }
   run.report.protocols = { splits: plan.splits, unavailable: plan.unavailable, primary: protocols[0]! };
   run.report.dataset = {
-    name: data.corpus.name, root: data.corpus.root, skipped: data.skipped.length,
+    name: data.corpus.name,
+    root: data.corpus.root,
+    skipped: data.skipped.length,
     counts: { train: data.sets.train.ids.length, val: data.sets.val.ids.length, test: data.sets.test.ids.length },
   };
   return { data, clean: cleanById(data), plan, protocols };
@@ -72,9 +102,14 @@ export async function targetStage(run: RunContext, d: DataStage): Promise<Target
   const task = run.spec.task;
   run.log(`[target] T (${task})`);
   const { train, val, test } = labelledSplits(d.data, task);
-  const t = await timed(run, 'target', () => classifier(run, 'target', `T ${task}`, train, val, run.config.targetTrain));
+  const t = await timed(run, 'target', () =>
+    classifier(run, 'target', `T ${task}`, train, val, run.config.targetTrain),
+  );
   run.report.target = {
-    task: String(task), classes: classNames(d.data, task), formats: {}, history: t.history,
+    task: String(task),
+    classes: classNames(d.data, task),
+    formats: {},
+    history: t.history,
     clean: scoreClassification(predict(t.model, test.set), test.labels, test.numClasses, run.config.seed),
   };
   return { ...t, test, val };
@@ -84,14 +119,33 @@ export async function targetStage(run: RunContext, d: DataStage): Promise<Target
 export async function obfuscatorStage(run: RunContext, d: DataStage, target: TargetStage): Promise<ObfuscatorRun> {
   const c = run.config;
   run.log('[obfuscator] F_σ and F_μ');
-  const obf = await timed(run, 'obfuscator', () => trainObfuscator({
-    target: target.model, obfuscatorConfig: c.obfuscator, deobfuscatorConfig: c.deobfuscator, train: d.data.sets.train, val: target.val,
-    config: { ...c.obfuscatorTrain, seed: c.seed }, checkpointPath: inRun(run, 'obfuscator.safetensors'), resume: run.resume,
-    inputs: runInputs(), retrain: run.retrain, log: run.log, ...run.placement,
-    onEpoch: (e) => run.log(`  obfuscator epoch ${e.epoch + 1}: L_a ${e.la.toFixed(3)}  L_t ${e.lt.toFixed(3)}  L_p ${e.lp.toFixed(3)}  ` +
-      `val T acc obfuscated ${(100 * e.valTargetAcc).toFixed(1)}% (clean ${(100 * e.valCleanAcc).toFixed(1)}%)`),
-  }));
-  run.report.obfuscator = { parameters: obf.obfuscator.numParameters(), deobfuscatorParameters: obf.deobfuscator.numParameters(), history: obf.history, selectedEpoch: obf.selectedEpoch };
+  const obf = await timed(run, 'obfuscator', () =>
+    trainObfuscator({
+      target: target.model,
+      obfuscatorConfig: c.obfuscator,
+      deobfuscatorConfig: c.deobfuscator,
+      train: d.data.sets.train,
+      val: target.val,
+      config: { ...c.obfuscatorTrain, seed: c.seed },
+      checkpointPath: inRun(run, 'obfuscator.safetensors'),
+      resume: run.resume,
+      inputs: runInputs(),
+      retrain: run.retrain,
+      log: run.log,
+      ...run.placement,
+      onEpoch: (e) =>
+        run.log(
+          `  obfuscator epoch ${e.epoch + 1}: L_a ${e.la.toFixed(3)}  L_t ${e.lt.toFixed(3)}  L_p ${e.lp.toFixed(3)}  ` +
+            `val T acc obfuscated ${(100 * e.valTargetAcc).toFixed(1)}% (clean ${(100 * e.valCleanAcc).toFixed(1)}%)`,
+        ),
+    }),
+  );
+  run.report.obfuscator = {
+    parameters: obf.obfuscator.numParameters(),
+    deobfuscatorParameters: obf.deobfuscator.numParameters(),
+    history: obf.history,
+    selectedEpoch: obf.selectedEpoch,
+  };
   return obf;
 }
 
@@ -108,16 +162,35 @@ export interface DeployStage {
  * through the windowed rule as an app receives it (frames; PCM re-analysed). `prefix` is put before its
  * file names in the run folder (another obfuscator's attacker set: attacker-set.ts).
  */
-export async function deployStage(run: RunContext, d: DataStage, obf: Pick<ObfuscatorRun, 'obfuscator'>, prefix = ''): Promise<DeployStage> {
+export async function deployStage(
+  run: RunContext,
+  d: DataStage,
+  obf: Pick<ObfuscatorRun, 'obfuscator'>,
+  prefix = '',
+): Promise<DeployStage> {
   const c = run.config;
   const level = log1pLevel(d.data, d.data.sets.train);
   const onnx = inRun(run, `${prefix}obfuscator.onnx`);
   const win = deployedWindow(c.obfuscatorTrain);
   exportObfuscator(obf.obfuscator, onnx, { features: { outputMean: level.mean, outputStd: level.std, ...win } });
-  run.report.deployed = { onnx: path.relative(run.runDir, onnx), outputMean: level.mean, outputStd: level.std, synthesis: c.synthesis.method };
-  run.log(`[deploy] ${onnx} (output level ${level.mean.toFixed(3)} ± ${level.std.toFixed(3)}): ${c.attack.formats.join(' and ')} of every utterance (${c.synthesis.method} synthesis for pcm)`);
+  run.report.deployed = {
+    onnx: path.relative(run.runDir, onnx),
+    outputMean: level.mean,
+    outputStd: level.std,
+    synthesis: c.synthesis.method,
+  };
+  run.log(
+    `[deploy] ${onnx} (output level ${level.mean.toFixed(3)} ± ${level.std.toFixed(3)}): ${c.attack.formats.join(' and ')} of every utterance (${c.synthesis.method} synthesis for pcm)`,
+  );
   const window = { ...win, outputMean: level.mean, outputStd: level.std };
-  const out = await timed(run, `${prefix}deploy`, () => shippedOutputs(d.data, { onnx, window, synthesis: c.synthesis, formats: c.attack.formats }, path.join(run.runDir, 'features'), c.attack.workers));
+  const out = await timed(run, `${prefix}deploy`, () =>
+    shippedOutputs(
+      d.data,
+      { onnx, window, synthesis: c.synthesis, formats: c.attack.formats },
+      path.join(run.runDir, 'features'),
+      c.attack.workers,
+    ),
+  );
   return { onnx, shipped: out.byFormat, cacheFile: out.file };
 }
 
@@ -125,22 +198,42 @@ export async function deployStage(run: RunContext, d: DataStage, obf: Pick<Obfus
 export function targetOnOutputs(run: RunContext, target: TargetStage, dep: DeployStage): void {
   const t = target.test;
   for (const f of run.config.attack.formats) {
-    run.report.target!.formats[f] = scoreClassification(predict(target.model, withSource(t, dep.shipped[f]!).set), t.labels, t.numClasses, run.config.seed);
+    run.report.target!.formats[f] = scoreClassification(
+      predict(target.model, withSource(t, dep.shipped[f]!).set),
+      t.labels,
+      t.numClasses,
+      run.config.seed,
+    );
   }
 }
 
 /** The edge stage (issue 7): what int8 costs T and the primary protocol's frames informed attackers. */
-export async function edgeStage(run: RunContext, d: DataStage, target: TargetStage, obf: ObfuscatorRun, dep: DeployStage,
-  informed: Record<string, { model: DeepSpeech2; test: LabelledSet }>): Promise<void> {
+export async function edgeStage(
+  run: RunContext,
+  d: DataStage,
+  target: TargetStage,
+  obf: ObfuscatorRun,
+  dep: DeployStage,
+  informed: Record<string, { model: DeepSpeech2; test: LabelledSet }>,
+): Promise<void> {
   const mode = run.config.edge.int8;
   if (mode === 'none') return;
   run.log(`[edge] the cost of int8 (${mode}) for T and the informed attackers`);
   await timed(run, 'edge', async () => {
     const int8Onnx = inRun(run, `obfuscator.int8-${mode}.onnx`);
     const r = run.report.deployed!;
-    await exportObfuscatorInt8(obf.obfuscator, int8Onnx, mode, d.data.sets.train, { features: { outputMean: r.outputMean, outputStd: r.outputStd } });
+    await exportObfuscatorInt8(obf.obfuscator, int8Onnx, mode, d.data.sets.train, {
+      features: { outputMean: r.outputMean, outputStd: r.outputStd },
+    });
     const attacks: Record<string, Int8Cost> = {};
-    for (const [attr, a] of Object.entries(informed)) attacks[attr] = await int8Cost(a.model, dep.onnx, int8Onnx, a.test);
-    run.report.edge = { int8: mode, onnx: path.relative(run.runDir, dep.onnx), int8Onnx: path.relative(run.runDir, int8Onnx), target: await int8Cost(target.model, dep.onnx, int8Onnx, target.test), attacks };
+    for (const [attr, a] of Object.entries(informed))
+      attacks[attr] = await int8Cost(a.model, dep.onnx, int8Onnx, a.test);
+    run.report.edge = {
+      int8: mode,
+      onnx: path.relative(run.runDir, dep.onnx),
+      int8Onnx: path.relative(run.runDir, int8Onnx),
+      target: await int8Cost(target.model, dep.onnx, int8Onnx, target.test),
+      attacks,
+    };
   });
 }

@@ -10,8 +10,10 @@ export type { PairedComparison } from './schema.js';
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; about 15 digits). */
 function lnGamma(x: number): number {
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const g = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
   x -= 1;
   let a = g[0]!;
@@ -28,7 +30,10 @@ function betaCf(a: number, b: number, x: number): number {
   d = 1 / (Math.abs(d) < tiny ? tiny : d);
   let h = d;
   for (let m = 1; m <= 300; m++) {
-    for (const num of [(m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)), (-(a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1))]) {
+    for (const num of [
+      (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)),
+      (-(a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1)),
+    ]) {
       d = 1 + num * d;
       d = 1 / (Math.abs(d) < tiny ? tiny : d);
       c = 1 + num / c;
@@ -57,16 +62,36 @@ export function studentTwoSidedP(t: number, df: number): number {
  * Paired comparison of methods `a` and `b` on `metric` over the seeds both ran.
  * @example const c = pairedComparison(report.runs, 'naive', 'rdal', 'speechAuc'); // c.p < 0.05: a real difference
  */
-export function pairedComparison(runs: readonly RdalRunMetrics[], a: RdalMethod, b: RdalMethod, metric: RdalMetricKey): PairedComparison {
+export function pairedComparison(
+  runs: readonly RdalRunMetrics[],
+  a: RdalMethod,
+  b: RdalMethod,
+  metric: RdalMetricKey,
+): PairedComparison {
   const value = (r: RdalRunMetrics): number | null => r[metric];
   const bySeed = new Map(runs.filter((r) => r.method === b).map((r) => [r.seed, value(r)]));
-  const pairs = runs.filter((r) => r.method === a && bySeed.has(r.seed)).map((r) => [r.seed, value(r), bySeed.get(r.seed)!] as const)
-    .filter((x): x is readonly [number, number, number] => x[1] !== null && x[2] !== null && Number.isFinite(x[1]) && Number.isFinite(x[2]));
+  const pairs = runs
+    .filter((r) => r.method === a && bySeed.has(r.seed))
+    .map((r) => [r.seed, value(r), bySeed.get(r.seed)!] as const)
+    .filter(
+      (x): x is readonly [number, number, number] =>
+        x[1] !== null && x[2] !== null && Number.isFinite(x[1]) && Number.isFinite(x[2]),
+    );
   const d = pairs.map(([, x, y]) => x - y);
   const n = d.length;
   const mean = n ? d.reduce((s, v) => s + v, 0) / n : Number.NaN;
   const ss = d.reduce((s, v) => s + (v - mean) ** 2, 0);
-  const out: PairedComparison = { a, b, metric, seeds: pairs.map(([s]) => s), meanDiff: mean, stdDiff: n ? Math.sqrt(ss / n) : Number.NaN, t: null, df: Math.max(0, n - 1), p: null };
+  const out: PairedComparison = {
+    a,
+    b,
+    metric,
+    seeds: pairs.map(([s]) => s),
+    meanDiff: mean,
+    stdDiff: n ? Math.sqrt(ss / n) : Number.NaN,
+    t: null,
+    df: Math.max(0, n - 1),
+    p: null,
+  };
   if (n < 2 || ss <= 1e-24 * Math.max(1, mean * mean)) return out;
   out.t = mean / (Math.sqrt(ss / (n - 1)) / Math.sqrt(n));
   out.p = studentTwoSidedP(out.t, n - 1);
@@ -78,7 +103,8 @@ export function pairedComparisons(runs: readonly RdalRunMetrics[], methods: read
   const out: PairedComparison[] = [];
   for (let i = 0; i < methods.length; i++) {
     for (let j = i + 1; j < methods.length; j++) {
-      for (const metric of ['eventAcc', 'speechAuc', 'genderAuc'] as const) out.push(pairedComparison(runs, methods[i]!, methods[j]!, metric));
+      for (const metric of ['eventAcc', 'speechAuc', 'genderAuc'] as const)
+        out.push(pairedComparison(runs, methods[i]!, methods[j]!, metric));
     }
   }
   return out;

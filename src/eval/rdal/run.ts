@@ -23,7 +23,6 @@ import { pairedComparison, pairedComparisons } from './paired.js';
 import { renderRdalReport } from './report.js';
 import { METRIC_KEYS, type RdalReport, type RdalRunMetrics, type RdalSummaryRow } from './schema.js';
 
-
 /** Mean and population standard deviation of the finite values. */
 export function meanStd(xs: readonly (number | null)[]): { mean: number; std: number; n: number } {
   const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
@@ -39,7 +38,9 @@ export function meanStd(xs: readonly (number | null)[]): { mean: number; std: nu
 export function macroF1(pred: readonly number[], labels: readonly number[], numClasses: number): number {
   let sum = 0;
   for (let k = 0; k < numClasses; k++) {
-    let tp = 0; let fp = 0; let fn = 0;
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
     for (let i = 0; i < pred.length; i++) {
       if (pred[i] === k && labels[i] === k) tp++;
       else if (pred[i] === k) fp++;
@@ -61,13 +62,32 @@ function pick(s: LatentSet, d: number, keep: (i: number) => boolean, label: (i: 
  * Evaluate a trained run on the eval split with fresh attackers on its frozen latents.
  * @example const m = evaluateRdal(run, data, cfg, 0);
  */
-export function evaluateRdal(run: RdalRun, sets: { train: SoundscapeSet; val: SoundscapeSet; eval: SoundscapeSet }, c: RdalConfig, seed: number):
-  Omit<RdalRunMetrics, 'method' | 'run' | 'seed' | 'bestEpoch' | 'epochsRun' | 'seconds'> {
+export function evaluateRdal(
+  run: RdalRun,
+  sets: { train: SoundscapeSet; val: SoundscapeSet; eval: SoundscapeSet },
+  c: RdalConfig,
+  seed: number,
+): Omit<RdalRunMetrics, 'method' | 'run' | 'seed' | 'bestEpoch' | 'epochsRun' | 'seconds'> {
   const d = c.model.latent;
-  const z = { train: encodeSet(run.encoder, sets.train), val: encodeSet(run.encoder, sets.val), eval: encodeSet(run.encoder, sets.eval) };
+  const z = {
+    train: encodeSet(run.encoder, sets.train),
+    val: encodeSet(run.encoder, sets.val),
+    eval: encodeSet(run.encoder, sets.eval),
+  };
   const ev = sets.eval;
   // utility
-  const pred = noGrad(() => tidy(() => Array.from(run.head.eval().forward(tensor(z.eval, [ev.n, d])).argmax(1).float().toFloat32Array())));
+  const pred = noGrad(() =>
+    tidy(() =>
+      Array.from(
+        run.head
+          .eval()
+          .forward(tensor(z.eval, [ev.n, d]))
+          .argmax(1)
+          .float()
+          .toFloat32Array(),
+      ),
+    ),
+  );
   const eventAcc = pred.filter((p, i) => p === ev.event[i]).length / ev.n;
   const eventMacroF1 = macroF1(pred, ev.event, c.model.numClasses);
   // in-training adversary
@@ -84,7 +104,13 @@ export function evaluateRdal(run: RdalRun, sets: { train: SoundscapeSet; val: So
   const speechRecall = ev.speech.filter((y, i) => y === 1 && p[i]! >= 0.5).length / Math.max(1, pos);
   const speechAuc = rocAuc(p, ev.speech);
   // gender attacker on the speech clips only
-  const g = (s: SoundscapeSet, zz: Float32Array): LatentSet => pick({ z: zz, y: s.gender }, d, (i) => s.gender[i]! >= 0, (i) => s.gender[i]!);
+  const g = (s: SoundscapeSet, zz: Float32Array): LatentSet =>
+    pick(
+      { z: zz, y: s.gender },
+      d,
+      (i) => s.gender[i]! >= 0,
+      (i) => s.gender[i]!,
+    );
   const gTrain = g(sets.train, z.train);
   const gVal = g(sets.val, z.val);
   const gEval = g(ev, z.eval);
@@ -92,9 +118,17 @@ export function evaluateRdal(run: RdalRun, sets: { train: SoundscapeSet; val: So
   const gp = mlpProbabilities(gender.model, gEval.z, d);
   gender.model.dispose();
   return {
-    eventAcc, eventMacroF1, advAcc, speechAcc, speechRecall, speechAuc, speechValBce: speech.bestValBce,
-    genderAcc: accuracyAt(gp, gEval.y), genderAuc: rocAuc(gp, gEval.y),
-    speechProb: Array.from(p, (x) => Math.round(x * 1e5) / 1e5), speechLabel: ev.speech.slice(),
+    eventAcc,
+    eventMacroF1,
+    advAcc,
+    speechAcc,
+    speechRecall,
+    speechAuc,
+    speechValBce: speech.bestValBce,
+    genderAcc: accuracyAt(gp, gEval.y),
+    genderAuc: rocAuc(gp, gEval.y),
+    speechProb: Array.from(p, (x) => Math.round(x * 1e5) / 1e5),
+    speechLabel: ev.speech.slice(),
   };
 }
 
@@ -105,7 +139,6 @@ function accuracyAt(prob: ArrayLike<number>, y: readonly number[]): number {
 }
 
 // ---- the experiment ------------------------------------------------------------------------------
-
 
 export interface RdalExperimentOptions {
   /** A soundscape-layout folder (labels.csv). */
@@ -136,13 +169,22 @@ export interface RdalExperimentOptions {
  * @example await runRdalExperiment({ data: 'data/builtin/soundscapes-0', methods: ['baseline', 'naive', 'rdal'], runs: 3, config, out: 'runs/rdal' });
  */
 export async function runRdalExperiment(o: RdalExperimentOptions): Promise<RdalReport> {
-  const log = o.log ?? ((s: string) => { if (!o.quiet) console.error(s); });
+  const log =
+    o.log ??
+    ((s: string) => {
+      if (!o.quiet) console.error(s);
+    });
   mkdirSync(o.out, { recursive: true });
   const t0 = Date.now();
-  const data: SoundscapeData = await loadSoundscapes(o.data, { eventParts: o.methods.includes('rdal-m'), progress: !o.quiet });
+  const data: SoundscapeData = await loadSoundscapes(o.data, {
+    eventParts: o.methods.includes('rdal-m'),
+    progress: !o.quiet,
+  });
   // the event head follows the data's classes
   const c = resolveRdalConfig({ ...o.config, model: { ...o.config.model, numClasses: data.classes.length } });
-  log(`log-mels: ${data.train.n}/${data.val.n}/${data.eval.n} clips × ${data.train.nMels}×${data.train.frames} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `log-mels: ${data.train.n}/${data.val.n}/${data.eval.n} clips × ${data.train.nMels}×${data.train.frames} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const results: RdalRunMetrics[] = [];
   for (const method of o.methods) {
     for (let r = 0; r < o.runs; r++) {
@@ -164,24 +206,57 @@ export async function runRdalExperiment(o: RdalExperimentOptions): Promise<RdalR
       let sets: { train: SoundscapeSet; val: SoundscapeSet; eval: SoundscapeSet } = data;
       let mask: MaskUNet | null = null;
       if (method === 'rdal-m') {
-        const m = trainOrLoadMask({ dir, train: data.train, val: data.val, mask: rc.mask, maskTrain: rc.maskTrain, seed, resume: o.resume ?? false, quiet: o.quiet ?? true, ...stage });
+        const m = trainOrLoadMask({
+          dir,
+          train: data.train,
+          val: data.val,
+          mask: rc.mask,
+          maskTrain: rc.maskTrain,
+          seed,
+          resume: o.resume ?? false,
+          quiet: o.quiet ?? true,
+          ...stage,
+        });
         mask = m.mask;
-        if (m.trained) log(`${method} run ${r}: mask U-Net val L1 ${m.trained.bestValL1.toFixed(4)} after ${m.trained.epochs} epochs`);
+        if (m.trained)
+          log(
+            `${method} run ${r}: mask U-Net val L1 ${m.trained.bestValL1.toFixed(4)} after ${m.trained.epochs} epochs`,
+          );
         sets = { train: applyMask(mask, data.train), val: applyMask(mask, data.val), eval: applyMask(mask, data.eval) };
       }
-      const run = trainRdal({ method, config: rc, train: sets.train, val: sets.val, dir, resume: o.resume, quiet: o.quiet, ...stage,
-        device: o.device, amp: o.amp });
+      const run = trainRdal({
+        method,
+        config: rc,
+        train: sets.train,
+        val: sets.val,
+        dir,
+        resume: o.resume,
+        quiet: o.quiet,
+        ...stage,
+        device: o.device,
+        amp: o.amp,
+      });
       const m = evaluateRdal(run, sets, rc, seed);
       const seconds = (Date.now() - start) / 1000;
-      const rec: RdalRunMetrics = { method, run: r, seed, ...m, bestEpoch: run.bestEpoch, epochsRun: run.epochsRun, seconds };
+      const rec: RdalRunMetrics = {
+        method,
+        run: r,
+        seed,
+        ...m,
+        bestEpoch: run.bestEpoch,
+        epochsRun: run.epochsRun,
+        seconds,
+      };
       writeStageJson(metricsFile, id, rec);
       writeFileAtomicSync(path.join(dir, 'history.json'), JSON.stringify(run.history));
       for (const mod of [run.encoder, run.head, run.adversary]) mod.dispose();
       mask?.dispose();
       results.push(rec);
-      log(`${method} run ${r}: event acc ${pct(rec.eventAcc)}, adversary ${rec.advAcc === null ? '—' : pct(rec.advAcc)}, ` +
-        `fresh attacker acc ${pct(rec.speechAcc)} AUC ${rec.speechAuc.toFixed(3)}, gender ${pct(rec.genderAcc)}; ` +
-        `${rec.epochsRun} epochs (best ${rec.bestEpoch}), ${seconds.toFixed(0)} s`);
+      log(
+        `${method} run ${r}: event acc ${pct(rec.eventAcc)}, adversary ${rec.advAcc === null ? '—' : pct(rec.advAcc)}, ` +
+          `fresh attacker acc ${pct(rec.speechAcc)} AUC ${rec.speechAuc.toFixed(3)}, gender ${pct(rec.genderAcc)}; ` +
+          `${rec.epochsRun} epochs (best ${rec.bestEpoch}), ${seconds.toFixed(0)} s`,
+      );
     }
   }
   const report = buildReport(o, c, data, results);
@@ -192,22 +267,39 @@ export async function runRdalExperiment(o: RdalExperimentOptions): Promise<RdalR
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
-function buildReport(o: RdalExperimentOptions, c: RdalConfig, data: SoundscapeData, runs: RdalRunMetrics[]): RdalReport {
+function buildReport(
+  o: RdalExperimentOptions,
+  c: RdalConfig,
+  data: SoundscapeData,
+  runs: RdalRunMetrics[],
+): RdalReport {
   const summary: RdalSummaryRow[] = o.methods.map((method) => {
     const rs = runs.filter((r) => r.method === method);
-    const metrics = Object.fromEntries(METRIC_KEYS.map((k) => [k, meanStd(rs.map((r) => r[k]))])) as RdalSummaryRow['metrics'];
+    const metrics = Object.fromEntries(
+      METRIC_KEYS.map((k) => [k, meanStd(rs.map((r) => r[k]))]),
+    ) as RdalSummaryRow['metrics'];
     return { method, runs: rs.length, metrics };
   });
   return {
     title: 'RDAL: speech privacy for sound-event classification (Gharib et al., OJSP 2024)',
-    created: new Date().toISOString(), data: path.resolve(o.data), classes: data.classes,
-    sizes: { train: data.train.n, val: data.val.n, eval: data.eval.n }, config: c, meta: o.meta ?? {}, summary, runs,
-    paired: pairedComparisons(runs, o.methods), checks: qualitativeChecks(summary, runs),
+    created: new Date().toISOString(),
+    data: path.resolve(o.data),
+    classes: data.classes,
+    sizes: { train: data.train.n, val: data.val.n, eval: data.eval.n },
+    config: c,
+    meta: o.meta ?? {},
+    summary,
+    runs,
+    paired: pairedComparisons(runs, o.methods),
+    checks: qualitativeChecks(summary, runs),
   };
 }
 
 /** The paper's qualitative result, stated as checks on the means and, over seeds, the paired test (null: a method is missing). */
-export function qualitativeChecks(summary: RdalSummaryRow[], runs: readonly RdalRunMetrics[] = []): RdalReport['checks'] {
+export function qualitativeChecks(
+  summary: RdalSummaryRow[],
+  runs: readonly RdalRunMetrics[] = [],
+): RdalReport['checks'] {
   const get = (m: RdalMethod): RdalSummaryRow | undefined => summary.find((s) => s.method === m);
   const b = get('baseline');
   const n = get('naive');
@@ -217,27 +309,51 @@ export function qualitativeChecks(summary: RdalSummaryRow[], runs: readonly Rdal
   if (b && n && r) {
     const accs = [b, n, r].map((s) => s.metrics.eventAcc.mean);
     const spread = Math.max(...accs) - Math.min(...accs);
-    out.push({ claim: 'event accuracy of baseline, NaiveAdv and RDAL within 3 points', holds: spread <= 0.03, detail: `spread ${(100 * spread).toFixed(1)} points (${accs.map(f).join(' / ')})` });
-  } else out.push({ claim: 'event accuracy of baseline, NaiveAdv and RDAL within 3 points', holds: null, detail: 'needs all three methods' });
+    out.push({
+      claim: 'event accuracy of baseline, NaiveAdv and RDAL within 3 points',
+      holds: spread <= 0.03,
+      detail: `spread ${(100 * spread).toFixed(1)} points (${accs.map(f).join(' / ')})`,
+    });
+  } else
+    out.push({
+      claim: 'event accuracy of baseline, NaiveAdv and RDAL within 3 points',
+      holds: null,
+      detail: 'needs all three methods',
+    });
   if (n && r) {
     const gap = n.metrics.speechAuc.mean - r.metrics.speechAuc.mean;
     const sd = Math.max(n.metrics.speechAuc.std, r.metrics.speechAuc.std);
-    out.push({ claim: 'fresh-attacker AUC clearly lower for RDAL than for NaiveAdv (by > 0.05 and > 2 std)', holds: gap > 0.05 && gap > 2 * sd,
-      detail: `NaiveAdv ${f(n.metrics.speechAuc.mean)} vs RDAL ${f(r.metrics.speechAuc.mean)} (difference ${gap.toFixed(3)}, largest std ${sd.toFixed(3)})` });
+    out.push({
+      claim: 'fresh-attacker AUC clearly lower for RDAL than for NaiveAdv (by > 0.05 and > 2 std)',
+      holds: gap > 0.05 && gap > 2 * sd,
+      detail: `NaiveAdv ${f(n.metrics.speechAuc.mean)} vs RDAL ${f(r.metrics.speechAuc.mean)} (difference ${gap.toFixed(3)}, largest std ${sd.toFixed(3)})`,
+    });
     const pc = pairedComparison(runs, 'naive', 'rdal', 'speechAuc');
-    out.push({ claim: 'fresh-attacker AUC lower for RDAL than for NaiveAdv in a paired t test over seeds (p < 0.05)', holds: pc.p === null ? null : pc.p < 0.05 && pc.meanDiff > 0,
-      detail: pc.p === null ? `needs at least 2 seeds run by both with some spread (${pc.seeds.length} seed(s))`
-        : `NaiveAdv − RDAL ${pc.meanDiff.toFixed(3)} ± ${pc.stdDiff.toFixed(3)} over seeds ${pc.seeds.join(', ')}: t(${pc.df}) = ${pc.t!.toFixed(2)}, p = ${pc.p.toFixed(3)}` });
+    out.push({
+      claim: 'fresh-attacker AUC lower for RDAL than for NaiveAdv in a paired t test over seeds (p < 0.05)',
+      holds: pc.p === null ? null : pc.p < 0.05 && pc.meanDiff > 0,
+      detail:
+        pc.p === null
+          ? `needs at least 2 seeds run by both with some spread (${pc.seeds.length} seed(s))`
+          : `NaiveAdv − RDAL ${pc.meanDiff.toFixed(3)} ± ${pc.stdDiff.toFixed(3)} over seeds ${pc.seeds.join(', ')}: t(${pc.df}) = ${pc.t!.toFixed(2)}, p = ${pc.p.toFixed(3)}`,
+    });
   }
   if (b && n) {
     const gap = Math.abs(b.metrics.speechAuc.mean - n.metrics.speechAuc.mean);
-    out.push({ claim: 'NaiveAdv fresh-attacker AUC close to the baseline (within 0.05)', holds: gap <= 0.05,
-      detail: `baseline ${f(b.metrics.speechAuc.mean)} vs NaiveAdv ${f(n.metrics.speechAuc.mean)}` });
+    out.push({
+      claim: 'NaiveAdv fresh-attacker AUC close to the baseline (within 0.05)',
+      holds: gap <= 0.05,
+      detail: `baseline ${f(b.metrics.speechAuc.mean)} vs NaiveAdv ${f(n.metrics.speechAuc.mean)}`,
+    });
   }
   if (n) {
     const gap = n.metrics.speechAcc.mean - n.metrics.advAcc.mean;
-    out.push({ claim: "NaiveAdv: the in-training adversary is fooled while a fresh attacker is not (fresh − in-training accuracy > 0.1)", holds: gap > 0.1,
-      detail: `in-training ${f(n.metrics.advAcc.mean)} vs fresh ${f(n.metrics.speechAcc.mean)} (gap ${gap.toFixed(3)})` });
+    out.push({
+      claim:
+        'NaiveAdv: the in-training adversary is fooled while a fresh attacker is not (fresh − in-training accuracy > 0.1)',
+      holds: gap > 0.1,
+      detail: `in-training ${f(n.metrics.advAcc.mean)} vs fresh ${f(n.metrics.speechAcc.mean)} (gap ${gap.toFixed(3)})`,
+    });
   }
   return out;
 }

@@ -24,7 +24,19 @@ export interface RdalRunMetrics {
   speechLabel: number[];
 }
 
-export const METRIC_KEYS = ['eventAcc', 'eventMacroF1', 'advAcc', 'speechAcc', 'speechRecall', 'speechAuc', 'speechValBce', 'genderAcc', 'genderAuc', 'epochsRun', 'seconds'] as const;
+export const METRIC_KEYS = [
+  'eventAcc',
+  'eventMacroF1',
+  'advAcc',
+  'speechAcc',
+  'speechRecall',
+  'speechAuc',
+  'speechValBce',
+  'genderAcc',
+  'genderAuc',
+  'epochsRun',
+  'seconds',
+] as const;
 export type RdalMetricKey = (typeof METRIC_KEYS)[number];
 
 export interface RdalSummaryRow {

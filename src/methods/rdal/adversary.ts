@@ -27,7 +27,10 @@ export function encodeSet(encoder: SedEncoder, s: SoundscapeSet, batch = 64): Fl
     for (let i = 0; i < s.n; i += batch) {
       const idx = Array.from({ length: Math.min(batch, s.n - i) }, (_, j) => i + j);
       const x = (): Tensor => batchTo(gatherClips(s, 'logmel', idx), deviceOf(encoder.parameters()[0]!)); // to F's device
-      out.set(tidy(() => encoder.forward(x()).float().contiguous().toFloat32Array()), i * d);
+      out.set(
+        tidy(() => encoder.forward(x()).float().contiguous().toFloat32Array()),
+        i * d,
+      );
     }
   });
   encoder.train(was);
@@ -45,7 +48,15 @@ export function mlpProbabilities(mlp: SpeechMlp, z: Float32Array, d: number): Fl
   const was = mlp.training;
   mlp.eval();
   const n = z.length / d;
-  const p = noGrad(() => tidy(() => mlp.forward(tensor(z, [n, d])).sigmoid().reshape([n]).toFloat32Array()));
+  const p = noGrad(() =>
+    tidy(() =>
+      mlp
+        .forward(tensor(z, [n, d]))
+        .sigmoid()
+        .reshape([n])
+        .toFloat32Array(),
+    ),
+  );
   mlp.train(was);
   return p;
 }
@@ -80,7 +91,13 @@ export interface AttackerRun {
  * depends only on its parent's seed and name (new Rng(seed).derive('verify12')), never on what ran before.
  * @example const { model, bestValBce } = trainAttacker(train, val, 64, cfg.attacker, new Rng(seed).derive('speech'));
  */
-export function trainAttacker(train: LatentSet, val: LatentSet, d: number, c: AttackerTrainConfig, rng: Rng): AttackerRun {
+export function trainAttacker(
+  train: LatentSet,
+  val: LatentSet,
+  d: number,
+  c: AttackerTrainConfig,
+  rng: Rng,
+): AttackerRun {
   manualSeed(stageSeed(rng.seed, 'attacker'));
   const model = new SpeechMlp(d);
   const best = new SpeechMlp(d);
@@ -119,15 +136,25 @@ export function trainAttacker(train: LatentSet, val: LatentSet, d: number, c: At
  * starts it afresh from the gradient; 'keep' leaves it (the reference does not rebuild its optimiser).
  * @example replaceAdversary(d, fresh.model, opt, nF + nC, 'keep');
  */
-export function replaceAdversary(adversary: SpeechMlp, fresh: SpeechMlp, opt: SGD, first: number, momentum: 'keep' | 'reset'): void {
+export function replaceAdversary(
+  adversary: SpeechMlp,
+  fresh: SpeechMlp,
+  opt: SGD,
+  first: number,
+  momentum: 'keep' | 'reset',
+): void {
   adversary.loadStateDict(fresh.stateDict());
   if (momentum === 'keep') return;
   const n = adversary.parameters().length;
   const sd: OptimizerStateDict = opt.stateDict();
-  const tensors = new Map([...sd.tensors].filter(([k]) => {
-    const i = Number(k.split('.')[0]);
-    return i < first || i >= first + n;
-  }));
-  const steps = Object.fromEntries(Object.entries(sd.meta.steps).filter(([k]) => Number(k) < first || Number(k) >= first + n));
+  const tensors = new Map(
+    [...sd.tensors].filter(([k]) => {
+      const i = Number(k.split('.')[0]);
+      return i < first || i >= first + n;
+    }),
+  );
+  const steps = Object.fromEntries(
+    Object.entries(sd.meta.steps).filter(([k]) => Number(k) < first || Number(k) >= first + n),
+  );
   opt.loadStateDict({ tensors, meta: { ...sd.meta, steps } });
 }

@@ -68,9 +68,21 @@ export const RDAL_DEFAULTS: RdalConfig = {
   model: SED_CNN_PAPER,
   mask: MASK_UNET_SMALL,
   train: {
-    maxEpochs: 5000, batchPairs: 32, baselineLr: 1e-3, lr: 1e-2, momentum: 0.9,
-    alphaZeroEpochs: 30, alphaGamma: 100, alphaSelect: 0.99, period: 50, periodMask: 70,
-    patienceEpochs: 50, patiencePeriods: 10, clipD: 1, momentumAfterReplace: 'keep', seed: 0,
+    maxEpochs: 5000,
+    batchPairs: 32,
+    baselineLr: 1e-3,
+    lr: 1e-2,
+    momentum: 0.9,
+    alphaZeroEpochs: 30,
+    alphaGamma: 100,
+    alphaSelect: 0.99,
+    period: 50,
+    periodMask: 70,
+    patienceEpochs: 50,
+    patiencePeriods: 10,
+    clipD: 1,
+    momentumAfterReplace: 'keep',
+    seed: 0,
   },
   attacker: { lr: 1e-2, momentum: 0.9, maxEpochs: 5000, patience: 50, batchSize: 64 },
   maskTrain: { lr: 1e-3, batchSize: 32, maxEpochs: 200, patience: 20 },
@@ -83,15 +95,41 @@ export const RDAL_DEFAULTS: RdalConfig = {
 export function resolveRdalConfig(partial: unknown = {}): RdalConfig {
   const c = resolveConfig('RdalConfig', RDAL_DEFAULTS, partial);
   const W = 'RdalConfig';
-  check(c.model.channels.length === 4 && c.model.channels.every((n) => Number.isInteger(n) && n > 0), W, 'model.channels', 'four positive integers', c.model.channels);
+  check(
+    c.model.channels.length === 4 && c.model.channels.every((n) => Number.isInteger(n) && n > 0),
+    W,
+    'model.channels',
+    'four positive integers',
+    c.model.channels,
+  );
   checkPosInt(W, 'model.latent', c.model.latent);
   check(c.model.latent >= 4, W, 'model.latent', 'at least 4 (the MLPs narrow it to a quarter)', c.model.latent);
-  for (const k of ['maxEpochs', 'batchPairs', 'period', 'periodMask', 'patienceEpochs', 'patiencePeriods'] as const) checkPosInt(W, `train.${k}`, c.train[k]);
-  check(Number.isInteger(c.train.alphaZeroEpochs) && c.train.alphaZeroEpochs >= 0 && c.train.alphaZeroEpochs < c.train.maxEpochs,
-    W, 'train.alphaZeroEpochs', 'an integer in [0, maxEpochs)', c.train.alphaZeroEpochs);
-  check(c.train.momentumAfterReplace === 'keep' || c.train.momentumAfterReplace === 'reset', W, 'train.momentumAfterReplace', "'keep' or 'reset'", c.train.momentumAfterReplace);
+  for (const k of ['maxEpochs', 'batchPairs', 'period', 'periodMask', 'patienceEpochs', 'patiencePeriods'] as const)
+    checkPosInt(W, `train.${k}`, c.train[k]);
+  check(
+    Number.isInteger(c.train.alphaZeroEpochs) &&
+      c.train.alphaZeroEpochs >= 0 &&
+      c.train.alphaZeroEpochs < c.train.maxEpochs,
+    W,
+    'train.alphaZeroEpochs',
+    'an integer in [0, maxEpochs)',
+    c.train.alphaZeroEpochs,
+  );
+  check(
+    c.train.momentumAfterReplace === 'keep' || c.train.momentumAfterReplace === 'reset',
+    W,
+    'train.momentumAfterReplace',
+    "'keep' or 'reset'",
+    c.train.momentumAfterReplace,
+  );
   for (const k of ['maxEpochs', 'patience', 'batchSize'] as const) checkPosInt(W, `attacker.${k}`, c.attacker[k]);
-  check(c.mask.channels.length >= 1 && c.mask.channels.length <= 6, W, 'mask.channels', '1 to 6 positive integers', c.mask.channels);
+  check(
+    c.mask.channels.length >= 1 && c.mask.channels.length <= 6,
+    W,
+    'mask.channels',
+    '1 to 6 positive integers',
+    c.mask.channels,
+  );
   return c;
 }
 
@@ -105,7 +143,15 @@ export const RDAL_PRESETS = {
   paper: {},
   cpu: {
     model: { channels: [16, 32, 32, 64] },
-    train: { maxEpochs: 100, alphaZeroEpochs: 10, alphaGamma: 15, period: 10, periodMask: 10, patienceEpochs: 20, patiencePeriods: 3 },
+    train: {
+      maxEpochs: 100,
+      alphaZeroEpochs: 10,
+      alphaGamma: 15,
+      period: 10,
+      periodMask: 10,
+      patienceEpochs: 20,
+      patiencePeriods: 3,
+    },
     attacker: { maxEpochs: 300, patience: 20 },
     maskTrain: { maxEpochs: 40, patience: 5 },
   },

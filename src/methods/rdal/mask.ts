@@ -37,7 +37,14 @@ export interface MaskRun {
  * Adam, early stop on validation L1; returns it frozen in eval mode.
  * @example const { mask } = trainMask(data.train, data.val, cfg.mask, cfg.maskTrain, 0);
  */
-export function trainMask(train: SoundscapeSet, val: SoundscapeSet, mc: MaskUNetConfig, c: MaskTrainConfig, seed: number, quiet = true): MaskRun {
+export function trainMask(
+  train: SoundscapeSet,
+  val: SoundscapeSet,
+  mc: MaskUNetConfig,
+  c: MaskTrainConfig,
+  seed: number,
+  quiet = true,
+): MaskRun {
   manualSeed(stageSeed(seed, 'rdal-mask')); // the initial weights depend on (seed, stage) only
   const mask = new MaskUNet(mc);
   const best = new MaskUNet(mc);
@@ -59,7 +66,10 @@ export function trainMask(train: SoundscapeSet, val: SoundscapeSet, mc: MaskUNet
     mask.train();
     for (const b of batchIndices(spTrain.length, c.batchSize, rng)) {
       tidy(() => {
-        const loss = l1(train, b.map((j) => spTrain[j]!));
+        const loss = l1(
+          train,
+          b.map((j) => spTrain[j]!),
+        );
         opt.zeroGrad();
         loss.backward();
         opt.step();
@@ -94,7 +104,14 @@ export function applyMask(mask: MaskUNet, s: SoundscapeSet, batch = 64): Soundsc
   noGrad(() => {
     for (let i = 0; i < s.n; i += batch) {
       const idx = Array.from({ length: Math.min(batch, s.n - i) }, (_, j) => i + j);
-      logmel.set(tidy(() => maskedLogMel(mask, gatherClips(s, 'melPower', idx)).contiguous().toFloat32Array()), i * row);
+      logmel.set(
+        tidy(() =>
+          maskedLogMel(mask, gatherClips(s, 'melPower', idx))
+            .contiguous()
+            .toFloat32Array(),
+        ),
+        i * row,
+      );
     }
   });
   return { ...s, logmel };
@@ -120,15 +137,26 @@ export interface TrainOrLoadMaskOptions extends Omit<StageOptions, 'stage' | 'in
  */
 export function trainOrLoadMask(o: TrainOrLoadMaskOptions): { mask: MaskUNet; trained?: MaskRun } {
   const file = path.join(o.dir, 'mask.safetensors');
-  const id = stageIdentity('rdal-mask', { mask: o.mask, maskTrain: o.maskTrain, seed: o.seed },
-    { train: describeSoundscapes(o.train), val: describeSoundscapes(o.val), logmel: RDAL_LOGMEL });
-  if (o.resume && existsSync(file) && checkStage(file, readCheckpointState<{ stage?: StageIdentity }>(file).stage, id, { ...o, label: 'mask U-Net' })) {
+  const id = stageIdentity(
+    'rdal-mask',
+    { mask: o.mask, maskTrain: o.maskTrain, seed: o.seed },
+    { train: describeSoundscapes(o.train), val: describeSoundscapes(o.val), logmel: RDAL_LOGMEL },
+  );
+  if (
+    o.resume &&
+    existsSync(file) &&
+    checkStage(file, readCheckpointState<{ stage?: StageIdentity }>(file).stage, id, { ...o, label: 'mask U-Net' })
+  ) {
     const mask = new MaskUNet(o.mask);
     loadModuleWeights(file, 'mask', mask);
     return { mask: mask.eval().requiresGrad_(false) };
   }
   const m = trainMask(o.train, o.val, o.mask, o.maskTrain, o.seed, o.quiet);
   mkdirSync(o.dir, { recursive: true });
-  saveCheckpoint(file, { modules: { mask: m.mask } }, { bestValL1: m.bestValL1, epochs: m.epochs, config: o.mask, stage: id });
+  saveCheckpoint(
+    file,
+    { modules: { mask: m.mask } },
+    { bestValL1: m.bestValL1, epochs: m.epochs, config: o.mask, stage: id },
+  );
   return { mask: m.mask, trained: m };
 }

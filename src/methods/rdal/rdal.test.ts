@@ -16,7 +16,9 @@ test('gradient reversal: forward is the identity, backward is −α times the gr
     assert.deepEqual(Array.from(y.toFloat32Array()), Array.from(x.toFloat32Array()));
     y.mul(w).sum().backward(); // d/dx of sum(x·w) is w; reversed: −0.7·w
     const g = x.grad!.toFloat32Array();
-    Array.from(w.toFloat32Array()).forEach((wi, i) => assert.ok(Math.abs(g[i]! - -0.7 * wi) < 1e-6, `grad[${i}] = ${g[i]}`));
+    Array.from(w.toFloat32Array()).forEach((wi, i) =>
+      assert.ok(Math.abs(g[i]! - -0.7 * wi) < 1e-6, `grad[${i}] = ${g[i]}`),
+    );
   });
   assert.equal(memory().numTensors, before);
 });
@@ -27,7 +29,8 @@ test('SpeechMlp with GRL: same output as without, input gradient scaled by −α
     const d = new SpeechMlp(16, { grl: true });
     const plain = new SpeechMlp(16);
     plain.loadStateDict(d.stateDict()); // same keys: D^τ loads into D and back
-    d.eval(); plain.eval();
+    d.eval();
+    plain.eval();
     d.alpha = 0.37;
     const z1 = randn([5, 16]).requiresGrad_(true);
     const z2 = z1.detach().clone().requiresGrad_(true);
@@ -39,7 +42,8 @@ test('SpeechMlp with GRL: same output as without, input gradient scaled by −α
     const g1 = z1.grad!.toFloat32Array();
     const g2 = z2.grad!.toFloat32Array();
     g2.forEach((v, i) => assert.ok(Math.abs(g1[i]! - -0.37 * v) < 1e-6));
-    d.dispose(); plain.dispose();
+    d.dispose();
+    plain.dispose();
   });
   assert.equal(memory().numTensors, before);
 });
@@ -58,7 +62,7 @@ test('α schedule: the reference values at epochs 0, 30, 100, 294 (5000 epochs, 
   assert.ok(a[293]! < 0.99 && a[294]! >= 0.99); // the first epoch that may be selected
 });
 
-test('weight replacement copies the fresh classifier exactly; reset drops only D\'s momentum', () => {
+test("weight replacement copies the fresh classifier exactly; reset drops only D's momentum", () => {
   const before = memory().numTensors;
   const other = new SpeechMlp(8); // stands in for F and C in the optimiser
   const d = new SpeechMlp(8, { grl: true });
@@ -72,13 +76,23 @@ test('weight replacement copies the fresh classifier exactly; reset drops only D
   opt.step(); // creates a momentum buffer for every parameter
   replaceAdversary(d, fresh, opt, other.parameters().length, 'keep');
   for (const [k, t] of fresh.stateDict()) {
-    assert.deepEqual(Buffer.from(d.stateDict().get(k)!.toFloat32Array().buffer), Buffer.from(t.toFloat32Array().buffer), k);
+    assert.deepEqual(
+      Buffer.from(d.stateDict().get(k)!.toFloat32Array().buffer),
+      Buffer.from(t.toFloat32Array().buffer),
+      k,
+    );
   }
   assert.equal(opt.stateDict().tensors.size, params.length);
   replaceAdversary(d, fresh, opt, other.parameters().length, 'reset');
   const kept = [...opt.stateDict().tensors.keys()].map((k) => Number(k.split('.')[0]));
-  assert.deepEqual(kept.sort((a, b) => a - b), other.parameters().map((_, i) => i));
-  opt.dispose(); other.dispose(); d.dispose(); fresh.dispose();
+  assert.deepEqual(
+    kept.sort((a, b) => a - b),
+    other.parameters().map((_, i) => i),
+  );
+  opt.dispose();
+  other.dispose();
+  d.dispose();
+  fresh.dispose();
   assert.equal(memory().numTensors, before);
 });
 
@@ -87,10 +101,19 @@ test('trainAttacker: learns a separable latent, keeps its best validation state'
   const rng = new Rng(3);
   const make = (n: number): { z: Float32Array; y: number[] } => {
     const y = Array.from({ length: n }, (_, i) => i % 2);
-    const z = Float32Array.from({ length: n * 8 }, (_, j) => (j % 8 === 0 ? (y[Math.floor(j / 8)]! ? 2 : -2) : 0) + rng.uniform(-0.5, 0.5));
+    const z = Float32Array.from(
+      { length: n * 8 },
+      (_, j) => (j % 8 === 0 ? (y[Math.floor(j / 8)]! ? 2 : -2) : 0) + rng.uniform(-0.5, 0.5),
+    );
     return { z, y };
   };
-  const r = trainAttacker(make(64), make(32), 8, { lr: 0.05, momentum: 0.9, maxEpochs: 200, patience: 20, batchSize: 16 }, new Rng(1));
+  const r = trainAttacker(
+    make(64),
+    make(32),
+    8,
+    { lr: 0.05, momentum: 0.9, maxEpochs: 200, patience: 20, batchSize: 16 },
+    new Rng(1),
+  );
   assert.ok(r.bestValBce < 0.2, `best val BCE ${r.bestValBce}`);
   assert.ok(r.bestEpoch >= 0 && r.epochs > r.bestEpoch);
   assert.equal(r.model.training, false);

@@ -27,7 +27,14 @@ import { amp, resolvePlacement, scalerFor, type PlacementOptions } from '../plac
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { describeSoundscapes, resumeLine, stageIdentity, usableCheckpoint, type StageIdentity, type StageOptions } from '../stage.js';
+import {
+  describeSoundscapes,
+  resumeLine,
+  stageIdentity,
+  usableCheckpoint,
+  type StageIdentity,
+  type StageOptions,
+} from '../stage.js';
 import { encodeSet, floatLabels, replaceAdversary, trainAttacker } from './adversary.js';
 import { alphaSchedule, type RdalConfig, type RdalMethod } from './config.js';
 
@@ -44,7 +51,11 @@ function pairBatches(s: SoundscapeSet, pairs: number, rng: Rng): number[][] {
   return out;
 }
 
-const longLabels = (ys: readonly number[]): Tensor => tensor(BigInt64Array.from(ys, (y) => BigInt(y)), [ys.length]);
+const longLabels = (ys: readonly number[]): Tensor =>
+  tensor(
+    BigInt64Array.from(ys, (y) => BigInt(y)),
+    [ys.length],
+  );
 
 export interface RdalEpochRecord {
   epoch: number;
@@ -113,10 +124,20 @@ interface LoopState {
  * attacker's only where D is replaced) and its clips. The mask is a function of these, so rdal-m's
  * masked sets need no input of their own.
  */
-export function rdalIdentity(method: RdalMethod, c: RdalConfig, sets: Record<string, SoundscapeSet>, inputs: Record<string, unknown> = {}): StageIdentity {
+export function rdalIdentity(
+  method: RdalMethod,
+  c: RdalConfig,
+  sets: Record<string, SoundscapeSet>,
+  inputs: Record<string, unknown> = {},
+): StageIdentity {
   const replacing = method === 'rdal' || method === 'rdal-m';
-  const config = { method, model: c.model, train: c.train, ...(replacing ? { attacker: c.attacker } : {}),
-    ...(method === 'rdal-m' ? { mask: c.mask, maskTrain: c.maskTrain } : {}) };
+  const config = {
+    method,
+    model: c.model,
+    train: c.train,
+    ...(replacing ? { attacker: c.attacker } : {}),
+    ...(method === 'rdal-m' ? { mask: c.mask, maskTrain: c.maskTrain } : {}),
+  };
   const clips = Object.fromEntries(Object.entries(sets).map(([k, s]) => [k, describeSoundscapes(s)]));
   return stageIdentity(method, config, { ...clips, logmel: RDAL_LOGMEL, ...inputs });
 }
@@ -143,19 +164,41 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   manualSeed(stageSeed(t.seed, 'rdal-adversary'));
   const adversary = new SpeechMlp(d, { grl: true }).to(P.device); // all three before the optimiser
   const scaler = scalerFor(P); // fp16 only; its scale restarts at 2^16 on resume (a few skipped steps at most)
-  const best = { encoder: new SedEncoder(c.model), head: new EventHead(d, c.model.numClasses), adversary: new SpeechMlp(d, { grl: true }) };
+  const best = {
+    encoder: new SedEncoder(c.model),
+    head: new EventHead(d, c.model.numClasses),
+    adversary: new SpeechMlp(d, { grl: true }),
+  };
   const nFC = encoder.parameters().length + head.parameters().length;
   const params = [...encoder.parameters(), ...head.parameters(), ...(adversarial ? adversary.parameters() : [])];
-  const opt = adversarial ? new SGD(params, { lr: t.lr, momentum: t.momentum }) : new Adam(params, { lr: t.baselineLr });
+  const opt = adversarial
+    ? new SGD(params, { lr: t.lr, momentum: t.momentum })
+    : new Adam(params, { lr: t.baselineLr });
   const parts = {
-    modules: { encoder, head, adversary, best_encoder: best.encoder, best_head: best.head, best_adversary: best.adversary },
+    modules: {
+      encoder,
+      head,
+      adversary,
+      best_encoder: best.encoder,
+      best_head: best.head,
+      best_adversary: best.adversary,
+    },
     optimizers: { opt },
   };
   const alphas = alphaSchedule(t.maxEpochs, t.alphaZeroEpochs, t.alphaGamma);
   const ckpt = o.dir === undefined ? undefined : path.join(o.dir, 'checkpoint.safetensors');
   if (o.dir !== undefined) mkdirSync(o.dir, { recursive: true });
-  let st: LoopState = { epoch: 0, history: [], bestEpoch: -1, bestScore: o.method === 'baseline' ? Infinity : -Infinity, bad: 0, stopped: false,
-    method: o.method, config: c, stage: id };
+  let st: LoopState = {
+    epoch: 0,
+    history: [],
+    bestEpoch: -1,
+    bestScore: o.method === 'baseline' ? Infinity : -Infinity,
+    bad: 0,
+    stopped: false,
+    method: o.method,
+    config: c,
+    stage: id,
+  };
   if (usableCheckpoint(ckpt, id, { ...o, label: o.method }) !== undefined) {
     st = loadCheckpoint<LoopState>(ckpt!, parts);
     if (!st.stopped) o.log?.(resumeLine(o.method, st.epoch, t.maxEpochs, ckpt!));
@@ -171,15 +214,24 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
       manualSeed(t.seed * 100003 + epoch);
 
       // 1. one pass over the train pairs: L = CE(C(F(x)), y_ev) [+ BCE(D(GRL_α(F(x))), y_sp)]
-      encoder.train(); head.train(); adversary.train();
-      let ceSum = 0; let bceSum = 0; let nb = 0;
+      encoder.train();
+      head.train();
+      adversary.train();
+      let ceSum = 0;
+      let bceSum = 0;
+      let nb = 0;
       for (const idx of pairBatches(o.train, t.batchPairs, rng)) {
         const [ce, bce] = tidy(() => {
           const dev = (x: Tensor): Tensor => batchTo(x, P.device);
           const [lCe, lBce] = amp(P, () => {
             const z = encoder.forward(dev(gatherClips(o.train, 'logmel', idx))); // (B, latent)
             const ceT = crossEntropy(head.forward(z).float(), dev(longLabels(idx.map((i) => o.train.event[i]!))));
-            return [ceT, adversarial ? bceWithLogits(adversary.forward(z).float(), dev(floatLabels(idx.map((i) => o.train.speech[i]!)))) : null];
+            return [
+              ceT,
+              adversarial
+                ? bceWithLogits(adversary.forward(z).float(), dev(floatLabels(idx.map((i) => o.train.speech[i]!))))
+                : null,
+            ];
           });
           const loss = lBce === null ? lCe! : lCe!.add(lBce);
           opt.zeroGrad();
@@ -190,7 +242,9 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
           scaler.update();
           return [lCe!.item(), lBce?.item() ?? 0];
         });
-        ceSum += ce; bceSum += bce; nb++;
+        ceSum += ce;
+        bceSum += bce;
+        nb++;
       }
 
       // 2. validation of the same losses (and the selection score of baseline and naive)
@@ -199,7 +253,9 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
 
       // 3. model selection; RDAL: verification and weight replacement every P epochs
       const save = (score: number): void => {
-        st.bestScore = score; st.bestEpoch = epoch; st.bad = 0;
+        st.bestScore = score;
+        st.bestEpoch = epoch;
+        st.bad = 0;
         best.encoder.loadStateDict(encoder.stateDict());
         best.head.loadStateDict(head.stateDict());
         best.adversary.loadStateDict(adversary.stateDict()); // D from before any replacement (spec §3 d)
@@ -249,17 +305,38 @@ export function trainRdal(o: TrainRdalOptions): RdalRun {
   const out = selected ? best : { encoder, head, adversary };
   const drop: Module[] = selected ? [encoder, head, adversary] : [best.encoder, best.head, best.adversary];
   for (const m of drop) m.dispose();
-  out.encoder.eval().to('cpu'); out.head.eval().to('cpu'); out.adversary.eval().to('cpu'); // returned on the host
-  return { method: o.method, encoder: out.encoder, head: out.head, adversary: out.adversary, history: st.history,
-    bestEpoch: st.bestEpoch, bestScore: st.bestScore, epochsRun: st.epoch, fingerprint: id.fingerprint,
-    replacements: st.history.filter((h) => h.replaced).length };
+  out.encoder.eval().to('cpu');
+  out.head.eval().to('cpu');
+  out.adversary.eval().to('cpu'); // returned on the host
+  return {
+    method: o.method,
+    encoder: out.encoder,
+    head: out.head,
+    adversary: out.adversary,
+    history: st.history,
+    bestEpoch: st.bestEpoch,
+    bestScore: st.bestScore,
+    epochsRun: st.epoch,
+    fingerprint: id.fingerprint,
+    replacements: st.history.filter((h) => h.replaced).length,
+  };
 }
 
-function validate(encoder: SedEncoder, head: EventHead, adversary: SpeechMlp, s: SoundscapeSet): Omit<RdalEpochRecord, 'epoch' | 'alpha' | 'trainCe' | 'trainBce' | 'seconds'> {
-  encoder.eval(); head.eval(); adversary.eval();
+function validate(
+  encoder: SedEncoder,
+  head: EventHead,
+  adversary: SpeechMlp,
+  s: SoundscapeSet,
+): Omit<RdalEpochRecord, 'epoch' | 'alpha' | 'trainCe' | 'trainBce' | 'seconds'> {
+  encoder.eval();
+  head.eval();
+  adversary.eval();
   const all = Array.from({ length: s.n }, (_, i) => i);
   const r = noGrad(() => {
-    let ce = 0; let bce = 0; let evHits = 0; let advHits = 0;
+    let ce = 0;
+    let bce = 0;
+    let evHits = 0;
+    let advHits = 0;
     for (let i = 0; i < s.n; i += 64) {
       const idx = all.slice(i, i + 64);
       tidy(() => {
@@ -279,6 +356,8 @@ function validate(encoder: SedEncoder, head: EventHead, adversary: SpeechMlp, s:
     }
     return { valCe: ce / s.n, valBce: bce / s.n, valEventAcc: evHits / s.n, valAdvAcc: advHits / s.n };
   });
-  encoder.train(); head.train(); adversary.train();
+  encoder.train();
+  head.train();
+  adversary.train();
   return r;
 }
