@@ -9,7 +9,7 @@
 //                                               report.json is fine: it is rewritten after every stage)
 //   node scripts/results.mjs --readme-only      only rewrite the README/docs blocks from results/
 // Runs go to runs/results/<name> and resume from their checkpoints; a long entry can be interrupted and
-// the script started again. The entries take about 15 min (demo), 20–30 min (each figure) and 30 min (RDAL)
+// the script started again. The entries take about 40 min (demo), 45–60 min (each figure, with the baselines) and 30 min (RDAL)
 // on two idle cores: run them when the machine is free, and commit results/ with the README change.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -15,7 +15,7 @@ export const demo = defineCommand({
   summary:
     'The main job (`npm start`): build the built-in speech corpus if missing, train T (speaker ID) and the obfuscator, run the fig4 attacks on gender and emotion, and print the summary and the report path.',
   flags: {
-    preset: { ...PRESET_FLAGS.preset, description: "'cpu' (about 15 minutes on two cores) or 'paper'" },
+    preset: { ...PRESET_FLAGS.preset, description: "'cpu' (about 40 minutes on two cores) or 'paper'" },
     config: PRESET_FLAGS.config,
     difficulty: {
       type: 'int',
