@@ -13,6 +13,7 @@ import { classNames } from '../../data/experiment-data.js';
 import { isFunctionOf, type AttackProtocol } from '../../data/protocols.js';
 import type { LabelledSet } from '../../data/spec-set.js';
 import { predict } from '../../methods/classifier.js';
+import { experimentInputs } from '../../methods/stage.js';
 import type { ObfuscatorRun } from '../../methods/obfuscator.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import type { Tensor } from '../../tensor/index.js';
@@ -84,7 +85,7 @@ export async function attackStage(
       const sets = protocolSets(d, attr, protocol);
       const tag = `${attr}-${protocol}`;
       const clean = await timed(run, `clean-${tag}`, () =>
-        classifier(run, `clean-${tag}`, `clean ${attr} (${protocol})`, sets.train, sets.val),
+        classifier(run, `clean-${tag}`, `clean ${attr} (${protocol})`, sets.train, sets.val, experimentInputs(d.data)),
       );
       const split = d.plan.splits[protocol]!;
       const r: AttackResult = {
@@ -120,8 +121,8 @@ export async function attackStage(
             `informed ${attr} (${f}, ${protocol})`,
             withSource(sets.train, shipped),
             withSource(sets.val, shipped),
+            experimentInputs(d.data, { shipped: path.basename(dep.cacheFile), format: f }),
             c.attackerTrain,
-            { shipped: path.basename(dep.cacheFile), format: f },
           ),
         );
         fa.informed = score(run, informed.model, test);

@@ -6,13 +6,13 @@ import path from 'node:path';
 import { classNames } from '../../data/experiment-data.js';
 import { mcadamsSpecSets, type AnonymisedSets } from '../../data/features-mcadams.js';
 import type { LabelKey } from '../../data/index.js';
-import { featureInputs } from '../../methods/stage.js';
+import { experimentInputs, featureInputs } from '../../methods/stage.js';
 import { trainCleanXVector } from '../../methods/xvector.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import { evaluateAdr, evaluateSpecSystem, type SpecSystemReport } from '../baselines.js';
 import { evaluateVerification, type VerificationResult } from '../verification.js';
 import { attackKey, protocolSets, type AttackStage } from './attacks.js';
-import { runInputs, setOf, timed, type RunContext } from './context.js';
+import { setOf, timed, type RunContext } from './context.js';
 import type { DataStage, DeployStage } from './stages.js';
 
 /**
@@ -87,7 +87,7 @@ export async function xvectorStage(
   const b = run.report.baselines!;
   log('[baselines] clean x-vector extractor');
   const xv = await timed(run, 'xvector', () =>
-    trainCleanXVector(d.data, c.verification, { runDir, log, resume, retrain, inputs: runInputs() }),
+    trainCleanXVector(d.data, c.verification, { runDir, log, resume, retrain, inputs: experimentInputs(d.data) }),
   );
   try {
     if (c.baselines.adr) {
@@ -125,7 +125,7 @@ export async function xvectorStage(
             resume,
             retrain,
             log,
-            inputs: runInputs(upstream),
+            inputs: experimentInputs(d.data, upstream),
           }),
         );
       const verification: VerificationResult[] = [];

@@ -7,9 +7,7 @@ import { labelled, type ExperimentData } from '../../data/experiment-data.js';
 import type { LabelKey } from '../../data/index.js';
 import type { LabelledSet, SpecSet } from '../../data/spec-set.js';
 import { trainOrLoadClassifier, type ClassifierTrainConfig, type EpochRecord } from '../../methods/classifier.js';
-import { featureInputs } from '../../methods/stage.js';
 import { resolveDeepSpeech2Config, type DeepSpeech2 } from '../../models/deepspeech2.js';
-import { ds2FeatureSpec } from '../../data/features-ds2.js';
 import type { AmpDtype } from '../../tensor/index.js';
 import type { ExperimentConfig, ExperimentName, EXPERIMENTS } from './config.js';
 import type { ExperimentReport } from './schema.js';
@@ -82,15 +80,11 @@ export function withSource(l: LabelledSet, source: SpecById): LabelledSet {
   return { ...l, set };
 }
 
-/** What a stage trained on the run's DS2 features names as its inputs, beside its sets (methods/stage.ts). */
-export function runInputs(upstream: Record<string, unknown> = {}): Record<string, unknown> {
-  return { features: featureInputs(ds2FeatureSpec()), ...upstream };
-}
-
 /**
  * Train or load one DS2 classifier of the run (T or an attacker), checkpointed as `<runDir>/<name>.safetensors`:
- * the one place every stage goes through (T's architecture for every attacker, as the paper). `upstream` names
- * what its sets were made from (e.g. the shipped outputs' cache), so that a changed upstream retrains it.
+ * the one place every stage goes through (T's architecture for every attacker, as the paper). `inputs` names
+ * what its sets were made from (methods/stage.ts experimentInputs: the feature spec, e.g. the shipped outputs'
+ * cache), so that a changed input retrains it.
  */
 export async function classifier(
   run: RunContext,
@@ -98,8 +92,8 @@ export async function classifier(
   label: string,
   train: LabelledSet,
   val: LabelledSet,
+  inputs: Record<string, unknown>,
   config: ClassifierTrainConfig = run.config.attackerTrain,
-  upstream: Record<string, unknown> = {},
 ): Promise<{ model: DeepSpeech2; history: EpochRecord[]; fingerprint: string }> {
   const modelConfig = resolveDeepSpeech2Config({ ...run.config.model, numClasses: train.numClasses });
   return trainOrLoadClassifier({
@@ -112,7 +106,7 @@ export async function classifier(
     config,
     resume: run.resume,
     log: run.log,
-    inputs: runInputs(upstream),
+    inputs,
     retrain: run.retrain,
     ...run.placement,
   });

@@ -23,19 +23,11 @@ import { exportObfuscator, exportObfuscatorInt8 } from '../../deploy/export.js';
 import { int8Cost, type Int8Cost } from '../../deploy/int8-cost.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import { predict, type EpochRecord } from '../../methods/classifier.js';
+import { experimentInputs } from '../../methods/stage.js';
 import { deployedWindow, trainObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
 import { manualSeed } from '../../tensor/index.js';
 import { scoreClassification } from '../metrics.js';
-import {
-  classifier,
-  cleanById,
-  inRun,
-  runInputs,
-  timed,
-  withSource,
-  type RunContext,
-  type SpecById,
-} from './context.js';
+import { classifier, cleanById, inRun, timed, withSource, type RunContext, type SpecById } from './context.js';
 import type { OutputFormat } from './config.js';
 import { shippedOutputs } from './shipped.js';
 
@@ -103,7 +95,7 @@ export async function targetStage(run: RunContext, d: DataStage): Promise<Target
   run.log(`[target] T (${task})`);
   const { train, val, test } = labelledSplits(d.data, task);
   const t = await timed(run, 'target', () =>
-    classifier(run, 'target', `T ${task}`, train, val, run.config.targetTrain),
+    classifier(run, 'target', `T ${task}`, train, val, experimentInputs(d.data), run.config.targetTrain),
   );
   run.report.target = {
     task: String(task),
@@ -129,7 +121,7 @@ export async function obfuscatorStage(run: RunContext, d: DataStage, target: Tar
       config: { ...c.obfuscatorTrain, seed: c.seed },
       checkpointPath: inRun(run, 'obfuscator.safetensors'),
       resume: run.resume,
-      inputs: runInputs(),
+      inputs: experimentInputs(d.data),
       retrain: run.retrain,
       log: run.log,
       ...run.placement,
