@@ -169,13 +169,13 @@ async function computeInWorkers(
  * work by thread count; docs/determinism.md) while its key is the same.
  */
 async function withOneTorchThread<T>(f: () => Promise<T>): Promise<T> {
-  const { native } = await import('../binding/native.js');
-  const before = native.numThreads();
-  native.setNumThreads(1);
+  const { getNumThreads, setNumThreads } = await import('../tensor/index.js');
+  const before = getNumThreads();
+  setNumThreads(1);
   try {
     return await f();
   } finally {
-    native.setNumThreads(before);
+    setNumThreads(before);
   }
 }
 
