@@ -233,3 +233,28 @@ test('progress: plain lines off a TTY, a redrawn bar with ETA on one', () => {
   q.done();
   assert.ok(tty.text().endsWith('\n'));
 });
+
+test('cache: features are computed at one libtorch thread whatever the process runs at, in workers and here', async () => {
+  const { getNumThreads, setNumThreads } = await import('../src/tensor/index.js');
+  const { root } = manifestCorpus();
+  const before = getNumThreads();
+  try {
+    const corpus = loadCorpus({ root });
+    setNumThreads(2); // the pool is process-wide: a 2-thread build would otherwise give other last bits
+    for (const workers of [0, 2]) {
+      const spec: FeatureSpec = { name: `tt${workers}`, module: MODULE, exportName: 'meanEnergyTorchThreads' };
+      const r = await buildFeatureCache(corpus, spec, {
+        dir: path.join(root, `cache${workers}`),
+        workers,
+        progress: false,
+      });
+      for (const id of r.cache.ids)
+        assert.equal(r.cache.get(id).stats!.torchThreads, 1, `${id} with ${workers} workers`);
+      r.cache.close();
+      assert.equal(getNumThreads(), 2, 'the thread count is restored after the build');
+    }
+  } finally {
+    setNumThreads(before);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
