@@ -13,7 +13,7 @@ import { runTrainTarget } from '../src/eval/optin/pipeline.js';
 import { runTrainObfuscatorBudget } from '../src/eval/sweep/budget.js';
 import { chooseByBudget } from '../src/eval/sweep/frontier.js';
 import { memory } from '../src/tensor/index.js';
-import { toneCorpus } from './sweep-corpus.js';
+import { tinyCorpus } from './tiny-corpus.js';
 
 test('chooseByBudget: the most private point within the budget, else the smallest drop', () => {
   const v = (drop: number, g: number) => ({ cleanAcc: 1, targetAcc: 1 - drop, drop, informed: { gender: g } });
@@ -32,7 +32,7 @@ test('chooseByBudget: the most private point within the budget, else the smalles
 test('train-obfuscator --max-target-drop: choice.json and ONNX metadata, and relabelled test data changes nothing', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'earmark-budget-'));
   try {
-    const manifest = toneCorpus(path.join(dir, 'corpus'), 4);
+    const manifest = tinyCorpus(path.join(dir, 'corpus'), 4);
     const dataset = { ...DATASET_DEFAULTS, layout: 'csv' as const, manifest, root: '' };
     const before = memory().numTensors;
     const cfg = resolveExperimentConfig('cpu', {

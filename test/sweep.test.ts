@@ -17,7 +17,7 @@ import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cy
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
 import { manualSeed, memory, noGrad, randn, tidy, type Tensor } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
-import { toneCorpus } from './sweep-corpus.js';
+import { tinyCorpus } from './tiny-corpus.js';
 
 test('grid: flags and JSON are validated with errors that name the key; points, latency and the Pareto front', () => {
   const g = parseGrid({ lambdaP: [1, 3], window: [[32, 4], { w: 8, m: 2 }] }, 'grid.json');
@@ -81,7 +81,7 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
   const dir = mkdtempSync(path.join(tmpdir(), 'earmark-sweep-'));
   const outDir = path.join(dir, 'sweep');
   try {
-    const manifest = toneCorpus(path.join(dir, 'corpus'), 4);
+    const manifest = tinyCorpus(path.join(dir, 'corpus'), 4);
     const tiny = { epochs: 1, batchSize: 4, cropFrames: 24, lr: 3e-3 };
     const config = resolveExperimentConfig('cpu', {
       experiment: 'fig3a',

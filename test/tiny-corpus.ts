@@ -1,11 +1,11 @@
 // A tiny synthetic corpus in the CSV manifest layout for tests that run whole commands in child
-// processes: 4 speakers (2 female, 2 male) × 2 emotions × 5 sentences of harmonic tones, 0.5 s at 16 kHz.
+// processes: 4 speakers (2 female, 2 male) × 2 emotions × `sentences` (default 5) of harmonic tones, 0.5 s at 16 kHz.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { encodeWav } from '../src/audio/io.js';
 
 /** Writes the corpus under `dir` and returns the path of its labels.csv. */
-export function tinyCorpus(dir: string): string {
+export function tinyCorpus(dir: string, sentences = 5): string {
   const rows = ['path,speaker,gender,emotion,sentence'];
   const speakers = [
     ['f1', 'female', 220],
@@ -16,7 +16,7 @@ export function tinyCorpus(dir: string): string {
   mkdirSync(path.join(dir, 'wav'), { recursive: true });
   for (const [spk, gender, f0] of speakers) {
     for (const emotion of ['calm', 'tense']) {
-      for (let s = 0; s < 5; s++) {
+      for (let s = 0; s < sentences; s++) {
         const x = new Float32Array(8000);
         const vibrato = emotion === 'tense' ? 12 : 2;
         for (let i = 0; i < x.length; i++) {
