@@ -9,7 +9,8 @@
 //                                               report.json is fine: it is rewritten after every stage)
 //   node scripts/results.mjs --readme-only      only rewrite the README/docs blocks from results/
 // Runs go to runs/results/<name> and resume from their checkpoints; a long entry can be interrupted and
-// the script started again. The entries take about 40 min (demo), 45–60 min (each figure, with the baselines) and 30 min (RDAL)
+// the script started again. The entries take about 40 min (demo), 45–60 min (each figure, with the baselines), 30 min (RDAL)
+// and under 60 min (the sweep)
 // on two idle cores: run them when the machine is free, and commit results/ with the README change.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,29 @@ const ENTRIES = {
   fig3b: { args: ['experiment', 'fig3b', ...csv] },
   fig4: { args: ['experiment', 'fig4', ...csv] },
   rdal: { args: ['experiment', 'rdal', '--preset', 'cpu', '--quiet'], before: ['corpus', 'soundscapes'] },
+  // the CPU-preset sweep (issue 14): λ_p ∈ {0.1, 0.3, 1, 3, 10}, McAdams α ∈ {0.5, 0.7, 0.9}, ADR, a 3-point budget
+  'sweep-fig4': { args: ['sweep', 'fig4', '--manifest', speech, '--jobs', '2', '--max-target-drop', '3'] },
+  // latency as an axis: windows of 140 ms (8:2) and 400 ms (32:4) at λ_p ∈ {1, 3}, trained for the deployed window
+  'sweep-fig4-latency': {
+    args: [
+      'sweep',
+      'fig4',
+      '--manifest',
+      speech,
+      '--lambda-p',
+      '1,3',
+      '--window',
+      '8:2,32:4',
+      '--mcadams',
+      'none',
+      '--config',
+      'configs/sweep-latency.json',
+      '--jobs',
+      '2',
+      '--max-target-drop',
+      '3',
+    ],
+  },
 };
 
 const argv = process.argv.slice(2);
@@ -56,6 +80,14 @@ async function plotPage(report) {
       html: attrs.map((a) => plotSvg(report, a)).join('<br>'),
       width: 780,
       height: 410 * Math.max(1, attrs.length) + 10,
+    };
+  }
+  if (report.format === 'earmark-sweep-report') {
+    const { frontierSvg } = await dist('eval/sweep/report.js');
+    return {
+      html: report.frontiers.map((f) => frontierSvg(f, report.task)).join('<br>'),
+      width: 740,
+      height: 430 * Math.max(1, report.frontiers.length) + 10,
     };
   }
   const { rocSvg } = await dist('eval/rdal/report.js');
@@ -92,6 +124,9 @@ if (!readmeOnly) {
     const out = path.join(root, 'results', name);
     mkdirSync(out, { recursive: true });
     copyFileSync(src, path.join(out, 'report.json'));
+    for (const extra of ['frontier.md', 'choice.json'])
+      if (existsSync(path.join(root, runDir, extra)))
+        copyFileSync(path.join(root, runDir, extra), path.join(out, extra));
     const report = JSON.parse(readFileSync(src, 'utf8'));
     const page = await plotPage(report);
     await writePng(path.join(out, 'plot.png'), page);

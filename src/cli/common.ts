@@ -74,18 +74,20 @@ export function resolveWithFile<C>(
 }
 
 /**
- * The ExperimentConfig a command runs: defaults ← preset ← the --config file ← the flags that name a key.
+ * The ExperimentConfig a command runs: defaults ← preset ← `under` (a command's own layer, e.g. the sweep's
+ * CPU settings) ← the --config file ← the flags that name a key ← `fixed`.
  * @param table the command's flag table; `o` its parsed options
  */
 export async function experimentConfig(
   table: FlagTable,
   o: FlagRecord & { preset: 'cpu' | 'paper'; config?: string | undefined },
   fixed: Record<string, unknown> = {},
+  under: Record<string, unknown> = {},
 ): Promise<ExperimentConfig> {
   const { resolveExperimentConfig } = await import('../eval/optin/config.js');
   return resolveWithFile(
     o.config,
-    (over) => resolveExperimentConfig(o.preset, mergeOverrides(over, fixed)),
+    (over) => resolveExperimentConfig(o.preset, mergeOverrides(mergeOverrides(under, over), fixed)),
     configOverrides(table, o),
   );
 }

@@ -9,6 +9,7 @@ import {
   parseNumberList,
   parseWindowList,
   readGridFile,
+  SWEEP_CPU_LAYER,
   SWEEP_GRID_DEFAULTS,
   type SweepGrid,
 } from '../eval/sweep/grid.js';
@@ -48,6 +49,18 @@ const FLAGS = configFlags<ExperimentConfig>()({
   jobs: { type: 'int', min: 1, description: 'points run at once, each in a child process', default: 1 },
 });
 
+/**
+ * The base config of a sweep: defaults ← preset ← (at the CPU preset) the sweep's own layer SWEEP_CPU_LAYER
+ * ← the --config file ← the flags.
+ */
+export async function sweepConfig(
+  o: Parameters<typeof experimentConfig>[1],
+  name: ExperimentName,
+): Promise<ExperimentConfig> {
+  const under = o.preset === 'cpu' ? (structuredClone(SWEEP_CPU_LAYER) as Record<string, unknown>) : {};
+  return experimentConfig(FLAGS, o, { experiment: name }, under);
+}
+
 /** The grid: the --grid file, then the list flags on top, over the default (λ_p ∈ {0.1, 0.3, 1, 3, 10}). */
 function gridFrom(o: {
   grid?: string | undefined;
@@ -82,7 +95,7 @@ export const sweep = defineCommand({
     const grid = gridFrom(o);
     const mcadamsAlphas =
       o.mcadams === 'none' ? [] : o.mcadams === undefined ? undefined : parseNumberList(o.mcadams, 'mcadams');
-    const config = await experimentConfig(FLAGS, o, { experiment: name });
+    const config = await sweepConfig(o, name);
     const { EXPERIMENTS } = await import('../eval/optin/config.js');
     const spec = EXPERIMENTS[name];
     await checkDataset(

@@ -5,6 +5,8 @@
 import type { ClassScores } from './metrics.js';
 import type { ExperimentReport } from './optin/schema.js';
 import type { RdalReport } from './rdal/schema.js';
+import type { SweepReport } from './sweep/schema.js';
+import { frontierMarkdown } from './sweep/table.js';
 
 const pct = (x: number | undefined): string =>
   x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`;
@@ -69,6 +71,13 @@ function rdalBlock(name: string, r: RdalReport): string[] {
   return lines;
 }
 
+/** A sweep's frontier table (frontier.md without its heading). */
+function sweepBlock(name: string, r: SweepReport): string[] {
+  const body = frontierMarkdown(r).split('\n').slice(2);
+  while (body.length && body[body.length - 1] === '') body.pop();
+  return [`**${name}** (\`results/${name}/\`, ${r.points.length} points, task ${r.task}):`, '', ...body];
+}
+
 /**
  * The quoted block of one results entry (without its markers).
  * @example resultsBlock('demo', JSON.parse(readFileSync('results/demo/report.json', 'utf8')));
@@ -76,8 +85,11 @@ function rdalBlock(name: string, r: RdalReport): string[] {
 export function resultsBlock(name: string, report: unknown): string {
   const r = report as { format?: string };
   if (r.format === 'earmark-experiment-report') return optinBlock(name, report as ExperimentReport).join('\n');
+  if (r.format === 'earmark-sweep-report') return sweepBlock(name, report as SweepReport).join('\n');
   if (Array.isArray((report as RdalReport).summary)) return rdalBlock(name, report as RdalReport).join('\n');
-  throw new RangeError(`resultsBlock: results/${name}/report.json is neither an opt-in experiment's nor RDAL's report`);
+  throw new RangeError(
+    `resultsBlock: results/${name}/report.json is neither an opt-in experiment's, a sweep's nor RDAL's report`,
+  );
 }
 
 const BLOCK = /<!-- results:([a-z0-9-]+) -->\n([\s\S]*?)<!-- \/results:\1 -->/g;

@@ -158,7 +158,9 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
     );
   }
 
-  const run = (j: Planned): Promise<void> => (jobs > 1 ? runInChild(j, log, jobs) : runInProcess(j, log));
+  // a child gets 1/jobs of the cores; the first point runs alone, so its child gets them all
+  const run = (j: Planned, share = jobs): Promise<void> =>
+    jobs > 1 ? runInChild(j, log, share) : runInProcess(j, log);
   const finish = (j: Planned): void =>
     writeFileAtomicSync(
       path.join(j.runDir, 'point.json'),
@@ -184,7 +186,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
       `[sweep] ${first.name}: training what every point shares (T, the clean classifiers, the features) with the first point`,
     );
     try {
-      await run(first);
+      await run(first, 1);
       finish(first);
     } catch (e) {
       log(`[sweep] the first point ${first.name} failed, so no point can share its T and classifiers: stopping`);
