@@ -12,6 +12,7 @@ import { chooseByBudget, paretoFront } from '../src/eval/sweep/frontier.js';
 import { expandGrid, latencyMs, parseGrid, parseWindowList } from '../src/eval/sweep/grid.js';
 import { validationOf } from '../src/eval/sweep/points.js';
 import { runSweep } from '../src/eval/sweep/run.js';
+import { resultsBlock } from '../src/eval/results-readme.js';
 import { deployedWindow, obfuscatorObjective } from '../src/methods/obfuscator.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
@@ -177,6 +178,11 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
     assert.match(html, /lp0p3-w16m4[\s\S]*lp3-w16m4/);
     assert.match(html, /polyline|Pareto front: lp/);
     assert.match(readFileSync(path.join(outDir, 'frontier.md'), 'utf8'), /\| lp3-w16m4 \| 3 \| 4 \| 1 \| 16:4 \|/);
+    // the README's results block of a sweep is its frontier table
+    assert.match(
+      resultsBlock('sweep-x', r),
+      /^\*\*sweep-x\*\* \(`results\/sweep-x\/`, 2 points[\s\S]*\| lp3-w16m4 \| 3 \|/,
+    );
     // the budget: choice.json, and the exported obfuscator carries the choice
     const choice = JSON.parse(readFileSync(path.join(outDir, 'choice.json'), 'utf8'));
     assert.equal(choice.chosen, r.choice!.chosen);
