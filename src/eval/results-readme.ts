@@ -36,6 +36,7 @@ function optinBlock(name: string, r: ExperimentReport): string[] {
         `${pair(best(f?.inversion), best(p?.inversion))} | ${pair(f?.inTraining, p?.inTraining)} |`,
     );
   }
+  lines.push(...baselineLines(r));
   const judged = r.verdicts.filter((v) => v.judged);
   const n = (s: string): number => judged.filter((v) => v.status === s).length;
   const failed = r.stages.filter((s) => s.status === 'failed').map((s) => s.name);
@@ -45,6 +46,27 @@ function optinBlock(name: string, r: ExperimentReport): string[] {
       `${failed.length ? `; failed stages: ${failed.join(', ')}` : ''}.`,
   );
   return lines;
+}
+
+/** The baselines judged beside the obfuscator: T on their output, and per attribute ignorant / informed. */
+function baselineLines(r: ExperimentReport): string[] {
+  const b = r.baselines;
+  const rows: string[] = [];
+  const attacks = (xs: { attribute: string; ignorant?: ClassScores; informed?: ClassScores }[]): string =>
+    xs.map((a) => `${a.attribute} ${pair(a.ignorant, a.informed)}`).join('; ');
+  for (const [protocol, m] of Object.entries(b?.mcadams ?? {}))
+    if (m) rows.push(`| McAdams (${protocol}) | ${acc(m.target.transformed)} | ${attacks(m.attacks)} |`);
+  if (b?.adr)
+    rows.push(
+      `| ADR on x-vectors, told to hide ${b.adr.hidden} | ${acc(b.adr.target.transformed)} | ${attacks(b.adr.attacks)} |`,
+    );
+  if (!rows.length) return [];
+  return [
+    '',
+    `| baseline | T (${r.target?.task ?? 'task'}) on its output | attribute: ignorant / informed |`,
+    '|---|---|---|',
+    ...rows,
+  ];
 }
 
 function rdalBlock(name: string, r: RdalReport): string[] {
