@@ -200,7 +200,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
     rest.map((j) => async () => {
       const n = seedFolder(seedDir, j.runDir, j.kind === 'point' ? SHARED_FILES : 'all');
       log(`[${j.name}] starting (${n} shared files linked from ${path.relative(o.outDir, seedDir)})`);
-      await run(j);
+      await run(j, Math.min(jobs, rest.length)); // fewer experiments than jobs: each gets more cores
       finish(j);
     }),
     jobs,
