@@ -35,6 +35,11 @@ export interface FeatureSpec {
   options?: Record<string, unknown>;
   /** Bump to invalidate caches when the function's code changes. */
   version?: string | number;
+  /**
+   * Option keys left out of the key: where a value only says where an input lies (a model file's path) and
+   * another option identifies its content (the model's hash), so that equal work in another folder shares the key.
+   */
+  keyOmit?: string[];
 }
 
 export interface CacheIndexItem {
@@ -77,7 +82,7 @@ export function featureKey(spec: FeatureSpec): string {
   const cfg = {
     name: spec.name,
     exportName: spec.exportName ?? 'compute',
-    options: spec.options ?? {},
+    options: Object.fromEntries(Object.entries(spec.options ?? {}).filter(([k]) => !spec.keyOmit?.includes(k))),
     version: spec.version ?? null,
   };
   return createHash('sha256').update(canonicalJson(cfg)).digest('hex').slice(0, 16);
