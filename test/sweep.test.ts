@@ -9,7 +9,7 @@ import path from 'node:path';
 import { decodeModel } from '../src/edge/onnx.js';
 import { resolveExperimentConfig } from '../src/eval/optin/config.js';
 import { chooseByBudget, paretoFront } from '../src/eval/sweep/frontier.js';
-import { expandGrid, latencyMs, parseGrid, parseWindowList } from '../src/eval/sweep/grid.js';
+import { expandGrid, latencyMs, parseGrid, parseWindowList, pointWindow } from '../src/eval/sweep/grid.js';
 import { validationOf } from '../src/eval/sweep/points.js';
 import { runSweep } from '../src/eval/sweep/run.js';
 import { resultsBlock } from '../src/eval/results-readme.js';
@@ -32,6 +32,12 @@ test('grid: flags and JSON are validated with errors that name the key; points, 
   assert.throws(() => parseWindowList('32-4'), /--window must be W:M pairs/);
   assert.equal(latencyMs({ w: 8, m: 2 }), 140);
   assert.equal(latencyMs({ w: 96, m: 16 }), 1160); // the deployed default: windows of 128 frames, M = 16
+  // a point trained without context is deployed (and its latency read) with the edge default
+  assert.deepEqual(pointWindow(resolveExperimentConfig('cpu', {})), { w: 96, m: 16 });
+  assert.deepEqual(
+    pointWindow(resolveExperimentConfig('cpu', { obfuscatorTrain: { cropFrames: 8, contextFrames: 2 } })),
+    { w: 8, m: 2 },
+  );
   assert.deepEqual(
     paretoFront([
       { id: 'a', x: 0.9, y: 0.8 },

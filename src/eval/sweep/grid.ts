@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fingerprint } from '../../config/fingerprint.js';
 import { EarmarkError } from '../../errors.js';
+import { deployedWindow } from '../../methods/obfuscator-window.js';
 import type { ExperimentConfig } from '../optin/config.js';
 
 /**
@@ -215,7 +216,9 @@ export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentCo
 
 /** The window a point deploys: its own, else the training crop with its context. */
 export function pointWindow(c: ExperimentConfig): SweepWindow {
-  return { w: c.obfuscatorTrain.cropFrames, m: c.obfuscatorTrain.contextFrames };
+  // the window it is deployed with (a point trained without context deploys the edge default, 128 frames with M = 16)
+  const d = deployedWindow(c.obfuscatorTrain);
+  return { w: d.windowFrames - 2 * d.lookaheadFrames, m: d.lookaheadFrames };
 }
 
 /**
