@@ -215,9 +215,9 @@ export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentCo
   };
 }
 
-/** The window a point deploys: its own, else the training crop with its context. */
+/** The window a point is deployed with (methods/obfuscator-window.ts deployedWindow), as kept frames W and context M. */
 export function pointWindow(c: ExperimentConfig): SweepWindow {
-  // the window it is deployed with (a point trained without context deploys the edge default, 128 frames with M = 16)
+  // a point trained without context deploys the edge default: 128 frames with M = 16, i.e. 96:16
   const d = deployedWindow(c.obfuscatorTrain);
   return { w: d.windowFrames - 2 * d.lookaheadFrames, m: d.lookaheadFrames };
 }

@@ -158,9 +158,9 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
     );
   }
 
-  // a child gets 1/jobs of the cores; the first point runs alone, so its child gets them all
-  const run = (j: Planned, share = jobs): Promise<void> =>
-    jobs > 1 ? runInChild(j, log, share) : runInProcess(j, log);
+  // a child gets 1/concurrent of the cores: the first point runs alone, so its child gets them all
+  const run = (j: Planned, concurrent = jobs): Promise<void> =>
+    jobs > 1 ? runInChild(j, log, concurrent) : runInProcess(j, log);
   const finish = (j: Planned): void =>
     writeFileAtomicSync(
       path.join(j.runDir, 'point.json'),
