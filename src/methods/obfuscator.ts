@@ -20,6 +20,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
 import { identityWarmup } from './identity-warmup.js';
+import { checkLambdaPSchedule, lambdaPAt, type LambdaPSchedule } from './lambda-schedule.js';
 import { centre } from './obfuscator-window.js';
 import {
   amp,
@@ -65,6 +66,8 @@ export interface ObfuscatorTrainConfig {
   /** Weights of L_t and L_p in L_σ = λ_t·L_t − λ_p·L_p (paper: not given; spec default 1, 1). */
   lambdaT: number;
   lambdaP: number;
+  /** λ_p's warm-up and ramp in epochs (lambda-schedule.ts); absent = constant λ_p (the paper). */
+  lambdaPSchedule: LambdaPSchedule | undefined;
   /** Where F_γ ends inside the deobfuscator (spec default: after the 2D→1D conv). */
   latentStage: LatentStage;
   /** 'batch': both steps every batch (default); 'epoch': even epochs train F_μ, odd epochs F_σ (lab's Ergo code). */
@@ -100,6 +103,7 @@ export const OBFUSCATOR_TRAIN_DEFAULTS: ObfuscatorTrainConfig = {
   momentum: 0.9,
   lambdaT: 1,
   lambdaP: 1,
+  lambdaPSchedule: undefined, // absent from the identity, so older checkpoints stay valid
   latentStage: 'conv2dto1d',
   alternation: 'batch',
   deobfuscatorSteps: 1,
@@ -125,6 +129,7 @@ export function resolveObfuscatorTrainConfig(partial: unknown = {}): ObfuscatorT
   check(c.lr > 0, where, 'lr', 'a positive number', c.lr);
   check(c.optimizer === 'sgd' || c.optimizer === 'adam', where, 'optimizer', "'sgd' or 'adam'", c.optimizer);
   check(c.lambdaT >= 0 && c.lambdaP >= 0, where, 'lambdaT/lambdaP', 'non-negative', [c.lambdaT, c.lambdaP]);
+  checkLambdaPSchedule(where, c.lambdaPSchedule);
   check(
     c.alternation === 'batch' || c.alternation === 'epoch',
     where,
@@ -264,7 +269,8 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
     const trainMu = c.alternation === 'batch' || epoch % 2 === 0 || epoch < c.warmupEpochs;
     const trainSigma = epoch >= c.warmupEpochs && (c.alternation === 'batch' || epoch % 2 === 1);
     const sums = { la: 0, lt: 0, lp: 0, n: 0 };
-    for (const idx of rankBatches(P, n, c.batchSize, c.seed, epoch)) {
+    const batches = rankBatches(P, n, c.batchSize, c.seed, epoch);
+    for (const [b, idx] of batches.entries()) {
       const x = onDevice(P, cropBatch(o.train, idx, c.cropFrames + 2 * c.contextFrames, crops)); // (B/W, F, L + 2M) on the device
       // 1) deobfuscator step(s): only μ learns; X̃ (the centre that ships) is a constant here
       if (trainMu) {
@@ -284,7 +290,8 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
       if (trainSigma) {
         deobf.requiresGrad_(false);
         const [lt, lp] = tidy(() => {
-          const { ls, lt: ltT, lp: lpT } = amp(P, () => obfuscatorObjective(target, obf, deobf, x, c));
+          const lambdaP = lambdaPAt(c.lambdaP, c.lambdaPSchedule, epoch + b / batches.length);
+          const { ls, lt: ltT, lp: lpT } = amp(P, () => obfuscatorObjective(target, obf, deobf, x, { ...c, lambdaP }));
           optSigma.zeroGrad();
           scalerSigma.scale(ls).backward();
           return [ltT.item(), lpT.item()]; // host sync

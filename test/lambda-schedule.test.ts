@@ -1,0 +1,86 @@
+// λ_p's schedule (issue 14, item 5): the function itself, its validation, that an unset schedule leaves
+// the obfuscator's identity (and so every older checkpoint) as it was, and, on a tiny run of the real
+// loop, that a warm-up covering the whole run trains exactly what λ_p = 0 trains while a ramp does not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalJson } from '../src/config/fingerprint.js';
+import { memory, manualSeed } from '../src/tensor/index.js';
+import { resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
+import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
+import { resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
+import { lambdaPAt } from '../src/methods/lambda-schedule.js';
+import type { LabelledSet } from '../src/data/spec-set.js';
+
+test('lambdaPAt: constant without a schedule, 0 during warm-up, a linear ramp, then λ_p', () => {
+  assert.equal(lambdaPAt(3, undefined, 0), 3);
+  const s = { warmup: 1, ramp: 2 };
+  assert.deepEqual(
+    [0, 0.5, 1, 1.5, 2, 3, 9].map((t) => lambdaPAt(3, s, t)),
+    [0, 0, 0, 0.75, 1.5, 3, 3],
+  );
+  assert.deepEqual(
+    [0.9, 1, 5].map((t) => lambdaPAt(2, { warmup: 1, ramp: 0 }, t)),
+    [0, 2, 2],
+  );
+});
+
+test('lambdaPSchedule is validated, and an unset one is absent from the config identity', () => {
+  for (const bad of [{ warmup: -1, ramp: 0 }, { warmup: 1 }, { warmup: 1, ramp: 1, extra: 2 }, 3])
+    assert.throws(() => resolveObfuscatorTrainConfig({ lambdaPSchedule: bad }), /lambdaPSchedule/);
+  assert.doesNotMatch(canonicalJson(resolveObfuscatorTrainConfig({})), /lambdaPSchedule/);
+  assert.match(
+    canonicalJson(resolveObfuscatorTrainConfig({ lambdaPSchedule: { warmup: 1, ramp: 1 } })),
+    /"lambdaPSchedule":\{"ramp":1,"warmup":1\}/,
+  );
+});
+
+function toySet(n: number, frames: number): LabelledSet {
+  const specs = Array.from({ length: n }, (_, i) =>
+    Float32Array.from({ length: 161 * frames }, (_, j) => Math.sin(i + j * 0.013 * (1 + (i % 3))) + 0.2 * Math.cos(j)),
+  );
+  return {
+    set: { ids: specs.map((_, i) => `u${i}`), specs, frames: specs.map(() => frames), nFreq: 161 },
+    labels: specs.map((_, i) => i % 3),
+    numClasses: 3,
+  };
+}
+
+test('a warm-up as long as the run trains what λ_p = 0 trains; a ramp that starts at once does not', async () => {
+  const before = memory().numTensors;
+  manualSeed(5);
+  const target = new DeepSpeech2(
+    resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 }),
+  );
+  const data = toySet(8, 32);
+  const weights = async (over: Record<string, unknown>): Promise<Float32Array[]> => {
+    const r = await trainObfuscator({
+      target,
+      obfuscatorConfig: resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 }),
+      deobfuscatorConfig: resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 }),
+      train: data.set,
+      val: data,
+      quiet: true,
+      config: resolveObfuscatorTrainConfig({
+        epochs: 2,
+        batchSize: 4,
+        cropFrames: 16,
+        optimizer: 'adam',
+        lr: 3e-3,
+        selection: 'last',
+        seed: 3,
+        ...over,
+      }),
+    });
+    const w = r.obfuscator.parameters().map((p) => p.toFloat32Array());
+    r.obfuscator.dispose();
+    r.deobfuscator.dispose();
+    return w;
+  };
+  const zero = await weights({ lambdaP: 0 });
+  const warm = await weights({ lambdaP: 5, lambdaPSchedule: { warmup: 2, ramp: 0 } });
+  const ramp = await weights({ lambdaP: 5, lambdaPSchedule: { warmup: 0, ramp: 1 } });
+  target.dispose();
+  assert.equal(memory().numTensors, before);
+  assert.deepEqual(warm, zero, 'λ_p is 0 throughout the warm-up');
+  assert.notDeepEqual(ramp, zero, 'the ramp lets λ_p act');
+});
