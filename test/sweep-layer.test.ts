@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sweepConfig } from '../src/cli/sweep.js';
 import { resolveExperimentConfig } from '../src/eval/optin/config.js';
+import { informedFormats } from '../src/eval/optin/attacks.js';
 
 test("the sweep's CPU layer sits under --config and the flags, and not under the paper preset", async () => {
   const c = await sweepConfig({ preset: 'cpu' }, 'fig4');
@@ -41,4 +42,22 @@ test("the sweep's CPU layer sits under --config and the flags, and not under the
   }
   const p = await sweepConfig({ preset: 'paper' }, 'fig4');
   assert.deepEqual(p.attack.informed, resolveExperimentConfig('paper', { experiment: 'fig4' }).attack.informed);
+});
+
+test('the layer never leaves an attribute without its informed attackers (fig3b, or no speaker-disjoint protocol)', async () => {
+  const layer = (await sweepConfig({ preset: 'cpu' }, 'fig3b')).attack;
+  const both = ['speaker-disjoint', 'closed-set'] as const;
+  // fig4 on a corpus with both protocols: informed on the speaker-disjoint one only
+  assert.deepEqual(informedFormats(layer, both, 'gender', 'speaker-disjoint'), ['frames', 'pcm']);
+  assert.deepEqual(informedFormats(layer, both, 'gender', 'closed-set'), []);
+  // fig3b: the speaker is attacked on the closed set alone, so it keeps its informed attackers there
+  assert.deepEqual(informedFormats(layer, ['closed-set'], 'speaker', 'closed-set'), ['frames', 'pcm']);
+  assert.deepEqual(informedFormats(layer, both, 'speaker', 'closed-set'), ['frames', 'pcm']);
+  // a corpus without the speaker-disjoint protocol: gender is judged on the closed set, with its informed attackers
+  assert.deepEqual(informedFormats(layer, ['closed-set'], 'gender', 'closed-set'), ['frames', 'pcm']);
+  // the experiment's own config is untouched, and a config that lists no informed format anywhere gets none
+  const full = resolveExperimentConfig('cpu', { experiment: 'fig4' }).attack;
+  assert.deepEqual(informedFormats(full, both, 'gender', 'closed-set'), ['frames', 'pcm']);
+  const none = { ...full, informed: { 'speaker-disjoint': [], 'closed-set': [] } };
+  assert.deepEqual(informedFormats(none, ['closed-set'], 'speaker', 'closed-set'), []);
 });

@@ -17,6 +17,7 @@ import { experimentInputs } from '../../methods/stage.js';
 import type { ObfuscatorRun } from '../../methods/obfuscator.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import type { Tensor } from '../../tensor/index.js';
+import type { AttackConfig } from './config.js';
 import { scoreClassification, type ClassScores } from '../metrics.js';
 import { classifier, labelledOf, timed, withSource, type RunContext } from './context.js';
 import type { AttackResult, FormatAttack } from './schema.js';
@@ -38,6 +39,32 @@ export interface AttackStage {
 }
 
 export const attackKey = (attribute: string, protocol: AttackProtocol): string => `${attribute}/${protocol}`;
+
+/** The protocols of `protocols` under which `attr` is attacked (the speaker only on the closed set). */
+export function attackedProtocols(protocols: readonly AttackProtocol[], attr: string): AttackProtocol[] {
+  return protocols.filter((p) => attr !== 'speaker' || p === 'closed-set');
+}
+
+/**
+ * The shipped formats whose informed attackers `attr` gets under `protocol`: those `attack.informed` lists
+ * there, except that an attribute to which no protocol of the run would give an informed attacker gets,
+ * under its first protocol, every format listed anywhere. So the cost knob (e.g. the sweep's layer, which
+ * lists none for the closed set) never leaves an attribute judged without its strongest attacker: fig3b's
+ * speaker (closed set only), or gender on a corpus that has no speaker-disjoint protocol.
+ * @example informedFormats({ formats: ['frames', 'pcm'], informed: { 'speaker-disjoint': ['frames', 'pcm'], 'closed-set': [] } }, ['closed-set'], 'speaker', 'closed-set') // ['frames', 'pcm']
+ */
+export function informedFormats(
+  a: Pick<AttackConfig, 'formats' | 'informed'>,
+  protocols: readonly AttackProtocol[],
+  attr: string,
+  protocol: AttackProtocol,
+): AttackConfig['formats'] {
+  const mine = attackedProtocols(protocols, attr);
+  if (mine.some((p) => a.informed[p].length > 0)) return a.informed[protocol];
+  if (protocol !== mine[0]) return [];
+  const listed = new Set(Object.values(a.informed).flat());
+  return a.formats.filter((f) => listed.has(f));
+}
 
 /** The attribute's (train, val, test) labelled sets of one protocol from the clean features. */
 export function protocolSets(
@@ -79,8 +106,8 @@ export async function attackStage(
   run.report.attacks = [];
   const inTraining = (x: Tensor): Tensor => obf.deobfuscator.forward(x);
   for (const attr of spec.attacks.map(String)) {
-    for (const protocol of d.protocols) {
-      if (attr === 'speaker' && protocol !== 'closed-set') continue;
+    for (const protocol of attackedProtocols(d.protocols, attr)) {
+      const informedHere = informedFormats(c.attack, d.protocols, attr, protocol);
       run.log(`[attacks] ${attr}, ${protocol}`);
       const sets = protocolSets(d, attr, protocol);
       const tag = `${attr}-${protocol}`;
@@ -112,7 +139,7 @@ export async function attackStage(
           inversion: {},
         };
         r.formats[f] = fa;
-        if (!c.attack.informed[protocol].includes(f)) continue;
+        if (!informedHere.includes(f)) continue;
         const name = `${prefix}informed-${attr}-${f}-${protocol}`;
         const informed = await timed(run, name, () =>
           classifier(

@@ -11,7 +11,7 @@ import { trainCleanXVector } from '../../methods/xvector.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import { evaluateAdr, evaluateSpecSystem, type SpecSystemReport } from '../baselines.js';
 import { evaluateVerification, type VerificationResult } from '../verification.js';
-import { attackKey, protocolSets, type AttackStage } from './attacks.js';
+import { attackKey, attackedProtocols, informedFormats, protocolSets, type AttackStage } from './attacks.js';
 import { setOf, timed, type RunContext } from './context.js';
 import type { DataStage, DeployStage } from './stages.js';
 
@@ -44,7 +44,13 @@ export async function mcadamsStage(
   );
   const reports: Partial<Record<string, SpecSystemReport>> = {};
   for (const protocol of d.protocols) {
-    const attrs = spec.attacks.filter((a) => a !== 'speaker' || protocol === 'closed-set');
+    // the attributes with an informed attacker here (attacks.ts): McAdams is judged where the obfuscator is
+    const attrs = spec.attacks.filter(
+      (a) =>
+        attackedProtocols([protocol], String(a)).length > 0 &&
+        informedFormats(c.attack, d.protocols, String(a), protocol).length > 0,
+    );
+    if (attrs.length === 0) continue;
     const cleanAttackers = Object.fromEntries(
       attrs
         .map((a) => [String(a), attacks.clean.get(attackKey(String(a), protocol))?.model])

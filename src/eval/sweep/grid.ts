@@ -36,8 +36,10 @@ export const SWEEP_GRID_DEFAULTS: SweepGrid = { lambdaP: [0.1, 0.3, 1, 3, 10], w
  * cores with other runs for most of it; see docs/sweep.md). Each point keeps the evidence protocol's judged attackers:
  * T, the ignorant attackers and the informed attackers on both shipped formats (frames and re-analysed PCM) on the
  * speaker-disjoint protocol, and the fresh inversion attacker of the deobfuscator's size. Left to single
- * experiments: the informed attackers of the closed-set protocol (its clean and ignorant rows stay), the larger
- * inversion network, the int8 edge stage and the verification baseline.
+ * experiments: the informed attackers of the closed-set protocol (its clean and ignorant rows stay), McAdams's
+ * closed-set rows, the larger inversion network, the int8 edge stage and the verification baseline. An attribute
+ * attacked on the closed set alone (fig3b's speaker; any attribute on a corpus without a speaker-disjoint protocol)
+ * keeps its closed-set informed attackers (informedFormats, eval/optin/attacks.ts).
  */
 export const SWEEP_CPU_LAYER = {
   attack: { informed: { 'speaker-disjoint': ['frames', 'pcm'], 'closed-set': [] } },
