@@ -25,3 +25,16 @@ export function centre(x: Tensor, c: WindowTrainConfig): Tensor {
   const m = c.contextFrames ?? 0;
   return m > 0 ? x.narrow(2, m, c.cropFrames) : x;
 }
+
+/**
+ * Each crop normalised on its own, (x − mean)/std over all its values with the unbiased std floored at 1e-10:
+ * the deployed per-window normalisation (edge/obfuscate.ts), which `cropNormalization: 'window'` trains with.
+ * On crops of per-utterance normalised features this equals normalising the window's log1p|STFT| (affine
+ * units cancel), so a short deployed window sees in training what it sees in the field.
+ * @param x (B, F, L) crops
+ */
+export function windowNormalize(x: Tensor): Tensor {
+  const mean = x.mean([1, 2], true);
+  const std = x.std([1, 2], { unbiased: true, keepdim: true }).clamp(1e-10);
+  return x.sub(mean).div(std);
+}

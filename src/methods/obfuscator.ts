@@ -21,7 +21,7 @@ import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
 import { identityWarmup } from './identity-warmup.js';
 import { checkLambdaPSchedule, lambdaPAt, type LambdaPSchedule } from './lambda-schedule.js';
-import { centre } from './obfuscator-window.js';
+import { centre, windowNormalize } from './obfuscator-window.js';
 import {
   amp,
   cropRng,
@@ -58,6 +58,12 @@ export interface ObfuscatorTrainConfig {
    * keeps only a window's centre. 0 = the paper (the loss on the whole crop).
    */
   contextFrames: number;
+  /**
+   * How each training crop is normalised: absent or 'utterance' = the features' per-utterance normalisation
+   * (the paper); 'window' = each crop of cropFrames + 2M frames on its own, as the deployed windowed rule
+   * normalises each window (windowNormalize). Short windows need it: their statistics are far from the utterance's.
+   */
+  cropNormalization: 'utterance' | 'window' | undefined;
   /** Optimiser of both networks: 'sgd' (the paper) or 'adam' (converges in far fewer steps; the CPU preset). */
   optimizer: 'sgd' | 'adam';
   /** Learning rate of both networks (paper: SGD 1e-2) and SGD momentum (paper: 0.9). */
@@ -98,6 +104,7 @@ export const OBFUSCATOR_TRAIN_DEFAULTS: ObfuscatorTrainConfig = {
   batchSize: 16,
   cropFrames: 128,
   contextFrames: 0,
+  cropNormalization: undefined, // absent from the identity, so older checkpoints stay valid
   optimizer: 'sgd',
   lr: 1e-2,
   momentum: 0.9,
@@ -130,6 +137,14 @@ export function resolveObfuscatorTrainConfig(partial: unknown = {}): ObfuscatorT
   check(c.optimizer === 'sgd' || c.optimizer === 'adam', where, 'optimizer', "'sgd' or 'adam'", c.optimizer);
   check(c.lambdaT >= 0 && c.lambdaP >= 0, where, 'lambdaT/lambdaP', 'non-negative', [c.lambdaT, c.lambdaP]);
   checkLambdaPSchedule(where, c.lambdaPSchedule);
+  const norms = [undefined, 'utterance', 'window'];
+  check(
+    norms.includes(c.cropNormalization),
+    where,
+    'cropNormalization',
+    "'utterance' or 'window'",
+    c.cropNormalization,
+  );
   check(
     c.alternation === 'batch' || c.alternation === 'epoch',
     where,
@@ -271,7 +286,9 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
     const sums = { la: 0, lt: 0, lp: 0, n: 0 };
     const batches = rankBatches(P, n, c.batchSize, c.seed, epoch);
     for (const [b, idx] of batches.entries()) {
-      const x = onDevice(P, cropBatch(o.train, idx, c.cropFrames + 2 * c.contextFrames, crops)); // (B/W, F, L + 2M) on the device
+      const raw = onDevice(P, cropBatch(o.train, idx, c.cropFrames + 2 * c.contextFrames, crops)); // (B/W, F, L + 2M) on the device
+      const x = c.cropNormalization === 'window' ? tidy(() => windowNormalize(raw)) : raw;
+      if (x !== raw) raw.dispose();
       // 1) deobfuscator step(s): only μ learns; X̃ (the centre that ships) is a constant here
       if (trainMu) {
         const xt = noGrad(() => tidy(() => amp(P, () => centre(obf.forward(x), c)))); // (B/W, F, L)

@@ -210,7 +210,10 @@ export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentCo
       ...t,
       ...(p.lambdaP === undefined ? {} : { lambdaP: p.lambdaP }),
       ...(p.epochs === undefined ? {} : { epochs: p.epochs }),
-      ...(p.window === undefined ? {} : { cropFrames: p.window.w, contextFrames: p.window.m }),
+      // a window point trains for the window it deploys: its crops, its context, its per-window normalisation
+      ...(p.window === undefined
+        ? {}
+        : { cropFrames: p.window.w, contextFrames: p.window.m, cropNormalization: 'window' as const }),
     },
     baselines: { adr: false, mcadams: false, verification: false },
     edge: { int8: 'none' },
