@@ -8,7 +8,7 @@ import { memory, manualSeed } from '../src/tensor/index.js';
 import { resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
 import { resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
-import { lambdaPAt } from '../src/methods/lambda-schedule.js';
+import { competesInSelection, lambdaPAt } from '../src/methods/lambda-schedule.js';
 import type { LabelledSet } from '../src/data/spec-set.js';
 
 test('lambdaPAt: constant without a schedule, 0 during warm-up, a linear ramp, then λ_p', () => {
@@ -21,6 +21,21 @@ test('lambdaPAt: constant without a schedule, 0 during warm-up, a linear ramp, t
   assert.deepEqual(
     [0.9, 1, 5].map((t) => lambdaPAt(2, { warmup: 1, ramp: 0 }, t)),
     [0, 2, 2],
+  );
+});
+
+test('only epochs that end at the full λ_p compete in the selection (or the last, for a schedule longer than the run)', () => {
+  assert.deepEqual(
+    [0, 1, 2, 3].map((e) => competesInSelection({ warmup: 1, ramp: 2 }, e, 4)),
+    [false, false, true, true],
+  );
+  assert.deepEqual(
+    [0, 1, 2].map((e) => competesInSelection({ warmup: 5, ramp: 5 }, e, 3)),
+    [false, false, true],
+  );
+  assert.deepEqual(
+    [0, 1].map((e) => competesInSelection(undefined, e, 2)),
+    [true, true],
   );
 });
 
@@ -52,6 +67,7 @@ test('a warm-up as long as the run trains what λ_p = 0 trains; a ramp that star
     resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 }),
   );
   const data = toySet(8, 32);
+  let selected = -1;
   const weights = async (over: Record<string, unknown>): Promise<Float32Array[]> => {
     const r = await trainObfuscator({
       target,
@@ -72,6 +88,7 @@ test('a warm-up as long as the run trains what λ_p = 0 trains; a ramp that star
       }),
     });
     const w = r.obfuscator.parameters().map((p) => p.toFloat32Array());
+    selected = r.selectedEpoch;
     r.obfuscator.dispose();
     r.deobfuscator.dispose();
     return w;
@@ -79,6 +96,9 @@ test('a warm-up as long as the run trains what λ_p = 0 trains; a ramp that star
   const zero = await weights({ lambdaP: 0 });
   const warm = await weights({ lambdaP: 5, lambdaPSchedule: { warmup: 2, ramp: 0 } });
   const ramp = await weights({ lambdaP: 5, lambdaPSchedule: { warmup: 0, ramp: 1 } });
+  // selection on validation T accuracy only among epochs that end at the full λ_p: here the second
+  await weights({ lambdaP: 5, lambdaPSchedule: { warmup: 1, ramp: 1 }, selection: 'val-target' });
+  assert.equal(selected, 1, 'the warm-up epoch must not be selected');
   target.dispose();
   assert.equal(memory().numTensors, before);
   assert.deepEqual(warm, zero, 'λ_p is 0 throughout the warm-up');

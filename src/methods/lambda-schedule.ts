@@ -23,6 +23,15 @@ export function lambdaPAt(lambdaP: number, schedule: LambdaPSchedule | undefined
   return lambdaP * Math.min(1, (progress - schedule.warmup) / schedule.ramp);
 }
 
+/**
+ * Whether epoch `epoch` (0-based) of `epochs` competes in the obfuscator's checkpoint selection: it ends at the
+ * full λ_p (always, without a schedule), or it is the last epoch (a schedule longer than the run).
+ * @example competesInSelection({ warmup: 1, ramp: 1 }, 0, 4) // false: epoch 0 trains at λ_p = 0
+ */
+export function competesInSelection(schedule: LambdaPSchedule | undefined, epoch: number, epochs: number): boolean {
+  return schedule === undefined || epoch + 1 >= schedule.warmup + schedule.ramp || epoch === epochs - 1;
+}
+
 /** Refuse a schedule that is not two finite numbers >= 0 (naming the config and the key). */
 export function checkLambdaPSchedule(where: string, s: unknown): void {
   if (s === undefined) return;

@@ -20,7 +20,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
 import { identityWarmup } from './identity-warmup.js';
-import { checkLambdaPSchedule, lambdaPAt, type LambdaPSchedule } from './lambda-schedule.js';
+import { checkLambdaPSchedule, competesInSelection, lambdaPAt, type LambdaPSchedule } from './lambda-schedule.js';
 import { centre, windowNormalize } from './obfuscator-window.js';
 import {
   amp,
@@ -93,7 +93,8 @@ export interface ObfuscatorTrainConfig {
   /**
    * Which epoch's networks to return: 'val-target' = the highest validation accuracy of T on obfuscated
    * audio (later epochs win ties; the spec selects checkpoints on validation target accuracy), or 'last'.
-   * Privacy is never part of the selection, so it cannot flatter the attack results.
+   * Privacy is never part of the selection, so it cannot flatter the attack results. Under a λ_p schedule only
+   * epochs that end at the full λ_p compete (else the warm-up's task-only epochs would always win).
    */
   selection: 'val-target' | 'last';
   seed: number;
@@ -334,7 +335,8 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
     };
     st.history.push(rec);
     const best = st.history[st.bestEpoch];
-    if (c.selection === 'last' || best === undefined || rec.valTargetAcc >= best.valTargetAcc) {
+    const full = competesInSelection(c.lambdaPSchedule, epoch, c.epochs);
+    if (full && (c.selection === 'last' || best === undefined || rec.valTargetAcc >= best.valTargetAcc)) {
       st.bestEpoch = epoch;
       bestObf.loadStateDict(obf.stateDict());
       bestDeobf.loadStateDict(deobf.stateDict());
