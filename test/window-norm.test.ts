@@ -1,12 +1,14 @@
-// Window-aware training normalises each crop as the deployed windowed rule normalises each window
-// (issue 14, item 3): windowNormalize on a crop of DS2's per-utterance normalised features equals the edge's
-// per-window normalisation (normalizeInPlace) of the same frames of log1p|STFT|; the sweep's window points
-// train with it, and an unset cropNormalization leaves the obfuscator's identity (older checkpoints) as it was.
+// Window-aware training runs the deployed windowed rule (issue 14, item 3): windowNormalize on a crop of DS2's
+// per-utterance normalised features equals the edge's per-window normalisation (normalizeInPlace) of the same
+// frames of log1p|STFT|; obfuscateCrop's stitched windows equal the edge's windowed output (edge/obfuscate.ts);
+// the sweep's window points train with it, and an unset windowsPerCrop leaves the obfuscator's identity as it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson } from '../src/config/fingerprint.js';
 import { normalizeInPlace } from '../src/edge/spectrogram.js';
-import { windowNormalize } from '../src/methods/obfuscator-window.js';
+import { obfuscateCrop, windowNormalize } from '../src/methods/obfuscator-window.js';
+import { obfuscateSpectrogram } from '../src/edge/obfuscate.js';
+import type { FloatArray } from '../src/edge/runtime.js';
 import { resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
 import { resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
@@ -49,16 +51,54 @@ test("windowNormalize of a crop of per-utterance features = the edge's per-windo
   assert.equal(memory().numTensors, before);
 });
 
-test("the sweep's window points train with per-window crops; other points and older configs are as they were", () => {
-  const base = resolveExperimentConfig('cpu', { experiment: 'fig4' });
-  const w = pointConfig(base, { id: 'lp1-w8m2', lambdaP: 1, window: { w: 8, m: 2 } }).obfuscatorTrain;
-  assert.deepEqual([w.cropFrames, w.contextFrames, w.cropNormalization], [8, 2, 'window']);
-  assert.equal(pointConfig(base, { id: 'lp1', lambdaP: 1 }).obfuscatorTrain.cropNormalization, undefined);
-  assert.doesNotMatch(canonicalJson(resolveObfuscatorTrainConfig({})), /cropNormalization/);
-  assert.throws(() => resolveObfuscatorTrainConfig({ cropNormalization: 'clip' }), /cropNormalization/);
+test("windowed training runs the deployed rule: obfuscateCrop's stitched centre = the edge's windowed output, normalised", async () => {
+  const before = memory().numTensors;
+  const F = 161;
+  const [W, M, k] = [8, 2, 5];
+  const N = k * W + 2 * M;
+  const rng = new Rng(9);
+  const crop = Float32Array.from({ length: F * N }, (_, i) => rng.uniform(-1, 1) * (1 + (i % N) / 7));
+  // the edge: the same crop as an utterance, windows of W + 2M frames with M of look-ahead, forward = tanh
+  const tanh = async (x: FloatArray): Promise<FloatArray> => ({ data: x.data.map(Math.tanh), dims: x.dims });
+  const edge = await obfuscateSpectrogram(tanh, crop, F, N, {
+    windowFrames: W + 2 * M,
+    lookaheadFrames: M,
+    outputMean: 0,
+    outputStd: 1,
+  });
+  const want = new Float32Array(F * k * W);
+  for (let f = 0; f < F; f++) for (let t = 0; t < k * W; t++) want[f * k * W + t] = edge[f * N + M + t]!;
+  normalizeInPlace(want);
+  const got = tidy(() =>
+    obfuscateCrop((x) => x.tanh(), tensor(crop, [1, F, N]), {
+      cropFrames: W,
+      contextFrames: M,
+      windowsPerCrop: k,
+    }).toFloat32Array(),
+  );
+  assert.equal(got.length, want.length);
+  let err = 0;
+  for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!));
+  assert.ok(err < 1e-4, `max |diff| ${err}`);
+  assert.equal(memory().numTensors, before);
 });
 
-test('the trainer normalises its crops per window only when asked, and leaks no tensor doing so', async () => {
+test("the sweep's window points train through the deployed rule; other points and older configs are as they were", () => {
+  const base = resolveExperimentConfig('cpu', { experiment: 'fig4' });
+  const w = pointConfig(base, { id: 'lp1-w8m2', lambdaP: 1, window: { w: 8, m: 2 } }).obfuscatorTrain;
+  assert.deepEqual([w.cropFrames, w.contextFrames, w.windowsPerCrop], [8, 2, 12]);
+  const w32 = pointConfig(base, { id: 'lp1-w32m4', lambdaP: 1, window: { w: 32, m: 4 } }).obfuscatorTrain;
+  assert.equal(w32.windowsPerCrop, 3);
+  assert.equal(pointConfig(base, { id: 'lp1', lambdaP: 1 }).obfuscatorTrain.windowsPerCrop, undefined);
+  assert.doesNotMatch(canonicalJson(resolveObfuscatorTrainConfig({})), /windowsPerCrop/);
+  for (const bad of [
+    { windowsPerCrop: 2 },
+    { windowsPerCrop: -1, contextFrames: 2 },
+    { windowsPerCrop: 1.5, contextFrames: 2 },
+  ])
+    assert.throws(() => resolveObfuscatorTrainConfig({ cropFrames: 8, ...bad }), /windowsPerCrop/);
+});
+test('the trainer uses the windowed rule only when asked, and leaks no tensor doing so', async () => {
   const before = memory().numTensors;
   manualSeed(5);
   const target = new DeepSpeech2(
@@ -73,7 +113,7 @@ test('the trainer normalises its crops per window only when asked, and leaks no 
     numClasses: 3,
   };
   const gen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
-  const weights = async (cropNormalization: 'utterance' | 'window' | undefined): Promise<Float32Array[]> => {
+  const weights = async (windowsPerCrop: number | undefined): Promise<Float32Array[]> => {
     const r = await trainObfuscator({
       target,
       obfuscatorConfig: gen,
@@ -86,7 +126,7 @@ test('the trainer normalises its crops per window only when asked, and leaks no 
         batchSize: 4,
         cropFrames: 8,
         contextFrames: 2,
-        cropNormalization,
+        windowsPerCrop,
         optimizer: 'adam',
         lr: 3e-3,
         selection: 'last',
@@ -99,8 +139,8 @@ test('the trainer normalises its crops per window only when asked, and leaks no 
     return w;
   };
   const unset = await weights(undefined);
-  assert.deepEqual(await weights('utterance'), unset);
-  assert.notDeepEqual(await weights('window'), unset);
+  assert.deepEqual(await weights(0), unset);
+  assert.notDeepEqual(await weights(2), unset);
   target.dispose();
   assert.equal(memory().numTensors, before);
 });

@@ -16,11 +16,11 @@ export interface ObfuscatorTrainConfig {
    */
   contextFrames: number;
   /**
-   * How each training crop is normalised: absent or 'utterance' = the features' per-utterance normalisation
-   * (the paper); 'window' = each crop of cropFrames + 2M frames on its own, as the deployed windowed rule
-   * normalises each window (windowNormalize). Short windows need it: their statistics are far from the utterance's.
+   * k > 0 (with contextFrames M > 0): train through the deployed windowed rule, k windows of cropFrames + 2M frames
+   * per crop of k·cropFrames + 2M, each normalised on its own, their centres stitched (obfuscator-window.ts), so
+   * the losses read k·cropFrames frames however short the window. Absent or 0: one window per crop, as before.
    */
-  cropNormalization: 'utterance' | 'window' | undefined;
+  windowsPerCrop: number | undefined;
   /** Optimiser of both networks: 'sgd' (the paper) or 'adam' (converges in far fewer steps; the CPU preset). */
   optimizer: 'sgd' | 'adam';
   /** Learning rate of both networks (paper: SGD 1e-2) and SGD momentum (paper: 0.9). */
@@ -62,7 +62,7 @@ export const OBFUSCATOR_TRAIN_DEFAULTS: ObfuscatorTrainConfig = {
   batchSize: 16,
   cropFrames: 128,
   contextFrames: 0,
-  cropNormalization: undefined, // absent from the identity, so older checkpoints stay valid
+  windowsPerCrop: undefined, // absent from the identity, so older checkpoints stay valid
   optimizer: 'sgd',
   lr: 1e-2,
   momentum: 0.9,
@@ -95,13 +95,13 @@ export function resolveObfuscatorTrainConfig(partial: unknown = {}): ObfuscatorT
   check(c.optimizer === 'sgd' || c.optimizer === 'adam', where, 'optimizer', "'sgd' or 'adam'", c.optimizer);
   check(c.lambdaT >= 0 && c.lambdaP >= 0, where, 'lambdaT/lambdaP', 'non-negative', [c.lambdaT, c.lambdaP]);
   checkLambdaPSchedule(where, c.lambdaPSchedule);
-  const norms = [undefined, 'utterance', 'window'];
+  const k = c.windowsPerCrop;
   check(
-    norms.includes(c.cropNormalization),
+    k === undefined || (Number.isInteger(k) && k >= 0 && (k === 0 || c.contextFrames > 0)),
     where,
-    'cropNormalization',
-    "'utterance' or 'window'",
-    c.cropNormalization,
+    'windowsPerCrop',
+    'an integer >= 0, and > 0 only with contextFrames > 0 (the windows need their context)',
+    k,
   );
   check(
     c.alternation === 'batch' || c.alternation === 'epoch',

@@ -1,12 +1,20 @@
-// Window-aware training (issue 14): an obfuscator trained on crops of cropFrames + 2M frames with its losses
-// on the centre cropFrames deploys windows of that size with M frames of look-ahead.
-import type { Tensor } from '../tensor/index.js';
+// Window-aware training (issue 14): an obfuscator trained for the window it is deployed with.
+//   contextFrames M > 0: crops of cropFrames W + 2M frames, every loss on the centre W (one window).
+//   windowsPerCrop k > 0 as well: the deployed windowed rule itself (edge/obfuscate.ts) on crops of k·W + 2M
+//   frames: k windows of W + 2M frames, each normalised on its own, obfuscated, their centres W stitched, the
+//   stitched k·W frames normalised as an app's front-end normalises what it re-analyses. The losses read the
+//   stitched output, so T judges as many frames as it is trained on, however short the window: on a lone
+//   window of 12 frames (W = 8, M = 2) T's per-step logits say little, and its statistics are far from the
+//   utterance's.
+import { cat, type Tensor } from '../tensor/index.js';
 
 /** The parts of ObfuscatorTrainConfig that fix the window. */
 export interface WindowTrainConfig {
   cropFrames: number;
   /** M, frames of context on each side (0: the paper, the loss on the whole crop). */
   contextFrames: number;
+  /** k, deployed windows stitched per training crop (0 or absent: one window, without the windowed rule). */
+  windowsPerCrop?: number | undefined;
 }
 
 /**
@@ -20,17 +28,45 @@ export function deployedWindow(c: WindowTrainConfig): { windowFrames: number; lo
     : { windowFrames: 128, lookaheadFrames: 16 };
 }
 
-/** The centre `cropFrames` of a (B, F, cropFrames + 2·contextFrames) crop (the crop itself without context). */
+/** Frames of one training crop: k·W + 2M with stitched windows, else W + 2M. */
+export function cropLength(c: WindowTrainConfig): number {
+  return Math.max(1, c.windowsPerCrop ?? 0) * c.cropFrames + 2 * (c.contextFrames ?? 0);
+}
+
+/** The centre of a crop without its context (k·W or W frames): what the losses compare with. */
 export function centre(x: Tensor, c: WindowTrainConfig): Tensor {
   const m = c.contextFrames ?? 0;
-  return m > 0 ? x.narrow(2, m, c.cropFrames) : x;
+  return m > 0 ? x.narrow(2, m, x.size(2) - 2 * m) : x;
+}
+
+/**
+ * The obfuscated centre of crops `x` (B, F, k·W + 2M): with windowsPerCrop, the deployed windowed rule
+ * (windows normalised on their own, centres stitched, the result normalised per crop); else the centre of
+ * one forward over the whole crop.
+ * @param forward the obfuscator's forward (B', F, L') → (B', F, L')
+ */
+export function obfuscateCrop(forward: (x: Tensor) => Tensor, x: Tensor, c: WindowTrainConfig): Tensor {
+  const m = c.contextFrames ?? 0;
+  const w = c.cropFrames;
+  const k = Math.floor((x.size(2) - 2 * m) / w);
+  if ((c.windowsPerCrop ?? 0) === 0 || m === 0 || k < 1) return centre(forward(x), c);
+  const b = x.size(0);
+  const windows = cat(
+    Array.from({ length: k }, (_, j) => x.narrow(2, j * w, w + 2 * m)),
+    0,
+  ); // (k·B, F, W + 2M), window-major
+  const kept = forward(windowNormalize(windows)).narrow(2, m, w); // (k·B, F, W)
+  const stitched = cat(
+    Array.from({ length: k }, (_, j) => kept.narrow(0, j * b, b)),
+    2,
+  ); // (B, F, k·W)
+  return windowNormalize(stitched);
 }
 
 /**
  * Each crop normalised on its own, (x − mean)/std over all its values with the unbiased std floored at 1e-10:
- * the deployed per-window normalisation (edge/obfuscate.ts), which `cropNormalization: 'window'` trains with.
- * On crops of per-utterance normalised features this equals normalising the window's log1p|STFT| (affine
- * units cancel), so a short deployed window sees in training what it sees in the field.
+ * the deployed per-window normalisation (edge/obfuscate.ts). On crops of per-utterance normalised features this
+ * equals normalising the window's log1p|STFT| (affine units cancel).
  * @param x (B, F, L) crops
  */
 export function windowNormalize(x: Tensor): Tensor {

@@ -21,7 +21,7 @@ import { lossA, lossP, lossSigma, lossT } from './losses.js';
 import { identityWarmup } from './identity-warmup.js';
 import { competesInSelection, lambdaPAt } from './lambda-schedule.js';
 import type { ObfuscatorTrainConfig } from './obfuscator-config.js';
-import { centre, windowNormalize } from './obfuscator-window.js';
+import { centre, cropLength, obfuscateCrop, type WindowTrainConfig } from './obfuscator-window.js';
 import {
   amp,
   cropRng,
@@ -163,12 +163,10 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
     const sums = { la: 0, lt: 0, lp: 0, n: 0 };
     const batches = rankBatches(P, n, c.batchSize, c.seed, epoch);
     for (const [b, idx] of batches.entries()) {
-      const raw = onDevice(P, cropBatch(o.train, idx, c.cropFrames + 2 * c.contextFrames, crops)); // (B/W, F, L + 2M) on the device
-      const x = c.cropNormalization === 'window' ? tidy(() => windowNormalize(raw)) : raw;
-      if (x !== raw) raw.dispose();
+      const x = onDevice(P, cropBatch(o.train, idx, cropLength(c), crops)); // (B/W, F, k·L + 2M) on the device
       // 1) deobfuscator step(s): only μ learns; X̃ (the centre that ships) is a constant here
       if (trainMu) {
-        const xt = noGrad(() => tidy(() => amp(P, () => centre(obf.forward(x), c)))); // (B/W, F, L)
+        const xt = noGrad(() => tidy(() => amp(P, () => obfuscateCrop((y) => obf.forward(y), x, c)))); // (B/W, F, k·L)
         for (let k = 0; k < c.deobfuscatorSteps; k++) {
           sums.la += tidy(() => {
             const la = amp(P, () => lossA(deobf.forward(xt), centre(x, c)));
@@ -200,7 +198,7 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
       bar?.tick();
     }
     [sums.la, sums.lt, sums.lp] = await meanOverRanks(P, [sums.la, sums.lt, sums.lp]); // the global batches' losses
-    const v = validate(target, obf, deobf, o.val);
+    const v = validate(target, obf, deobf, o.val, c);
     const rec: ObfuscatorEpoch = {
       epoch,
       la: sums.la / sums.n,
@@ -242,8 +240,9 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
  * The obfuscator's objective on one batch: L_σ = λ_t·L_t − λ_p·L_p, where T(X) and F_γ(X) are computed
  * without gradient (constants), so after backward only F_σ (and anything else left trainable) holds
  * gradients. The caller freezes F_μ's parameters; T is frozen for good. With `contextFrames` M > 0 the
- * losses read only the centre cropFrames of X̃ and X (window-aware training).
- * @param x clean batch (B, F, L), or (B, F, L + 2M) with context
+ * losses read only the centre of X̃ and X (window-aware training), with `windowsPerCrop` k > 0 the centres of
+ * k deployed windows stitched (obfuscator-window.ts).
+ * @param x clean batch (B, F, L), or (B, F, k·L + 2M) with context
  */
 export function obfuscatorObjective(
   target: DeepSpeech2,
@@ -251,13 +250,17 @@ export function obfuscatorObjective(
   deobf: CycleGanVc2Generator,
   x: Tensor,
   c: Pick<ObfuscatorTrainConfig, 'lambdaT' | 'lambdaP' | 'latentStage'> &
-    Partial<Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames'>>,
+    Partial<Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames' | 'windowsPerCrop'>>,
 ): { ls: Tensor; lt: Tensor; lp: Tensor } {
-  const win = { cropFrames: c.cropFrames ?? x.size(2), contextFrames: c.contextFrames ?? 0 };
+  const win = {
+    cropFrames: c.cropFrames ?? x.size(2),
+    contextFrames: c.contextFrames ?? 0,
+    windowsPerCrop: c.windowsPerCrop,
+  };
   const xc = centre(x, win); // (B, F, L)
   const p = noGrad(() => target.forward(xc)); // (B, T', K)
   const zx = noGrad(() => deobf.latent(xc, c.latentStage)); // e.g. (B, C, L/4)
-  const xt = centre(obf.forward(x), win); // X̃ (B, F, L)
+  const xt = obfuscateCrop((y) => obf.forward(y), x, win); // X̃ (B, F, L): what ships of the crop's centre
   const lt = lossT(target.forward(xt), p);
   const lp = lossP(deobf.latent(xt, c.latentStage), zx);
   return { ls: lossSigma(lt, lp, c.lambdaT, c.lambdaP), lt, lp };
@@ -269,10 +272,20 @@ function validate(
   obf: CycleGanVc2Generator,
   deobf: CycleGanVc2Generator,
   val: LabelledSet,
+  c: WindowTrainConfig,
 ): { valTargetAcc: number; valCleanAcc: number; valLa: number } {
   obf.eval();
   deobf.eval();
-  const obfuscate = (x: Tensor): Tensor => obf.forward(x);
+  // through the deployed windowed rule when training used it (the utterance's whole windows), else one forward
+  const windowed = (c.windowsPerCrop ?? 0) > 0;
+  const m = c.contextFrames;
+  const whole = (x: Tensor): Tensor => {
+    const k = Math.floor((x.size(2) - 2 * m) / c.cropFrames);
+    return windowed && k >= 1 ? x.narrow(2, 0, k * c.cropFrames + 2 * m) : x;
+  };
+  const obfuscate = (x: Tensor): Tensor =>
+    windowed ? obfuscateCrop((y) => obf.forward(y), whole(x), c) : obf.forward(x);
+  const clean = (x: Tensor): Tensor => (windowed && whole(x) !== x ? centre(whole(x), c) : x);
   const valTargetAcc = accuracy(predict(target, val.set, obfuscate), val.labels);
   const valCleanAcc = accuracy(predict(target, val.set), val.labels);
   let la = 0;
@@ -280,7 +293,7 @@ function validate(
     for (let i = 0; i < val.set.specs.length; i++) {
       la += tidy(() => {
         const x = batchTo(utterance(val.set, i), deviceOf(obf.parameters()[0]!));
-        return lossA(deobf.forward(obf.forward(x)), x).item();
+        return lossA(deobf.forward(obfuscate(x)), clean(x)).item();
       });
     }
   });

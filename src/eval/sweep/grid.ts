@@ -210,10 +210,14 @@ export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentCo
       ...t,
       ...(p.lambdaP === undefined ? {} : { lambdaP: p.lambdaP }),
       ...(p.epochs === undefined ? {} : { epochs: p.epochs }),
-      // a window point trains for the window it deploys: its crops, its context, its per-window normalisation
+      // a window point trains for the window it deploys, through the deployed rule on ~96-frame crops
       ...(p.window === undefined
         ? {}
-        : { cropFrames: p.window.w, contextFrames: p.window.m, cropNormalization: 'window' as const }),
+        : {
+            cropFrames: p.window.w,
+            contextFrames: p.window.m,
+            windowsPerCrop: p.window.m > 0 ? Math.max(1, Math.round(96 / p.window.w)) : undefined,
+          }),
     },
     baselines: { adr: false, mcadams: false, verification: false },
     edge: { int8: 'none' },
