@@ -31,6 +31,25 @@ const ENTRIES = {
   rdal: { args: ['experiment', 'rdal', '--preset', 'cpu', '--quiet'], before: ['corpus', 'soundscapes'] },
   // the CPU-preset sweep (issue 14): λ_p ∈ {0.1, 0.3, 1, 3, 10}, McAdams α ∈ {0.5, 0.7, 0.9}, ADR, a 3-point budget
   'sweep-fig4': { args: ['sweep', 'fig4', '--manifest', speech, '--jobs', '2', '--max-target-drop', '3'] },
+  // a λ_p schedule (issue 14, item 5) against the constant λ_p = 10 point of sweep-fig4: 0 for one epoch, then a ramp over two
+  'sweep-fig4-lp-schedule': {
+    args: [
+      'sweep',
+      'fig4',
+      '--manifest',
+      speech,
+      '--lambda-p',
+      '10',
+      '--mcadams',
+      'none',
+      '--config',
+      'configs/sweep-lp-schedule.json',
+      '--jobs',
+      '1',
+      '--max-target-drop',
+      '3',
+    ],
+  },
   // latency as an axis: windows of 140 ms (8:2) and 400 ms (32:4) at λ_p = 1, trained for the deployed window
   'sweep-fig4-latency': {
     args: [
