@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson } from '../src/config/fingerprint.js';
 import { normalizeInPlace } from '../src/edge/spectrogram.js';
-import { obfuscateCrop, windowNormalize } from '../src/methods/obfuscator-window.js';
+import { obfuscateCrop, windowNormalize } from '../src/methods/obfuscator-crop.js';
 import { obfuscateSpectrogram } from '../src/edge/obfuscate.js';
 import type { FloatArray } from '../src/edge/runtime.js';
 import { resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';

@@ -21,7 +21,8 @@ import { lossA, lossP, lossSigma, lossT } from './losses.js';
 import { identityWarmup } from './identity-warmup.js';
 import { competesInSelection, lambdaPAt } from './lambda-schedule.js';
 import type { ObfuscatorTrainConfig } from './obfuscator-config.js';
-import { centre, cropLength, obfuscateCrop, type WindowTrainConfig } from './obfuscator-window.js';
+import { obfuscateCrop } from './obfuscator-crop.js';
+import { centre, cropLength, type WindowTrainConfig } from './obfuscator-window.js';
 import {
   amp,
   cropRng,
