@@ -22,6 +22,21 @@ const dist = (p) => import(path.join(root, 'dist', 'src', p));
 const speech = 'data/builtin/speech-0-0/labels.csv'; // `earmark demo` builds it (difficulty 0, seed 0)
 const csv = ['--layout', 'csv', '--manifest', speech, '--preset', 'cpu'];
 
+/** `earmark sweep fig4` on the built-in speech corpus with `flags`, `jobs` points at once and a 3-point budget. */
+const sweepFig4 = (jobs, ...flags) => [
+  'sweep',
+  'fig4',
+  '--manifest',
+  speech,
+  ...flags,
+  '--jobs',
+  String(jobs),
+  '--max-target-drop',
+  '3',
+];
+/** Neither McAdams nor ADR: the latency points are compared with sweep-fig4's baselines. */
+const noBaselines = ['--mcadams', 'none', '--config', 'configs/sweep-latency.json'];
+
 /** Every entry: the command that makes its run folder (resumable) and the folder. */
 const ENTRIES = {
   demo: { args: ['demo', '--preset', 'cpu'] },
@@ -30,70 +45,17 @@ const ENTRIES = {
   fig4: { args: ['experiment', 'fig4', ...csv] },
   rdal: { args: ['experiment', 'rdal', '--preset', 'cpu', '--quiet'], before: ['corpus', 'soundscapes'] },
   // the CPU-preset sweep (issue 14): λ_p ∈ {0.1, 0.3, 1, 3, 10}, McAdams α ∈ {0.5, 0.7, 0.9}, ADR, a 3-point budget
-  'sweep-fig4': { args: ['sweep', 'fig4', '--manifest', speech, '--jobs', '2', '--max-target-drop', '3'] },
+  'sweep-fig4': { args: sweepFig4(2) },
   // a λ_p schedule (issue 14, item 5) against the constant λ_p = 10 point of sweep-fig4: 0 for one epoch, then a ramp over two
   'sweep-fig4-lp-schedule': {
-    args: [
-      'sweep',
-      'fig4',
-      '--manifest',
-      speech,
-      '--lambda-p',
-      '10',
-      '--mcadams',
-      'none',
-      '--config',
-      'configs/sweep-lp-schedule.json',
-      '--jobs',
-      '1',
-      '--max-target-drop',
-      '3',
-    ],
+    args: sweepFig4(1, '--lambda-p', '10', '--mcadams', 'none', '--config', 'configs/sweep-lp-schedule.json'),
   },
   // the 140-ms window trained for 8 epochs instead of 4
   'sweep-fig4-latency-e8': {
-    args: [
-      'sweep',
-      'fig4',
-      '--manifest',
-      speech,
-      '--lambda-p',
-      '1',
-      '--window',
-      '8:2',
-      '--epochs',
-      '8',
-      '--mcadams',
-      'none',
-      '--config',
-      'configs/sweep-latency.json',
-      '--jobs',
-      '1',
-      '--max-target-drop',
-      '3',
-    ],
+    args: sweepFig4(1, '--lambda-p', '1', '--window', '8:2', '--epochs', '8', ...noBaselines),
   },
   // latency as an axis: windows of 140 ms (8:2) and 400 ms (32:4) at λ_p = 1, trained for the deployed window
-  'sweep-fig4-latency': {
-    args: [
-      'sweep',
-      'fig4',
-      '--manifest',
-      speech,
-      '--lambda-p',
-      '1',
-      '--window',
-      '8:2,32:4',
-      '--mcadams',
-      'none',
-      '--config',
-      'configs/sweep-latency.json',
-      '--jobs',
-      '2',
-      '--max-target-drop',
-      '3',
-    ],
-  },
+  'sweep-fig4-latency': { args: sweepFig4(2, '--lambda-p', '1', '--window', '8:2,32:4', ...noBaselines) },
 };
 
 const argv = process.argv.slice(2);
