@@ -267,3 +267,48 @@ test('exportObfuscator reads a train-obfuscator checkpoint without libtorch (C, 
   rmSync(dir, { recursive: true, force: true });
   assert.equal(memory().numTensors, before);
 });
+
+test("the 'time-local' generator: ONNX = libtorch (fused and literal), its marker names the variant in a checkpoint, and its output frames ignore frames beyond the receptive field", async () => {
+  const before = memory().numTensors;
+  const dir = mkdtempSync(path.join(tmpdir(), 'earmark-export-'));
+  manualSeed(9);
+  const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 6, residualBlocks: 2, norm: 'time-local' }));
+  randomize(g);
+  g.eval();
+  const w = plainStateDict(g);
+  for (const optimize of [true, false]) {
+    const model = exportGenerator(g.config, w, { optimize });
+    for (const dims of [
+      [2, 161, 37],
+      [1, 161, 12],
+    ]) {
+      const err = await onnxVsTorch(model, g, dims);
+      assert.ok(err < 1e-4, `time-local optimize=${optimize} dims=${dims.join('×')}: relative error ${err}`);
+    }
+  }
+  assert.throws(() => exportGenerator({ nFreq: 161, channels: 6, residualBlocks: 2 }, w), /time_local_norm/);
+  saveCheckpoint(path.join(dir, 'obfuscator.safetensors'), { modules: { obfuscator: g } }, { epoch: 1 });
+  const { file } = exportObfuscator(path.join(dir, 'obfuscator.safetensors'), path.join(dir, 'obf.onnx'));
+  assert.equal(JSON.parse(decodeModel(readFileSync(file)).metadata['earmark.model']!).norm, 'time-local');
+
+  // frame t reads frames t ± (38 + 8R) at most: a 120-frame prefix of a 200-frame input gives the same first 60
+  // frames; with InstanceNorm (whose statistics span the window) it does not
+  const headAgrees = (m: CycleGanVc2Generator): number =>
+    noGrad(() =>
+      tidy(() => {
+        const x = randn([1, 161, 200]);
+        const full = m.forward(x).narrow(2, 0, 60);
+        const head = m.forward(x.narrow(2, 0, 120).contiguous()).narrow(2, 0, 60);
+        return full.sub(head).abs().max().item();
+      }),
+    );
+  assert.ok(headAgrees(g) < 1e-4, `time-local: prefix changes the head by ${headAgrees(g)}`);
+  const inst = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 6, residualBlocks: 2 }));
+  randomize(inst);
+  inst.eval();
+  assert.ok(headAgrees(inst) > 1e-3, 'InstanceNorm: the prefix should change the head');
+  inst.dispose();
+  g.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(memory().numTensors, before);
+});

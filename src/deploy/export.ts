@@ -79,8 +79,9 @@ function generatorWeights(
   }
   if (!(source instanceof CycleGanVc2Generator))
     throw new TypeError("'source' must be a CycleGanVc2Generator or the path of an obfuscator checkpoint");
-  const { nFreq, channels, residualBlocks } = source.config;
-  return { weights: plainStateDict(source), shape: { nFreq, channels, residualBlocks } };
+  const { nFreq, channels, residualBlocks, norm } = source.config;
+  const shape = { nFreq, channels, residualBlocks, ...(norm === 'time-local' ? { norm } : {}) };
+  return { weights: plainStateDict(source), shape };
 }
 
 export interface ExportObfuscatorOptions extends ObfuscatorExportOptions {

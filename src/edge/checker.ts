@@ -37,6 +37,7 @@ const OPS: Record<string, [number, number, number, number, string[]?]> = {
   GRU: [3, 6, 0, 2, ['hidden_size']],
   ReduceSum: [1, 2, 1, 1],
   ReduceMean: [1, 1, 1, 1],
+  Sqrt: [1, 1, 1, 1],
   QuantizeLinear: [2, 3, 1, 1],
   DequantizeLinear: [2, 3, 1, 1],
   DynamicQuantizeLinear: [1, 1, 3, 3],

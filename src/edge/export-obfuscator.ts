@@ -4,6 +4,8 @@
 // - each gated pair (conv·σ(conv_gates)) runs as ONE Conv and ONE InstanceNormalization over the
 //   concatenated channels, then Split (IN is per channel, so this is the same arithmetic);
 // - PixelShuffle(2) is DepthToSpace(blocksize 2, mode CRD).
+// The 'time-local' variant's AxisNorms are ReduceMean/Sub/Div/Sqrt over one axis, with a per-channel affine;
+// only its 2D ones (per channel) may be fused over a gated pair, its 1D ones normalise over channels.
 // Inputs (batch, nFreq, time) with dynamic batch and time; time is zero-padded to a multiple of 4
 // inside the graph and the output cropped back, exactly as the libtorch forward.
 import { GraphBuilder, concat, weight, type Weights } from './builder.js';
@@ -15,6 +17,8 @@ export interface GeneratorShape {
   nFreq: number;
   channels: number;
   residualBlocks: number;
+  /** 'instance' (undefined: the paper's) or 'time-local' (AxisNorms; CycleGanVc2Config.norm). */
+  norm?: 'instance' | 'time-local' | undefined;
 }
 
 /** The deployed front-end and windowing, stored in the model's metadata (`earmark.features`). */
@@ -66,7 +70,8 @@ export function inferGeneratorShape(w: Weights, nFreq = 161): GeneratorShape {
   const c1 = weight(w, 'conv1.weight');
   let r = 0;
   while (w.has(`residualLayer${r + 1}.conv1d_layer.0.weight`)) r++;
-  return { nFreq, channels: 2 * c1.shape[0]!, residualBlocks: r };
+  const shape: GeneratorShape = { nFreq, channels: 2 * c1.shape[0]!, residualBlocks: r };
+  return w.has('time_local_norm') ? { ...shape, norm: 'time-local' } : shape;
 }
 
 /**
@@ -78,6 +83,12 @@ export function inferGeneratorShape(w: Weights, nFreq = 161): GeneratorShape {
  */
 export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: ObfuscatorExportOptions = {}): OnnxModel {
   const { nFreq, channels: c, residualBlocks: r } = cfg;
+  const local = cfg.norm === 'time-local';
+  if (local !== w.has('time_local_norm'))
+    throw new RangeError(
+      `the weights ${local ? 'lack' : 'carry'} the 'time_local_norm' marker of a norm 'time-local' generator, ` +
+        `but the shape says norm ${JSON.stringify(cfg.norm ?? 'instance')}: take the shape from inferGeneratorShape(weights)`,
+    );
   if (!Number.isInteger(c) || c < 2 || c % 2 !== 0)
     throw new RangeError(`'channels' must be an even integer >= 2, got ${c}`);
   if (!Number.isInteger(r) || r < 0) throw new RangeError(`'residualBlocks' must be an integer >= 0, got ${r}`);
@@ -115,6 +126,43 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
       name,
     );
   };
+  /** AxisNorm over `axis` (1: channels of (B, C, T); 2: frequency of (B, C, H, T)) with a per-channel affine. */
+  const axisNorm = (input: string, keys: string[], axis: 1 | 2, name: string): string => {
+    const scale = concat(...keys.map((k) => weight(w, `${k}.weight`).data));
+    const bias = concat(...keys.map((k) => weight(w, `${k}.bias`).data));
+    const dims = axis === 2 ? [scale.length, 1, 1] : [scale.length, 1];
+    const d = b.op(
+      'Sub',
+      [input, b.op('ReduceMean', [input], { axes: [axis], keepdims: 1 }, `${name}.mean`)],
+      {},
+      `${name}.centred`,
+    );
+    const v = b.op(
+      'ReduceMean',
+      [b.op('Mul', [d, d], {}, `${name}.square`)],
+      { axes: [axis], keepdims: 1 },
+      `${name}.var`,
+    );
+    const sd = b.op(
+      'Sqrt',
+      [b.op('Add', [v, b.floats(`${name}.eps`, new Float32Array([1e-5]), [1])], {}, `${name}.var_eps`)],
+      {},
+      `${name}.std`,
+    );
+    const y = b.op('Div', [d, sd], {}, `${name}.normalised`);
+    return b.op(
+      'Add',
+      [
+        b.op('Mul', [y, b.floats(`${name}.weight`, scale, dims)], {}, `${name}.scaled`),
+        b.floats(`${name}.bias`, bias, dims),
+      ],
+      {},
+      name,
+    );
+  };
+  /** The generator's norm after a 1D (rank 1) or 2D (rank 2) conv. */
+  const norm = (input: string, keys: string[], rank: 1 | 2, name: string): string =>
+    local ? axisNorm(input, keys, rank === 1 ? 1 : 2, name) : instanceNorm(input, keys, name);
   const gate = (a: string, g: string, name: string): string =>
     b.op('Mul', [a, b.op('Sigmoid', [g], {}, `${name}.sigmoid`)], {}, name);
   /** a·σ(g) for a pair of branches: fused (one conv, one IN, Split) or literal. */
@@ -123,40 +171,41 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
     convs: [string, string],
     norms: [string, string] | null,
     attrs: Record<string, number[]>,
+    rank: 1 | 2,
     name: string,
   ): string => {
+    let a: string, g: string;
     if (optimize) {
       let y = conv(input, convs, attrs, `${name}.conv`);
-      if (norms) y = instanceNorm(y, norms, `${name}.norm`);
-      const [a, g] = b.node('Split', [y], { axis: 1 }, `${name}.split`, 2);
-      return gate(a!, g!, name);
+      const fuseNorm = norms !== null && !(local && rank === 1); // a channel norm must not span the pair
+      if (fuseNorm) y = norm(y, norms, rank, `${name}.norm`);
+      [a, g] = b.node('Split', [y], { axis: 1 }, `${name}.split`, 2) as [string, string];
+      if (fuseNorm || norms === null) return gate(a, g, name);
+    } else {
+      a = conv(input, [convs[0]], attrs, `${name}.conv_a`);
+      g = conv(input, [convs[1]], attrs, `${name}.conv_g`);
     }
-    let a = conv(input, [convs[0]], attrs, `${name}.conv_a`);
-    let g = conv(input, [convs[1]], attrs, `${name}.conv_g`);
     if (norms) {
-      a = instanceNorm(a, [norms[0]], `${name}.norm_a`);
-      g = instanceNorm(g, [norms[1]], `${name}.norm_g`);
+      a = norm(a, [norms[0]], rank, `${name}.norm_a`);
+      g = norm(g, [norms[1]], rank, `${name}.norm_g`);
     }
     return gate(a, g, name);
   };
 
   // conv1 · σ(conv1_gates): (B, 1, H, T4) → (B, C/2, 164, T4); folded padding adds the 3 zero rows below
-  h = gated(h, ['conv1', 'conv1_gates'], null, { pads: [2, 7, 2 + (padded - nFreq) - padF, 7] }, 'conv1');
+  h = gated(h, ['conv1', 'conv1_gates'], null, { pads: [2, 7, 2 + (padded - nFreq) - padF, 7] }, 2, 'conv1');
   for (const d of ['downSample1', 'downSample2']) {
     h = gated(
       h,
       [`${d}.convLayer.0`, `${d}.convLayer_gates.0`],
       [`${d}.convLayer.1`, `${d}.convLayer_gates.1`],
       { strides: [2, 2], pads: [2, 2, 2, 2] },
+      2,
       d,
     ); // (B, C, 41, T4/4) after both
   }
   h = b.op('Reshape', [h, b.ints('shape_1d', [0, c * latent, -1])], {}, 'to1d'); // (B, C·41, T')
-  h = instanceNorm(
-    conv(h, ['conv2dto1dLayer'], {}, 'conv2dto1dLayer'),
-    ['conv2dto1dLayer_tfan'],
-    'conv2dto1dLayer_tfan',
-  ); // (B, C, T')
+  h = norm(conv(h, ['conv2dto1dLayer'], {}, 'conv2dto1dLayer'), ['conv2dto1dLayer_tfan'], 1, 'conv2dto1dLayer_tfan'); // (B, C, T')
   for (let i = 1; i <= r; i++) {
     const k = `residualLayer${i}`;
     const y = gated(
@@ -164,15 +213,17 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
       [`${k}.conv1d_layer.0`, `${k}.conv_layer_gates.0`],
       [`${k}.conv1d_layer.1`, `${k}.conv_layer_gates.1`],
       { pads: [1, 1] },
+      1,
       k,
     ); // (B, 2C, T')
     h = b.op(
       'Add',
       [
         h,
-        instanceNorm(
+        norm(
           conv(y, [`${k}.conv1d_out_layer.0`], { pads: [1, 1] }, `${k}.out`),
           [`${k}.conv1d_out_layer.1`],
+          1,
           `${k}.out_norm`,
         ),
       ],
@@ -180,16 +231,12 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
       `${k}.add`,
     );
   }
-  h = instanceNorm(
-    conv(h, ['conv1dto2dLayer'], {}, 'conv1dto2dLayer'),
-    ['conv1dto2dLayer_tfan'],
-    'conv1dto2dLayer_tfan',
-  ); // (B, C·41, T')
+  h = norm(conv(h, ['conv1dto2dLayer'], {}, 'conv1dto2dLayer'), ['conv1dto2dLayer_tfan'], 1, 'conv1dto2dLayer_tfan'); // (B, C·41, T')
   h = b.op('Reshape', [h, b.ints('shape_2d', [0, c, latent, -1])], {}, 'to2d'); // (B, C, 41, T')
   for (const u of ['upSample1', 'upSample2']) {
     h = conv(h, [`${u}.0`], { pads: [2, 2, 2, 2] }, `${u}.conv`);
     h = b.op('DepthToSpace', [h], { blocksize: 2, mode: 'CRD' }, `${u}.shuffle`); // PixelShuffle(2)
-    h = instanceNorm(h, [`${u}.2`], `${u}.norm`);
+    h = norm(h, [`${u}.2`], 2, `${u}.norm`);
     h = gate(h, h, u); // x·σ(x)
   }
   h = conv(h, ['lastConvLayer'], { pads: [2, 7, 2, 7] }, 'lastConvLayer'); // (B, 1, 164, T4)

@@ -3,9 +3,22 @@
 // `model_tf.py` (Generator), parameterised by width C and residual blocks R as in
 // GANtastic3/MaskCycleGAN-VC (`residual_in_channels`). Input (B, H=161, T): H is zero-padded to a
 // multiple of 4 (164) and T to a multiple of 4; the output is cropped back, so shape in = shape out.
+// `norm: 'time-local'` (issue 14, short windows) swaps every InstanceNorm, whose statistics span the
+// window's time axis, for an AxisNorm that never mixes time steps: the 2D ones normalise each channel over
+// frequency per frame, the 1D ones over channels per step. Same keys, plus a `time_local_norm` marker.
 import { resolveConfig, checkPosInt, check } from '../config/resolve.js';
-import { Conv1d, Conv2d, InstanceNorm1d, InstanceNorm2d, Module, PixelShuffle, Sequential } from '../nn/index.js';
-import type { Tensor } from '../tensor/index.js';
+import {
+  AxisNorm,
+  Conv1d,
+  Conv2d,
+  InstanceNorm1d,
+  InstanceNorm2d,
+  type Layer,
+  Module,
+  PixelShuffle,
+  Sequential,
+} from '../nn/index.js';
+import { ones, type Tensor } from '../tensor/index.js';
 
 export interface CycleGanVc2Config {
   /** Input frequency bins H (161 for the DS2 spectrogram). */
@@ -14,9 +27,21 @@ export interface CycleGanVc2Config {
   channels: number;
   /** Residual blocks R (jackaduma: 6; obfuscator: 3). */
   residualBlocks: number;
+  /**
+   * 'instance' (undefined: the paper's) or 'time-local' (no statistic across time steps, for short windows).
+   * Undefined stays out of config fingerprints, so older checkpoints keep their identity.
+   */
+  norm?: GeneratorNorm | undefined;
 }
 
-export const CYCLEGAN_VC2_DEFAULTS: CycleGanVc2Config = { nFreq: 161, channels: 32, residualBlocks: 3 };
+export type GeneratorNorm = 'instance' | 'time-local';
+
+export const CYCLEGAN_VC2_DEFAULTS: CycleGanVc2Config = {
+  nFreq: 161,
+  channels: 32,
+  residualBlocks: 3,
+  norm: undefined,
+};
 
 /**
  * Presets. `obfuscator`/`deobfuscator` follow the spec's recommendation (0.38M / 6.84M parameters);
@@ -34,17 +59,34 @@ export function resolveCycleGanVc2Config(partial: unknown = {}): CycleGanVc2Conf
   const c = resolveConfig('CycleGanVc2Config', CYCLEGAN_VC2_DEFAULTS, partial);
   for (const k of ['nFreq', 'channels', 'residualBlocks'] as const) checkPosInt('CycleGanVc2Config', k, c[k]);
   check(c.channels % 2 === 0, 'CycleGanVc2Config', 'channels', 'even (the first conv has channels/2)', c.channels);
+  check(
+    c.norm === undefined || c.norm === 'instance' || c.norm === 'time-local',
+    'CycleGanVc2Config',
+    'norm',
+    "'instance' or 'time-local'",
+    c.norm,
+  );
   return c;
+}
+
+/** The norm after a 2D conv (per channel over frequency and time, or over frequency per frame). */
+function norm2d(c: number, norm: GeneratorNorm | undefined): Module & Layer {
+  return norm === 'time-local' ? new AxisNorm(c, 2) : new InstanceNorm2d(c, { affine: true });
+}
+
+/** The norm after a 1D conv (per channel over time, or over channels per step). */
+function norm1d(c: number, norm: GeneratorNorm | undefined): Module & Layer {
+  return norm === 'time-local' ? new AxisNorm(c, 1) : new InstanceNorm1d(c, { affine: true });
 }
 
 /** `a · σ(gate)` with both branches Conv2d + InstanceNorm2d (jackaduma's downSample_Generator). */
 class DownSample extends Module {
   readonly convLayer: Sequential;
   readonly convLayerGates: Sequential;
-  constructor(cin: number, cout: number) {
+  constructor(cin: number, cout: number, norm: GeneratorNorm | undefined) {
     super();
     const branch = (): Sequential =>
-      new Sequential(new Conv2d(cin, cout, 5, { stride: 2, padding: 2 }), new InstanceNorm2d(cout, { affine: true }));
+      new Sequential(new Conv2d(cin, cout, 5, { stride: 2, padding: 2 }), norm2d(cout, norm));
     this.convLayer = this.module('convLayer', branch());
     this.convLayerGates = this.module('convLayer_gates', branch());
   }
@@ -58,10 +100,10 @@ class ResidualLayer extends Module {
   readonly conv1dLayer: Sequential;
   readonly convLayerGates: Sequential;
   readonly conv1dOutLayer: Sequential;
-  constructor(c: number) {
+  constructor(c: number, norm: GeneratorNorm | undefined) {
     super();
     const branch = (cin: number, cout: number): Sequential =>
-      new Sequential(new Conv1d(cin, cout, 3, { padding: 1 }), new InstanceNorm1d(cout, { affine: true }));
+      new Sequential(new Conv1d(cin, cout, 3, { padding: 1 }), norm1d(cout, norm));
     this.conv1dLayer = this.module('conv1d_layer', branch(c, 2 * c));
     this.convLayerGates = this.module('conv_layer_gates', branch(c, 2 * c));
     this.conv1dOutLayer = this.module('conv1d_out_layer', branch(2 * c, c));
@@ -74,12 +116,8 @@ class ResidualLayer extends Module {
 
 /** Conv2d → PixelShuffle(2) → IN → x·σ(x) (jackaduma's self-gated "GLU", i.e. SiLU). Keys upSampleN.{0,2}.* */
 class UpSample extends Sequential {
-  constructor(cin: number, cout: number) {
-    super(
-      new Conv2d(cin, cout, 5, { padding: 2 }),
-      new PixelShuffle(2),
-      new InstanceNorm2d(cout / 4, { affine: true }),
-    );
+  constructor(cin: number, cout: number, norm: GeneratorNorm | undefined) {
+    super(new Conv2d(cin, cout, 5, { padding: 2 }), new PixelShuffle(2), norm2d(cout / 4, norm));
   }
   override forward(x: Tensor): Tensor {
     return super.forward(x).silu();
@@ -101,10 +139,10 @@ export class CycleGanVc2Generator extends Module {
   readonly downSample1: DownSample;
   readonly downSample2: DownSample;
   readonly conv2dto1dLayer: Conv1d;
-  readonly conv2dto1dLayerTfan: InstanceNorm1d;
+  readonly conv2dto1dLayerTfan: Module & Layer;
   readonly residualLayers: ResidualLayer[] = [];
   readonly conv1dto2dLayer: Conv1d;
-  readonly conv1dto2dLayerTfan: InstanceNorm1d;
+  readonly conv1dto2dLayerTfan: Module & Layer;
   readonly upSample1: UpSample;
   readonly upSample2: UpSample;
   readonly lastConvLayer: Conv2d;
@@ -116,18 +154,20 @@ export class CycleGanVc2Generator extends Module {
     this.paddedFreq = Math.ceil(config.nFreq / 4) * 4;
     this.latentFreq = this.paddedFreq / 4;
     const flat = c * this.latentFreq; // C·41, channel-major
+    const n = config.norm;
+    if (n === 'time-local') this.buffer('time_local_norm', ones([1])); // the variant, readable from the weights alone
     this.conv1 = this.module('conv1', new Conv2d(1, c / 2, [5, 15], { padding: [2, 7] }));
     this.conv1Gates = this.module('conv1_gates', new Conv2d(1, c / 2, [5, 15], { padding: [2, 7] }));
-    this.downSample1 = this.module('downSample1', new DownSample(c / 2, c));
-    this.downSample2 = this.module('downSample2', new DownSample(c, c));
+    this.downSample1 = this.module('downSample1', new DownSample(c / 2, c, n));
+    this.downSample2 = this.module('downSample2', new DownSample(c, c, n));
     this.conv2dto1dLayer = this.module('conv2dto1dLayer', new Conv1d(flat, c, 1));
-    this.conv2dto1dLayerTfan = this.module('conv2dto1dLayer_tfan', new InstanceNorm1d(c, { affine: true }));
+    this.conv2dto1dLayerTfan = this.module('conv2dto1dLayer_tfan', norm1d(c, n));
     for (let i = 1; i <= config.residualBlocks; i++)
-      this.residualLayers.push(this.module(`residualLayer${i}`, new ResidualLayer(c)));
+      this.residualLayers.push(this.module(`residualLayer${i}`, new ResidualLayer(c, n)));
     this.conv1dto2dLayer = this.module('conv1dto2dLayer', new Conv1d(c, flat, 1));
-    this.conv1dto2dLayerTfan = this.module('conv1dto2dLayer_tfan', new InstanceNorm1d(flat, { affine: true }));
-    this.upSample1 = this.module('upSample1', new UpSample(c, 4 * c));
-    this.upSample2 = this.module('upSample2', new UpSample(c, 2 * c));
+    this.conv1dto2dLayerTfan = this.module('conv1dto2dLayer_tfan', norm1d(flat, n));
+    this.upSample1 = this.module('upSample1', new UpSample(c, 4 * c, n));
+    this.upSample2 = this.module('upSample2', new UpSample(c, 2 * c, n));
     this.lastConvLayer = this.module('lastConvLayer', new Conv2d(c / 2, 1, [5, 15], { padding: [2, 7] }));
   }
 

@@ -247,3 +247,38 @@ export class GroupNorm extends Module implements Layer {
     return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
   }
 }
+
+/**
+ * Normalisation over ONE axis at every position of the others, with a per-channel (dim 1) scale and shift:
+ * axis 1 of (N, C, L) is a layer norm over channels at each step; axis 2 of (N, C, H, W) normalises each
+ * channel over H at each W. Unlike InstanceNorm no statistic spans the time axis, so an output frame does not
+ * depend on distant frames of its window (CycleGanVc2Config.norm 'time-local'). Keys weight, bias (C).
+ * @example const n = new AxisNorm(64, 1); n.forward(x) // x: (B, 64, T), each (b, :, t) normalised
+ */
+export class AxisNorm extends Module implements Layer {
+  readonly numChannels: number;
+  readonly axis: number;
+  readonly eps: number;
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(numChannels: number, axis: number, opts: { eps?: number } & TensorPlacement = {}) {
+    super();
+    this.numChannels = checkInt('AxisNorm', 'numChannels', numChannels);
+    this.axis = checkInt('AxisNorm', 'axis', axis);
+    this.eps = checkPositive('AxisNorm', 'eps', opts.eps ?? 1e-5);
+    this.weight = this.param('weight', ones_(emptyParam([numChannels], opts)));
+    this.bias = this.param('bias', zeros_(emptyParam([numChannels], opts)));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.ndim < 3 || this.axis >= x.ndim || x.size(1) !== this.numChannels)
+      throw new RangeError(
+        `AxisNorm: input [${x.shape.join(', ')}] must be (N, ${this.numChannels}, ...) with an axis ${this.axis}`,
+      );
+    const d = x.sub(x.mean(this.axis, true));
+    const y = d.mul(d.mul(d).mean(this.axis, true).add(this.eps).rsqrt()); // biased variance, as InstanceNorm
+    const perChannel = [1, this.numChannels, ...new Array<number>(x.ndim - 2).fill(1)];
+    return y.mul(this.weight.reshape(perChannel)).add(this.bias.reshape(perChannel));
+  }
+}
