@@ -50,12 +50,46 @@ const ENTRIES = {
   'sweep-fig4-lp-schedule': {
     args: sweepFig4(1, '--lambda-p', '10', '--mcadams', 'none', '--config', 'configs/sweep-lp-schedule.json'),
   },
+  // F_γ after the deobfuscator's last residual block instead of after its 2D→1D conv, against sweep-fig4's λ_p = 1 point
+  'sweep-fig4-latent-residual3': {
+    args: sweepFig4(1, '--lambda-p', '1', '--mcadams', 'none', '--config', 'configs/sweep-latent-residual3.json'),
+  },
   // the 140-ms window trained for 8 epochs instead of 4
   'sweep-fig4-latency-e8': {
     args: sweepFig4(1, '--lambda-p', '1', '--window', '8:2', '--epochs', '8', ...noBaselines),
   },
   // latency as an axis: windows of 140 ms (8:2) and 400 ms (32:4) at λ_p = 1, trained for the deployed window
   'sweep-fig4-latency': { args: sweepFig4(2, '--lambda-p', '1', '--window', '8:2,32:4', ...noBaselines) },
+  // the 140-ms window with the 'time-local' generator (no InstanceNorm statistics across the window's time axis)
+  'sweep-fig4-latency-time-local': {
+    args: sweepFig4(
+      1,
+      '--lambda-p',
+      '1',
+      '--window',
+      '8:2',
+      '--mcadams',
+      'none',
+      '--config',
+      'configs/sweep-latency-time-local.json',
+    ),
+  },
+  // the same, trained for 8 epochs instead of 4
+  'sweep-fig4-latency-time-local-e8': {
+    args: sweepFig4(
+      1,
+      '--lambda-p',
+      '1',
+      '--window',
+      '8:2',
+      '--epochs',
+      '8',
+      '--mcadams',
+      'none',
+      '--config',
+      'configs/sweep-latency-time-local.json',
+    ),
+  },
 };
 
 const argv = process.argv.slice(2);
