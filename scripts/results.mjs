@@ -90,6 +90,20 @@ const ENTRIES = {
       'configs/sweep-latency-time-local.json',
     ),
   },
+  // the 400-ms window with the 'time-local' generator
+  'sweep-fig4-latency-time-local-w32': {
+    args: sweepFig4(
+      1,
+      '--lambda-p',
+      '1',
+      '--window',
+      '32:4',
+      '--mcadams',
+      'none',
+      '--config',
+      'configs/sweep-latency-time-local.json',
+    ),
+  },
 };
 
 const argv = process.argv.slice(2);
