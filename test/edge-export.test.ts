@@ -60,6 +60,18 @@ async function onnxVsTorch(
   return maxRelErr(got.data, want);
 }
 
+/** Export `g` fused and literal and compare each with its libtorch forward on every input shape. */
+async function assertExportEqualsTorch(g: CycleGanVc2Generator, label: string, shapes: number[][]): Promise<void> {
+  const w = plainStateDict(g);
+  for (const optimize of [true, false]) {
+    const model = exportGenerator(g.config, w, { optimize });
+    for (const dims of shapes) {
+      const err = await onnxVsTorch(model, g, dims);
+      assert.ok(err < 1e-4, `${label} optimize=${optimize} dims=${dims.join('×')}: relative error ${err}`);
+    }
+  }
+}
+
 test('the exported obfuscator equals the libtorch generator (C=4 R=1, C=6 R=2; odd and aligned T; fused and literal)', async () => {
   const before = memory().numTensors;
   manualSeed(7);
@@ -70,17 +82,10 @@ test('the exported obfuscator equals the libtorch generator (C=4 R=1, C=6 R=2; o
     const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: c, residualBlocks: r }));
     randomize(g);
     g.eval();
-    const w = plainStateDict(g);
-    for (const optimize of [true, false]) {
-      const model = exportGenerator(g.config, w, { optimize });
-      for (const dims of [
-        [2, 161, 37],
-        [1, 161, 64],
-      ]) {
-        const err = await onnxVsTorch(model, g, dims);
-        assert.ok(err < 1e-4, `C=${c} R=${r} optimize=${optimize} dims=${dims.join('×')}: relative error ${err}`);
-      }
-    }
+    await assertExportEqualsTorch(g, `C=${c} R=${r}`, [
+      [2, 161, 37],
+      [1, 161, 64],
+    ]);
     g.dispose();
   }
   assert.equal(memory().numTensors, before);
@@ -275,18 +280,14 @@ test("the 'time-local' generator: ONNX = libtorch (fused and literal), its marke
   const g = new CycleGanVc2Generator(resolveCycleGanVc2Config({ channels: 6, residualBlocks: 2, norm: 'time-local' }));
   randomize(g);
   g.eval();
-  const w = plainStateDict(g);
-  for (const optimize of [true, false]) {
-    const model = exportGenerator(g.config, w, { optimize });
-    for (const dims of [
-      [2, 161, 37],
-      [1, 161, 12],
-    ]) {
-      const err = await onnxVsTorch(model, g, dims);
-      assert.ok(err < 1e-4, `time-local optimize=${optimize} dims=${dims.join('×')}: relative error ${err}`);
-    }
-  }
-  assert.throws(() => exportGenerator({ nFreq: 161, channels: 6, residualBlocks: 2 }, w), /time_local_norm/);
+  await assertExportEqualsTorch(g, 'time-local', [
+    [2, 161, 37],
+    [1, 161, 12],
+  ]);
+  assert.throws(
+    () => exportGenerator({ nFreq: 161, channels: 6, residualBlocks: 2 }, plainStateDict(g)),
+    /time_local_norm/,
+  );
   saveCheckpoint(path.join(dir, 'obfuscator.safetensors'), { modules: { obfuscator: g } }, { epoch: 1 });
   const { file } = exportObfuscator(path.join(dir, 'obfuscator.safetensors'), path.join(dir, 'obf.onnx'));
   assert.equal(JSON.parse(decodeModel(readFileSync(file)).metadata['earmark.model']!).norm, 'time-local');

@@ -160,9 +160,9 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
       name,
     );
   };
-  /** The generator's norm after a 1D (rank 1) or 2D (rank 2) conv. */
+  /** The generator's norm after a 1D (rank 1: AxisNorm over channels) or 2D (rank 2: over frequency) conv. */
   const norm = (input: string, keys: string[], rank: 1 | 2, name: string): string =>
-    local ? axisNorm(input, keys, rank === 1 ? 1 : 2, name) : instanceNorm(input, keys, name);
+    local ? axisNorm(input, keys, rank, name) : instanceNorm(input, keys, name);
   const gate = (a: string, g: string, name: string): string =>
     b.op('Mul', [a, b.op('Sigmoid', [g], {}, `${name}.sigmoid`)], {}, name);
   /** a·σ(g) for a pair of branches: fused (one conv, one IN, Split) or literal. */
@@ -176,11 +176,16 @@ export function exportGenerator(cfg: GeneratorShape, w: Weights, opts: Obfuscato
   ): string => {
     let a: string, g: string;
     if (optimize) {
-      let y = conv(input, convs, attrs, `${name}.conv`);
+      const y = conv(input, convs, attrs, `${name}.conv`);
       const fuseNorm = norms !== null && !(local && rank === 1); // a channel norm must not span the pair
-      if (fuseNorm) y = norm(y, norms, rank, `${name}.norm`);
-      [a, g] = b.node('Split', [y], { axis: 1 }, `${name}.split`, 2) as [string, string];
-      if (fuseNorm || norms === null) return gate(a, g, name);
+      [a, g] = b.node(
+        'Split',
+        [fuseNorm ? norm(y, norms, rank, `${name}.norm`) : y],
+        { axis: 1 },
+        `${name}.split`,
+        2,
+      ) as [string, string];
+      if (fuseNorm) return gate(a, g, name);
     } else {
       a = conv(input, [convs[0]], attrs, `${name}.conv_a`);
       g = conv(input, [convs[1]], attrs, `${name}.conv_g`);
