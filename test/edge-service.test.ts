@@ -104,7 +104,7 @@ test('no token, a malformed or wrong token, and a wrong path are refused at the 
   const wrongSecret = tokenA.slice(0, -4) + (tokenA.endsWith('AAAA') ? 'BBBB' : 'AAAA');
   await assert.rejects(connect(wrongSecret), /HTTP 403/);
   const stored = readFileSync(store.file, 'utf8');
-  assert.ok(!stored.includes(tokenA.split('_')[2]!), 'the store must not contain the token secret');
+  assert.ok(!stored.includes(tokenA.split('_').slice(2).join('_')), 'the store must not contain the token secret'); // the base64url secret may hold '_'
   const ws = new WebSocket(sensor.url.replace('/stream', '/raw'), { headers: { Authorization: `Bearer ${tokenA}` } });
   const status = await new Promise<number>((r) => {
     ws.on('unexpected-response', (_q, res) => {
