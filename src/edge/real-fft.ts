@@ -41,9 +41,10 @@ export class RealFft {
     }
     this.#half.transform(zr, zi);
     // E[k] = (Z[k] + conj Z[h−k])/2 (even samples), O[k] = (Z[k] − conj Z[h−k])/(2i) (odd); X = E + W^k·O
+    // k = 0 and k = h both read Z[0] (indices mod h), so no modulo is needed in the loop
     for (let k = 0; k <= h; k++) {
-      const a = k % h;
-      const b = (h - k) % h;
+      const a = k === h ? 0 : k;
+      const b = k === 0 ? 0 : h - k;
       const er = 0.5 * (zr[a]! + zr[b]!);
       const ei = 0.5 * (zi[a]! - zi[b]!);
       const or = 0.5 * (zi[a]! + zi[b]!);

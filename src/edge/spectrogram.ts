@@ -81,7 +81,33 @@ export class Fft {
         br[o + r] = re[p * j + q]!;
         bi[o + r] = im[p * j + q]!;
       }
-      for (let size = 2; size <= m; size <<= 1) {
+      // sizes 2 and 4 need no twiddle products (W = 1 and W = ∓i)
+      if (m >= 2)
+        for (let a = o; a < o + m; a += 2) {
+          const xr = br[a + 1]!;
+          const xi = bi[a + 1]!;
+          br[a + 1] = br[a]! - xr;
+          bi[a + 1] = bi[a]! - xi;
+          br[a] = br[a]! + xr;
+          bi[a] = bi[a]! + xi;
+        }
+      if (m >= 4)
+        for (let a = o; a < o + m; a += 4) {
+          // t = 0: W = 1; t = 1: W = e^(sg·iπ/2) = sg·i
+          let xr = br[a + 2]!;
+          let xi = bi[a + 2]!;
+          br[a + 2] = br[a]! - xr;
+          bi[a + 2] = bi[a]! - xi;
+          br[a] = br[a]! + xr;
+          bi[a] = bi[a]! + xi;
+          xr = -sg * bi[a + 3]!;
+          xi = sg * br[a + 3]!;
+          br[a + 3] = br[a + 1]! - xr;
+          bi[a + 3] = bi[a + 1]! - xi;
+          br[a + 1] = br[a + 1]! + xr;
+          bi[a + 1] = bi[a + 1]! + xi;
+        }
+      for (let size = 8; size <= m; size <<= 1) {
         const half = size >> 1;
         const step = n / size; // twiddle W_size^t = W_n^(t·step)
         for (let start = 0; start < m; start += size) {
