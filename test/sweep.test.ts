@@ -3,7 +3,7 @@
 // on validation only (choice.json, ONNX metadata), and resumed, trains nothing again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeModel } from '../src/edge/onnx.js';
@@ -147,6 +147,31 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
       'the point trains on crops of W + 2M with the loss on the centre W',
     );
     assert.equal(cfg.obfuscatorTrain.lambdaP, 3);
+    // T and the clean classifiers are trained once, in shared/ (no obfuscator there); every folder links them
+    const shared = path.join(outDir, 'shared');
+    const sharedFiles = readdirSync(shared);
+    assert.ok(sharedFiles.includes('target.safetensors'), sharedFiles.join(', '));
+    assert.ok(!sharedFiles.includes('obfuscator.safetensors'), 'shared/ trains no obfuscator');
+    const clean = sharedFiles.filter((n) => /^clean-.*\.safetensors$/.test(n));
+    assert.ok(clean.length > 0, sharedFiles.join(', '));
+    for (const d of ['points/lp0p3-w16m4', 'points/lp3-w16m4', 'baselines/mcadams-0.5'])
+      for (const n of ['target.safetensors', ...clean])
+        assert.equal(
+          statSync(path.join(outDir, d, n)).ino,
+          statSync(path.join(shared, n)).ino,
+          `${d}/${n} is shared/'s`,
+        );
+    // the baseline folder runs the baselines' stages only: no obfuscator, no obfuscator attackers
+    const base = path.join(outDir, 'baselines', 'mcadams-0.5');
+    assert.ok(
+      !readdirSync(base).some((n) => /^(obfuscator|informed-|inversion-)/.test(n)),
+      readdirSync(base).join(', '),
+    );
+    const baseReport = JSON.parse(readFileSync(path.join(base, 'report.json'), 'utf8'));
+    assert.deepEqual(
+      baseReport.stages.map((x: { name: string }) => x.name),
+      ['data', 'target', 'clean-attackers', 'mcadams'],
+    );
     const pointMeta = decodeModel(readFileSync(path.join(outDir, 'points', 'lp3-w16m4', 'obfuscator.onnx'))).metadata;
     const features = JSON.parse(pointMeta['earmark.features']!);
     assert.deepEqual(

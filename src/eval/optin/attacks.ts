@@ -90,6 +90,36 @@ export function score(
   return scoreClassification(predict(model, l.set, transform), l.labels, l.numClasses, run.config.seed);
 }
 
+/** The clean classifier of one (attribute, protocol), shared by every obfuscator of a run (its checkpoint `clean-…`). */
+async function cleanClassifier(
+  run: RunContext,
+  d: DataStage,
+  attr: string,
+  protocol: AttackProtocol,
+): Promise<{ sets: ReturnType<typeof protocolSets>; clean: Awaited<ReturnType<typeof classifier>> }> {
+  const sets = protocolSets(d, attr, protocol);
+  const tag = `${attr}-${protocol}`;
+  const clean = await timed(run, `clean-${tag}`, () =>
+    classifier(run, `clean-${tag}`, `clean ${attr} (${protocol})`, sets.train, sets.val, experimentInputs(d.data)),
+  );
+  return { sets, clean };
+}
+
+/**
+ * The clean classifiers alone, without an obfuscator: what a sweep trains once for all its points, and
+ * what its baselines (McAdams, ADR) are judged beside. The same checkpoints as attackStage's.
+ */
+export async function cleanStage(run: RunContext, d: DataStage): Promise<AttackStage> {
+  const out: AttackStage = { clean: new Map(), informed: {} };
+  for (const attr of run.spec.attacks.map(String))
+    for (const protocol of attackedProtocols(d.protocols, attr)) {
+      run.log(`[clean attackers] ${attr}, ${protocol}`);
+      const { sets, clean } = await cleanClassifier(run, d, attr, protocol);
+      out.clean.set(attackKey(attr, protocol), { attribute: attr, protocol, model: clean.model, test: sets.test });
+    }
+  return out;
+}
+
 /**
  * Every attacker of every protected attribute (not the speaker alone: see protocols). The clean classifiers
  * are shared by every obfuscator of a run; the informed ones' checkpoint names start with `prefix`.
@@ -109,11 +139,7 @@ export async function attackStage(
     for (const protocol of attackedProtocols(d.protocols, attr)) {
       const informedHere = informedFormats(c.attack, d.protocols, attr, protocol);
       run.log(`[attacks] ${attr}, ${protocol}`);
-      const sets = protocolSets(d, attr, protocol);
-      const tag = `${attr}-${protocol}`;
-      const clean = await timed(run, `clean-${tag}`, () =>
-        classifier(run, `clean-${tag}`, `clean ${attr} (${protocol})`, sets.train, sets.val, experimentInputs(d.data)),
-      );
+      const { sets, clean } = await cleanClassifier(run, d, attr, protocol);
       const split = d.plan.splits[protocol]!;
       const r: AttackResult = {
         attribute: attr,

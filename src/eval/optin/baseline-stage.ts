@@ -86,7 +86,7 @@ export async function mcadamsStage(
 export async function xvectorStage(
   run: RunContext,
   d: DataStage,
-  dep: DeployStage,
+  dep: DeployStage | undefined,
   mc: AnonymisedSets | undefined,
 ): Promise<void> {
   const { config: c, spec, runDir, resume, retrain, log } = run;
@@ -135,14 +135,16 @@ export async function xvectorStage(
           }),
         );
       const verification: VerificationResult[] = [];
-      const frames = dep.shipped.frames ?? dep.shipped.pcm!;
-      verification.push(
-        await judge(
-          'obfuscator',
-          { train: setOf(frames, d.data.sets.train.ids), test: setOf(frames, d.data.sets.test.ids) },
-          { shipped: path.basename(dep.cacheFile) },
-        ),
-      );
+      // without an obfuscator (a sweep's baselines-only run), only the baselines are verified
+      const frames = dep ? (dep.shipped.frames ?? dep.shipped.pcm!) : undefined;
+      if (dep && frames)
+        verification.push(
+          await judge(
+            'obfuscator',
+            { train: setOf(frames, d.data.sets.train.ids), test: setOf(frames, d.data.sets.test.ids) },
+            { shipped: path.basename(dep.cacheFile) },
+          ),
+        );
       if (mc)
         verification.push(
           await judge('mcadams', { train: mc.sets.train, test: mc.sets.test }, { mcadams: featureInputs(mc.spec) }),

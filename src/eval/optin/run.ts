@@ -10,14 +10,24 @@ import { EarmarkError } from '../../errors.js';
 import type { AmpDtype } from '../../tensor/index.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { deployedWindow } from '../../methods/obfuscator.js';
-import { disposeAttacks, attackStage, type AttackStage } from './attacks.js';
+import { disposeAttacks, attackStage, cleanStage, type AttackStage } from './attacks.js';
 import { mcadamsStage, xvectorStage } from './baseline-stage.js';
 import { EXPERIMENTS, type ExperimentConfig } from './config.js';
 import type { RunContext } from './context.js';
 import { inversionStage } from './inversion.js';
 import { writeReportHtml, type ReportAssets } from './report.js';
 import type { ExperimentReport, StageRecord } from './schema.js';
-import { dataStage, deployStage, edgeStage, obfuscatorStage, targetOnOutputs, targetStage } from './stages.js';
+import {
+  dataStage,
+  deployStage,
+  edgeStage,
+  obfuscatorStage,
+  targetOnOutputs,
+  targetStage,
+  type DataStage,
+  type DeployStage,
+} from './stages.js';
+import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import { protocolNotes, verdicts } from './verdicts.js';
 
 export interface RunExperimentOptions {
@@ -35,7 +45,14 @@ export interface RunExperimentOptions {
   device?: string;
   /** Mixed precision of those trainers ('bfloat16', 'float16' on CUDA; default off). */
   amp?: AmpDtype | null;
+  /**
+   * Which stages run (default 'all'). 'shared': the data, T and the clean classifiers only, what a sweep's
+   * points share. 'baselines': those plus the configured baselines (McAdams, ADR), without an obfuscator.
+   */
+  stages?: ExperimentStages;
 }
+
+export type ExperimentStages = 'all' | 'shared' | 'baselines';
 
 /** The first error of a run whose stages failed (report.json marks each; the other results are kept). */
 export class ExperimentStageError extends EarmarkError {
@@ -104,6 +121,13 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     const d = await must('data', () => dataStage(run));
     const target = await must('target', () => targetStage(run, d));
     models.push(target.model);
+    if (o.stages === 'shared' || o.stages === 'baselines') {
+      attacks = await must('clean-attackers', () => cleanStage(run, d));
+      if (o.stages === 'baselines') await baselineStages(run, d, target.model, attacks, undefined, stage);
+      await write(true);
+      if (failed.length) throw firstError; // ExperimentStageError below, after the models are freed
+      return run.report;
+    }
     const obf = await must('obfuscator', () => obfuscatorStage(run, d, target));
     models.push(obf.obfuscator, obf.deobfuscator);
     const dep = await must('deploy', () => deployStage(run, d, obf));
@@ -122,10 +146,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     if (run.config.inversion.formats.length && run.config.inversion.networks.length)
       await stage('inversion', () => inversionStage(run, d, dep, a), false);
     await stage('edge', () => edgeStage(run, d, target, obf, dep, a.informed), false);
-    const c = run.config.baselines;
-    if (c.mcadams || c.adr || c.verification) run.report.baselines = { notes: [] };
-    const mc = c.mcadams ? await stage('mcadams', () => mcadamsStage(run, d, target.model, a), false) : undefined;
-    if (c.adr || c.verification) await stage('xvector-baselines', () => xvectorStage(run, d, dep, mc), false);
+    await baselineStages(run, d, target.model, a, dep, stage);
     await write(true);
   } catch (e) {
     if (failed.length === 0) throw e; // not a stage's failure: nothing was marked
@@ -135,6 +156,21 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   }
   if (failed.length) throw new ExperimentStageError(run.report, failed, { cause: firstError });
   return run.report;
+}
+
+/** McAdams and the x-vector baselines (ADR, verification), each a stage whose failure is recorded, not thrown. */
+async function baselineStages(
+  run: RunContext,
+  d: DataStage,
+  target: DeepSpeech2,
+  a: AttackStage,
+  dep: DeployStage | undefined,
+  stage: <T>(name: string, f: () => Promise<T> | T, required: boolean) => Promise<T | undefined>,
+): Promise<void> {
+  const c = run.config.baselines;
+  if (c.mcadams || c.adr || c.verification) run.report.baselines = { notes: [] };
+  const mc = c.mcadams ? await stage('mcadams', () => mcadamsStage(run, d, target, a), false) : undefined;
+  if (c.adr || c.verification) await stage('xvector-baselines', () => xvectorStage(run, d, dep, mc), false);
 }
 
 /**

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../optin/config.js';
-import { runExperiment } from '../optin/run.js';
+import { runExperiment, type ExperimentStages } from '../optin/run.js';
 
 /**
  * The files of a finished experiment folder that do not depend on the obfuscator: the splits, the DS2
@@ -51,16 +51,24 @@ function link(src: string, dst: string): number {
   return 1;
 }
 
-/** One experiment of the sweep: its config and folder, and a name for the log. */
+/** One experiment of the sweep: its config and folder, a name for the log, and which of its stages run. */
 export interface SweepJob {
   name: string;
   config: ExperimentConfig;
   runDir: string;
+  /** Default 'all'; 'shared' for the seed folder, 'baselines' for McAdams and ADR. */
+  stages?: ExperimentStages;
 }
 
 /** Run one experiment in this process (log lines prefixed with the job's name). */
 export async function runInProcess(job: SweepJob, log: (l: string) => void): Promise<void> {
-  await runExperiment({ config: job.config, runDir: job.runDir, resume: true, log: (l) => log(`[${job.name}] ${l}`) });
+  await runExperiment({
+    config: job.config,
+    runDir: job.runDir,
+    resume: true,
+    stages: job.stages ?? 'all',
+    log: (l) => log(`[${job.name}] ${l}`),
+  });
 }
 
 /** Run one experiment in a child process (worker.ts) with 1/jobs of the cores; rejects with the child's last error line. */
@@ -94,7 +102,7 @@ export function runInChild(job: SweepJob, log: (l: string) => void, jobs = 1): P
           ),
         );
     });
-    child.send({ config: job.config, runDir: job.runDir });
+    child.send({ config: job.config, runDir: job.runDir, stages: job.stages ?? 'all' });
   });
 }
 

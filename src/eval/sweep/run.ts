@@ -1,9 +1,10 @@
 // `earmark sweep`: the privacy–utility frontier (issue 14). Obfuscators are trained over a grid on one
 // dataset and split; each point is a full experiment (the same stages, attackers and report as
 // `earmark experiment`) in its own folder, points/<id>/, whose point.json holds its config fingerprint.
-//   1. the first point runs alone: it trains what every point shares (splits, features, T, the clean classifiers)
-//   2. every other point, and each baseline run, starts from hard links to those files, `jobs` at a time
-//   3. McAdams (one run per α) and ADR are judged once, in baselines/, beside the first point's obfuscator
+//   1. shared/ trains, alone and with every core, only what every point shares (splits, features, T, the
+//      clean classifiers); a finished point made from the same shared config serves instead when there is one
+//   2. every point, and each baseline run, starts from hard links to those files, `jobs` at a time
+//   3. McAdams (one run per α) and ADR are judged once, in baselines/, without an obfuscator (their stages only)
 //   4. report.json and report.html: the frontier per attribute, the Pareto front, the privacy bins, latency
 //   5. with a utility budget (maxTargetDrop), choice.json and the chosen obfuscator as ONNX with the choice
 // A point whose point.json fingerprint matches is never run again; one whose config changed is retrained.
@@ -72,7 +73,7 @@ function sharedFingerprint(c: ExperimentConfig): string {
 }
 
 interface Planned extends SweepJob {
-  kind: 'point' | 'baseline';
+  kind: 'point' | 'baseline' | 'shared';
   fingerprint: string;
   shared: string;
   point?: SweepPoint;
@@ -88,7 +89,9 @@ function plan(
   log: (l: string) => void,
   point?: SweepPoint,
 ): Planned {
-  const fp = pointFingerprint(config);
+  const stages = kind === 'point' ? 'all' : kind === 'baseline' ? 'baselines' : 'shared';
+  // shared/ depends on the shared keys alone, so a change of the first point's settings does not redo it
+  const fp = kind === 'shared' ? sharedFingerprint(config) : pointFingerprint(config);
   const file = path.join(runDir, 'point.json');
   let reused = false;
   if (existsSync(file)) {
@@ -110,6 +113,7 @@ function plan(
     fingerprint: fp,
     shared: sharedFingerprint(config),
     reused,
+    stages,
     ...(point ? { point } : {}),
   };
 }
@@ -178,27 +182,28 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
       ),
     );
   const errors = new Map<Planned, Error>();
-  // 1) the seed: a finished point made from the same shared config, else the first point, run alone
+  // 1) the seed: a finished point made from the same shared config, else shared/, run alone with every core
   let seed = planned.find((j) => j.reused && j.shared === first.shared);
   if (seed === undefined) {
-    seed = first;
-    log(
-      `[sweep] ${first.name}: training what every point shares (T, the clean classifiers, the features) with the first point`,
-    );
-    try {
-      await run(first, 1);
-      finish(first);
-    } catch (e) {
-      log(`[sweep] the first point ${first.name} failed, so no point can share its T and classifiers: stopping`);
-      throw e;
+    seed = plan('shared', 'shared', first.config, path.join(o.outDir, 'shared'), () => {});
+    if (seed.reused) log(`[sweep] shared: finished earlier, reused`);
+    else {
+      log(`[sweep] shared: training what every point shares (the features, T, the clean classifiers), alone`);
+      try {
+        await run(seed, 1);
+        finish(seed);
+      } catch (e) {
+        log(`[sweep] the shared stages failed, so no point can be judged: stopping`);
+        throw e;
+      }
     }
   }
-  // 2) the rest, `jobs` at a time
-  const rest = [...planned, ...baseJobs].filter((j) => !j.reused && j !== seed);
+  // 2) every point and baseline, `jobs` at a time
+  const rest = [...planned, ...baseJobs].filter((j) => !j.reused);
   const seedDir = seed.runDir;
   const results = await pool(
     rest.map((j) => async () => {
-      const n = seedFolder(seedDir, j.runDir, j.kind === 'point' ? SHARED_FILES : 'all');
+      const n = seedFolder(seedDir, j.runDir, SHARED_FILES);
       log(`[${j.name}] starting (${n} shared files linked from ${path.relative(o.outDir, seedDir)})`);
       await run(j, Math.min(jobs, rest.length)); // fewer experiments than jobs: each gets more cores
       finish(j);
