@@ -2,14 +2,19 @@
 // where gradients go, and resuming a run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { manualSeed, memory, noGrad, randn, tensor, tidy } from '../src/tensor/index.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
 import { lossP, lossT } from '../src/methods/losses.js';
-import { obfuscatorObjective, resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
+import {
+  obfuscatorObjective,
+  resolveObfuscatorTrainConfig,
+  trainObfuscator,
+  warmUpObfuscator,
+} from '../src/methods/obfuscator.js';
 import type { LabelledSet } from '../src/data/spec-set.js';
 
 const tinyDs2 = resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 });
@@ -151,6 +156,59 @@ test('training leaves the frozen target bit-identical, frees its temporaries, an
     }
     target.dispose();
     noGrad(() => undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an identity warm-up kept in a file is loaded by an obfuscator with another λ_p and gives the same run; another warm-up is redone', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'earmark-warmup-'));
+  try {
+    manualSeed(2);
+    const target = new DeepSpeech2(tinyDs2);
+    const data = toySet(6, 24);
+    const cfg = (lambdaP: number, cropFrames = 16) =>
+      resolveObfuscatorTrainConfig({ epochs: 1, batchSize: 3, cropFrames, seed: 5, identityWarmupSteps: 3, lambdaP });
+    const base = {
+      target,
+      obfuscatorConfig: tinyGen,
+      deobfuscatorConfig: tinyGen,
+      train: data.set,
+      val: data,
+      quiet: true,
+    };
+    const plain = await trainObfuscator({ ...base, config: cfg(3) }); // warms up itself, keeps no file
+    // a sweep's shared stage warms up once, at its first point's λ_p
+    const warmupPath = path.join(dir, 'obfuscator-warmup.safetensors');
+    await warmUpObfuscator({ obfuscatorConfig: tinyGen, train: data.set, config: cfg(1), warmupPath, quiet: true });
+    assert.ok(existsSync(warmupPath));
+    const logs: string[] = [];
+    const shared = await trainObfuscator({ ...base, config: cfg(3), warmupPath, log: (l) => logs.push(l) });
+    assert.ok(
+      logs.some((l) => /identity warm-up: loaded/.test(l)),
+      logs.join('\n'),
+    );
+    for (const k of ['obfuscator', 'deobfuscator'] as const) {
+      const a = plain[k].parameters().map((p) => p.toFloat32Array());
+      shared[k]
+        .parameters()
+        .forEach((p, i) => assert.deepEqual(p.toFloat32Array(), a[i], `${k} parameter ${i} differs`));
+    }
+    // other crops make another warm-up: the file is not used, and it is replaced by this run's
+    const logs2: string[] = [];
+    const other = await trainObfuscator({ ...base, config: cfg(3, 12), warmupPath, log: (l) => logs2.push(l) });
+    assert.ok(!logs2.some((l) => /identity warm-up: loaded/.test(l)));
+    assert.ok(
+      logs2.some((l) =>
+        /identity warm-up: .* was made with other settings or data \(differs: config\.warmup\.cropFrames\)/.test(l),
+      ),
+      logs2.join('\n'),
+    );
+    for (const r of [plain, shared, other]) {
+      r.obfuscator.dispose();
+      r.deobfuscator.dispose();
+    }
+    target.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

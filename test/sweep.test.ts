@@ -9,7 +9,16 @@ import path from 'node:path';
 import { decodeModel } from '../src/edge/onnx.js';
 import { resolveExperimentConfig } from '../src/eval/optin/config.js';
 import { chooseByBudget, paretoFront } from '../src/eval/sweep/frontier.js';
-import { expandGrid, latencyMs, parseGrid, parseWindowList, pointWindow } from '../src/eval/sweep/grid.js';
+import {
+  expandGrid,
+  latencyMs,
+  parseGrid,
+  parseNormList,
+  parseWindowList,
+  pointConfig,
+  pointFingerprint,
+  pointWindow,
+} from '../src/eval/sweep/grid.js';
 import { validationOf } from '../src/eval/sweep/points.js';
 import { runSweep } from '../src/eval/sweep/run.js';
 import { resultsBlock } from '../src/eval/results-readme.js';
@@ -30,6 +39,28 @@ test('grid: flags and JSON are validated with errors that name the key; points, 
   assert.throws(() => parseGrid({ window: [[30, 4]] }, 'g.json'), /'window' must be a list of windows/);
   assert.throws(() => parseGrid({ lambdaP: [1, 1] }, 'g.json'), /'lambdaP' lists a value twice/);
   assert.throws(() => parseWindowList('32-4'), /--window must be W:M pairs/);
+  // the generator's norm is an axis: its points sit on one frontier; 'instance' is the paper's unset default
+  const gn = parseGrid({ lambdaP: [1], window: [[8, 2]], norm: ['instance', 'time-local'] }, 'grid.json');
+  const pn = expandGrid(gn);
+  assert.deepEqual(
+    pn.map((p) => p.id),
+    ['lp1-w8m2-instance', 'lp1-w8m2-time-local'],
+  );
+  const base = resolveExperimentConfig('cpu', {});
+  assert.equal(pointConfig(base, pn[1]!).obfuscator.norm, 'time-local');
+  assert.equal(
+    pointFingerprint(pointConfig(base, pn[0]!)),
+    pointFingerprint(pointConfig(base, { id: 'lp1-w8m2', lambdaP: 1, window: { w: 8, m: 2 } })),
+    "an 'instance' point is the point made without the axis",
+  );
+  const tl = resolveExperimentConfig('cpu', { obfuscator: { norm: 'time-local' } });
+  assert.equal(pointConfig(tl, pn[0]!).obfuscator.norm, undefined, "'instance' overrides a time-local base config");
+  assert.deepEqual(parseNormList('time-local'), ['time-local']);
+  assert.throws(
+    () => parseGrid({ norm: ['batch'] }, 'g.json'),
+    /g\.json: 'norm' must be a list of 'instance', 'time-local'/,
+  );
+  assert.throws(() => parseNormList('instance,layer'), /--norm: 'norm' must be a list/);
   assert.equal(latencyMs({ w: 8, m: 2 }), 140);
   assert.equal(latencyMs({ w: 96, m: 16 }), 1160); // the deployed default: windows of 128 frames, M = 16
   // a point trained without context is deployed (and its latency read) with the edge default
@@ -152,6 +183,11 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
     const sharedFiles = readdirSync(shared);
     assert.ok(sharedFiles.includes('target.safetensors'), sharedFiles.join(', '));
     assert.ok(!sharedFiles.includes('obfuscator.safetensors'), 'shared/ trains no obfuscator');
+    // ... but warms it up once: every point loads that warm-up (its own would have replaced the link)
+    for (const d of ['points/lp0p3-w16m4', 'points/lp3-w16m4']) {
+      const n = 'obfuscator-warmup.safetensors';
+      assert.equal(statSync(path.join(outDir, d, n)).ino, statSync(path.join(shared, n)).ino, `${d}/${n} is shared/'s`);
+    }
     const clean = sharedFiles.filter((n) => /^clean-.*\.safetensors$/.test(n));
     assert.ok(clean.length > 0, sharedFiles.join(', '));
     for (const d of ['points/lp0p3-w16m4', 'points/lp3-w16m4', 'baselines/mcadams-0.5'])
@@ -164,7 +200,7 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
     // the baseline folder runs the baselines' stages only: no obfuscator, no obfuscator attackers
     const base = path.join(outDir, 'baselines', 'mcadams-0.5');
     assert.ok(
-      !readdirSync(base).some((n) => /^(obfuscator|informed-|inversion-)/.test(n)),
+      !readdirSync(base).some((n) => /^(obfuscator\.|informed-|inversion-)/.test(n)),
       readdirSync(base).join(', '),
     );
     const baseReport = JSON.parse(readFileSync(path.join(base, 'report.json'), 'utf8'));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { EarmarkError } from '../errors.js';
 import type { ExperimentConfig, ExperimentName } from '../eval/optin/config.js';
 import {
+  parseNormList,
   parseNumberList,
   parseWindowList,
   readGridFile,
@@ -27,7 +28,7 @@ const FLAGS = configFlags<ExperimentConfig>()({
   grid: {
     type: 'string',
     exists: 'file',
-    description: 'JSON grid: { "lambdaP": [..], "width": [..], "epochs": [..], "window": [[W, M], ..] }',
+    description: 'JSON grid: { "lambdaP": [..], "width": [..], "epochs": [..], "window": [[W, M], ..], "norm": [..] }',
   },
   lambdaP: { type: 'string', description: 'λ_p values, e.g. 0.1,0.3,1,3,10 (the default)' },
   width: { type: 'string', description: "obfuscator widths C, e.g. 32,64 (default: the preset's)" },
@@ -36,6 +37,11 @@ const FLAGS = configFlags<ExperimentConfig>()({
     type: 'string',
     description:
       'deployed windows W:M (W kept frames, M context each side), e.g. 96:16,32:4,8:2 (96:16: the deployed windows of 128 frames)',
+  },
+  norm: {
+    type: 'string',
+    description:
+      "generator norms: instance (the paper's) and/or time-local (never mixes time steps, for short windows), e.g. instance,time-local",
   },
   mcadams: {
     type: 'string',
@@ -68,12 +74,14 @@ function gridFrom(o: {
   width?: string | undefined;
   epochs?: string | undefined;
   window?: string | undefined;
+  norm?: string | undefined;
 }): SweepGrid {
   const g = o.grid === undefined ? { ...SWEEP_GRID_DEFAULTS } : readGridFile(o.grid);
   if (o.lambdaP !== undefined) g.lambdaP = parseNumberList(o.lambdaP, 'lambda-p');
   if (o.width !== undefined) g.width = parseNumberList(o.width, 'width');
   if (o.epochs !== undefined) g.epochs = parseNumberList(o.epochs, 'epochs');
   if (o.window !== undefined) g.window = parseWindowList(o.window);
+  if (o.norm !== undefined) g.norm = parseNormList(o.norm);
   const bad = (k: string, ok: (x: number) => boolean, want: string, xs: number[]): void => {
     if (!xs.every(ok)) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${k} must list ${want}, got ${xs.join(',')}`);
   };
@@ -86,7 +94,7 @@ function gridFrom(o: {
 export const sweep = defineCommand({
   name: 'sweep',
   summary:
-    'Trace the privacy–utility frontier of fig3a, fig3b or fig4: obfuscators over a grid (λ_p, width, epochs, window W:M), each judged by every attacker, with McAdams and ADR on the same axes; resumes point by point; --max-target-drop picks one on validation.',
+    'Trace the privacy–utility frontier of fig3a, fig3b or fig4: obfuscators over a grid (λ_p, width, epochs, window W:M, generator norm), each judged by every attacker, with McAdams and ADR on the same axes; resumes point by point; --max-target-drop picks one on validation.',
   usage: '<fig3a|fig3b|fig4> [flags]',
   args: [{ name: 'experiment', required: true, choices: ['fig3a', 'fig3b', 'fig4'], description: 'which experiment' }],
   flags: FLAGS,

@@ -1,6 +1,8 @@
 // The obfuscator's optional identity warm-up (ObfuscatorTrainConfig.identityWarmupSteps, not in the paper):
 // F_σ is first fitted to the identity, MSE(F_σ(X), X), so that a CPU budget of a few hundred joint steps
-// starts from an obfuscator T can already read.
+// starts from an obfuscator T can already read. The warm-up reads neither T nor λ_p, so with a `cache` file
+// its result (F_σ and its optimiser) is kept and loaded by every obfuscator with the same warm-up identity:
+// a sweep's points share one (bit-identical to warming each up, tested in obfuscator-method.test.ts).
 import type { SpecSet } from '../data/spec-set.js';
 import { cropBatch } from '../data/spec-set.js';
 import type { CycleGanVc2Generator } from '../models/cyclegan-vc2.js';
@@ -9,7 +11,10 @@ import { manualSeed, tidy } from '../tensor/index.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { lossA } from './losses.js';
-import { amp, onDevice, perRankBatch, scalerFor, syncedStep, type Placement } from './placement.js';
+import type { CycleGanVc2Config } from '../models/cyclegan-vc2.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { amp, onDevice, onRank0Only, perRankBatch, scalerFor, syncedStep, type Placement } from './placement.js';
+import { describeSet, stageIdentity, usableCheckpoint, type StageIdentity } from './stage.js';
 
 /** The parts of ObfuscatorTrainConfig the warm-up reads. */
 export type WarmupConfig = {
@@ -20,6 +25,9 @@ export type WarmupConfig = {
   /** Frames of context on each side (window-aware training): the warm-up crops the same length. */
   contextFrames?: number;
   maxNorm: number;
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  momentum: number;
 };
 
 /**
@@ -62,4 +70,54 @@ export async function identityWarmup(
     bar?.tick();
   }
   bar?.done();
+}
+
+/** Where a warm-up is kept, and what it depends on besides its config. */
+export interface WarmupCache {
+  /** The file, e.g. `<runDir>/obfuscator-warmup.safetensors`. */
+  path: string;
+  /** The obfuscator's seed stage (its initial weights), architecture, training set and inputs. */
+  stage: string;
+  obfuscator: CycleGanVc2Config;
+  inputs: Record<string, unknown>;
+  log?: ((line: string) => void) | undefined;
+}
+
+/** The identity of a warm-up: what its result depends on (not T, not λ_p, not the deobfuscator). */
+export function warmupIdentity(c: WarmupConfig, train: SpecSet, cache: WarmupCache, P: Placement): StageIdentity {
+  const { seed, batchSize, cropFrames, identityWarmupSteps, contextFrames, maxNorm, optimizer, lr, momentum } = c;
+  return stageIdentity(
+    `${cache.stage}/identity-warmup`,
+    {
+      warmup: { seed, batchSize, cropFrames, identityWarmupSteps, contextFrames, maxNorm, optimizer, lr, momentum },
+      obfuscator: cache.obfuscator,
+    },
+    { train: describeSet(train), ...cache.inputs, device: P.device, amp: P.amp },
+  );
+}
+
+/**
+ * identityWarmup, or its result loaded from `cache.path` when that file was made by the same warm-up;
+ * a new result is saved there. A data-parallel run (world size > 1) warms up without the file.
+ */
+export async function cachedIdentityWarmup(
+  obf: CycleGanVc2Generator,
+  opt: SGD | Adam,
+  train: SpecSet,
+  c: WarmupConfig,
+  quiet: boolean,
+  P: Placement,
+  cache?: WarmupCache,
+): Promise<void> {
+  if (cache === undefined || P.worldSize > 1) return identityWarmup(obf, opt, train, c, quiet, P);
+  const id = warmupIdentity(c, train, cache, P);
+  const parts = { modules: { obfuscator: obf }, optimizers: { obfuscator: opt } };
+  const opts = { resume: true, retrain: true, log: cache.log, label: 'identity warm-up' };
+  if (usableCheckpoint(cache.path, id, opts) !== undefined) {
+    loadCheckpoint(cache.path, parts);
+    cache.log?.(`  identity warm-up: loaded ${cache.path}`);
+    return;
+  }
+  await identityWarmup(obf, opt, train, c, quiet, P);
+  await onRank0Only(P, () => saveCheckpoint(cache.path, parts, { epoch: 0, stage: id }), 'the identity warm-up');
 }

@@ -18,7 +18,7 @@ import { cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/sp
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
 import { lossA, lossP, lossSigma, lossT } from './losses.js';
-import { identityWarmup } from './identity-warmup.js';
+import { cachedIdentityWarmup, type WarmupCache } from './identity-warmup.js';
 import { competesInSelection, lambdaPAt } from './lambda-schedule.js';
 import type { ObfuscatorTrainConfig } from './obfuscator-config.js';
 import { obfuscateCrop } from './obfuscator-crop.js';
@@ -94,6 +94,8 @@ export interface TrainObfuscatorOptions extends StageOptions, PlacementOptions {
   resume?: boolean;
   onEpoch?: (r: ObfuscatorEpoch) => void;
   quiet?: boolean;
+  /** Keep the identity warm-up's result in this file and load it when it matches (a sweep's points share it). */
+  warmupPath?: string;
 }
 
 interface ObfuscatorState {
@@ -149,7 +151,8 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   const n = o.train.specs.length;
   const quiet = (o.quiet ?? false) || P.rank !== 0;
   await broadcastParameters([obf, deobf], P.pg); // every replica starts from rank 0's networks
-  if (st.epoch === 0 && c.identityWarmupSteps > 0) await identityWarmup(obf, optSigma, o.train, c, quiet, P);
+  if (st.epoch === 0 && c.identityWarmupSteps > 0)
+    await cachedIdentityWarmup(obf, optSigma, o.train, c, quiet, P, warmupCache(o, id.stage, log));
   const steps = (c.epochs - st.epoch) * Math.ceil(n / c.batchSize);
   const bar = quiet || steps <= 0 ? null : new Progress({ total: steps, label: 'obfuscator' });
 
@@ -245,6 +248,42 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
  * k deployed windows stitched (obfuscator-window.ts).
  * @param x clean batch (B, F, L), or (B, F, k·L + 2M) with context
  */
+/** The warm-up cache of a run with `warmupPath`, and F_σ's seed stage (its initial weights). */
+function warmupCache(
+  o: Pick<TrainObfuscatorOptions, 'warmupPath' | 'obfuscatorConfig' | 'inputs'>,
+  stage: string,
+  log?: (l: string) => void,
+): WarmupCache | undefined {
+  if (o.warmupPath === undefined) return undefined;
+  return { path: o.warmupPath, stage, obfuscator: o.obfuscatorConfig, inputs: o.inputs ?? {}, log };
+}
+
+/**
+ * Warm F_σ up alone, as trainObfuscator would (the same initial weights and steps), into `warmupPath`:
+ * a sweep does this once for all its points.
+ */
+export async function warmUpObfuscator(
+  o: Pick<TrainObfuscatorOptions, 'obfuscatorConfig' | 'train' | 'config' | 'inputs' | 'log' | 'stage' | 'quiet'> &
+    PlacementOptions & { warmupPath: string },
+): Promise<void> {
+  const c = o.config;
+  if (c.identityWarmupSteps <= 0) return;
+  const P = resolvePlacement(o);
+  const stage = o.stage ?? 'obfuscator';
+  manualSeed(stageSeed(c.seed, stage)); // as trainObfuscator builds F_σ
+  const obf = new CycleGanVc2Generator(o.obfuscatorConfig).to(P.device);
+  const opt =
+    c.optimizer === 'adam'
+      ? new Adam(obf.parameters(), { lr: c.lr })
+      : new SGD(obf.parameters(), { lr: c.lr, momentum: c.momentum });
+  try {
+    await cachedIdentityWarmup(obf, opt, o.train, c, o.quiet ?? false, P, warmupCache(o, stage, rank0Log(P, o.log)));
+  } finally {
+    opt.dispose();
+    obf.dispose();
+  }
+}
+
 export function obfuscatorObjective(
   target: DeepSpeech2,
   obf: CycleGanVc2Generator,

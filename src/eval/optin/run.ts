@@ -24,6 +24,7 @@ import {
   obfuscatorStage,
   targetOnOutputs,
   targetStage,
+  warmupStage,
   type DataStage,
   type DeployStage,
 } from './stages.js';
@@ -46,8 +47,8 @@ export interface RunExperimentOptions {
   /** Mixed precision of those trainers ('bfloat16', 'float16' on CUDA; default off). */
   amp?: AmpDtype | null;
   /**
-   * Which stages run (default 'all'). 'shared': the data, T and the clean classifiers only, what a sweep's
-   * points share. 'baselines': those plus the configured baselines (McAdams, ADR), without an obfuscator.
+   * Which stages run (default 'all'). 'shared': the data, T, the clean classifiers and the obfuscator's
+   * identity warm-up only, what a sweep's points share. 'baselines': those plus the configured baselines (McAdams, ADR), without an obfuscator.
    */
   stages?: ExperimentStages;
 }
@@ -123,6 +124,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     models.push(target.model);
     if (o.stages === 'shared' || o.stages === 'baselines') {
       attacks = await must('clean-attackers', () => cleanStage(run, d));
+      if (o.stages === 'shared') await must('obfuscator-warmup', () => warmupStage(run, d));
       if (o.stages === 'baselines') await baselineStages(run, d, target.model, attacks, undefined, stage);
       await write(true);
       if (failed.length) throw firstError; // ExperimentStageError below, after the models are freed

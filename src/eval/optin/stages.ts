@@ -24,7 +24,7 @@ import { int8Cost, type Int8Cost } from '../../deploy/int8-cost.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import { predict, type EpochRecord } from '../../methods/classifier.js';
 import { experimentInputs } from '../../methods/stage.js';
-import { deployedWindow, trainObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
+import { deployedWindow, trainObfuscator, warmUpObfuscator, type ObfuscatorRun } from '../../methods/obfuscator.js';
 import { manualSeed } from '../../tensor/index.js';
 import { scoreClassification } from '../metrics.js';
 import { classifier, cleanById, inRun, timed, withSource, type RunContext, type SpecById } from './context.js';
@@ -120,6 +120,7 @@ export async function obfuscatorStage(run: RunContext, d: DataStage, target: Tar
       val: target.val,
       config: { ...c.obfuscatorTrain, seed: c.seed },
       checkpointPath: inRun(run, 'obfuscator.safetensors'),
+      warmupPath: inRun(run, WARMUP_FILE),
       resume: run.resume,
       inputs: experimentInputs(d.data),
       retrain: run.retrain,
@@ -139,6 +140,27 @@ export async function obfuscatorStage(run: RunContext, d: DataStage, target: Tar
     selectedEpoch: obf.selectedEpoch,
   };
   return obf;
+}
+
+/** The identity warm-up's result, shared by every obfuscator of a sweep with the same warm-up. */
+export const WARMUP_FILE = 'obfuscator-warmup.safetensors';
+
+/** The identity warm-up alone (a sweep's shared stages): the file obfuscatorStage then loads. */
+export async function warmupStage(run: RunContext, d: DataStage): Promise<void> {
+  const c = run.config;
+  if (c.obfuscatorTrain.identityWarmupSteps <= 0) return;
+  run.log('[obfuscator] identity warm-up, shared by the obfuscators trained from it');
+  await timed(run, 'obfuscator-warmup', () =>
+    warmUpObfuscator({
+      obfuscatorConfig: c.obfuscator,
+      train: d.data.sets.train,
+      config: { ...c.obfuscatorTrain, seed: c.seed },
+      inputs: experimentInputs(d.data),
+      warmupPath: inRun(run, WARMUP_FILE),
+      log: run.log,
+      ...run.placement,
+    }),
+  );
 }
 
 export interface DeployStage {

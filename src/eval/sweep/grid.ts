@@ -1,11 +1,12 @@
 // The sweep's grid (issue 14): the obfuscator settings a privacy–utility frontier is traced over (λ_p, the
-// obfuscator's width, its epochs, and the deployed window (W, M)), from flags or a JSON file, validated,
+// obfuscator's width, its epochs, the deployed window (W, M) and the generator's norm), from flags or a JSON file, validated,
 // expanded to points (their cartesian product), each with a folder name, a config and the config's
 // fingerprint (what a resumed sweep compares before it reuses a point).
 import { readFileSync } from 'node:fs';
 import { fingerprint } from '../../config/fingerprint.js';
 import { EarmarkError } from '../../errors.js';
 import { deployedWindow } from '../../methods/obfuscator-window.js';
+import type { GeneratorNorm } from '../../models/cyclegan-vc2.js';
 import type { ExperimentConfig } from '../optin/config.js';
 
 /**
@@ -25,10 +26,23 @@ export interface SweepGrid {
   /** Obfuscator training epochs. */
   epochs: number[];
   window: SweepWindow[];
+  /**
+   * The obfuscator's norm: 'instance' (the paper's InstanceNorm, statistics over the window's time axis) or
+   * 'time-local' (never mixes time steps: the short-window variant). Empty: the base config's.
+   */
+  norm: GeneratorNorm[];
 }
 
 /** The default grid: λ_p ∈ {0.1, 0.3, 1, 3, 10}, everything else from the base config (the CPU preset). */
-export const SWEEP_GRID_DEFAULTS: SweepGrid = { lambdaP: [0.1, 0.3, 1, 3, 10], width: [], epochs: [], window: [] };
+export const SWEEP_GRID_DEFAULTS: SweepGrid = {
+  lambdaP: [0.1, 0.3, 1, 3, 10],
+  width: [],
+  epochs: [],
+  window: [],
+  norm: [],
+};
+
+export const GENERATOR_NORMS: readonly GeneratorNorm[] = ['instance', 'time-local'];
 
 /**
  * The sweep's own layer at the CPU preset, under --config and the flags, to bring five points, the baselines and
@@ -58,12 +72,14 @@ export interface SweepPoint {
   width?: number;
   epochs?: number;
   window?: SweepWindow;
+  norm?: GeneratorNorm;
 }
 
 const GRID_KEYS = Object.keys(SWEEP_GRID_DEFAULTS) as (keyof SweepGrid)[];
 
 /**
- * A grid from a JSON object ({ "lambdaP": [0.1, 1], "width": [32], "epochs": [8], "window": [[32, 4]] });
+ * A grid from a JSON object ({ "lambdaP": [0.1, 1], "width": [32], "epochs": [8], "window": [[32, 4]],
+ * "norm": ["instance", "time-local"] });
  * missing keys take `defaults`; `where` names the source in errors.
  * @example parseGrid({ lambdaP: [1, 3], window: [[32, 4]] }, 'grid.json')
  */
@@ -83,11 +99,13 @@ export function parseGrid(v: unknown, where: string, defaults: SweepGrid = SWEEP
     return x as number[];
   };
   const window = o['window'] === undefined ? defaults.window : parseWindows(o['window'], where);
+  const norm = o['norm'] === undefined ? defaults.norm : parseNorms(o['norm'], where);
   const grid: SweepGrid = {
     lambdaP: nums('lambdaP', (x) => Number.isFinite(x) && x >= 0, 'numbers >= 0'),
     width: nums('width', (x) => Number.isInteger(x) && x >= 4 && x % 4 === 0, 'integers >= 4, multiples of 4'),
     epochs: nums('epochs', (x) => Number.isInteger(x) && x >= 1, 'integers >= 1'),
     window,
+    norm,
   };
   for (const k of GRID_KEYS) {
     const keys = grid[k].map((x) => JSON.stringify(x));
@@ -118,6 +136,20 @@ function parseWindows(x: unknown, where: string): SweepWindow[] {
     if (!ok) throw gridError(where, `'window' must be ${want}`, e);
     return { w: w!, m: m! };
   });
+}
+
+function parseNorms(x: unknown, where: string): GeneratorNorm[] {
+  const ok = Array.isArray(x) && x.every((e) => GENERATOR_NORMS.includes(e as GeneratorNorm));
+  if (!ok) throw gridError(where, `'norm' must be a list of ${GENERATOR_NORMS.map((n) => `'${n}'`).join(', ')}`, x);
+  return x as GeneratorNorm[];
+}
+
+/** Norms from a flag value ('instance,time-local'). */
+export function parseNormList(s: string, flag = 'norm'): GeneratorNorm[] {
+  return parseNorms(
+    s.split(',').map((p) => p.trim()),
+    `--${flag}`,
+  );
 }
 
 function gridError(where: string, what: string, got: unknown): EarmarkError {
@@ -174,29 +206,33 @@ const num = (x: number): string => String(x).replace('.', 'p');
 export function expandGrid(g: SweepGrid): SweepPoint[] {
   const or = <T>(xs: T[]): (T | undefined)[] => (xs.length ? xs : [undefined]);
   const out: SweepPoint[] = [];
-  for (const window of or(g.window)) {
-    for (const epochs of or(g.epochs)) {
-      for (const width of or(g.width)) {
-        for (const lambdaP of or(g.lambdaP)) {
-          const id = [
-            lambdaP === undefined ? '' : `lp${num(lambdaP)}`,
-            width === undefined ? '' : `c${width}`,
-            epochs === undefined ? '' : `e${epochs}`,
-            window === undefined ? '' : `w${window.w}m${window.m}`,
-          ]
-            .filter(Boolean)
-            .join('-');
-          out.push({
-            id: id || 'base',
-            ...(lambdaP === undefined ? {} : { lambdaP }),
-            ...(width === undefined ? {} : { width }),
-            ...(epochs === undefined ? {} : { epochs }),
-            ...(window === undefined ? {} : { window }),
-          });
+  // a grid from before the norm axis (a resumed sweep.json) has no 'norm'
+  for (const norm of or(g.norm ?? []))
+    for (const window of or(g.window)) {
+      for (const epochs of or(g.epochs)) {
+        for (const width of or(g.width)) {
+          for (const lambdaP of or(g.lambdaP)) {
+            const id = [
+              lambdaP === undefined ? '' : `lp${num(lambdaP)}`,
+              width === undefined ? '' : `c${width}`,
+              epochs === undefined ? '' : `e${epochs}`,
+              window === undefined ? '' : `w${window.w}m${window.m}`,
+              norm ?? '',
+            ]
+              .filter(Boolean)
+              .join('-');
+            out.push({
+              id: id || 'base',
+              ...(lambdaP === undefined ? {} : { lambdaP }),
+              ...(width === undefined ? {} : { width }),
+              ...(epochs === undefined ? {} : { epochs }),
+              ...(window === undefined ? {} : { window }),
+              ...(norm === undefined ? {} : { norm }),
+            });
+          }
         }
       }
     }
-  }
   return out;
 }
 
@@ -205,7 +241,12 @@ export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentCo
   const t = base.obfuscatorTrain;
   return {
     ...base,
-    obfuscator: { ...base.obfuscator, ...(p.width === undefined ? {} : { channels: p.width }) },
+    obfuscator: {
+      ...base.obfuscator,
+      ...(p.width === undefined ? {} : { channels: p.width }),
+      // 'instance' is the unset default, so such a point keeps the fingerprint of one made before the norm axis
+      ...(p.norm === undefined ? {} : { norm: p.norm === 'instance' ? undefined : p.norm }),
+    },
     obfuscatorTrain: {
       ...t,
       ...(p.lambdaP === undefined ? {} : { lambdaP: p.lambdaP }),

@@ -11,9 +11,18 @@ import { runExperiment, type ExperimentStages } from '../optin/run.js';
 
 /**
  * The files of a finished experiment folder that do not depend on the obfuscator: the splits, the DS2
- * feature cache, T, the clean attribute classifiers, the attackers' protocols and the clean x-vector extractor.
+ * feature cache, T, the clean attribute classifiers, the attackers' protocols, the clean x-vector extractor and
+ * the obfuscator's identity warm-up (which reads neither T nor λ_p; a point with another warm-up redoes its own).
  */
-export const SHARED_FILES = [/^splits/, /^features$/, /^target\./, /^clean-/, /^protocol/, /^xvector-clean/];
+export const SHARED_FILES = [
+  /^splits/,
+  /^features$/,
+  /^target\./,
+  /^clean-/,
+  /^protocol/,
+  /^xvector-clean/,
+  /^obfuscator-warmup\./,
+];
 
 /** Files never carried from one folder to another: what identifies a run, and the McAdams baseline's own files. */
 const NEVER = [/^report\./, /^config\.json$/, /^point\.json$/, /^mcadams/, /\.tmp$/];

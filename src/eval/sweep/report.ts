@@ -172,7 +172,7 @@ function latencySvg(r: SweepReport): string {
 function pointsTable(r: SweepReport): string {
   const attrs = r.frontiers.map((f) => f.attribute);
   const head =
-    `<tr><th>point</th><th>status</th><th>λ_p</th><th>width C</th><th>epochs</th><th>W:M</th><th>latency</th><th>val T drop</th>` +
+    `<tr><th>point</th><th>status</th><th>λ_p</th><th>width C</th><th>epochs</th><th>W:M</th><th>norm</th><th>latency</th><th>val T drop</th>` +
     `<th>T on output (test)</th>${attrs.map((a) => `<th>${esc(a)}: strongest</th><th>${esc(a)}: informed</th>`).join('')}</tr>`;
   const rows = r.points.map((p) => {
     const cells = attrs
@@ -188,7 +188,7 @@ function pointsTable(r: SweepReport): string {
     const s = p.settings;
     return (
       `<tr><td>${esc(p.id)}</td><td>${esc(p.status)}${p.error ? ` <small>${esc(p.error)}</small>` : ''}</td><td>${s.lambdaP}</td><td>${s.width}</td>` +
-      `<td>${s.epochs}</td><td>${s.window.w}:${s.window.m}</td><td>${s.latencyMs.toFixed(0)} ms</td>` +
+      `<td>${s.epochs}</td><td>${s.window.w}:${s.window.m}</td><td>${esc(s.norm ?? 'instance')}</td><td>${s.latencyMs.toFixed(0)} ms</td>` +
       `<td>${p.val ? `${(100 * p.val.drop).toFixed(1)} pts` : '–'}</td><td>${ci(t)}</td>${cells}</tr>`
     );
   });

@@ -254,6 +254,7 @@ async function collect(
         epochs: t.epochs,
         window,
         latencyMs: latencyMs(window),
+        norm: j.config.obfuscator.norm ?? 'instance',
       },
       ...(r ? { val: validationOf(r), test: testScores(r) } : {}),
     };

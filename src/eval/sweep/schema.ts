@@ -1,6 +1,7 @@
 // The shape of a sweep's report.json (issue 14): every point with its settings, validation numbers (what the
 // utility budget reads) and test scores, the baselines, the frontier per attribute, latency and the choice.
 import type { AttributeFrontier, BudgetChoice } from './frontier.js';
+import type { GeneratorNorm } from '../../models/cyclegan-vc2.js';
 import type { SweepGrid, SweepPoint } from './grid.js';
 import type { PointValidation, TestScores } from './points.js';
 
@@ -12,7 +13,15 @@ export interface SweepPointRecord {
   error?: string;
   dir: string;
   fingerprint: string;
-  settings: { lambdaP: number; width: number; epochs: number; window: { w: number; m: number }; latencyMs: number };
+  settings: {
+    lambdaP: number;
+    width: number;
+    epochs: number;
+    window: { w: number; m: number };
+    latencyMs: number;
+    /** The obfuscator's norm (absent in reports from before the norm axis: 'instance'). */
+    norm?: GeneratorNorm;
+  };
   val?: PointValidation;
   test?: TestScores;
 }

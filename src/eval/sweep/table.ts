@@ -11,7 +11,10 @@ const ci = (s: ClassScores | undefined): string =>
 /** The frontier table of a sweep report, in Markdown. */
 export function frontierMarkdown(r: SweepReport): string {
   const attrs = r.frontiers.map((f) => f.attribute);
-  const head = ['system', 'λ_p', 'C', 'epochs', 'W:M', 'latency ms', 'val T drop', `T ${r.task} (test)`];
+  // the norm column only where a point's generator is not the paper's (tables of older sweeps unchanged)
+  const norms = r.points.some((p) => (p.settings.norm ?? 'instance') !== 'instance');
+  const head = ['system', 'λ_p', 'C', 'epochs', 'W:M', ...(norms ? ['norm'] : []), 'latency ms', 'val T drop'];
+  head.push(`T ${r.task} (test)`);
   for (const a of attrs) head.push(`${a}: strongest`, `${a}: informed`);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   const ids = [...r.points.map((p) => p.id), ...r.baselines.map((b) => b.id)];
@@ -25,9 +28,10 @@ export function frontierMarkdown(r: SweepReport): string {
           String(s.width),
           String(s.epochs),
           `${s.window.w}:${s.window.m}`,
+          ...(norms ? [s.norm ?? 'instance'] : []),
           s.latencyMs.toFixed(0),
         ]
-      : [id, '', '', '', '', ''];
+      : [id, '', '', '', '', ...(norms ? [''] : []), ''];
     cells.push(p?.val ? (100 * p.val.drop).toFixed(1) : '');
     let target: ClassScores | undefined;
     const attackCells: string[] = [];
