@@ -46,8 +46,7 @@ export const GENERATOR_NORMS: readonly GeneratorNorm[] = ['instance', 'time-loca
 
 /**
  * The sweep's own layer at the CPU preset, under --config and the flags, to bring five points, the baselines and
- * the shared stages towards an hour on two cores (not reached yet: results/sweep-fig4 took 107 min, sharing the
- * cores with other runs for most of it; see docs/sweep.md). Each point keeps the evidence protocol's judged attackers:
+ * the shared stages under an hour on two cores (results/sweep-fig4: 58.6 min on the idle machine; see docs/sweep.md). Each point keeps the evidence protocol's judged attackers:
  * T, the ignorant attackers and the informed attackers on both shipped formats (frames and re-analysed PCM) on the
  * speaker-disjoint protocol, and the fresh inversion attacker of the deobfuscator's size. Left to single
  * experiments: the informed attackers of the closed-set protocol (its clean and ignorant rows stay), McAdams's
