@@ -111,6 +111,16 @@ test('the obfuscator objective sends gradients to the obfuscator only', () => {
   assert.equal(memory().numTensors, before);
 });
 
+/** trainObfuscator's options for the toy runs below: tiny T, F_σ and F_μ, quiet. */
+const trainOptions = (target: DeepSpeech2, data: LabelledSet) => ({
+  target,
+  obfuscatorConfig: tinyGen,
+  deobfuscatorConfig: tinyGen,
+  train: data.set,
+  val: data,
+  quiet: true,
+});
+
 test('training leaves the frozen target bit-identical, frees its temporaries, and resuming repeats the same run', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'earmark-obf-'));
   try {
@@ -119,14 +129,7 @@ test('training leaves the frozen target bit-identical, frees its temporaries, an
     const snapshot = target.parameters().map((p) => p.toFloat32Array());
     const data = toySet(6, 24);
     const cfg = (epochs: number) => resolveObfuscatorTrainConfig({ epochs, batchSize: 3, cropFrames: 16, seed: 5 });
-    const base = {
-      target,
-      obfuscatorConfig: tinyGen,
-      deobfuscatorConfig: tinyGen,
-      train: data.set,
-      val: data,
-      quiet: true,
-    };
+    const base = trainOptions(target, data);
     const before = memory().numTensors;
 
     manualSeed(3);
@@ -169,14 +172,7 @@ test('an identity warm-up kept in a file is loaded by an obfuscator with another
     const data = toySet(6, 24);
     const cfg = (lambdaP: number, cropFrames = 16) =>
       resolveObfuscatorTrainConfig({ epochs: 1, batchSize: 3, cropFrames, seed: 5, identityWarmupSteps: 3, lambdaP });
-    const base = {
-      target,
-      obfuscatorConfig: tinyGen,
-      deobfuscatorConfig: tinyGen,
-      train: data.set,
-      val: data,
-      quiet: true,
-    };
+    const base = trainOptions(target, data);
     const plain = await trainObfuscator({ ...base, config: cfg(3) }); // warms up itself, keeps no file
     // a sweep's shared stage warms up once, at its first point's λ_p
     const warmupPath = path.join(dir, 'obfuscator-warmup.safetensors');

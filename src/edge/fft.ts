@@ -78,30 +78,12 @@ export class Fft {
         bi[o + r] = im[p * j + q]!;
       }
       // sizes 2 and 4 need no twiddle products (W = 1 and W = ∓i)
-      if (m >= 2)
-        for (let a = o; a < o + m; a += 2) {
-          const xr = br[a + 1]!;
-          const xi = bi[a + 1]!;
-          br[a + 1] = br[a]! - xr;
-          bi[a + 1] = bi[a]! - xi;
-          br[a] = br[a]! + xr;
-          bi[a] = bi[a]! + xi;
-        }
+      if (m >= 2) for (let a = o; a < o + m; a += 2) butterfly(br, bi, a, a + 1, br[a + 1]!, bi[a + 1]!);
       if (m >= 4)
         for (let a = o; a < o + m; a += 4) {
           // t = 0: W = 1; t = 1: W = e^(sg·iπ/2) = sg·i
-          let xr = br[a + 2]!;
-          let xi = bi[a + 2]!;
-          br[a + 2] = br[a]! - xr;
-          bi[a + 2] = bi[a]! - xi;
-          br[a] = br[a]! + xr;
-          bi[a] = bi[a]! + xi;
-          xr = -sg * bi[a + 3]!;
-          xi = sg * br[a + 3]!;
-          br[a + 3] = br[a + 1]! - xr;
-          bi[a + 3] = bi[a + 1]! - xi;
-          br[a + 1] = br[a + 1]! + xr;
-          bi[a + 1] = bi[a + 1]! + xi;
+          butterfly(br, bi, a, a + 2, br[a + 2]!, bi[a + 2]!);
+          butterfly(br, bi, a + 1, a + 3, -sg * bi[a + 3]!, sg * br[a + 3]!);
         }
       for (let size = 8; size <= m; size <<= 1) {
         const half = size >> 1;
@@ -112,12 +94,7 @@ export class Fft {
             const s = sg * sin[t * step]!;
             const a = o + start + t;
             const b = a + half;
-            const xr = br[b]! * c - bi[b]! * s;
-            const xi = br[b]! * s + bi[b]! * c;
-            br[b] = br[a]! - xr;
-            bi[b] = bi[a]! - xi;
-            br[a] = br[a]! + xr;
-            bi[a] = bi[a]! + xi;
+            butterfly(br, bi, a, b, br[b]! * c - bi[b]! * s, br[b]! * s + bi[b]! * c);
           }
         }
       }
@@ -179,4 +156,12 @@ export class Fft {
       im[k + 3 * m] = p2i - q2i;
     }
   }
+}
+
+/** The radix-2 butterfly: (x[a], x[b]) ← (x[a] + W·x[b], x[a] − W·x[b]), given W·x[b] = (xr, xi). */
+function butterfly(br: Float64Array, bi: Float64Array, a: number, b: number, xr: number, xi: number): void {
+  br[b] = br[a]! - xr;
+  bi[b] = bi[a]! - xi;
+  br[a] = br[a]! + xr;
+  bi[a] = bi[a]! + xi;
 }

@@ -129,10 +129,8 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
   const obf = new CycleGanVc2Generator(o.obfuscatorConfig).to(P.device);
   manualSeed(stageSeed(c.seed, `${id.stage}/deobfuscator`));
   const deobf = new CycleGanVc2Generator(o.deobfuscatorConfig).to(P.device); // before the optimisers: their state lives there too
-  const makeOpt = (ps: Tensor[]): SGD | Adam =>
-    c.optimizer === 'adam' ? new Adam(ps, { lr: c.lr }) : new SGD(ps, { lr: c.lr, momentum: c.momentum });
-  const optSigma = makeOpt(obf.parameters());
-  const optMu = makeOpt(deobf.parameters());
+  const optSigma = makeOptimizer(c, obf.parameters());
+  const optMu = makeOptimizer(c, deobf.parameters());
   // the selected epoch's networks (see `selection`), on the host, checkpointed beside the current ones
   const bestObf = new CycleGanVc2Generator(o.obfuscatorConfig);
   const bestDeobf = new CycleGanVc2Generator(o.deobfuscatorConfig);
@@ -248,6 +246,11 @@ export async function trainObfuscator(o: TrainObfuscatorOptions): Promise<Obfusc
  * k deployed windows stitched (obfuscator-window.ts).
  * @param x clean batch (B, F, L), or (B, F, k·L + 2M) with context
  */
+/** The optimiser of F_σ or F_μ (both networks use the same settings). */
+function makeOptimizer(c: ObfuscatorTrainConfig, ps: Tensor[]): SGD | Adam {
+  return c.optimizer === 'adam' ? new Adam(ps, { lr: c.lr }) : new SGD(ps, { lr: c.lr, momentum: c.momentum });
+}
+
 /** The warm-up cache of a run with `warmupPath`, and F_σ's seed stage (its initial weights). */
 function warmupCache(
   o: Pick<TrainObfuscatorOptions, 'warmupPath' | 'obfuscatorConfig' | 'inputs'>,
@@ -272,10 +275,7 @@ export async function warmUpObfuscator(
   const stage = o.stage ?? 'obfuscator';
   manualSeed(stageSeed(c.seed, stage)); // as trainObfuscator builds F_σ
   const obf = new CycleGanVc2Generator(o.obfuscatorConfig).to(P.device);
-  const opt =
-    c.optimizer === 'adam'
-      ? new Adam(obf.parameters(), { lr: c.lr })
-      : new SGD(obf.parameters(), { lr: c.lr, momentum: c.momentum });
+  const opt = makeOptimizer(c, obf.parameters());
   try {
     await cachedIdentityWarmup(obf, opt, o.train, c, o.quiet ?? false, P, warmupCache(o, stage, rank0Log(P, o.log)));
   } finally {
