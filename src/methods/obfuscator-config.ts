@@ -31,6 +31,16 @@ export interface ObfuscatorTrainConfig {
   lambdaP: number;
   /** λ_p's warm-up and ramp in epochs (lambda-schedule.ts); absent = constant λ_p (the paper). */
   lambdaPSchedule: LambdaPSchedule | undefined;
+  /**
+   * L_t's targets: 'soft' (absent: the paper, T's whole posterior on X per step) or 'hard' (T's decision on the
+   * crop only, losses.ts lossTHard). Absent from the identity when unset, so older checkpoints stay valid.
+   */
+  targetLoss: 'soft' | 'hard' | undefined;
+  /**
+   * L_p: 'latent' (absent: the paper, D(F_γ(X̃), F_γ(X))) or 'reconstruction' (D(F_μ(X̃), X), losses.ts
+   * lossPRecon). Absent from the identity when unset.
+   */
+  privacyLoss: 'latent' | 'reconstruction' | undefined;
   /** Where F_γ ends inside the deobfuscator (spec default: after the 2D→1D conv). */
   latentStage: LatentStage;
   /** 'batch': both steps every batch (default); 'epoch': even epochs train F_μ, odd epochs F_σ (lab's Ergo code). */
@@ -69,6 +79,8 @@ export const OBFUSCATOR_TRAIN_DEFAULTS: ObfuscatorTrainConfig = {
   lambdaT: 1,
   lambdaP: 1,
   lambdaPSchedule: undefined, // absent from the identity, so older checkpoints stay valid
+  targetLoss: undefined, // absent from the identity, so older checkpoints stay valid
+  privacyLoss: undefined,
   latentStage: 'conv2dto1d',
   alternation: 'batch',
   deobfuscatorSteps: 1,
@@ -95,6 +107,16 @@ export function resolveObfuscatorTrainConfig(partial: unknown = {}): ObfuscatorT
   check(c.optimizer === 'sgd' || c.optimizer === 'adam', where, 'optimizer', "'sgd' or 'adam'", c.optimizer);
   check(c.lambdaT >= 0 && c.lambdaP >= 0, where, 'lambdaT/lambdaP', 'non-negative', [c.lambdaT, c.lambdaP]);
   checkLambdaPSchedule(where, c.lambdaPSchedule);
+  const tl = c.targetLoss;
+  check(tl === undefined || tl === 'soft' || tl === 'hard', where, 'targetLoss', "'soft' or 'hard'", tl);
+  const pl = c.privacyLoss;
+  check(
+    pl === undefined || pl === 'latent' || pl === 'reconstruction',
+    where,
+    'privacyLoss',
+    "'latent' or 'reconstruction'",
+    pl,
+  );
   const k = c.windowsPerCrop;
   check(
     k === undefined || (Number.isInteger(k) && k >= 0 && (k === 0 || c.contextFrames > 0)),

@@ -17,7 +17,7 @@ import { Progress } from '../util/progress.js';
 import { cropBatch, utterance, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, predict } from './classifier.js';
-import { lossA, lossP, lossSigma, lossT } from './losses.js';
+import { lossA, lossP, lossPRecon, lossSigma, lossT, lossTHard } from './losses.js';
 import { cachedIdentityWarmup, type WarmupCache } from './identity-warmup.js';
 import { competesInSelection, lambdaPAt } from './lambda-schedule.js';
 import type { ObfuscatorTrainConfig } from './obfuscator-config.js';
@@ -290,7 +290,9 @@ export function obfuscatorObjective(
   deobf: CycleGanVc2Generator,
   x: Tensor,
   c: Pick<ObfuscatorTrainConfig, 'lambdaT' | 'lambdaP' | 'latentStage'> &
-    Partial<Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames' | 'windowsPerCrop'>>,
+    Partial<
+      Pick<ObfuscatorTrainConfig, 'cropFrames' | 'contextFrames' | 'windowsPerCrop' | 'targetLoss' | 'privacyLoss'>
+    >,
 ): { ls: Tensor; lt: Tensor; lp: Tensor } {
   const win = {
     cropFrames: c.cropFrames ?? x.size(2),
@@ -299,10 +301,11 @@ export function obfuscatorObjective(
   };
   const xc = centre(x, win); // (B, F, L)
   const p = noGrad(() => target.forward(xc)); // (B, T', K)
-  const zx = noGrad(() => deobf.latent(xc, c.latentStage)); // e.g. (B, C, L/4)
+  const recon = c.privacyLoss === 'reconstruction';
+  const zx = recon ? undefined : noGrad(() => deobf.latent(xc, c.latentStage)); // e.g. (B, C, L/4)
   const xt = obfuscateCrop((y) => obf.forward(y), x, win); // X̃ (B, F, L): what ships of the crop's centre
-  const lt = lossT(target.forward(xt), p);
-  const lp = lossP(deobf.latent(xt, c.latentStage), zx);
+  const lt = (c.targetLoss === 'hard' ? lossTHard : lossT)(target.forward(xt), p);
+  const lp = recon ? lossPRecon(deobf.forward(xt), xc) : lossP(deobf.latent(xt, c.latentStage), zx!);
   return { ls: lossSigma(lt, lp, c.lambdaT, c.lambdaP), lt, lp };
 }
 
