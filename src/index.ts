@@ -97,6 +97,7 @@ export { runSweep, type RunSweepOptions, type SweepReport, type SweepPointRecord
 export * from './eval/sweep/grid.js';
 export * from './eval/sweep/frontier.js';
 export { exportChoice, choiceMetadata } from './eval/sweep/choice.js';
+export { chooseBySeeds, seedGroups, type SeedGroup, type Spread } from './eval/sweep/seeds.js';
 export {
   runTrainTarget,
   runTrainObfuscator,

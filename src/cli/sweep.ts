@@ -1,5 +1,5 @@
 // `earmark sweep fig3a|fig3b|fig4`: the privacy–utility frontier (issue 14), obfuscators trained over a
-// grid (λ_p, width, epochs, window) on one dataset and split, judged by the experiment's attackers, with
+// grid (λ_p, width, epochs, window, norm, obfuscator seed) on one dataset and split, judged by the experiment's attackers, with
 // McAdams and ADR on the same axes, and an optional utility budget that picks one point on validation.
 // The libtorch-using modules load inside check()/run(), so that --help and usage errors answer without libtorch.
 import path from 'node:path';
@@ -8,6 +8,7 @@ import type { ExperimentConfig, ExperimentName } from '../eval/optin/config.js';
 import {
   parseNormList,
   parseNumberList,
+  parseSeedList,
   parseWindowList,
   readGridFile,
   SWEEP_CPU_LAYER,
@@ -24,11 +25,17 @@ const FLAGS = configFlags<ExperimentConfig>()({
   ...DATASET_FLAGS,
   out: { type: 'string', output: true, description: 'sweep folder (default runs/sweep-<experiment>-<dataset>)' },
   ...PRESET_FLAGS,
-  seed: { type: 'int', min: 0, description: 'seed of initialisation and crops', config: 'seed' },
+  seed: {
+    type: 'int',
+    min: 0,
+    description: 'seed of initialisation and crops (--seeds adds to it for the obfuscator)',
+    config: 'seed',
+  },
   grid: {
     type: 'string',
     exists: 'file',
-    description: 'JSON grid: { "lambdaP": [..], "width": [..], "epochs": [..], "window": [[W, M], ..], "norm": [..] }',
+    description:
+      'JSON grid: { "lambdaP": [..], "width": [..], "epochs": [..], "window": [[W, M], ..], "norm": [..], "seed": [..] }',
   },
   lambdaP: { type: 'string', description: 'λ_p values, e.g. 0.1,0.3,1,3,10 (the default)' },
   width: { type: 'string', description: "obfuscator widths C, e.g. 32,64 (default: the preset's)" },
@@ -42,6 +49,11 @@ const FLAGS = configFlags<ExperimentConfig>()({
     type: 'string',
     description:
       "generator norms: instance (the paper's) and/or time-local (never mixes time steps, for short windows), e.g. instance,time-local",
+  },
+  seeds: {
+    type: 'string',
+    description:
+      'obfuscator training seeds, e.g. 0,1,2: each point once per seed (obfuscatorTrain.seed, added to --seed for the obfuscator and its own attackers; the splits, features, T and clean classifiers keep --seed); with 2 or more, the mean and min–max over seeds, and --max-target-drop chooses by seed means',
   },
   mcadams: {
     type: 'string',
@@ -75,6 +87,7 @@ function gridFrom(o: {
   epochs?: string | undefined;
   window?: string | undefined;
   norm?: string | undefined;
+  seeds?: string | undefined;
 }): SweepGrid {
   const g = o.grid === undefined ? { ...SWEEP_GRID_DEFAULTS } : readGridFile(o.grid);
   if (o.lambdaP !== undefined) g.lambdaP = parseNumberList(o.lambdaP, 'lambda-p');
@@ -82,6 +95,7 @@ function gridFrom(o: {
   if (o.epochs !== undefined) g.epochs = parseNumberList(o.epochs, 'epochs');
   if (o.window !== undefined) g.window = parseWindowList(o.window);
   if (o.norm !== undefined) g.norm = parseNormList(o.norm);
+  if (o.seeds !== undefined) g.seed = parseSeedList(o.seeds);
   const bad = (k: string, ok: (x: number) => boolean, want: string, xs: number[]): void => {
     if (!xs.every(ok)) throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${k} must list ${want}, got ${xs.join(',')}`);
   };
@@ -94,7 +108,7 @@ function gridFrom(o: {
 export const sweep = defineCommand({
   name: 'sweep',
   summary:
-    'Trace the privacy–utility frontier of fig3a, fig3b or fig4: obfuscators over a grid (λ_p, width, epochs, window W:M, generator norm), each judged by every attacker, with McAdams and ADR on the same axes; resumes point by point; --max-target-drop picks one on validation.',
+    'Trace the privacy–utility frontier of fig3a, fig3b or fig4: obfuscators over a grid (λ_p, width, epochs, window W:M, generator norm, obfuscator seed), each judged by every attacker, with McAdams and ADR on the same axes; resumes point by point; --max-target-drop picks one on validation.',
   usage: '<fig3a|fig3b|fig4> [flags]',
   args: [{ name: 'experiment', required: true, choices: ['fig3a', 'fig3b', 'fig4'], description: 'which experiment' }],
   flags: FLAGS,

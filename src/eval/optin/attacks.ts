@@ -18,7 +18,7 @@ import type { ObfuscatorRun } from '../../methods/obfuscator.js';
 import type { CycleGanVc2Generator } from '../../models/cyclegan-vc2.js';
 import type { DeepSpeech2 } from '../../models/deepspeech2.js';
 import { batchTo, deviceOf, noGrad, tidy, type Tensor } from '../../tensor/index.js';
-import type { AttackConfig, OutputFormat } from './config.js';
+import { obfuscatorSeeds, type AttackConfig, type OutputFormat } from './config.js';
 import { scoreClassification, type ClassScores } from '../metrics.js';
 import { classifier, labelledOf, timed, withSource, type RunContext, type SpecById } from './context.js';
 import type { AttackResult, FormatAttack } from './schema.js';
@@ -176,7 +176,7 @@ export async function attackStage(
             withSource(sets.train, shipped),
             withSource(sets.val, shipped),
             experimentInputs(d.data, { shipped: path.basename(dep.cacheFile), format: f }),
-            c.attackerTrain,
+            { ...c.attackerTrain, seed: obfuscatorSeeds(c).informed },
           ),
         );
         fa.informed = score(run, informed.model, test);

@@ -85,6 +85,7 @@ export interface ExperimentConfig {
   attackerTrain: ClassifierTrainConfig;
   obfuscator: CycleGanVc2Config;
   deobfuscator: CycleGanVc2Config;
+  /** Its `seed` is added to `seed` here (0 by default: a sweep's seed axis sets it; see obfuscatorSeeds). */
   obfuscatorTrain: ObfuscatorTrainConfig;
   /** Test utterances shown with spectrograms and audio in the HTML report. */
   reportExamples: number;
@@ -273,6 +274,19 @@ export function resolveExperimentConfig(preset: 'cpu' | 'paper', overrides: unkn
     c.synthesis.method,
   );
   return c;
+}
+
+/**
+ * The seeds of what is trained from the obfuscator: F_σ and F_μ (initial weights, identity warm-up, crops, batches)
+ * and the fresh inversion attackers from `seed` + obfuscatorTrain.seed, the informed attackers from
+ * attackerTrain.seed + obfuscatorTrain.seed. obfuscatorTrain.seed is 0 unless a sweep's seed axis sets it, so an
+ * experiment trains what it trained before; the splits, the features, T and the clean classifiers (what a sweep's
+ * points share) never read it.
+ * @example obfuscatorSeeds(resolveExperimentConfig('cpu', { seed: 5, obfuscatorTrain: { seed: 2 } })).obfuscator // 7
+ */
+export function obfuscatorSeeds(c: ExperimentConfig): { obfuscator: number; informed: number; inversion: number } {
+  const k = c.obfuscatorTrain.seed;
+  return { obfuscator: c.seed + k, informed: c.attackerTrain.seed + k, inversion: c.seed + k };
 }
 
 function checkAttack(a: AttackConfig): void {

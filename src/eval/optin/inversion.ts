@@ -12,6 +12,7 @@ import { predict } from '../../methods/classifier.js';
 import { scoreClassification } from '../metrics.js';
 import { inRun, setOf, timed, withSource, type RunContext } from './context.js';
 import { attackKey, type AttackStage } from './attacks.js';
+import { obfuscatorSeeds } from './config.js';
 import type { DataStage, DeployStage } from './stages.js';
 
 /** Train (or load) every inversion network and score the clean classifiers on its reconstructions (files named `prefix`…). */
@@ -52,7 +53,7 @@ export async function inversionStage(
           generator,
           train,
           val,
-          config: { ...inv.train, seed: c.seed },
+          config: { ...inv.train, seed: obfuscatorSeeds(c).inversion },
           checkpointPath: inRun(run, `${prefix}${name}.safetensors`),
           resume: run.resume,
           log: run.log,

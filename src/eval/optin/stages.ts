@@ -28,7 +28,7 @@ import { deployedWindow, trainObfuscator, warmUpObfuscator, type ObfuscatorRun }
 import { manualSeed } from '../../tensor/index.js';
 import { scoreClassification } from '../metrics.js';
 import { classifier, cleanById, inRun, timed, withSource, type RunContext, type SpecById } from './context.js';
-import type { OutputFormat } from './config.js';
+import { obfuscatorSeeds, type OutputFormat } from './config.js';
 import { shippedOutputs } from './shipped.js';
 
 /** A task's train, val and test sets with integer labels. */
@@ -118,7 +118,7 @@ export async function obfuscatorStage(run: RunContext, d: DataStage, target: Tar
       deobfuscatorConfig: c.deobfuscator,
       train: d.data.sets.train,
       val: target.val,
-      config: { ...c.obfuscatorTrain, seed: c.seed },
+      config: { ...c.obfuscatorTrain, seed: obfuscatorSeeds(c).obfuscator },
       checkpointPath: inRun(run, 'obfuscator.safetensors'),
       warmupPath: inRun(run, WARMUP_FILE),
       resume: run.resume,
@@ -154,7 +154,7 @@ export async function warmupStage(run: RunContext, d: DataStage): Promise<void> 
     warmUpObfuscator({
       obfuscatorConfig: c.obfuscator,
       train: d.data.sets.train,
-      config: { ...c.obfuscatorTrain, seed: c.seed },
+      config: { ...c.obfuscatorTrain, seed: obfuscatorSeeds(c).obfuscator },
       inputs: experimentInputs(d.data),
       warmupPath: inRun(run, WARMUP_FILE),
       log: run.log,

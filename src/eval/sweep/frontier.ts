@@ -120,6 +120,8 @@ export interface BudgetChoice {
   reason: string;
   /** Every candidate's validation numbers (what the choice read; never test data). */
   candidates: { id: string; drop: number; privacy: number; informed: Record<string, number> }[];
+  /** With several seeds (seeds.ts chooseBySeeds): `chosen` is a seed group, these its members and the one exported. */
+  seeds?: { seeds: number[]; points: string[]; exported: string };
 }
 
 /** Mean informed validation accuracy over the attacked attributes (lower = more private; NaN when none). */
@@ -134,12 +136,14 @@ function valPrivacy(v: PointValidation): number {
  * given (ties: the smaller drop). When none fits, the smallest drop. Reads validation numbers only
  * (PointValidation), so test labels cannot change the choice.
  * @param measure what `privacy` is, in the reason's words
+ * @param unit what a candidate is, in the reason's words (singular, plural)
  * @example chooseByBudget([{ id: 'lp1', val }, { id: 'lp3', val: v3 }], 3).chosen
  */
 export function chooseByBudget(
   cands: readonly { id: string; val: PointValidation; privacy?: number }[],
   maxDrop: number,
   measure = 'mean informed-attacker validation accuracy',
+  unit: readonly [string, string] = ['point', 'points'],
 ): BudgetChoice {
   if (!cands.length) throw new RangeError('chooseByBudget: no candidates (train at least one point)');
   if (!(maxDrop >= 0))
@@ -162,7 +166,7 @@ export function chooseByBudget(
       withinBudget: true,
       candidates: rows,
       reason:
-        `${fits.length} of ${rows.length} points keep T's validation drop within ${maxDrop} points; ${best.id} is the most private ` +
+        `${fits.length} of ${rows.length} ${unit[1]} keep T's validation drop within ${maxDrop} points; ${best.id} is the most private ` +
         `of them (${measure} ${measure.includes('accuracy') ? `${pts(best.privacy)}%` : best.privacy.toFixed(4)}, T drop ${pts(best.drop)} points)`,
     };
   }
@@ -172,6 +176,6 @@ export function chooseByBudget(
     chosen: best.id,
     withinBudget: false,
     candidates: rows,
-    reason: `no point keeps T's validation drop within ${maxDrop} points; ${best.id} has the smallest drop (${pts(best.drop)} points)`,
+    reason: `no ${unit[0]} keeps T's validation drop within ${maxDrop} points; ${best.id} has the smallest drop (${pts(best.drop)} points)`,
   };
 }

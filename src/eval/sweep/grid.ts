@@ -1,7 +1,7 @@
 // The sweep's grid (issue 14): the obfuscator settings a privacy–utility frontier is traced over (λ_p, the
-// obfuscator's width, its epochs, the deployed window (W, M) and the generator's norm), from flags or a JSON file, validated,
-// expanded to points (their cartesian product), each with a folder name, a config and the config's
-// fingerprint (what a resumed sweep compares before it reuses a point).
+// obfuscator's width, its epochs, the deployed window (W, M), the generator's norm and the obfuscator's training
+// seed), from flags or a JSON file, validated, expanded to points (their cartesian product), each with a folder
+// name, a config and the config's fingerprint (what a resumed sweep compares before it reuses a point).
 import { readFileSync } from 'node:fs';
 import { fingerprint } from '../../config/fingerprint.js';
 import { EarmarkError } from '../../errors.js';
@@ -31,6 +31,13 @@ export interface SweepGrid {
    * 'time-local' (never mixes time steps: the short-window variant). Empty: the base config's.
    */
   norm: GeneratorNorm[];
+  /**
+   * The obfuscator's training seeds (obfuscatorTrain.seed, integers >= 0): each point is trained once per seed, to
+   * show the training noise the 95% intervals (test sampling only) leave out. The seed moves the obfuscator's
+   * initial weights, warm-up, crops and batches and the point's own attackers (obfuscatorSeeds in
+   * eval/optin/config.ts), never the shared stages. Empty: the base config's.
+   */
+  seed: number[];
 }
 
 /** The default grid: λ_p ∈ {0.1, 0.3, 1, 3, 10}, everything else from the base config (the CPU preset). */
@@ -40,6 +47,7 @@ export const SWEEP_GRID_DEFAULTS: SweepGrid = {
   epochs: [],
   window: [],
   norm: [],
+  seed: [],
 };
 
 export const GENERATOR_NORMS: readonly GeneratorNorm[] = ['instance', 'time-local'];
@@ -72,13 +80,15 @@ export interface SweepPoint {
   epochs?: number;
   window?: SweepWindow;
   norm?: GeneratorNorm;
+  /** obfuscatorTrain.seed; the id ends in `-s<seed>`. */
+  seed?: number;
 }
 
 const GRID_KEYS = Object.keys(SWEEP_GRID_DEFAULTS) as (keyof SweepGrid)[];
 
 /**
  * A grid from a JSON object ({ "lambdaP": [0.1, 1], "width": [32], "epochs": [8], "window": [[32, 4]],
- * "norm": ["instance", "time-local"] });
+ * "norm": ["instance", "time-local"], "seed": [0, 1, 2] });
  * missing keys take `defaults`; `where` names the source in errors.
  * @example parseGrid({ lambdaP: [1, 3], window: [[32, 4]] }, 'grid.json')
  */
@@ -90,7 +100,7 @@ export function parseGrid(v: unknown, where: string, defaults: SweepGrid = SWEEP
     if (!(GRID_KEYS as string[]).includes(k))
       throw gridError(where, `unknown key '${k}'; known keys: ${GRID_KEYS.join(', ')}`, k);
   }
-  const nums = (k: 'lambdaP' | 'width' | 'epochs', ok: (x: number) => boolean, want: string): number[] => {
+  const nums = (k: 'lambdaP' | 'width' | 'epochs' | 'seed', ok: (x: number) => boolean, want: string): number[] => {
     const x = o[k];
     if (x === undefined) return defaults[k];
     if (!Array.isArray(x) || !x.every((e) => typeof e === 'number' && ok(e)))
@@ -105,6 +115,7 @@ export function parseGrid(v: unknown, where: string, defaults: SweepGrid = SWEEP
     epochs: nums('epochs', (x) => Number.isInteger(x) && x >= 1, 'integers >= 1'),
     window,
     norm,
+    seed: nums('seed', isSeed, 'integers >= 0'),
   };
   for (const k of GRID_KEYS) {
     const keys = grid[k].map((x) => JSON.stringify(x));
@@ -141,6 +152,22 @@ function parseNorms(x: unknown, where: string): GeneratorNorm[] {
   const ok = Array.isArray(x) && x.every((e) => GENERATOR_NORMS.includes(e as GeneratorNorm));
   if (!ok) throw gridError(where, `'norm' must be a list of ${GENERATOR_NORMS.map((n) => `'${n}'`).join(', ')}`, x);
   return x as GeneratorNorm[];
+}
+
+const isSeed = (x: number): boolean => Number.isInteger(x) && x >= 0;
+
+/** Seeds from a flag value ('0,1,2'): integers >= 0, none twice. */
+export function parseSeedList(s: string, flag = 'seeds'): number[] {
+  const parts = s
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const xs = parts.map(Number);
+  if (!parts.length || !xs.every(isSeed))
+    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${flag} must list integers >= 0 (e.g. 0,1,2), got '${s}'`);
+  if (new Set(xs).size !== xs.length)
+    throw new EarmarkError('EARMARK_BAD_ARGUMENT', `--${flag} lists a seed twice, got '${s}'`);
+  return xs;
 }
 
 /** Norms from a flag value ('instance,time-local'). */
@@ -201,38 +228,37 @@ export function parseWindowList(s: string, flag = 'window'): SweepWindow[] {
 
 const num = (x: number): string => String(x).replace('.', 'p');
 
-/** Every point of the grid (the cartesian product, λ_p varying fastest), each with its folder name. */
+/**
+ * Every point of the grid (the cartesian product, λ_p varying fastest and the seed slowest, so that a sweep
+ * cut short has whole frontiers of its first seeds), each with its folder name.
+ */
 export function expandGrid(g: SweepGrid): SweepPoint[] {
   const or = <T>(xs: T[]): (T | undefined)[] => (xs.length ? xs : [undefined]);
   const out: SweepPoint[] = [];
-  // a grid from before the norm axis (a resumed sweep.json) has no 'norm'
-  for (const norm of or(g.norm ?? []))
-    for (const window of or(g.window)) {
-      for (const epochs of or(g.epochs)) {
-        for (const width of or(g.width)) {
-          for (const lambdaP of or(g.lambdaP)) {
-            const id = [
-              lambdaP === undefined ? '' : `lp${num(lambdaP)}`,
-              width === undefined ? '' : `c${width}`,
-              epochs === undefined ? '' : `e${epochs}`,
-              window === undefined ? '' : `w${window.w}m${window.m}`,
-              norm ?? '',
-            ]
-              .filter(Boolean)
-              .join('-');
-            out.push({
-              id: id || 'base',
-              ...(lambdaP === undefined ? {} : { lambdaP }),
-              ...(width === undefined ? {} : { width }),
-              ...(epochs === undefined ? {} : { epochs }),
-              ...(window === undefined ? {} : { window }),
-              ...(norm === undefined ? {} : { norm }),
-            });
-          }
-        }
-      }
-    }
+  // a grid from before the norm or seed axis (a resumed sweep.json) has no 'norm' or 'seed'
+  for (const seed of or(g.seed ?? []))
+    for (const norm of or(g.norm ?? []))
+      for (const window of or(g.window))
+        for (const epochs of or(g.epochs))
+          for (const width of or(g.width))
+            for (const lambdaP of or(g.lambdaP)) out.push(namedPoint({ lambdaP, width, epochs, window, norm, seed }));
   return out;
+}
+
+/** A point with its folder name, e.g. 'lp1-c64-e8-w128m16-time-local-s2' (settings left undefined are omitted). */
+function namedPoint(v: Omit<SweepPoint, 'id'>): SweepPoint {
+  const id = [
+    v.lambdaP === undefined ? '' : `lp${num(v.lambdaP)}`,
+    v.width === undefined ? '' : `c${v.width}`,
+    v.epochs === undefined ? '' : `e${v.epochs}`,
+    v.window === undefined ? '' : `w${v.window.w}m${v.window.m}`,
+    v.norm ?? '',
+    v.seed === undefined ? '' : `s${v.seed}`,
+  ]
+    .filter(Boolean)
+    .join('-');
+  const set = Object.entries(v).filter(([, x]) => x !== undefined);
+  return { id: id || 'base', ...Object.fromEntries(set) };
 }
 
 /** A point's experiment config: the base config with the point's settings (baselines off: the sweep judges them once; no int8). */
@@ -250,6 +276,8 @@ export function pointConfig(base: ExperimentConfig, p: SweepPoint): ExperimentCo
       ...t,
       ...(p.lambdaP === undefined ? {} : { lambdaP: p.lambdaP }),
       ...(p.epochs === undefined ? {} : { epochs: p.epochs }),
+      // a point of the base config's seed (0 by default) keeps the fingerprint of the point made without the axis
+      ...(p.seed === undefined ? {} : { seed: p.seed }),
       // a window point trains for the window it deploys, through the deployed rule on ~96-frame crops
       ...(p.window === undefined
         ? {}

@@ -1,11 +1,11 @@
 // The sweep's HTML report: one self-contained file with, per attacked attribute, the frontier plot (T's
 // accuracy on the output against each attacker's, 95% intervals on both axes, the Pareto front of the
 // strongest attacker, McAdams and ADR on the same axes), the privacy bins, latency against privacy at the
-// budget, and the table of points with their configs.
+// budget, the table of points with their configs and, with several seeds, the table of seed groups.
 import { writeFileAtomic } from '../../util/atomic.js';
 import type { ClassScores } from '../metrics.js';
 import type { AttributeFrontier } from './frontier.js';
-import type { SweepReport } from './schema.js';
+import type { Spread, SweepReport } from './schema.js';
 
 const esc = (s: string): string =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -195,6 +195,34 @@ function pointsTable(r: SweepReport): string {
   return `<table>${head}${rows.join('')}</table>`;
 }
 
+const range = (s: Spread | undefined): string =>
+  s ? `${pct(s.mean)} <small>(${pct(s.min)} to ${pct(s.max)})</small>` : '–';
+
+/** With several seeds: per group of points that differ only in seed, the mean over its seeds and the min–max. */
+function seedsTable(r: SweepReport): string {
+  if (!r.seedGroups) return '';
+  const attrs = r.frontiers.map((f) => f.attribute);
+  const seeds = [...new Set(r.seedGroups.flatMap((g) => g.seeds))].sort((a, b) => a - b);
+  const head =
+    `<tr><th>group</th><th>seeds</th><th>val T drop</th><th>T on output (test)</th>` +
+    `${attrs.map((a) => `<th>${esc(a)}: strongest</th><th>${esc(a)}: informed</th>`).join('')}</tr>`;
+  const rows = r.seedGroups.map((g) => {
+    const cells = attrs.map(
+      (a) => `<td>${range(g.attributes[a]?.strongest)}</td><td>${range(g.attributes[a]?.informed)}</td>`,
+    );
+    return (
+      `<tr><td>${esc(g.id)}</td><td>${g.seeds.join(', ')}</td><td>${range(g.valDrop)}</td>` +
+      `<td>${range(g.target)}</td>${cells.join('')}</tr>`
+    );
+  });
+  return (
+    `<h2>Over ${seeds.length} obfuscator seeds (${seeds.join(', ')})</h2><p><small>Each group is the points that differ ` +
+    'only in seed: the mean over its seeds, the min and max in parentheses. This range is training noise, which the 95% ' +
+    "intervals (test sampling only) leave out; the budget chooses by the groups' means.</small></p>" +
+    `<table>${head}${rows.join('')}</table>`
+  );
+}
+
 /** VoicePrivacy-style bins: the best utility within each privacy level (informed attacker ≤ chance + n points). */
 function binsTable(r: SweepReport): string {
   const rows = r.frontiers.flatMap((f) =>
@@ -232,7 +260,7 @@ ${r.frontiers.map((f) => `<h2>${esc(f.attribute)}</h2>${frontierSvg(f, r.task)}<
 <h2>Latency against privacy at a ${r.latency[0]?.budget ?? 3}-point budget</h2>
 <p><small>Per deployed window (W kept frames, M context frames each side): the point the budget picks on validation; filled = within
 the budget, square = none fits (smallest drop shown). Red dashes: 150 ms.</small></p>${latencySvg(r)}
-<h2>Points</h2>${pointsTable(r)}
+<h2>Points</h2>${pointsTable(r)}${seedsTable(r)}
 </body></html>`;
   await writeFileAtomic(file, html);
 }

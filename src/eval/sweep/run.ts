@@ -5,8 +5,10 @@
 //      clean classifiers); a finished point made from the same shared config serves instead when there is one
 //   2. every point, and each baseline run, starts from hard links to those files, `jobs` at a time
 //   3. McAdams (one run per α) and ADR are judged once, in baselines/, without an obfuscator (their stages only)
-//   4. report.json and report.html: the frontier per attribute, the Pareto front, the privacy bins, latency
+//   4. report.json and report.html: the frontier per attribute, the Pareto front, the privacy bins, latency and,
+//      with several seeds, each group of points that differ only in seed over its seeds (seeds.ts)
 //   5. with a utility budget (maxTargetDrop), choice.json and the chosen obfuscator as ONNX with the choice
+//      (with several seeds: the group with the best seed means, its first seed's obfuscator)
 // A point whose point.json fingerprint matches is never run again; one whose config changed is retrained.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +37,7 @@ import {
 import { pool, runInChild, runInProcess, seedFolder, SHARED_FILES, type SweepJob } from './jobs.js';
 import { baselineScores, testScores, validationOf, type PointValidation, type TestScores } from './points.js';
 import { writeSweepHtml } from './report.js';
+import { chooseBySeeds, seedGroups } from './seeds.js';
 import { frontierMarkdown } from './table.js';
 import type { SweepPointRecord, SweepReport } from './schema.js';
 
@@ -255,6 +258,7 @@ async function collect(
         window,
         latencyMs: latencyMs(window),
         norm: j.config.obfuscator.norm ?? 'instance',
+        ...(j.point?.seed === undefined ? {} : { seed: t.seed }),
       },
       ...(r ? { val: validationOf(r), test: testScores(r) } : {}),
     };
@@ -296,31 +300,41 @@ async function collect(
     }
     return { ...attributeFrontier(attr, pts), cleanTarget: judged[0]!.test!.clean.accuracy };
   });
+  // with several seeds the budget chooses among the groups of points that differ only in seed, by their seed means
+  const groups = (o.grid.seed ?? []).length > 1 ? seedGroups(judged, frontiers) : undefined;
+  const choose = (pts: SweepPointRecord[], maxDrop: number): BudgetChoice =>
+    groups
+      ? chooseBySeeds(
+          groups.filter((g) => pts.some((p) => g.points.includes(p.id))),
+          maxDrop,
+        )
+      : chooseByBudget(
+          pts.map((p) => ({ id: p.id, val: p.val! })),
+          maxDrop,
+        );
   const budget = o.latencyBudget ?? o.maxTargetDrop ?? 3;
   const windows = [
     ...new Map(judged.map((p) => [`${p.settings.window.w}:${p.settings.window.m}`, p.settings.window])).values(),
   ];
   const latency = windows.map((w) => {
-    const pts = judged.filter((p) => p.settings.window.w === w.w && p.settings.window.m === w.m);
-    const c = chooseByBudget(
-      pts.map((p) => ({ id: p.id, val: p.val! })),
+    const c = choose(
+      judged.filter((p) => p.settings.window.w === w.w && p.settings.window.m === w.m),
       budget,
     );
-    const chosen = pts.find((p) => p.id === c.chosen)!;
     const strongest: Record<string, number> = {};
     for (const f of frontiers) {
-      const fp = f.points.find((x) => x.id === chosen.id);
-      if (fp) strongest[f.attribute] = fp.strongest.score.accuracy;
+      const g = groups?.find((x) => x.id === c.chosen);
+      const y = g
+        ? g.attributes[f.attribute]?.strongest.mean
+        : f.points.find((x) => x.id === c.chosen)?.strongest.score.accuracy;
+      if (y !== undefined) strongest[f.attribute] = y;
     }
     return { window: w, latencyMs: latencyMs(w), budget, chosen: c.chosen, withinBudget: c.withinBudget, strongest };
   });
   let choice: BudgetChoice | undefined;
   if (o.maxTargetDrop !== undefined && judged.length) {
-    choice = chooseByBudget(
-      judged.map((p) => ({ id: p.id, val: p.val! })),
-      o.maxTargetDrop,
-    );
-    const chosen = planned.find((j) => j.name === choice!.chosen)!;
+    choice = choose(judged, o.maxTargetDrop);
+    const chosen = planned.find((j) => j.name === (choice!.seeds?.exported ?? choice!.chosen))!;
     writeFileAtomicSync(
       path.join(o.outDir, 'choice.json'),
       JSON.stringify({ ...choice, dir: path.relative(o.outDir, chosen.runDir) }, null, 2),
@@ -339,6 +353,7 @@ async function collect(
     frontiers,
     latency,
     ...(choice ? { choice } : {}),
+    ...(groups ? { seedGroups: groups } : {}),
     createdAt: new Date().toISOString(),
   };
   writeFileAtomicSync(path.join(o.outDir, 'report.json'), JSON.stringify(report, null, 1));

@@ -1,12 +1,37 @@
 // The sweep's frontier as a Markdown table (frontier.md, for results/ and closing notes): per point its
 // settings, T's validation drop, T's test accuracy on the output, and per attribute the strongest and the
-// informed attacker with 95% intervals, the Pareto front, the privacy bins and the budget's choice.
+// informed attacker with 95% intervals, the Pareto front, the privacy bins and the budget's choice; with several
+// seeds, a second table of each group of points that differ only in seed: the mean and min–max over its seeds.
 import type { ClassScores } from '../metrics.js';
-import type { SweepReport } from './schema.js';
+import type { SeedGroup, Spread, SweepReport } from './schema.js';
 
 const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '–');
 const ci = (s: ClassScores | undefined): string =>
   s ? `${pct(s.accuracy)} [${pct(s.accuracyCI.lo)}, ${pct(s.accuracyCI.hi)}]` : '–';
+
+const range = (s: Spread | undefined): string => (s ? `${pct(s.mean)} (${pct(s.min)} to ${pct(s.max)})` : '–');
+
+/** The seed groups' table: per group the mean over its seeds with the min–max range, and a line saying how many seeds. */
+function seedTable(groups: readonly SeedGroup[], task: string, attrs: readonly string[]): string[] {
+  const seeds = [...new Set(groups.flatMap((g) => g.seeds))].sort((a, b) => a - b);
+  const head = ['group', 'seeds', 'val T drop', `T ${task} (test)`];
+  for (const a of attrs) head.push(`${a}: strongest`, `${a}: informed`);
+  const rows = groups.map((g) => {
+    const cells = [g.id, g.seeds.join(', '), range(g.valDrop), range(g.target)];
+    for (const a of attrs) cells.push(range(g.attributes[a]?.strongest), range(g.attributes[a]?.informed));
+    return `| ${cells.join(' | ')} |`;
+  });
+  return [
+    `Over ${seeds.length} obfuscator seeds (${seeds.join(', ')}; obfuscatorTrain.seed): each group is the points above ` +
+      'that differ only in seed, as the mean over its seeds with the min and max in parentheses. This range is training ' +
+      "noise, which the 95% intervals (test sampling only) leave out; the budget chooses by the groups' means.",
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows,
+    '',
+  ];
+}
 
 /** The frontier table of a sweep report, in Markdown. */
 export function frontierMarkdown(r: SweepReport): string {
@@ -55,6 +80,7 @@ export function frontierMarkdown(r: SweepReport): string {
     '',
     ...lines,
     '',
+    ...(r.seedGroups ? seedTable(r.seedGroups, r.task, attrs) : []),
   ];
   for (const f of r.frontiers) {
     out.push(
