@@ -6,6 +6,8 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EarmarkError } from '../src/errors.js';
 import { loadCorpus } from '../src/data/load.js';
+import type { ExperimentData } from '../src/data/experiment-data.js';
+import { unseenTestSpeakers } from '../src/data/protocols.js';
 import { loadOrCreateSplits, makeSplits, resolveSplitConfig, SPLIT_NAMES, type SplitSet } from '../src/data/splits.js';
 import { labelOf, type Corpus, type Utterance } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
@@ -255,4 +257,19 @@ test('splits.json: written atomically, re-used by later runs, config or corpus m
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('unseenTestSpeakers: the speaker of each test utterance when no test speaker was heard, else undefined', () => {
+  const corpus = syntheticCorpus(2, 2, 3);
+  const data = { byId: new Map(corpus.utterances.map((u) => [u.id, u])) } as ExperimentData;
+  const of = (spk: string): string[] => corpus.utterances.filter((u) => u.speaker === spk).map((u) => u.id);
+  const test = [...of('F01'), of('M00')[0]!];
+  assert.deepEqual(unseenTestSpeakers(data, [...of('F00'), ...of('M01')], test), ['F01', 'F01', 'F01', 'M00']);
+  assert.equal(
+    unseenTestSpeakers(data, [...of('F00'), of('M00')[1]!], test),
+    undefined,
+    'M00 was heard: the closed set',
+  );
+  assert.equal(unseenTestSpeakers(data, of('F00'), []), undefined);
+  assert.throws(() => unseenTestSpeakers(data, ['nope'], test), /utterance 'nope' is not in this corpus/);
 });

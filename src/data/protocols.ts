@@ -249,3 +249,25 @@ export function checkProtocol(data: ExperimentData, s: ProtocolSplit): void {
       `protocol speaker-disjoint: speaker(s) ${shared.join(', ')} are in attacker training and test data`,
     );
 }
+
+/**
+ * The speaker of each `test` utterance when no test speaker is a speaker of `train` (the speaker-disjoint
+ * protocol; a corpus split by speakers), else undefined. Scores of such a test generalise over speakers,
+ * so their intervals resample speakers (eval/metrics.ts clusterBootstrapCI); where the model heard every
+ * test speaker (the closed set), new utterances of those speakers are the unit and utterances are resampled.
+ * @example scoreClassification(pred, test.labels, k, seed, unseenTestSpeakers(data, [...split.train, ...split.val], test.set.ids))
+ */
+export function unseenTestSpeakers(
+  data: ExperimentData,
+  train: readonly string[],
+  test: readonly string[],
+): string[] | undefined {
+  const speakerOf = (id: string): string => {
+    const u = data.byId.get(id);
+    if (u === undefined) throw new RangeError(`unseenTestSpeakers: utterance '${id}' is not in this corpus`);
+    return u.speaker;
+  };
+  const heard = new Set(train.map(speakerOf));
+  const speakers = test.map(speakerOf);
+  return speakers.length > 0 && speakers.every((s) => !heard.has(s)) ? speakers : undefined;
+}
