@@ -2,9 +2,10 @@
 // obfuscator, export it, make what ships (frames and phase-free PCM re-analysed), train and run every
 // attacker per protocol and format, the fresh inversion networks and the baselines, and write report.json
 // and report.html. Read back from report.json: attacker training and test ids are disjoint, speaker-
-// disjoint under that protocol, and no source take crosses the splits. One clip starts with 0.5 s of
-// exact zeros and every stage runs, McAdams included. A second run resumes instead of retraining; a
-// failing stage is marked failed, the others still run and their results stay readable.
+// disjoint under that protocol, and no source take crosses the splits; the speaker-disjoint scores count
+// their test speakers and their intervals resample them. One clip starts with 0.5 s of exact zeros and
+// every stage runs, McAdams included. A second run resumes instead of retraining; a failing stage is
+// marked failed, the others still run and their results stay readable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { attackerSet } from '../src/eval/optin/attacker-set.js';
 import { createRunContext, ExperimentStageError, runExperiment } from '../src/eval/optin/run.js';
 import { dataStage, targetStage } from '../src/eval/optin/stages.js';
 import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
-import type { ExperimentReport } from '../src/eval/optin/schema.js';
+import type { ClassScores } from '../src/eval/metrics.js';
+import type { ExperimentReport, FormatAttack } from '../src/eval/optin/schema.js';
 import { memory } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
 
@@ -72,6 +74,14 @@ const TINY_MODELS = {
     train: { epochs: 1, batchSize: 4, cropFrames: 24, lr: 1e-3, maxNorm: 10 },
   },
 };
+
+/** Every attacker's scores on one format. */
+const attackerScores = (fa: FormatAttack): ClassScores[] => [
+  fa.ignorant,
+  ...(fa.informed ? [fa.informed] : []),
+  fa.inTraining,
+  ...Object.values(fa.inversion),
+];
 
 /** Every protocol's attacker train/val ids are disjoint from its test ids, by utterance and (speaker-disjoint) by speaker. */
 function assertProtocolsDisjoint(json: ExperimentReport, speakerOf: Map<string, string>): void {
@@ -197,6 +207,26 @@ test('fig4 end to end on a tiny corpus: every format, protocol and attacker, dis
         }
       }
     }
+    // speaker-disjoint rows rest on their held-out voices: the intervals resample speakers, and are no
+    // narrower than the utterance bootstrap's; closed-set rows resample utterances
+    const held = json.protocols!.splits['speaker-disjoint']!.heldOutSpeakers!.length;
+    const width = (iv: { lo: number; hi: number }): number => iv.hi - iv.lo;
+    for (const a of json.attacks!) {
+      const scores = [a.clean, ...Object.values(a.formats).flatMap((fa) => attackerScores(fa!))];
+      for (const s of scores) {
+        if (a.protocol === 'closed-set') {
+          assert.equal(s.speakers, undefined);
+          continue;
+        }
+        assert.equal(s.speakers, held, `${a.attribute}: ${s.n} utterances of ${held} held-out speakers`);
+        assert.ok(
+          width(s.accuracyCI) >= width(s.utteranceCI!.accuracy) - 1e-12,
+          `${a.attribute}: by speaker ${JSON.stringify(s.accuracyCI)}, by utterance ${JSON.stringify(s.utteranceCI)}`,
+        );
+      }
+    }
+    for (const m of json.baselines!.mcadams!['speaker-disjoint']!.attacks)
+      assert.deepEqual([m.clean.speakers, m.ignorant.speakers, m.informed.speakers], [held, held, held]);
     assert.deepEqual(
       json.inversion!.map((n) => `${n.name}/${n.format}/${n.protocol}`),
       [
@@ -229,6 +259,7 @@ test('fig4 end to end on a tiny corpus: every format, protocol and attacker, dis
       /data:image\/png;base64,/,
       /phase-free/,
       /in-training \(optimistic\)/,
+      /speaker-disjoint protocol \([^)]*n = \d+ utterances of 2 speakers; intervals resample speakers\)/,
     ])
       assert.match(html, re);
 

@@ -9,10 +9,13 @@
 //    never its granted task): classifiers on x-vectors — clean, ignorant
 //    (clean classifier on ADR x-vectors), informed (trained on ADR-transformed training x-vectors) — for
 //    the target task and every attacked attribute (fig4: emotion, which ADR was not told about).
-// Speaker-verification EERs of spectrogram/audio systems live in verification.ts.
+// Where the test speakers are unseen (a speaker-disjoint protocol or split), every score's intervals
+// resample speakers (metrics.ts), as the obfuscator's are. Speaker-verification EERs of spectrogram/audio
+// systems live in verification.ts.
 import { resolveConfig } from '../config/resolve.js';
 import { labelOf, type LabelKey } from '../data/index.js';
 import { classNames, labelled, setsFor, type ExperimentData } from '../data/experiment-data.js';
+import { unseenTestSpeakers } from '../data/protocols.js';
 import { twinSubset, type LabelledSet, type SpecSet } from '../data/spec-set.js';
 import { EarmarkError } from '../errors.js';
 import { resolveDeepSpeech2Config, type DeepSpeech2, type DeepSpeech2Config } from '../models/deepspeech2.js';
@@ -92,15 +95,17 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
   const mc = (k: number): DeepSpeech2Config => resolveDeepSpeech2Config({ ...o.model, numClasses: k });
   const taskSets = setsFor(o.data, o.task);
   const tTest = labelled(o.data, taskSets.test, o.task);
+  const tSpeakers = unseenTestSpeakers(o.data, [...taskSets.train.ids, ...taskSets.val.ids], tTest.set.ids);
   const target = {
     task: String(o.task),
     classes: classNames(o.data, o.task),
-    clean: scoreClassification(predict(o.target, tTest.set), tTest.labels, tTest.numClasses, seed),
+    clean: scoreClassification(predict(o.target, tTest.set), tTest.labels, tTest.numClasses, seed, tSpeakers),
     transformed: scoreClassification(
       predict(o.target, twinSubset(o.twin, taskSets.test, tTest.set)),
       tTest.labels,
       tTest.numClasses,
       seed,
+      tSpeakers,
     ),
   };
   const attacks: AttackScores[] = [];
@@ -145,12 +150,13 @@ export async function evaluateSpecSystem(o: EvaluateSpecSystemOptions): Promise<
       inputs: experimentInputs(o.data, o.inputs),
     });
     const anonTest = twinOf(test.set);
+    const spk = unseenTestSpeakers(o.data, [...train.set.ids, ...val.set.ids], test.set.ids);
     attacks.push({
       attribute: String(attr),
       classes: classNames(o.data, attr),
-      clean: scoreClassification(predict(clean.model, test.set), test.labels, k, seed),
-      ignorant: scoreClassification(predict(clean.model, anonTest), test.labels, k, seed),
-      informed: scoreClassification(predict(informed.model, anonTest), test.labels, k, seed),
+      clean: scoreClassification(predict(clean.model, test.set), test.labels, k, seed, spk),
+      ignorant: scoreClassification(predict(clean.model, anonTest), test.labels, k, seed, spk),
+      informed: scoreClassification(predict(informed.model, anonTest), test.labels, k, seed, spk),
       informedHistory: informed.history,
     });
     if (!given) clean.model.dispose();
@@ -331,12 +337,13 @@ export async function evaluateAdr(o: EvaluateAdrOptions): Promise<AdrReport> {
       labelled(data, sets.test, key),
     ];
     const k = tr.numClasses;
+    const spk = unseenTestSpeakers(data, [...tr.set.ids, ...va.set.ids], te.set.ids);
     const cleanClf = trainVectorClassifier(vectors(clean, tr), vectors(clean, va), k, c.classifier, `adr-clean-${key}`);
     const infClf = trainVectorClassifier(vectors(anon, tr), vectors(anon, va), k, c.classifier, `adr-informed-${key}`);
     const r = {
-      clean: scoreClassification(cleanClf.predict(vectors(clean, te).x), te.labels, k, c.seed),
-      transformed: scoreClassification(cleanClf.predict(vectors(anon, te).x), te.labels, k, c.seed),
-      retrained: scoreClassification(infClf.predict(vectors(anon, te).x), te.labels, k, c.seed),
+      clean: scoreClassification(cleanClf.predict(vectors(clean, te).x), te.labels, k, c.seed, spk),
+      transformed: scoreClassification(cleanClf.predict(vectors(anon, te).x), te.labels, k, c.seed, spk),
+      retrained: scoreClassification(infClf.predict(vectors(anon, te).x), te.labels, k, c.seed, spk),
     };
     cleanClf.dispose();
     infClf.dispose();

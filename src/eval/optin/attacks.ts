@@ -7,10 +7,11 @@
 //              trained to fool exactly this network, so it is optimistic (the fresh inversion attackers of
 //              inversion.ts are the honest version)
 // Every attacker has T's architecture. Test utterances are never attacker training data (checked), and
-// under 'speaker-disjoint' no test speaker is (data/protocols.ts).
+// under 'speaker-disjoint' no test speaker is (data/protocols.ts); there the intervals resample the test
+// speakers, not their utterances (eval/metrics.ts).
 import path from 'node:path';
 import { classNames } from '../../data/experiment-data.js';
-import { isFunctionOf, type AttackProtocol } from '../../data/protocols.js';
+import { isFunctionOf, unseenTestSpeakers, type AttackProtocol } from '../../data/protocols.js';
 import { utterance, type LabelledSet } from '../../data/spec-set.js';
 import { predict } from '../../methods/classifier.js';
 import { experimentInputs } from '../../methods/stage.js';
@@ -81,14 +82,27 @@ export function protocolSets(
   };
 }
 
-/** Scores of `model` on `l` (vote counting over whole utterances; `transform` first when given). */
+/**
+ * The speaker of each utterance of a protocol's test set `l` when the attackers never heard them
+ * (speaker-disjoint), for scores whose intervals resample speakers; undefined on the closed set.
+ */
+export function protocolSpeakers(d: DataStage, protocol: AttackProtocol, l: LabelledSet): string[] | undefined {
+  const s = d.plan.splits[protocol]!;
+  return unseenTestSpeakers(d.data, [...s.train, ...s.val], l.set.ids);
+}
+
+/**
+ * Scores of `model` on `l` (vote counting over whole utterances; `transform` first when given); with
+ * `speakers` (protocolSpeakers) the intervals resample speakers.
+ */
 export function score(
   run: RunContext,
   model: DeepSpeech2,
   l: LabelledSet,
+  speakers: readonly string[] | undefined,
   transform?: (x: Tensor) => Tensor,
 ): ClassScores {
-  return scoreClassification(predict(model, l.set, transform), l.labels, l.numClasses, run.config.seed);
+  return scoreClassification(predict(model, l.set, transform), l.labels, l.numClasses, run.config.seed, speakers);
 }
 
 /** The clean classifier of one (attribute, protocol), shared by every obfuscator of a run (its checkpoint `clean-…`). */
@@ -142,11 +156,12 @@ export async function attackStage(
       run.log(`[attacks] ${attr}, ${protocol}`);
       const { sets, clean } = await cleanClassifier(run, d, attr, protocol);
       const split = d.plan.splits[protocol]!;
+      const speakers = protocolSpeakers(d, protocol, sets.test);
       const r: AttackResult = {
         attribute: attr,
         classes: classNames(d.data, attr),
         protocol,
-        clean: score(run, clean.model, sets.test),
+        clean: score(run, clean.model, sets.test, speakers),
         cleanHistory: clean.history,
         formats: {},
         functionOfTask: isFunctionOf(
@@ -161,8 +176,8 @@ export async function attackStage(
         const shipped = dep.shipped[f]!;
         const test = withSource(sets.test, shipped);
         const fa: FormatAttack = {
-          ignorant: score(run, clean.model, test),
-          inTraining: inTraining(f, test, (l, t) => score(run, clean.model, l, t)),
+          ignorant: score(run, clean.model, test, speakers),
+          inTraining: inTraining(f, test, (l, t) => score(run, clean.model, l, speakers, t)),
           inversion: {},
         };
         r.formats[f] = fa;
@@ -179,7 +194,7 @@ export async function attackStage(
             { ...c.attackerTrain, seed: obfuscatorSeeds(c).informed },
           ),
         );
-        fa.informed = score(run, informed.model, test);
+        fa.informed = score(run, informed.model, test, speakers);
         fa.informedHistory = informed.history;
         const keep = prefix === '' && protocol === d.protocols[0] && f === 'frames' && c.edge.int8 !== 'none';
         if (keep) out.informed[attr] = { model: informed.model, test: sets.test };

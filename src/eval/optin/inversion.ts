@@ -11,7 +11,7 @@ import type { Tensor } from '../../tensor/index.js';
 import { predict } from '../../methods/classifier.js';
 import { scoreClassification } from '../metrics.js';
 import { inRun, setOf, timed, withSource, type RunContext } from './context.js';
-import { attackKey, type AttackStage } from './attacks.js';
+import { attackKey, protocolSpeakers, type AttackStage } from './attacks.js';
 import { obfuscatorSeeds } from './config.js';
 import type { DataStage, DeployStage } from './stages.js';
 
@@ -76,6 +76,7 @@ export async function inversionStage(
           test.labels,
           test.numClasses,
           c.seed,
+          protocolSpeakers(d, a.protocol, test),
         );
       }
       run.report.inversion.push({

@@ -18,7 +18,7 @@ import { matrixToPng } from '../png.js';
 import type { OutputFormat } from './config.js';
 import { esc, plotSvg, systemsFor } from './report-plot.js';
 import type { ExperimentReport } from './schema.js';
-import { chanceOf } from './verdicts.js';
+import { chanceOf, sizeOf } from './verdicts.js';
 
 export interface ReportAssets {
   data: ExperimentData;
@@ -101,7 +101,8 @@ function attackTables(r: ExperimentReport): string {
         a.functionOfTask && a.protocol === 'closed-set'
           ? ` <small>(${esc(a.attribute)} is a function of the granted ${esc(r.target?.task ?? 'task')} here: shown, not judged)</small>`
           : '';
-      return `<h3>${esc(a.attribute)}, ${esc(a.protocol)} protocol (${a.classes.length} classes, chance ${pct(chanceOf(a.clean))})${note}</h3>
+      const by = a.clean.speakers === undefined ? '' : '; intervals resample speakers';
+      return `<h3>${esc(a.attribute)}, ${esc(a.protocol)} protocol (${a.classes.length} classes, chance ${pct(chanceOf(a.clean))}, ${sizeOf(a.clean)}${by})${note}</h3>
 <table><tr><th>format</th><th>clean classifier (clean audio)</th><th>ignorant</th><th>informed (retrained on this format)</th>${nets.map((n) => `<th>fresh inversion: ${esc(n)}</th>`).join('')}<th>in-training (optimistic)</th></tr>
 ${fs
   .map((f) => {

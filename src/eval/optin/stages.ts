@@ -17,7 +17,13 @@ import {
   setsFor,
   type ExperimentData,
 } from '../../data/experiment-data.js';
-import { attackProtocols, checkProtocol, type AttackProtocol, type ProtocolPlan } from '../../data/protocols.js';
+import {
+  attackProtocols,
+  checkProtocol,
+  unseenTestSpeakers,
+  type AttackProtocol,
+  type ProtocolPlan,
+} from '../../data/protocols.js';
 import type { LabelledSet } from '../../data/spec-set.js';
 import { exportObfuscator, exportObfuscatorInt8 } from '../../deploy/export.js';
 import { int8Cost, type Int8Cost } from '../../deploy/int8-cost.js';
@@ -87,6 +93,8 @@ export interface TargetStage {
   test: LabelledSet;
   val: LabelledSet;
   fingerprint: string;
+  /** The test utterances' speakers when T never heard them (a corpus split by speakers): its intervals resample them. */
+  speakers?: string[];
 }
 
 /** T: the permitted task's model, trained on clean training data. */
@@ -97,14 +105,15 @@ export async function targetStage(run: RunContext, d: DataStage): Promise<Target
   const t = await timed(run, 'target', () =>
     classifier(run, 'target', `T ${task}`, train, val, experimentInputs(d.data), run.config.targetTrain),
   );
+  const speakers = unseenTestSpeakers(d.data, [...train.set.ids, ...val.set.ids], test.set.ids);
   run.report.target = {
     task: String(task),
     classes: classNames(d.data, task),
     formats: {},
     history: t.history,
-    clean: scoreClassification(predict(t.model, test.set), test.labels, test.numClasses, run.config.seed),
+    clean: scoreClassification(predict(t.model, test.set), test.labels, test.numClasses, run.config.seed, speakers),
   };
-  return { ...t, test, val };
+  return { ...t, test, val, speakers };
 }
 
 /** F_σ and F_μ, trained on the training split's audio only (labels unused) against the frozen T. */
@@ -217,6 +226,7 @@ export function targetOnOutputs(run: RunContext, target: TargetStage, dep: Deplo
       t.labels,
       t.numClasses,
       run.config.seed,
+      target.speakers,
     );
   }
 }

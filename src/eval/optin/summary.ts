@@ -4,7 +4,7 @@
 import type { ClassScores } from '../metrics.js';
 import type { OutputFormat } from './config.js';
 import type { ExperimentReport } from './schema.js';
-import { chanceOf } from './verdicts.js';
+import { chanceOf, sizeOf } from './verdicts.js';
 
 export { verdicts } from './verdicts.js';
 
@@ -32,9 +32,11 @@ function attackLines(r: ExperimentReport): string[] {
   for (const a of r.attacks ?? []) {
     const s = r.protocols?.splits[a.protocol];
     const how =
-      a.protocol === 'speaker-disjoint' && s?.heldOutSpeakers
-        ? `: ${s.heldOutSpeakers.length} held-out test speakers`
-        : '';
+      a.clean.speakers !== undefined
+        ? `: ${sizeOf(a.clean)}, intervals resample speakers`
+        : a.protocol === 'speaker-disjoint' && s?.heldOutSpeakers
+          ? `: ${s.heldOutSpeakers.length} held-out test speakers`
+          : '';
     const shown =
       a.functionOfTask && a.protocol === 'closed-set'
         ? ` — ${a.attribute} is a function of the granted ${r.target?.task ?? 'task'} here: shown, not judged`

@@ -5,6 +5,9 @@
 //  - "below clean" holds only if the attacker's and the clean classifier's intervals do not overlap;
 //  - "better than a baseline" holds only if the two attackers' intervals do not overlap;
 //  - T keeps its accuracy on a format if its interval's lower end is within 6 points of its clean accuracy.
+// Where the test speakers are unseen (speaker-disjoint), the intervals resample speakers (metrics.ts), so
+// the verdicts there rest on the number of test voices, not of utterances; older reports, whose scores
+// carry no `speakers`, are judged by their utterance intervals as before.
 // Chance is the larger of 1/K and the test labels' majority-class rate. Every informed attacker (each
 // format, each protocol) and every inversion attacker gets a verdict against chance. A closed-set result of
 // an attribute the granted task determines (gender under closed-set speaker ID) is shown but not judged.
@@ -19,6 +22,10 @@ export const TARGET_DROP = 0.06;
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const iv = (s: ClassScores): string => `${pct(s.accuracy)} [${pct(s.accuracyCI.lo)}, ${pct(s.accuracyCI.hi)}]`;
+
+/** How many test utterances (and, where the intervals resample them, speakers) a score rests on. */
+export const sizeOf = (s: ClassScores): string =>
+  s.speakers === undefined ? `n = ${s.n}` : `n = ${s.n} utterances of ${s.speakers} speakers`;
 
 /** Chance accuracy of a score's test labels: max(1/K, majority-class rate). */
 export const chanceOf = (s: ClassScores): number => Math.max(s.chanceUniform, s.chanceMajority);
@@ -39,7 +46,7 @@ export function nearChance(s: ClassScores): { status: Verdict['status']; detail:
     };
   return {
     status: 'inconclusive',
-    detail: `${iv(s)} is not within ${band} (n = ${s.n}: too few test utterances to show it)`,
+    detail: `${iv(s)} is not within ${band} (${sizeOf(s)}: too few test ${s.speakers === undefined ? 'utterances' : 'voices'} to show it)`,
   };
 }
 
