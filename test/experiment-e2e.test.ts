@@ -79,6 +79,7 @@ const TINY_MODELS = {
 const attackerScores = (fa: FormatAttack): ClassScores[] => [
   fa.ignorant,
   ...(fa.informed ? [fa.informed] : []),
+  ...(fa.taskOutput ? [fa.taskOutput] : []),
   fa.inTraining,
   ...Object.values(fa.inversion),
 ];
@@ -236,6 +237,12 @@ test('fig4 end to end on a tiny corpus: every format, protocol and attacker, dis
         'wide/pcm/speaker-disjoint',
       ],
     );
+    // the app's view (T's posteriors) beside every informed attacker, and on clean audio where they run
+    for (const a of json.attacks!) {
+      assert.ok(a.taskOutputClean !== undefined, `${a.attribute}/${a.protocol}: T's posteriors on clean audio`);
+      for (const fa of Object.values(a.formats)) assert.equal(fa!.taskOutput !== undefined, fa!.informed !== undefined);
+    }
+    assert.equal(json.verdicts.filter((v) => /^the task-output .* is near chance$/.test(v.claim)).length, 8);
     // verdicts: every informed attacker (format × protocol) against chance; closed-set gender shown, not judged
     const informedVerdicts = json.verdicts.filter((v) => /^the informed .* is near chance$/.test(v.claim));
     assert.equal(informedVerdicts.length, 8);

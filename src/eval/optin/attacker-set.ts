@@ -77,7 +77,7 @@ export async function attackerSet(
   const child: RunContext = { ...run, report };
   const dep = await deployStage(child, d, obf, prefix);
   targetOnOutputs(child, target, dep);
-  const attacks = await attackStage(child, d, dep, obf, prefix);
+  const attacks = await attackStage(child, d, dep, obf, prefix, target.model);
   try {
     if ((o.inversion ?? true) && run.config.inversion.formats.length && run.config.inversion.networks.length)
       await inversionStage(child, d, dep, attacks, prefix);

@@ -3,6 +3,8 @@
 //   ignorant   that clean classifier on the shipped test output
 //   informed   a classifier retrained on the shipped TRAINING output of the same format (frames, or PCM
 //              re-analysed), on the shipped test output — per protocol, for the formats `attack.informed` lists
+//   task output  the app's view: a small classifier on T's posteriors of the shipped output (task-output.ts),
+//              and on clean audio the floor of any obfuscator that keeps T's posterior
 //   in-training  the co-trained deobfuscator F_μ on the shipped output, then the clean classifier: F_σ was
 //              trained to fool exactly this network, so it is optimistic (the fresh inversion attackers of
 //              inversion.ts are the honest version)
@@ -24,6 +26,7 @@ import { scoreClassification, type ClassScores } from '../metrics.js';
 import { classifier, labelledOf, timed, withSource, type RunContext, type SpecById } from './context.js';
 import type { AttackResult, FormatAttack } from './schema.js';
 import type { DataStage, DeployStage } from './stages.js';
+import { taskOutputAttack } from './task-output.js';
 
 /** The clean classifier of one (attribute, protocol) and its labelled test set, kept for later stages. */
 export interface CleanAttacker {
@@ -137,7 +140,8 @@ export async function cleanStage(run: RunContext, d: DataStage): Promise<AttackS
 
 /**
  * Every attacker of every protected attribute (not the speaker alone: see protocols). The clean classifiers
- * are shared by every obfuscator of a run; the informed ones' checkpoint names start with `prefix`.
+ * are shared by every obfuscator of a run; the informed ones' checkpoint names start with `prefix`. With
+ * `target` (T), the task-output attackers too, where the informed ones run.
  */
 export async function attackStage(
   run: RunContext,
@@ -145,11 +149,24 @@ export async function attackStage(
   dep: DeployStage,
   obf: Pick<ObfuscatorRun, 'deobfuscator'>,
   prefix = '',
+  target?: DeepSpeech2,
 ): Promise<AttackStage> {
   const { config: c, spec } = run;
   const out: AttackStage = { clean: new Map(), informed: {} };
   run.report.attacks = [];
   const inTraining = inTrainingOutputs(obf.deobfuscator);
+  const posteriors = new Map<string, Map<string, Float32Array>>(); // T's, by source ('clean' or a format), then id
+  const taskOutput = (
+    source: string,
+    l: { train: LabelledSet; val: LabelledSet; test: LabelledSet },
+    tag: string,
+    speakers: readonly string[] | undefined,
+  ): ClassScores => {
+    const cache = posteriors.get(source) ?? new Map<string, Float32Array>();
+    posteriors.set(source, cache);
+    const seed = obfuscatorSeeds(c).informed;
+    return taskOutputAttack(target!, l, { seed, bootstrapSeed: c.seed, speakers, stage: `task-output-${tag}`, cache });
+  };
   for (const attr of spec.attacks.map(String)) {
     for (const protocol of attackedProtocols(d.protocols, attr)) {
       const informedHere = informedFormats(c.attack, d.protocols, attr, protocol);
@@ -170,6 +187,8 @@ export async function attackStage(
           spec.task,
         ),
       };
+      if (target !== undefined && informedHere.length)
+        r.taskOutputClean = taskOutput('clean', sets, `${attr}-clean-${protocol}`, speakers);
       run.report.attacks.push(r);
       out.clean.set(attackKey(attr, protocol), { attribute: attr, protocol, model: clean.model, test: sets.test });
       for (const f of c.attack.formats) {
@@ -182,6 +201,10 @@ export async function attackStage(
         };
         r.formats[f] = fa;
         if (!informedHere.includes(f)) continue;
+        if (target !== undefined) {
+          const l = { train: withSource(sets.train, shipped), val: withSource(sets.val, shipped), test };
+          fa.taskOutput = taskOutput(f, l, `${attr}-${f}-${protocol}`, speakers);
+        }
         const name = `${prefix}informed-${attr}-${f}-${protocol}`;
         const informed = await timed(run, name, () =>
           classifier(

@@ -102,14 +102,19 @@ function attackTables(r: ExperimentReport): string {
           ? ` <small>(${esc(a.attribute)} is a function of the granted ${esc(r.target?.task ?? 'task')} here: shown, not judged)</small>`
           : '';
       const by = a.clean.speakers === undefined ? '' : '; intervals resample speakers';
+      const task = a.taskOutputClean !== undefined || fs.some((f) => a.formats[f]!.taskOutput !== undefined);
+      const floor =
+        a.taskOutputClean === undefined
+          ? ''
+          : `<p>T's posteriors on clean audio read ${esc(a.attribute)} at ${ci(a.taskOutputClean)}: the floor of any obfuscator that keeps T's posterior, against an attacker who holds T.</p>`;
       return `<h3>${esc(a.attribute)}, ${esc(a.protocol)} protocol (${a.classes.length} classes, chance ${pct(chanceOf(a.clean))}, ${sizeOf(a.clean)}${by})${note}</h3>
-<table><tr><th>format</th><th>clean classifier (clean audio)</th><th>ignorant</th><th>informed (retrained on this format)</th>${nets.map((n) => `<th>fresh inversion: ${esc(n)}</th>`).join('')}<th>in-training (optimistic)</th></tr>
+<table><tr><th>format</th><th>clean classifier (clean audio)</th><th>ignorant</th><th>informed (retrained on this format)</th>${task ? "<th>task output (the app: T's posteriors)</th>" : ''}${nets.map((n) => `<th>fresh inversion: ${esc(n)}</th>`).join('')}<th>in-training (optimistic)</th></tr>
 ${fs
   .map((f) => {
     const x = a.formats[f]!;
-    return `<tr><td>${f}</td><td>${ci(a.clean)}</td><td>${ci(x.ignorant)}</td><td>${ci(x.informed)}</td>${nets.map((n) => `<td>${ci(x.inversion[n])}</td>`).join('')}<td>${ci(x.inTraining)}</td></tr>`;
+    return `<tr><td>${f}</td><td>${ci(a.clean)}</td><td>${ci(x.ignorant)}</td><td>${ci(x.informed)}</td>${task ? `<td>${ci(x.taskOutput)}</td>` : ''}${nets.map((n) => `<td>${ci(x.inversion[n])}</td>`).join('')}<td>${ci(x.inTraining)}</td></tr>`;
   })
-  .join('')}</table>`;
+  .join('')}</table>${floor}`;
     })
     .join('\n');
 }

@@ -143,7 +143,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       examples: run.config.reportExamples,
     };
     await must('outputs', () => targetOnOutputs(run, target, dep));
-    attacks = await must('attacks', () => attackStage(run, d, dep, obf));
+    attacks = await must('attacks', () => attackStage(run, d, dep, obf, '', target.model));
     const a = attacks;
     if (run.config.inversion.formats.length && run.config.inversion.networks.length)
       await stage('inversion', () => inversionStage(run, d, dep, a), false);

@@ -22,6 +22,8 @@ export interface FormatAttack {
   inTraining: ClassScores;
   /** Fresh inversion attackers (trained against the frozen obfuscator), then the clean classifier, by network name. */
   inversion: Record<string, ClassScores>;
+  /** The app's view: a classifier on T's posteriors of this format's shipped training output (task-output.ts). */
+  taskOutput?: ClassScores;
 }
 
 /** One attacked attribute under one protocol: the clean classifier and every attacker per format. */
@@ -33,6 +35,11 @@ export interface AttackResult {
   functionOfTask: boolean;
   /** The clean classifier on clean test audio (the paper's circles). */
   clean: ClassScores;
+  /**
+   * A classifier on T's posteriors of clean audio (task-output.ts): the floor of any obfuscator that keeps T's
+   * posterior, against an attacker who holds T. Absent in reports made before it.
+   */
+  taskOutputClean?: ClassScores;
   cleanHistory: EpochRecord[];
   formats: Partial<Record<OutputFormat, FormatAttack>>;
 }

@@ -43,9 +43,17 @@ function attackLines(r: ExperimentReport): string[] {
         : '';
     out.push('', `attack ${a.attribute} (${a.protocol}${how}), chance ${pct(chanceOf(a.clean))}${shown}`);
     const rows: string[][] = [
-      ['', 'clean', 'ignorant', 'informed', ...nets.map((n) => `inversion (${n})`), 'in-training (optimistic)'],
+      [
+        '',
+        'clean',
+        'ignorant',
+        'informed',
+        'task output',
+        ...nets.map((n) => `inversion (${n})`),
+        'in-training (optimistic)',
+      ],
     ];
-    rows.push(['clean audio', cell(a.clean)]);
+    rows.push(['clean audio', cell(a.clean), '', '', a.taskOutputClean ? cell(a.taskOutputClean) : '—']);
     for (const f of Object.keys(a.formats) as OutputFormat[]) {
       const fa = a.formats[f]!;
       rows.push([
@@ -53,6 +61,7 @@ function attackLines(r: ExperimentReport): string[] {
         '',
         cell(fa.ignorant),
         cell(fa.informed),
+        fa.taskOutput ? cell(fa.taskOutput) : '—',
         ...nets.map((n) => (fa.inversion[n] ? cell(fa.inversion[n]) : '—')),
         cell(fa.inTraining),
       ]);

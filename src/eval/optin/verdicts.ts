@@ -75,6 +75,7 @@ export function attackersOf(a: AttackResult, f: OutputFormat): [string, ClassSco
   return [
     ['ignorant', fa.ignorant],
     ...(fa.informed ? [['informed', fa.informed] as [string, ClassScores]] : []),
+    ...(fa.taskOutput ? [['task-output', fa.taskOutput] as [string, ClassScores]] : []),
     ...Object.entries(fa.inversion).map(([n, s]) => [`inversion (${n})`, s] as [string, ClassScores]),
   ];
 }

@@ -67,6 +67,7 @@ export function testScores(r: Json): TestScores {
       const base = { attribute: a.attribute, format, protocol: a.protocol, chance: chanceOf(a.clean), clean: a.clean };
       attackers.push({ ...base, attacker: 'ignorant', score: f['ignorant'] });
       if (f['informed']) attackers.push({ ...base, attacker: 'informed', score: f['informed'] });
+      if (f['taskOutput']) attackers.push({ ...base, attacker: 'task-output', score: f['taskOutput'] });
       if (f['inTraining']) attackers.push({ ...base, attacker: 'in-training', score: f['inTraining'] });
       for (const [net, s] of Object.entries<ClassScores>(f['inversion'] ?? {}))
         attackers.push({ ...base, attacker: `inversion:${net}`, score: s });
