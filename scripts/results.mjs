@@ -54,6 +54,17 @@ const ENTRIES = {
   'sweep-fig4-latent-residual3': {
     args: sweepFig4(1, '--lambda-p', '1', '--mcadams', 'none', '--config', 'configs/sweep-latent-residual3.json'),
   },
+  // item 5: L_p as the bounded distance between F_μ(X̃) and X (privacyLoss 'reconstruction'), λ_p 1 and 10, then 30 and 100
+  'sweep-fig4-recon-privacy': {
+    args: sweepFig4(2, '--lambda-p', '1,10', '--mcadams', 'none', '--config', 'configs/sweep-recon-privacy.json'),
+  },
+  'sweep-fig4-recon-privacy-hi': {
+    args: sweepFig4(2, '--lambda-p', '30,100', '--mcadams', 'none', '--config', 'configs/sweep-recon-privacy.json'),
+  },
+  // item 5: the same with L_t on T's decision only (targetLoss 'hard')
+  'sweep-fig4-hard-recon': {
+    args: sweepFig4(2, '--lambda-p', '1,10', '--mcadams', 'none', '--config', 'configs/sweep-hard-recon.json'),
+  },
   // the 140-ms window trained for 8 epochs instead of 4
   'sweep-fig4-latency-e8': {
     args: sweepFig4(1, '--lambda-p', '1', '--window', '8:2', '--epochs', '8', ...noBaselines),
