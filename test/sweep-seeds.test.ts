@@ -22,6 +22,7 @@ import { chooseBySeeds, groupId, seedGroups, spread } from '../src/eval/sweep/se
 import { frontierMarkdown } from '../src/eval/sweep/table.js';
 import { keepOutput } from './keep-output.js';
 import { tinyCorpus } from './tiny-corpus.js';
+import { tinySweepConfig } from './tiny-sweep.js';
 
 /** `earmark …` in this process: its exit code and what it printed on stderr. */
 async function cli(argv: string[]): Promise<{ code: number; err: string }> {
@@ -208,24 +209,10 @@ test('a tiny two-seed sweep: the shared files are the same links in both points;
   const outDir = path.join(dir, 'sweep');
   try {
     const manifest = tinyCorpus(path.join(dir, 'corpus'), 3);
-    const tiny = { epochs: 1, batchSize: 4, cropFrames: 24, lr: 3e-3 };
-    const config = resolveExperimentConfig('cpu', {
-      experiment: 'fig3a',
-      reportExamples: 0,
-      dataset: { layout: 'csv', manifest, root: '', splitSeed: 0, skipBad: false },
-      model: { convChannels: 2, rnnLayers: 1, hiddenSize: 8 },
-      targetTrain: tiny,
-      attackerTrain: tiny,
-      obfuscator: { channels: 4, residualBlocks: 1 },
-      deobfuscator: { channels: 4, residualBlocks: 1 },
-      obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 },
-      edge: { int8: 'none' },
-      attack: {
-        formats: ['frames'],
-        protocols: ['speaker-disjoint'],
-        informed: { 'speaker-disjoint': ['frames'], 'closed-set': [] },
-      },
-      inversion: { formats: [], networks: [], train: { ...tiny, maxNorm: 10 } },
+    const config = tinySweepConfig(manifest, {
+      formats: [],
+      networks: [],
+      train: { epochs: 1, batchSize: 4, cropFrames: 24, lr: 3e-3, maxNorm: 10 },
     });
     const logs: string[] = [];
     const r = await runSweep({

@@ -28,6 +28,7 @@ import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2
 import { manualSeed, memory, noGrad, randn, tidy, type Tensor } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
 import { tinyCorpus } from './tiny-corpus.js';
+import { tinySweepConfig } from './tiny-sweep.js';
 
 test('grid: flags and JSON are validated with errors that name the key; points, latency and the Pareto front', () => {
   const g = parseGrid({ lambdaP: [1, 3], window: [[32, 4], { w: 8, m: 2 }] }, 'grid.json');
@@ -120,29 +121,10 @@ test('a tiny sweep reports both points and the frontier, chooses on validation o
   const outDir = path.join(dir, 'sweep');
   try {
     const manifest = tinyCorpus(path.join(dir, 'corpus'), 4);
-    const tiny = { epochs: 1, batchSize: 4, cropFrames: 24, lr: 3e-3 };
-    const config = resolveExperimentConfig('cpu', {
-      experiment: 'fig3a',
-      reportExamples: 0,
-      dataset: { layout: 'csv', manifest, root: '', splitSeed: 0, skipBad: false },
-      model: { convChannels: 2, rnnLayers: 1, hiddenSize: 8 },
-      targetTrain: tiny,
-      attackerTrain: tiny,
-      obfuscator: { channels: 4, residualBlocks: 1 },
-      deobfuscator: { channels: 4, residualBlocks: 1 },
-      obfuscatorTrain: { epochs: 1, batchSize: 4, cropFrames: 24, identityWarmupSteps: 2 },
-      edge: { int8: 'none' },
-      // the evidence protocol, cut to one protocol and format: informed, ignorant, in-training and a fresh inversion attacker
-      attack: {
-        formats: ['frames'],
-        protocols: ['speaker-disjoint'],
-        informed: { 'speaker-disjoint': ['frames'], 'closed-set': [] },
-      },
-      inversion: {
-        formats: ['frames'],
-        networks: [{ name: 'same', channels: 0, residualBlocks: 0 }],
-        train: { epochs: 1, batchSize: 4, cropFrames: 24, lr: 1e-3, maxNorm: 10 },
-      },
+    const config = tinySweepConfig(manifest, {
+      formats: ['frames'],
+      networks: [{ name: 'same', channels: 0, residualBlocks: 0 }],
+      train: { epochs: 1, batchSize: 4, cropFrames: 24, lr: 1e-3, maxNorm: 10 },
     });
     const grid = parseGrid({ lambdaP: [0.3, 3], window: [[16, 4]] }, 'test');
     const logs: string[] = [];
