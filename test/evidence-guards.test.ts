@@ -8,38 +8,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, memory, tidy } from '../src/tensor/index.js';
-import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
-import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
+import { CycleGanVc2Generator } from '../src/models/cyclegan-vc2.js';
+import { DeepSpeech2 } from '../src/models/deepspeech2.js';
 import { resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
 import { resolveRdalConfig, trainRdal } from '../src/methods/rdal/index.js';
-import type { LabelledSet } from '../src/data/spec-set.js';
 import type { SoundscapeSet } from '../src/data/soundscape-set.js';
 import { Rng } from '../src/util/rng.js';
+import { toySet, tinyDs2, tinyGen } from './toy-obfuscator.js';
 
-const tinyDs2 = resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 });
-const tinyGen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
-
-function toySet(n: number, frames: number): LabelledSet {
-  const specs: Float32Array[] = [];
-  for (let i = 0; i < n; i++)
-    specs.push(
-      Float32Array.from(
-        { length: 161 * frames },
-        (_, j) => Math.sin(i + j * 0.01 * (1 + (i % 3))) + 0.3 * Math.cos(j * 0.37 + i),
-      ),
-    );
-  return {
-    set: { ids: specs.map((_, i) => `u${i}`), specs, frames: specs.map(() => frames), nFreq: 161 },
-    labels: specs.map((_, i) => i % 3),
-    numClasses: 3,
-  };
-}
+/** The chirps with a cosine on top, so that T has more than one cue. */
+const wobble = { extra: (i: number, j: number) => 0.3 * Math.cos(j * 0.37 + i) };
 
 test('the obfuscator raises L_p: λ_p = 1 ends with a larger privacy loss than λ_p = 0 (a flipped sign makes it smaller)', async () => {
   const before = memory().numTensors;
   manualSeed(21);
   const target = new DeepSpeech2(tinyDs2);
-  const data = toySet(8, 32);
+  const data = toySet(8, 32, wobble);
   const lp = async (lambdaP: number): Promise<number[]> => {
     manualSeed(4); // the same initial networks for both runs
     const r = await trainObfuscator({
@@ -88,7 +72,7 @@ test("obfuscator training leaves T's BatchNorm buffers (running mean and varianc
   const bytes = (t: (typeof buffers)[number][1]): Buffer =>
     tidy(() => Buffer.from(t.contiguous().float().toFloat32Array().buffer));
   const snapshot = new Map(buffers.map(([k, t]) => [k, bytes(t)]));
-  const data = toySet(6, 24);
+  const data = toySet(6, 24, wobble);
   const r = await trainObfuscator({
     target,
     obfuscatorConfig: tinyGen,

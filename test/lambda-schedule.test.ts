@@ -9,7 +9,7 @@ import { resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
 import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
 import { resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
 import { competesInSelection, lambdaPAt } from '../src/methods/lambda-schedule.js';
-import type { LabelledSet } from '../src/data/spec-set.js';
+import { toySet } from './toy-obfuscator.js';
 
 test('lambdaPAt: constant without a schedule, 0 during warm-up, a linear ramp, then λ_p', () => {
   assert.equal(lambdaPAt(3, undefined, 0), 3);
@@ -49,24 +49,13 @@ test('lambdaPSchedule is validated, and an unset one is absent from the config i
   );
 });
 
-function toySet(n: number, frames: number): LabelledSet {
-  const specs = Array.from({ length: n }, (_, i) =>
-    Float32Array.from({ length: 161 * frames }, (_, j) => Math.sin(i + j * 0.013 * (1 + (i % 3))) + 0.2 * Math.cos(j)),
-  );
-  return {
-    set: { ids: specs.map((_, i) => `u${i}`), specs, frames: specs.map(() => frames), nFreq: 161 },
-    labels: specs.map((_, i) => i % 3),
-    numClasses: 3,
-  };
-}
-
 test('a warm-up as long as the run trains what λ_p = 0 trains; a ramp that starts at once does not', async () => {
   const before = memory().numTensors;
   manualSeed(5);
   const target = new DeepSpeech2(
     resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 }),
   );
-  const data = toySet(8, 32);
+  const data = toySet(8, 32, { rate: 0.013, extra: (_i, j) => 0.2 * Math.cos(j) });
   let selected = -1;
   const weights = async (over: Record<string, unknown>): Promise<Float32Array[]> => {
     const r = await trainObfuscator({

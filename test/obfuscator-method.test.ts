@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { manualSeed, memory, noGrad, randn, tensor, tidy } from '../src/tensor/index.js';
-import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
-import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
+import { CycleGanVc2Generator } from '../src/models/cyclegan-vc2.js';
+import { DeepSpeech2 } from '../src/models/deepspeech2.js';
 import { lossP, lossT } from '../src/methods/losses.js';
 import {
   obfuscatorObjective,
@@ -16,20 +16,7 @@ import {
   warmUpObfuscator,
 } from '../src/methods/obfuscator.js';
 import type { LabelledSet } from '../src/data/spec-set.js';
-
-const tinyDs2 = resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 });
-const tinyGen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
-
-function toySet(n: number, frames: number): LabelledSet {
-  const specs: Float32Array[] = [];
-  for (let i = 0; i < n; i++)
-    specs.push(Float32Array.from({ length: 161 * frames }, (_, j) => Math.sin(i + j * 0.01 * (1 + (i % 3)))));
-  return {
-    set: { ids: specs.map((_, i) => `u${i}`), specs, frames: specs.map(() => frames), nFreq: 161 },
-    labels: specs.map((_, i) => i % 3),
-    numClasses: 3,
-  };
-}
+import { toySet, tinyDs2, tinyGen } from './toy-obfuscator.js';
 
 test('L_p equals the identity D = 0.5·|tanh(Δ/2)|, is 0 for equal latents and is bounded by 0.5', () => {
   tidy(() => {

@@ -4,13 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, memory, noGrad, randn, tensor, tidy } from '../src/tensor/index.js';
-import { CycleGanVc2Generator, resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
-import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
+import { CycleGanVc2Generator } from '../src/models/cyclegan-vc2.js';
+import { DeepSpeech2 } from '../src/models/deepspeech2.js';
 import { lossP, lossPRecon, lossT, lossTHard } from '../src/methods/losses.js';
 import { obfuscatorObjective, resolveObfuscatorTrainConfig } from '../src/methods/obfuscator.js';
-
-const tinyDs2 = resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 });
-const tinyGen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
+import { tinyDs2, tinyGen } from './toy-obfuscator.js';
 
 test("the 'hard' L_t is the cross-entropy of every step against the crop's decision on clean input", () => {
   tidy(() => {

@@ -11,27 +11,13 @@ import { loadCheckpoint, saveCheckpoint } from '../src/methods/checkpoint.js';
 import { resolveClassifierTrainConfig, trainClassifier } from '../src/methods/classifier.js';
 import { resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
 import { resolvePlacement } from '../src/methods/placement.js';
-import { resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
-import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
+import { DeepSpeech2 } from '../src/models/deepspeech2.js';
 import { SGD } from '../src/optim/index.js';
 import { cudaDeviceCount, deviceOf, manualSeed, memory, randn, tidy } from '../src/tensor/index.js';
 import { testDevice } from '../src/testing/device.js';
-import type { LabelledSet } from '../src/data/spec-set.js';
+import { toySet, tinyDs2, tinyGen } from './toy-obfuscator.js';
 
-const tinyDs2 = resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 });
-const tinyGen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
 const noCuda = cudaDeviceCount() === 0;
-
-function toySet(n: number, frames: number): LabelledSet {
-  const specs = Array.from({ length: n }, (_, i) =>
-    Float32Array.from({ length: 161 * frames }, (_, j) => Math.sin(i + j * 0.01 * (1 + (i % 3)))),
-  );
-  return {
-    set: { ids: specs.map((_, i) => `u${i}`), specs, frames: specs.map(() => frames), nFreq: 161 },
-    labels: specs.map((_, i) => i % 3),
-    numClasses: 3,
-  };
-}
 
 test('resolvePlacement: the default device, and errors naming --device and --amp with the fix', () => {
   assert.equal(resolvePlacement({}).device, noCuda ? 'cpu' : 'cuda:0');

@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SoundscapeSet } from '../src/data/soundscape-set.js';
-import type { LabelledSet } from '../src/data/spec-set.js';
 import { resolveAdrTrainConfig, trainAdr } from '../src/methods/adr.js';
 import { resolveClassifierTrainConfig, trainClassifier } from '../src/methods/classifier.js';
 import { resolveObfuscatorTrainConfig, trainObfuscator } from '../src/methods/obfuscator.js';
@@ -12,11 +11,11 @@ import { resolveRdalConfig, trainAttacker, trainMask, trainRdal } from '../src/m
 import { moduleFingerprint } from '../src/methods/stage.js';
 import { resolveVectorClassifierConfig, trainVectorClassifier } from '../src/methods/vector-classifier.js';
 import { resolveXVectorTrainConfig, trainXVector } from '../src/methods/xvector.js';
-import { resolveCycleGanVc2Config } from '../src/models/cyclegan-vc2.js';
-import { DeepSpeech2, resolveDeepSpeech2Config } from '../src/models/deepspeech2.js';
+import { DeepSpeech2 } from '../src/models/deepspeech2.js';
 import type { Module } from '../src/nn/index.js';
 import { manualSeed, memory, rand, randn } from '../src/tensor/index.js';
 import { Rng } from '../src/util/rng.js';
+import { toySet, tinyDs2, tinyGen } from './toy-obfuscator.js';
 
 /** Runs `train` after two different states of the global generator; its models must be bit-identical. */
 async function sameTwice<R>(
@@ -42,22 +41,8 @@ async function sameTwice<R>(
   assert.equal(memory().numTensors, before, `${name}: no leaked tensors`);
 }
 
-function toySet(n: number, frames: number, k: number): LabelledSet {
-  const specs = Array.from({ length: n }, (_, i) =>
-    Float32Array.from({ length: 161 * frames }, (_, j) => Math.sin(i + j * 0.01 * (1 + (i % k)))),
-  );
-  return {
-    set: { ids: specs.map((_, i) => `u${i}`), specs, frames: specs.map(() => frames), nFreq: 161 },
-    labels: specs.map((_, i) => i % k),
-    numClasses: k,
-  };
-}
-
-const tinyDs2 = resolveDeepSpeech2Config({ numClasses: 3, convChannels: 2, rnnLayers: 1, hiddenSize: 8 });
-const tinyGen = resolveCycleGanVc2Config({ channels: 4, residualBlocks: 1 });
-
 test('classifier, obfuscator and x-vector: the same weights whatever the global generator did before', async () => {
-  const data = toySet(6, 32, 3);
+  const data = toySet(6, 32, { classes: 3 });
   const config = resolveClassifierTrainConfig({ epochs: 1, batchSize: 3, cropFrames: 16, seed: 4 });
   await sameTwice(
     'trainClassifier',
