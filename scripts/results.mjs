@@ -34,6 +34,8 @@ const sweepFig4 = (jobs, ...flags) => [
   '--max-target-drop',
   '3',
 ];
+/** `earmark sweep fig3b` on the built-in speech corpus: the default grid, `jobs` points at once, a 3-point budget. */
+const sweepFig3b = (jobs, ...flags) => ['sweep', 'fig3b', ...sweepFig4(jobs, ...flags).slice(2)];
 /** Neither McAdams nor ADR: the latency points are compared with sweep-fig4's baselines. */
 const noBaselines = ['--mcadams', 'none', '--config', 'configs/sweep-latency.json'];
 
@@ -46,6 +48,9 @@ const ENTRIES = {
   rdal: { args: ['experiment', 'rdal', '--preset', 'cpu', '--quiet'], before: ['corpus', 'soundscapes'] },
   // the CPU-preset sweep (issue 14): λ_p ∈ {0.1, 0.3, 1, 3, 10}, McAdams α ∈ {0.5, 0.7, 0.9}, ADR, a 3-point budget
   'sweep-fig4': { args: sweepFig4(2) },
+  // the default sweep with the tasks swapped (T: gender; protected: the speaker, closed-set): does a point of the
+  // default grid keep T within 3 points and hold the informed speaker attacker well below clean?
+  'sweep-fig3b': { args: sweepFig3b(2) },
   // a λ_p schedule (issue 14, item 5) against the constant λ_p = 10 point of sweep-fig4: 0 for one epoch, then a ramp over two
   'sweep-fig4-lp-schedule': {
     args: sweepFig4(1, '--lambda-p', '10', '--mcadams', 'none', '--config', 'configs/sweep-lp-schedule.json'),
@@ -65,6 +70,9 @@ const ENTRIES = {
   'sweep-fig4-hard-recon': {
     args: sweepFig4(2, '--lambda-p', '1,10', '--mcadams', 'none', '--config', 'configs/sweep-hard-recon.json'),
   },
+  // the paper's formulation (the reference row) at λ_p 1 and 10, re-measured with the task-output attacker: T's own
+  // posteriors on the shipped output, and on clean audio the floor of any obfuscator that keeps T's posterior
+  'sweep-fig4-task-output': { args: sweepFig4(2, '--lambda-p', '1,10', '--mcadams', 'none') },
   // the 140-ms window trained for 8 epochs instead of 4
   'sweep-fig4-latency-e8': {
     args: sweepFig4(1, '--lambda-p', '1', '--window', '8:2', '--epochs', '8', ...noBaselines),

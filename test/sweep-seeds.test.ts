@@ -168,6 +168,11 @@ test('seed groups: the mean and min–max over the seeds of the validation drop,
   );
   assert.equal(md.replace(/\n\nOver 2 obfuscator seeds[^]*?\n\n(?=- )/, '\n\n'), frontierMarkdown(report));
   assert.doesNotMatch(frontierMarkdown(report), /obfuscator seeds/, 'no group table without seed groups');
+  // a baseline that ran with nothing to judge (ADR on a non-binary protected attribute): its note, no empty row
+  const note = 'ADR is not run: ADR hides one binary attribute, and the protected attribute speaker is not binary.';
+  const adr = frontierMarkdown({ ...report, baselines: [{ id: 'ADR', dir: 'b', status: 'done', note }] });
+  assert.doesNotMatch(adr, /^\| ADR \|/m, 'no row of dashes');
+  assert.match(adr, new RegExp(`^- ADR: ${note.replace(/[.]/g, '\\.')}$`, 'm'));
 });
 
 test("the budget with several seeds chooses a group by its seed means, names the seeds and exports the group's first seed", () => {

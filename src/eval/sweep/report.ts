@@ -253,6 +253,10 @@ td:first-child,th:first-child{text-align:left}.ok{color:#176b2c}.no{color:#a4161
 <p>Dataset ${esc(r.dataset)}. ${r.points.length} points, ${r.baselines.length} baselines. Created ${esc(r.createdAt)}.
 Each point is judged by the experiment's full attacker set on its primary protocol; y = each attacker's test accuracy, bars = 95% intervals;
 dashed = chance, dotted = the clean classifier (horizontal) and T on clean audio (vertical).</p>
+${r.baselines
+  .filter((b) => b.note && !b.test)
+  .map((b) => `<p>${esc(b.id)}: ${esc(b.note!)}</p>`)
+  .join('\n')}
 ${failed.length ? `<p class="no">Failed: ${failed.map((p) => `${esc(p.id)} (${esc(p.error ?? '')})`).join('; ')}</p>` : ''}
 ${choice}
 ${r.frontiers.map((f) => `<h2>${esc(f.attribute)}</h2>${frontierSvg(f, r.task)}<p>Pareto front: ${f.pareto.map(esc).join(' → ') || '–'}</p>`).join('\n')}

@@ -225,6 +225,12 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
   return report;
 }
 
+/** The experiment report's note on why a baseline did not run (e.g. 'ADR is not run: …'), if it has one. */
+function baselineNote(r: Record<string, unknown>, name: string): string | undefined {
+  const notes = (r['baselines'] as { notes?: unknown } | undefined)?.notes;
+  return Array.isArray(notes) ? notes.find((n): n is string => typeof n === 'string' && n.startsWith(name)) : undefined;
+}
+
 function readReport(dir: string): Record<string, unknown> | undefined {
   const f = path.join(dir, 'report.json');
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>) : undefined;
@@ -277,6 +283,7 @@ async function collect(
         ...(mc ? { test: mc } : {}),
       });
     const adr = r && j.config.baselines.adr ? baselineScores(r, 'adr') : undefined;
+    const adrNote = r && !adr ? baselineNote(r, 'ADR') : undefined;
     if (j.config.baselines.adr)
       baselines.push({
         id: 'ADR',
@@ -284,6 +291,7 @@ async function collect(
         status: status(j),
         ...err(j),
         ...(adr ? { test: adr } : {}),
+        ...(adrNote ? { note: adrNote } : {}),
       });
   }
   const judged = records.filter((p) => p.test && p.val);

@@ -66,7 +66,15 @@ export interface SweepReport {
   dataset: string;
   grid: SweepGrid;
   points: SweepPointRecord[];
-  baselines: { id: string; dir: string; status: 'done' | 'failed' | 'reused'; error?: string; test?: TestScores }[];
+  baselines: {
+    id: string;
+    dir: string;
+    status: 'done' | 'failed' | 'reused';
+    error?: string;
+    test?: TestScores;
+    /** Why a baseline that ran has no scores, from its run's report (ADR on a non-binary protected attribute). */
+    note?: string;
+  }[];
   frontiers: AttributeFrontier[];
   /** Per deployed window: its latency and the point the budget picks among that window's points, with its test privacy. */
   latency: {

@@ -42,7 +42,9 @@ export function frontierMarkdown(r: SweepReport): string {
   head.push(`T ${r.task} (test)`);
   for (const a of attrs) head.push(`${a}: strongest`, `${a}: informed`);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  const ids = [...r.points.map((p) => p.id), ...r.baselines.map((b) => b.id)];
+  // a baseline that ran but had nothing to judge (its note says why) gets a line below the table, not an empty row
+  const unjudged = r.baselines.filter((b) => !b.test && b.note);
+  const ids = [...r.points.map((p) => p.id), ...r.baselines.filter((b) => !unjudged.includes(b)).map((b) => b.id)];
   for (const id of ids) {
     const p = r.points.find((x) => x.id === id);
     const s = p?.settings;
@@ -91,6 +93,7 @@ export function frontierMarkdown(r: SweepReport): string {
           .join('; '),
     );
   }
+  for (const b of unjudged) out.push(`- ${b.id}: ${b.note}`);
   if (r.choice) out.push(`- budget ${r.choice.maxTargetDrop} points: ${r.choice.chosen}: ${r.choice.reason}`);
   return out.join('\n') + '\n';
 }
