@@ -8,10 +8,9 @@
 // marked failed, the others still run and their results stay readable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encodeWav } from '../src/audio/io.js';
 import { resolveExperimentConfig } from '../src/eval/optin/config.js';
 import { attackerSet } from '../src/eval/optin/attacker-set.js';
 import { createRunContext, ExperimentStageError, runExperiment } from '../src/eval/optin/run.js';
@@ -21,41 +20,12 @@ import type { ClassScores } from '../src/eval/metrics.js';
 import type { ExperimentReport, FormatAttack } from '../src/eval/optin/schema.js';
 import { memory } from '../src/tensor/index.js';
 import { keepOutput } from './keep-output.js';
+import { tinyCorpusWithClips, type TinyClip } from './tiny-corpus.js';
 
-/** 4 speakers (2 female, 2 male) × 2 emotions × 5 sentences of harmonic tones, 0.5 s at 16 kHz; F1's first clip starts with 0.5 s of exact zeros and 0.25 s of a 1-LSB floor. */
-function syntheticCorpus(dir: string): { manifest: string; rows: { id: string; speaker: string; sentence: string }[] } {
-  const rows = ['path,speaker,gender,emotion,sentence'];
-  const list: { id: string; speaker: string; sentence: string }[] = [];
-  const speakers = [
-    ['f1', 'female', 220],
-    ['f2', 'female', 260],
-    ['m1', 'male', 110],
-    ['m2', 'male', 130],
-  ] as const;
-  mkdirSync(path.join(dir, 'wav'), { recursive: true });
-  for (const [spk, gender, f0] of speakers) {
-    for (const emotion of ['calm', 'tense']) {
-      for (let s = 0; s < 5; s++) {
-        // digital silence, as a real FLAC can start, then 0.25 s of a 1-LSB noise floor (where an unguarded LPC diverges)
-        const silent = spk === 'f1' && emotion === 'calm' && s === 0 ? 12000 : 0;
-        const n = 8000;
-        const x = new Float32Array(silent + n);
-        for (let i = 8000; i < silent; i++) x[i] = (((i * 7919) % 3) - 1) / 32768;
-        const vib = emotion === 'tense' ? 12 : 2;
-        for (let i = 0; i < n; i++) {
-          const t = i / 16000;
-          const f = f0 * (1 + 0.02 * s) + vib * Math.sin(2 * Math.PI * 5 * t);
-          for (let h = 1; h <= 6; h++) x[silent + i]! += (0.3 / h) * Math.sin(2 * Math.PI * f * h * t + s);
-        }
-        const rel = `wav/${spk}_${emotion}_${s}.wav`;
-        writeFileSync(path.join(dir, rel), encodeWav(x, 16000));
-        rows.push(`${rel},${spk},${gender},${emotion},s${s}`);
-        list.push({ id: `wav/${spk}_${emotion}_${s}`, speaker: spk, sentence: `s${s}` });
-      }
-    }
-  }
-  writeFileSync(path.join(dir, 'labels.csv'), rows.join('\n') + '\n');
-  return { manifest: path.join(dir, 'labels.csv'), rows: list };
+/** The tiny corpus (test/tiny-corpus.ts); f1's first clip starts with 0.5 s of exact zeros and 0.25 s of a 1-LSB floor. */
+function syntheticCorpus(dir: string): { manifest: string; rows: TinyClip[] } {
+  const c = tinyCorpusWithClips(dir, { silentLead: true });
+  return { manifest: c.manifest, rows: c.clips };
 }
 
 const tiny = { epochs: 2, batchSize: 4, cropFrames: 24, lr: 3e-3 };
