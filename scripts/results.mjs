@@ -51,6 +51,9 @@ const ENTRIES = {
   // the default sweep with the tasks swapped (T: gender; protected: the speaker, closed-set): does a point of the
   // default grid keep T within 3 points and hold the informed speaker attacker well below clean?
   'sweep-fig3b': { args: sweepFig3b(2) },
+  // what T's posteriors alone read of gender and emotion on clean audio (the floor of any obfuscator that keeps T's
+  // posterior), over four splits, each holding out other voices (issue 14, item 5)
+  'floor-fig4': { args: ['floor', 'fig4', ...csv, '--split-seeds', '0,1,2,3'] },
   // a λ_p schedule (issue 14, item 5) against the constant λ_p = 10 point of sweep-fig4: 0 for one epoch, then a ramp over two
   'sweep-fig4-lp-schedule': {
     args: sweepFig4(1, '--lambda-p', '10', '--mcadams', 'none', '--config', 'configs/sweep-lp-schedule.json'),
@@ -195,10 +198,14 @@ if (!readmeOnly) {
     const out = path.join(root, 'results', name);
     mkdirSync(out, { recursive: true });
     copyFileSync(src, path.join(out, 'report.json'));
-    for (const extra of ['frontier.md', 'choice.json'])
+    for (const extra of ['frontier.md', 'choice.json', 'floor.md'])
       if (existsSync(path.join(root, runDir, extra)))
         copyFileSync(path.join(root, runDir, extra), path.join(out, extra));
     const report = JSON.parse(readFileSync(src, 'utf8'));
+    if (report.format === 'earmark-floor-report') {
+      console.error(`results/${name}: report.json, floor.md`); // a table, no plot
+      continue;
+    }
     const page = await plotPage(report);
     await writePng(path.join(out, 'plot.png'), page);
     console.error(`results/${name}: report.json, plot.png`);

@@ -91,6 +91,14 @@ export type {
   Verdict,
 } from './eval/optin/schema.js';
 export { runExperiment, type RunExperimentOptions } from './eval/optin/run.js';
+export {
+  floorMarkdown,
+  taskOutputFloor,
+  type FloorFold,
+  type FloorOptions,
+  type FloorPooled,
+  type FloorReport,
+} from './eval/optin/floor.js';
 export { summaryTable, verdicts } from './eval/optin/summary.js';
 export { writeReportHtml } from './eval/optin/report.js';
 export { runSweep, type RunSweepOptions, type SweepReport, type SweepPointRecord } from './eval/sweep/run.js';

@@ -4,6 +4,7 @@ import { corpus } from './corpus.js';
 import { demo } from './demo.js';
 import { experiment } from './experiment.js';
 import { features } from './features.js';
+import { floor } from './floor.js';
 import { grant } from './grant.js';
 import { launchCmd } from './launch.js';
 import { obfuscate } from './obfuscate.js';
@@ -24,6 +25,7 @@ export const COMMANDS: Command[] = [
   trainObfuscator,
   experiment,
   sweep,
+  floor,
   rdal,
   obfuscate,
   serve,

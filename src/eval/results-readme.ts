@@ -3,6 +3,7 @@
 // makes of results/NAME/report.json (an opt-in experiment's or RDAL's), so a test can check that the
 // quoted numbers are the reference results' and scripts/results.mjs can rewrite them after a new run.
 import type { ClassScores } from './metrics.js';
+import { floorMarkdown, type FloorReport } from './optin/floor-table.js';
 import type { ExperimentReport } from './optin/schema.js';
 import type { RdalReport } from './rdal/schema.js';
 import type { SweepReport } from './sweep/schema.js';
@@ -100,6 +101,13 @@ function sweepBlock(name: string, r: SweepReport): string[] {
   return [`**${name}** (\`results/${name}/\`, ${r.points.length} points, task ${r.task}):`, '', ...body];
 }
 
+/** A task-output floor's table (floor.md without its heading). */
+function floorBlock(name: string, r: FloorReport): string[] {
+  const body = floorMarkdown(r).split('\n').slice(2);
+  while (body.length && body[body.length - 1] === '') body.pop();
+  return [`**${name}** (\`results/${name}/\`, ${r.splitSeeds.length} split seeds, task ${r.task}):`, '', ...body];
+}
+
 /**
  * The quoted block of one results entry (without its markers).
  * @example resultsBlock('demo', JSON.parse(readFileSync('results/demo/report.json', 'utf8')));
@@ -108,9 +116,10 @@ export function resultsBlock(name: string, report: unknown): string {
   const r = report as { format?: string };
   if (r.format === 'earmark-experiment-report') return optinBlock(name, report as ExperimentReport).join('\n');
   if (r.format === 'earmark-sweep-report') return sweepBlock(name, report as SweepReport).join('\n');
+  if (r.format === 'earmark-floor-report') return floorBlock(name, report as FloorReport).join('\n');
   if (Array.isArray((report as RdalReport).summary)) return rdalBlock(name, report as RdalReport).join('\n');
   throw new RangeError(
-    `resultsBlock: results/${name}/report.json is neither an opt-in experiment's, a sweep's nor RDAL's report`,
+    `resultsBlock: results/${name}/report.json is neither an opt-in experiment's, a sweep's, a floor's nor RDAL's report`,
   );
 }
 

@@ -109,7 +109,7 @@ export function score(
 }
 
 /** The clean classifier of one (attribute, protocol), shared by every obfuscator of a run (its checkpoint `clean-…`). */
-async function cleanClassifier(
+export async function cleanClassifier(
   run: RunContext,
   d: DataStage,
   attr: string,

@@ -76,12 +76,17 @@ export interface TaskOutputOptions {
  * @example const s = taskOutputAttack(target.model, sets, { seed: 0, bootstrapSeed: 0, speakers, stage: 'task-output-gender' });
  */
 export function taskOutputAttack(target: DeepSpeech2, sets: TaskOutputSets, o: TaskOutputOptions): ClassScores {
+  const pred = taskOutputPredictions(target, sets, o);
+  return scoreClassification(pred, sets.test.labels, sets.test.numClasses, o.bootstrapSeed, o.speakers);
+}
+
+/** The task-output attacker's class for each utterance of `sets.test` (what taskOutputAttack scores). */
+export function taskOutputPredictions(target: DeepSpeech2, sets: TaskOutputSets, o: TaskOutputOptions): number[] {
   const vectors = (l: LabelledSet): VectorSet => ({ x: taskPosteriors(target, l.set, o.cache), y: l.labels });
-  const k = sets.test.numClasses;
   const c = { ...TASK_OUTPUT_CLASSIFIER, seed: o.seed };
-  const clf = trainVectorClassifier(vectors(sets.train), vectors(sets.val), k, c, o.stage);
+  const clf = trainVectorClassifier(vectors(sets.train), vectors(sets.val), sets.test.numClasses, c, o.stage);
   try {
-    return scoreClassification(clf.predict(vectors(sets.test).x), sets.test.labels, k, o.bootstrapSeed, o.speakers);
+    return clf.predict(vectors(sets.test).x);
   } finally {
     clf.dispose();
   }
