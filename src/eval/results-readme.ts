@@ -98,14 +98,22 @@ function rdalBlock(name: string, r: RdalReport): string[] {
 function sweepBlock(name: string, r: SweepReport): string[] {
   const body = frontierMarkdown(r).split('\n').slice(2);
   while (body.length && body[body.length - 1] === '') body.pop();
-  return [`**${name}** (\`results/${name}/\`, ${r.points.length} points, task ${r.task}):`, '', ...body];
+  return [
+    `**${name}** (\`results/${name}/\`, ${r.points.length} point${r.points.length === 1 ? '' : 's'}, task ${r.task}):`,
+    '',
+    ...body,
+  ];
 }
 
 /** A task-output floor's table (floor.md without its heading). */
 function floorBlock(name: string, r: FloorReport): string[] {
   const body = floorMarkdown(r).split('\n').slice(2);
   while (body.length && body[body.length - 1] === '') body.pop();
-  return [`**${name}** (\`results/${name}/\`, ${r.splitSeeds.length} split seeds, task ${r.task}):`, '', ...body];
+  return [
+    `**${name}** (\`results/${name}/\`, ${r.splitSeeds.length} split seed${r.splitSeeds.length === 1 ? '' : 's'}, task ${r.task}):`,
+    '',
+    ...body,
+  ];
 }
 
 /**
