@@ -10,7 +10,7 @@
 //   node scripts/results.mjs --readme-only      only rewrite the README/docs blocks from results/
 // Runs go to runs/results/<name> and resume from their checkpoints; a long entry can be interrupted and
 // the script started again. The entries take about 40 min (demo), 45–60 min (each figure, with the baselines), 30 min (RDAL)
-// and 58.6 min (the sweep, just inside its 60-min aim; docs/sweep.md)
+// and 53.4 min (the sweep, inside its 60-min aim; docs/sweep.md)
 // on two idle cores: run them when the machine is free, and commit results/ with the README change.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
