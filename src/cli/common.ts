@@ -4,6 +4,7 @@
 // Libraries that load libtorch are imported inside the functions, so that `--help` and usage errors
 // answer without loading it.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { DatasetOptions } from '../data/experiment-data.js';
 import { LAYOUTS } from '../data/load.js';
 import { labelValues, type Corpus } from '../data/types.js';
@@ -143,6 +144,28 @@ export async function checkDataset(
     );
   }
   return corpus;
+}
+
+/**
+ * The dataset of an opt-in experiment's config checked for the experiment's task and protected labels (checkDataset),
+ * and its run folder: `out`, or runs/<prefix><experiment>-<dataset folder>. `command` names who needs the labels.
+ */
+export async function experimentRunDir(
+  config: ExperimentConfig,
+  command: string,
+  out: string | undefined,
+  prefix = '',
+): Promise<string> {
+  const name = config.experiment;
+  const { EXPERIMENTS } = await import('../eval/optin/config.js');
+  const spec = EXPERIMENTS[name];
+  await checkDataset(
+    config.dataset,
+    [spec.task, ...spec.attacks].map((label) => ({ label, what: `${command} ${name}` })),
+  );
+  const d = config.dataset;
+  const dsName = path.basename(d.manifest ? path.dirname(d.manifest) : d.root || 'data');
+  return out ?? path.join('runs', `${prefix}${name}-${dsName}`);
 }
 
 /** A fraction as a percentage with one decimal. */

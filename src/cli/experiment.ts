@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { ExperimentConfig, ExperimentName } from '../eval/optin/config.js';
 import { defineCommand } from './args.js';
-import { checkDataset, DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
+import { DATASET_FLAGS, experimentConfig, experimentRunDir, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
 import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 import { experimentRdal } from './experiment-rdal.js';
@@ -57,15 +57,7 @@ export const experiment = defineCommand({
   async check(o, ctx) {
     const name = ctx.args[0] as ExperimentName;
     const config = await experimentConfig(FLAGS, o, { experiment: name });
-    const { EXPERIMENTS } = await import('../eval/optin/config.js');
-    const spec = EXPERIMENTS[name];
-    await checkDataset(
-      config.dataset,
-      [spec.task, ...spec.attacks].map((label) => ({ label, what: `experiment ${name}` })),
-    );
-    const dataset = config.dataset;
-    const dsName = path.basename(dataset.manifest ? path.dirname(dataset.manifest) : dataset.root || 'data');
-    const runDir = o.out ?? path.join('runs', `${name}-${dsName}`);
+    const runDir = await experimentRunDir(config, 'experiment', o.out);
     ctx.output(runDir);
     return { config, runDir };
   },

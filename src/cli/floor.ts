@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ExperimentConfig, ExperimentName } from '../eval/optin/config.js';
 import { parseSeedList } from '../eval/sweep/grid.js';
 import { defineCommand } from './args.js';
-import { checkDataset, DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
+import { DATASET_FLAGS, experimentConfig, experimentRunDir, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
 import { DEVICE_FLAGS, placementFromFlags } from './device-flags.js';
 
@@ -36,15 +36,7 @@ export const floor = defineCommand({
     const listed = o.splitSeeds === undefined ? undefined : parseSeedList(o.splitSeeds, 'split-seeds');
     const config = await experimentConfig(FLAGS, o, { experiment: name });
     const splitSeeds = listed ?? [config.dataset.splitSeed];
-    const { EXPERIMENTS } = await import('../eval/optin/config.js');
-    const spec = EXPERIMENTS[name];
-    await checkDataset(
-      config.dataset,
-      [spec.task, ...spec.attacks].map((label) => ({ label, what: `floor ${name}` })),
-    );
-    const d = config.dataset;
-    const dsName = path.basename(d.manifest ? path.dirname(d.manifest) : d.root || 'data');
-    const runDir = o.out ?? path.join('runs', `floor-${name}-${dsName}`);
+    const runDir = await experimentRunDir(config, 'floor', o.out, 'floor-');
     ctx.output(runDir);
     return { config, runDir, splitSeeds };
   },

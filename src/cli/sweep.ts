@@ -18,7 +18,7 @@ import {
 import type { TrainObfuscatorBudgetOptions } from '../eval/sweep/budget.js';
 import type { SweepReport } from '../eval/sweep/run.js';
 import { defineCommand } from './args.js';
-import { checkDataset, DATASET_FLAGS, experimentConfig, PRESET_FLAGS } from './common.js';
+import { DATASET_FLAGS, experimentConfig, experimentRunDir, PRESET_FLAGS } from './common.js';
 import { configFlags } from './config-flags.js';
 
 const FLAGS = configFlags<ExperimentConfig>()({
@@ -118,15 +118,7 @@ export const sweep = defineCommand({
     const mcadamsAlphas =
       o.mcadams === 'none' ? [] : o.mcadams === undefined ? undefined : parseNumberList(o.mcadams, 'mcadams');
     const config = await sweepConfig(o, name);
-    const { EXPERIMENTS } = await import('../eval/optin/config.js');
-    const spec = EXPERIMENTS[name];
-    await checkDataset(
-      config.dataset,
-      [spec.task, ...spec.attacks].map((label) => ({ label, what: `sweep ${name}` })),
-    );
-    const d = config.dataset;
-    const dsName = path.basename(d.manifest ? path.dirname(d.manifest) : d.root || 'data');
-    const outDir = o.out ?? path.join('runs', `sweep-${name}-${dsName}`);
+    const outDir = await experimentRunDir(config, 'sweep', o.out, 'sweep-');
     ctx.output(outDir);
     return { config, grid, outDir, mcadamsAlphas };
   },
