@@ -64,6 +64,9 @@ test('floor: per split and pooled, the pooled row is the folds together, written
       /^\*\*floor-tiny\*\* \(`results\/floor-tiny\/`, 2 split seeds, task speaker\):\n\nT \(speaker\)/,
     );
     assert.ok(block.includes(md.split('\n').slice(2).join('\n').trimEnd()));
+    // on the closed set (no held-out voices) the pooled row counts utterances, not voices
+    const closed = { ...r, pooled: [{ ...p!, protocol: 'closed-set', floor: { ...p!.floor, speakers: undefined } }] };
+    assert.match(floorMarkdown(closed), /^\| pooled \(2\) \| gender \| closed-set \| \d+ utterances \|/m);
     for (const s of [0, 1]) assert.ok(existsSync(path.join(o.runDir, `split-${s}`, 'splits.json')));
 
     // a second run loads every checkpoint and gives the same numbers

@@ -56,7 +56,7 @@ export function floorMarkdown(r: FloorReport): string {
     ),
     ...r.pooled.map(
       (p) =>
-        `| pooled (${p.folds}) | ${p.attribute} | ${p.protocol} | ${p.floor.speakers ?? '–'} voices, ${p.floor.n} utterances |  | ${pct(p.clean)} | ${pct(p.floor)} |`,
+        `| pooled (${p.folds}) | ${p.attribute} | ${p.protocol} | ${p.floor.speakers === undefined ? '' : `${p.floor.speakers} voices, `}${p.floor.n} utterances |  | ${pct(p.clean)} | ${pct(p.floor)} |`,
     ),
     '',
     ...r.pooled.map(

@@ -34,6 +34,17 @@ export interface FloorOptions {
   amp?: AmpDtype | null;
 }
 
+/** One attribute's test predictions over the folds: the clean classifier's, the floor's, the labels, the voices. */
+interface Pool {
+  attribute: string;
+  protocol: string;
+  k: number;
+  pred: number[];
+  floor: number[];
+  labels: number[];
+  speakers: string[] | undefined;
+}
+
 /**
  * The task-output floor of every protected attribute of `config.experiment`, per split seed and pooled.
  * @example const r = await taskOutputFloor({ config, runDir: 'runs/floor-fig4', splitSeeds: [0, 1, 2, 3] });
@@ -41,7 +52,8 @@ export interface FloorOptions {
 export async function taskOutputFloor(o: FloorOptions): Promise<FloorReport> {
   const log = o.log ?? ((l: string) => console.error(l));
   const folds: FloorFold[] = [];
-  const kept = new Map<string, { k: number; pred: number[]; floor: number[]; labels: number[]; speakers: string[] }>();
+  // every fold's test predictions by attribute, pooled below; speakers only while every fold has them (speaker-disjoint)
+  const kept = new Map<string, Pool>();
   for (const [i, splitSeed] of o.splitSeeds.entries()) {
     log(`[floor] split ${splitSeed} (${i + 1} of ${o.splitSeeds.length})`);
     const config = { ...o.config, dataset: { ...o.config.dataset, splitSeed } };
@@ -57,7 +69,7 @@ export async function taskOutputFloor(o: FloorOptions): Promise<FloorReport> {
     const t = await targetStage(run, d);
     try {
       for (const attr of run.spec.attacks.map(String)) {
-        const protocol = d.protocols.find((p) => attackedProtocols([p], attr).length)!;
+        const protocol = attackedProtocols(d.protocols, attr)[0]!;
         const { sets, clean } = await cleanClassifier(run, d, attr, protocol);
         try {
           const speakers = protocolSpeakers(d, protocol, sets.test);
@@ -66,7 +78,7 @@ export async function taskOutputFloor(o: FloorOptions): Promise<FloorReport> {
           const floor = taskOutputPredictions(t.model, sets, { seed, bootstrapSeed: config.seed, speakers, stage });
           const pred = predict(clean.model, sets.test.set);
           const k = sets.test.numClasses;
-          folds.push({
+          const fold: FloorFold = {
             splitSeed,
             attribute: attr,
             protocol,
@@ -74,17 +86,24 @@ export async function taskOutputFloor(o: FloorOptions): Promise<FloorReport> {
             target: run.report.target!.clean,
             clean: scoreClassification(pred, sets.test.labels, k, config.seed, speakers),
             floor: scoreClassification(floor, sets.test.labels, k, config.seed, speakers),
-          });
-          const key = `${attr}/${protocol}`;
-          const all = kept.get(key) ?? { k, pred: [], floor: [], labels: [], speakers: [] };
+          };
+          folds.push(fold);
+          const all = kept.get(`${attr}/${protocol}`) ?? {
+            attribute: attr,
+            protocol,
+            k,
+            pred: [],
+            floor: [],
+            labels: [],
+            speakers: [],
+          };
           all.pred.push(...pred);
           all.floor.push(...floor);
           all.labels.push(...sets.test.labels);
           // a voice held out in two folds is one cluster: the pooled interval does not count it twice
-          all.speakers.push(...(speakers ?? sets.test.set.ids.map((id) => `${splitSeed}/${id}`)));
-          kept.set(key, all);
-          const f = folds[folds.length - 1]!;
-          log(`[floor] split ${splitSeed}, ${attr}: clean ${pct(f.clean)}, T's posteriors ${pct(f.floor)}`);
+          all.speakers = speakers && all.speakers ? [...all.speakers, ...speakers] : undefined;
+          kept.set(`${attr}/${protocol}`, all);
+          log(`[floor] split ${splitSeed}, ${attr}: clean ${pct(fold.clean)}, T's posteriors ${pct(fold.floor)}`);
         } finally {
           clean.model.dispose();
         }
@@ -94,12 +113,11 @@ export async function taskOutputFloor(o: FloorOptions): Promise<FloorReport> {
     }
   }
   const seed = o.config.seed;
-  const pooled: FloorPooled[] = [...kept].map(([key, a]) => {
-    const [attribute, protocol] = key.split('/') as [string, string];
+  const pooled: FloorPooled[] = [...kept.values()].map((a) => {
     const clean = scoreClassification(a.pred, a.labels, a.k, seed, a.speakers);
     const floor = scoreClassification(a.floor, a.labels, a.k, seed, a.speakers);
     const verdict = floor.accuracyCI.hi < clean.accuracyCI.lo ? 'below clean' : 'not below clean';
-    return { attribute, protocol, folds: o.splitSeeds.length, clean, floor, verdict };
+    return { attribute: a.attribute, protocol: a.protocol, folds: o.splitSeeds.length, clean, floor, verdict };
   });
   const report: FloorReport = {
     format: 'earmark-floor-report',
